@@ -1,0 +1,1 @@
+"""Experiments that regenerate the figures; each checks a claim of the theory."""

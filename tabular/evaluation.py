@@ -1,0 +1,326 @@
+"""Exact policy evaluation: V, Q, A, eta, the visitation rho, and the surrogate L.
+
+All formulas follow THEORY.md §1-2 and [TRPO] (Schulman et al. 2015, arXiv:1502.05477 v5):
+
+* ``V = (I - gamma P_pi)^{-1} r_pi`` (Bellman equation), ``Q = R + gamma P V``, ``A = Q - V``.
+* ``eta(pi) = rho0 . V``.
+* ``rho_pi = (I - gamma P_pi^T)^{-1} rho0`` -- the **unnormalized** discounted visitation of [TRPO],
+  summing to ``1/(1-gamma)``; ``d_pi = (1-gamma) rho_pi`` is the normalized one of [CPO]/[KL02].
+
+Linear systems are solved, never inverted. Dense models use one LU factorization for both
+``V`` and ``rho`` (the second solve uses the transpose). Sparse models use a sparse LU where the
+fill-in stays small (small S, or banded in the natural state order: chains, gridworlds)
+and a preconditioned Krylov solver (BiCGSTAB, then GMRES) otherwise (random graphs such as
+Garnet MDPs, where LU fills in catastrophically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ._checks import as_policy, readonly
+from .mdp import MDP
+
+__all__ = [
+    "Evaluation",
+    "EvaluationBatch",
+    "evaluate",
+    "evaluate_many",
+    "policy_transition",
+    "policy_reward",
+    "surrogate",
+    "expected_advantage",
+    "state_distribution",
+    "KRYLOV_RTOL",
+]
+
+#: Relative residual the Krylov solvers are run to.
+KRYLOV_RTOL = 1e-12
+#: Sparse systems whose estimated LU fill (S x bandwidth after RCM) exceeds this use Krylov.
+DIRECT_FILL_LIMIT = 2e7
+#: Sparse systems this small always use sparse LU (fill at most S^2 = 4e6).
+DIRECT_ALWAYS = 2000
+
+_METHODS = ("auto", "dense", "direct", "krylov")
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Exact quantities of a policy ``pi`` in an MDP (arrays are read-only).
+
+    Attributes
+    ----------
+    pi : (S, A) the evaluated policy.
+    V : (S,) state values ``V_pi``.
+    Q : (S, A) action values ``Q_pi = R + gamma P V_pi``.
+    A : (S, A) advantages ``A_pi = Q_pi - V_pi``; ``sum_a pi(a|s) A_pi(s, a) = 0``.
+    eta : float, ``eta(pi) = rho0 . V_pi``.
+    rho : (S,) unnormalized discounted visitation of [TRPO], ``sum(rho) = 1/(1-gamma)``.
+    d : (S,) normalized visitation ``(1-gamma) rho`` of [CPO], [KL02], [AKLM].
+    P_pi : (S, S) state transitions under ``pi`` (a CSR array when the MDP is sparse).
+    r_pi : (S,) expected one-step reward under ``pi``.
+    gamma : float, the discount.
+    residual : float, the larger relative residual ``||b - M x|| / ||b||`` of the two solves.
+    solver : str, ``"dense-lu"``, ``"sparse-lu"``, ``"bicgstab"`` or ``"gmres"``.
+    """
+
+    pi: np.ndarray
+    V: np.ndarray
+    Q: np.ndarray
+    A: np.ndarray
+    eta: float
+    rho: np.ndarray
+    d: np.ndarray
+    P_pi: object
+    r_pi: np.ndarray
+    gamma: float
+    residual: float
+    solver: str
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationBatch:
+    """Exact quantities of K policies at once; each array has a leading axis of length K."""
+
+    pi: np.ndarray  # (K, S, A)
+    V: np.ndarray  # (K, S)
+    Q: np.ndarray  # (K, S, A)
+    A: np.ndarray  # (K, S, A)
+    eta: np.ndarray  # (K,)
+    rho: np.ndarray  # (K, S)
+    d: np.ndarray  # (K, S)
+    gamma: float
+
+    def __len__(self) -> int:
+        return int(self.eta.shape[0])
+
+    def __getitem__(self, k: int) -> dict:
+        """The quantities of policy ``k`` as a dict of arrays."""
+        return {f: getattr(self, f)[k] for f in ("pi", "V", "Q", "A", "eta", "rho", "d")}
+
+
+# ---------------------------------------------------------------------------- building blocks
+def policy_transition(mdp: MDP, pi: np.ndarray):
+    """``P_pi[s, t] = sum_a pi(a|s) P[s, a, t]``; a CSR array when the MDP is sparse."""
+    S, A = mdp.shape
+    if not mdp.is_sparse:
+        return np.einsum("sa,sat->st", pi, mdp.P)
+    P = mdp.P
+    counts = np.diff(P.indptr)
+    rows = np.repeat(np.arange(S * A), counts)
+    data = P.data * pi.ravel()[rows]
+    return sp.csr_array((data, (rows // A, P.indices)), shape=(S, S))
+
+
+def policy_reward(mdp: MDP, pi: np.ndarray) -> np.ndarray:
+    """``r_pi[s] = sum_a pi(a|s) R[s, a]``."""
+    return np.einsum("sa,sa->s", pi, mdp.R)
+
+
+def _q_from_v(mdp: MDP, V: np.ndarray) -> np.ndarray:
+    """``Q = R + gamma P V`` (one-step lookahead)."""
+    S, A = mdp.shape
+    return mdp.R + mdp.gamma * (mdp.P_flat @ V).reshape(S, A)
+
+
+def _rel_residual(M, x, b) -> float:
+    nb = np.linalg.norm(b)
+    r = np.linalg.norm(b - M @ x)
+    return float(r / nb) if nb > 0 else float(r)
+
+
+def _estimated_fill(M) -> float:
+    """``S x bandwidth`` of ``M`` in its natural state order: an upper bound on the LU fill-in of a
+    banded matrix. Chains and row-major gridworlds are banded in their natural order; random graphs
+    (Garnet) have bandwidth ~ S. O(nnz), unlike a reordering such as reverse Cuthill-McKee, which
+    costs more than the Krylov solve it would decide against."""
+    S = M.shape[0]
+    if S <= DIRECT_ALWAYS:
+        return 0.0
+    Mc = M.tocoo()
+    bandwidth = int(np.max(np.abs(Mc.row - Mc.col))) + 1 if Mc.nnz else 1
+    return float(S) * bandwidth
+
+
+def _krylov(M, b, rtol):
+    """Solve ``M x = b`` with Jacobi-preconditioned BiCGSTAB, then GMRES; None if both fail."""
+    diag = M.diagonal()
+    Minv = spla.LinearOperator(M.shape, matvec=lambda v: v / diag, dtype=np.float64)
+    for name, solve in (("bicgstab", spla.bicgstab), ("gmres", spla.gmres)):
+        kwargs = dict(rtol=rtol, atol=0.0, M=Minv, maxiter=10 * M.shape[0] + 1000)
+        if name == "gmres":
+            kwargs.update(restart=min(100, M.shape[0]))
+        x, info = solve(M, b, **kwargs)
+        if info == 0 and np.all(np.isfinite(x)) and _rel_residual(M, x, b) <= 100 * rtol:
+            return x, name
+    return None, None
+
+
+def _solve_pair(mdp: MDP, P_pi, r_pi, method: str, rtol: float):
+    """Solve ``(I - gamma P_pi) V = r_pi`` and ``(I - gamma P_pi)^T rho = rho0``."""
+    S = mdp.n_states
+    g = mdp.gamma
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if not mdp.is_sparse or method == "dense":
+        M = np.eye(S) - g * (P_pi.toarray() if sp.issparse(P_pi) else P_pi)
+        lu = sla.lu_factor(M, check_finite=False)
+        V = sla.lu_solve(lu, r_pi, check_finite=False)
+        rho = sla.lu_solve(lu, mdp.rho0, trans=1, check_finite=False)
+        res = max(_rel_residual(M, V, r_pi), _rel_residual(M.T, rho, mdp.rho0))
+        return V, rho, res, "dense-lu"
+    M = (sp.eye_array(S, format="csr") - g * P_pi).tocsr()
+    if method == "auto":
+        method = "direct" if _estimated_fill(M) <= DIRECT_FILL_LIMIT else "krylov"
+    if method == "krylov":
+        V, name_v = _krylov(M, r_pi, rtol)
+        MT = M.T  # CSC view of the transpose; no copy
+        rho, name_r = (None, None) if V is None else _krylov(MT, mdp.rho0, rtol)
+        if V is not None and rho is not None:
+            res = max(_rel_residual(M, V, r_pi), _rel_residual(MT, rho, mdp.rho0))
+            return V, rho, res, name_v if name_v == name_r else f"{name_v}+{name_r}"
+        # Krylov failed to reach the tolerance: fall back to the exact direct factorization.
+    lu = spla.splu(M.tocsc())
+    V = lu.solve(r_pi)
+    rho = lu.solve(mdp.rho0, trans="T")
+    res = max(_rel_residual(M, V, r_pi), _rel_residual(M.T, rho, mdp.rho0))
+    return V, rho, res, "sparse-lu"
+
+
+# ---------------------------------------------------------------------------- public API
+def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -> Evaluation:
+    """Exactly evaluate policy ``pi`` in ``mdp``.
+
+    Solves the Bellman equation ``(I - gamma P_pi) V = r_pi`` and the visitation equation
+    ``(I - gamma P_pi^T) rho = rho0`` (THEORY.md §1), then ``Q = R + gamma P V``, ``A = Q - V``
+    and ``eta = rho0 . V``.
+
+    Parameters
+    ----------
+    mdp : MDP
+    pi : (S, A) array_like, a stochastic policy (validated).
+    method : {"auto", "dense", "direct", "krylov"}
+        ``"auto"``: dense LU for dense models; for sparse models sparse LU when the estimated
+        fill-in (S x bandwidth, natural order) is below 2e7 or S <= 2000, else Krylov. A Krylov solve that fails to
+        reach ``rtol`` falls back to sparse LU, so the result is never silently inexact.
+    rtol : float
+        Relative residual target of the Krylov solvers (default 1e-12).
+
+    Returns
+    -------
+    Evaluation
+        With ``residual`` reporting the relative residual actually reached.
+    """
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    P_pi = policy_transition(mdp, pi)
+    r_pi = policy_reward(mdp, pi)
+    V, rho, res, solver = _solve_pair(mdp, P_pi, r_pi, method, rtol)
+    Q = _q_from_v(mdp, V)
+    A = Q - V[:, None]
+    eta = float(mdp.rho0 @ V)
+    d = (1.0 - mdp.gamma) * rho
+    if not sp.issparse(P_pi):
+        readonly(P_pi)
+    return Evaluation(
+        pi=readonly(pi), V=readonly(V), Q=readonly(Q), A=readonly(A), eta=eta,
+        rho=readonly(rho), d=readonly(d), P_pi=P_pi, r_pi=readonly(r_pi),
+        gamma=mdp.gamma, residual=res, solver=solver,
+    )
+
+
+def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**28) -> EvaluationBatch:
+    """Evaluate a batch of policies ``pis`` of shape ``(K, S, A)``.
+
+    For dense models the K linear systems are solved together by batched LAPACK calls, in chunks
+    holding at most ``max_bytes`` of ``(S, S)`` matrices. Sparse models are evaluated one by one.
+    Returns an :class:`EvaluationBatch` with the same quantities as :func:`evaluate`.
+    """
+    pis = np.asarray(pis, dtype=np.float64)
+    S, A = mdp.shape
+    if pis.ndim != 3 or pis.shape[1:] != (S, A):
+        raise ValueError(f"pis must have shape (K, {S}, {A}), got {pis.shape}")
+    K = pis.shape[0]
+    as_policy(pis.reshape(K * S, A), name="pis")
+    g = mdp.gamma
+    V = np.empty((K, S))
+    rho = np.empty((K, S))
+    if mdp.is_sparse:
+        for k in range(K):
+            ev = evaluate(mdp, pis[k])
+            V[k], rho[k] = ev.V, ev.rho
+    else:
+        chunk = max(1, int(max_bytes // (8 * S * S)))
+        eye = np.eye(S)
+        for lo in range(0, K, chunk):
+            p = pis[lo:lo + chunk]
+            M = eye - g * np.einsum("ksa,sat->kst", p, mdp.P)
+            r = np.einsum("ksa,sa->ks", p, mdp.R)
+            V[lo:lo + chunk] = np.linalg.solve(M, r[..., None])[..., 0]
+            b = np.broadcast_to(mdp.rho0[:, None], (p.shape[0], S, 1))
+            rho[lo:lo + chunk] = np.linalg.solve(np.swapaxes(M, 1, 2), b)[..., 0]
+    Q = mdp.R[None] + g * (mdp.P_flat @ V.T).T.reshape(K, S, A)
+    Adv = Q - V[..., None]
+    eta = V @ mdp.rho0
+    return EvaluationBatch(
+        pi=readonly(pis), V=readonly(V), Q=readonly(Q), A=readonly(Adv), eta=readonly(eta),
+        rho=readonly(rho), d=readonly((1.0 - g) * rho), gamma=g,
+    )
+
+
+def _ev(mdp: MDP, pi, ev: Evaluation | None) -> Evaluation:
+    if ev is None:
+        return evaluate(mdp, pi)
+    if ev.pi.shape != (mdp.n_states, mdp.n_actions):
+        raise ValueError(f"ev was computed for a policy of shape {ev.pi.shape}, not {mdp.shape}")
+    return ev
+
+
+def expected_advantage(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) -> np.ndarray:
+    """Expected advantage ``Abar(s) = sum_a pi_new(a|s) A_pi(s, a)`` (THEORY.md §2), shape (S,).
+
+    ``ev`` may pass a precomputed ``evaluate(mdp, pi)`` to avoid solving again.
+    """
+    pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
+    ev = _ev(mdp, pi, ev)
+    return np.einsum("sa,sa->s", pi_new, ev.A)
+
+
+def surrogate(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) -> float:
+    """The local approximation ``L_pi(pi_new)``, Eq. (3) of [TRPO]::
+
+        L_pi(pi_new) = eta(pi) + sum_s rho_pi(s) sum_a pi_new(a|s) A_pi(s, a)
+
+    with the **unnormalized** visitation ``rho_pi`` of the old policy. ``L_pi(pi) = eta(pi)``.
+    ``ev`` may pass a precomputed ``evaluate(mdp, pi)``.
+    """
+    ev = _ev(mdp, pi, ev)
+    Abar = expected_advantage(mdp, pi, pi_new, ev=ev)
+    return float(ev.eta + ev.rho @ Abar)  # Eq. (3)
+
+
+def state_distribution(mdp: MDP, pi, t):
+    """Exact distribution of ``s_t`` under ``pi`` from ``s_0 ~ rho0``: ``rho0^T P_pi^t``.
+
+    ``t`` may be an int (returns shape (S,)) or a sequence of ints (returns shape (len(t), S)).
+    Used by Lemma 3 of [TRPO] (Appendix A), and ``rho = sum_t gamma^t state_distribution(t)``.
+    """
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    scalar = np.ndim(t) == 0
+    ts = np.atleast_1d(np.asarray(t))
+    if not np.issubdtype(ts.dtype, np.integer) or np.any(ts < 0):
+        raise ValueError(f"t must be a non-negative integer or a sequence of them, got {t!r}")
+    PT = policy_transition(mdp, pi).T
+    out = np.empty((ts.size, mdp.n_states))
+    order = np.argsort(ts)
+    mu, now = mdp.rho0.copy(), 0
+    for i in order:
+        for _ in range(int(ts[i]) - now):
+            mu = PT @ mu
+        now = int(ts[i])
+        out[i] = mu
+    return out[0] if scalar else out
