@@ -1,0 +1,493 @@
+"""Every policy-improvement bound of THEORY.md §3, computed exactly, with its constants.
+
+A bound compares the true ``eta(pi_new)`` with a lower bound ``rhs = L_pi(pi_new) - penalty`` built
+from quantities of the *old* policy ``pi``. Each function returns a :class:`BoundResult` tied to its
+equation; :func:`check_all` returns all of them as a printable :class:`BoundTable`.
+
+Conventions (THEORY.md §1): ``L_pi`` is Eq. (3) of [TRPO] with the **unnormalized** visitation
+``rho_pi`` (sums to ``1/(1-gamma)``); ``d_pi = (1-gamma) rho_pi`` is the normalized one used by
+[CPO]. ``eps = max_{s,a} |A_pi(s, a)|``, ``alpha = D_TV^max(pi, pi_new)``,
+``C = 4 eps gamma / (1-gamma)^2``, ``Abar(s) = sum_a pi_new(a|s) A_pi(s, a)``. KL divergences are
+``KL(pi || pi_new)`` (the [TRPO] direction) unless a bound says otherwise ([CPO] Cor. 3 uses
+``KL(pi_new || pi)``).
+
+Infinite divergences: a KL bound whose divergence is ``+inf`` has ``penalty = +inf``,
+``rhs = -inf``, ``slack = +inf`` and ``holds = True`` -- never NaN. A zero coefficient times an
+infinite divergence is taken as 0 (the bound with a zero coefficient is ``eta >= L``, which is exact
+when ``C = 0``: ``gamma = 0`` or all advantages vanish).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+
+import numpy as np
+
+from tabular import divergences as dv
+from tabular._checks import as_policy, check_unit_interval
+from tabular.evaluation import Evaluation, evaluate
+from tabular.mdp import MDP
+
+__all__ = [
+    "BoundResult",
+    "BoundTable",
+    "theory_C",
+    "theorem1",
+    "theorem1_tight",
+    "kl_bound",
+    "cpi_bound",
+    "kl02_bound",
+    "cpi_alpha_star",
+    "cpi_decomposition",
+    "cpo_bound",
+    "spi_bound",
+    "span_bound",
+    "check_all",
+    "assert_bound",
+    "default_atol",
+]
+
+#: Relative tolerance (times the problem's scale max|R|/(1-gamma)) used by ``holds``.
+RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class BoundResult:
+    """One bound evaluated on one instance ``(mdp, pi, pi_new)``.
+
+    Attributes
+    ----------
+    name : short identifier, e.g. ``"theorem1"``.
+    source : paper and equation, e.g. ``"[TRPO] Theorem 1, Eq. (8)"``.
+    eta : ``eta(pi)``, the old policy's value.
+    eta_new : ``eta(pi_new)``, the truth the bound is about.
+    surrogate : ``L_pi(pi_new)`` (Eq. (3)).
+    penalty : the amount subtracted from ``L`` (may be ``+inf``).
+    rhs : the lower bound ``L - penalty`` (may be ``-inf``).
+    slack : ``eta_new - rhs`` (``+inf`` when ``rhs = -inf``); negative means violated.
+    holds : ``slack >= -atol``; for a two-sided bound also ``eta_new <= L + penalty + atol``.
+    two_sided : whether the source proves ``|eta_new - L| <= penalty``.
+    atol : the absolute tolerance used for ``holds``.
+    constants : the constants used (eps, alpha, C, ...), read-only.
+    notes : KL direction and visitation normalization of the bound.
+    """
+
+    name: str
+    source: str
+    eta: float
+    eta_new: float
+    surrogate: float
+    penalty: float
+    rhs: float
+    slack: float
+    holds: bool
+    two_sided: bool
+    atol: float
+    constants: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    notes: str = ""
+
+    @property
+    def upper(self) -> float:
+        """``L + penalty`` for a two-sided bound, else ``+inf``."""
+        return self.surrogate + self.penalty if self.two_sided else math.inf
+
+    @property
+    def gap(self) -> float:
+        """``|eta_new - L|``, the error of the surrogate."""
+        return abs(self.eta_new - self.surrogate)
+
+    def as_dict(self) -> dict:
+        """A plain dict (constants flattened as ``const_<name>``)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "constants"}
+        d.update({f"const_{k}": v for k, v in self.constants.items()})
+        return d
+
+
+@dataclass(frozen=True)
+class BoundTable:
+    """All bounds of :func:`check_all` on one instance; printable."""
+
+    results: tuple
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for r in self.results:
+                if r.name == key:
+                    return r
+            raise KeyError(f"no bound named {key!r}; have {[r.name for r in self.results]}")
+        return self.results[key]
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.results]
+
+    @property
+    def all_hold(self) -> bool:
+        return all(r.holds for r in self.results)
+
+    def to_dicts(self) -> list[dict]:
+        return [r.as_dict() for r in self.results]
+
+    def __str__(self) -> str:
+        head = f"{'bound':<16} {'rhs':>13} {'eta_new':>13} {'L':>13} {'penalty':>11} {'slack':>11}  holds  source"
+        lines = [head, "-" * len(head)]
+        for r in self.results:
+            lines.append(
+                f"{r.name:<16} {r.rhs:>13.6g} {r.eta_new:>13.6g} {r.surrogate:>13.6g} {r.penalty:>11.4g} "
+                f"{r.slack:>11.4g}  {'yes' if r.holds else 'NO ':<5}  {r.source}"
+            )
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class _Instance:
+    mdp: MDP
+    pi: np.ndarray
+    pi_new: np.ndarray
+    ev: Evaluation
+    ev_new: Evaluation
+    L: float
+    Abar: np.ndarray
+    atol: float
+
+
+def default_atol(mdp: MDP) -> float:
+    """Absolute tolerance for ``holds``: ``1e-9 * max(1, max|R| / (1-gamma))``."""
+    scale = max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
+    return RTOL * scale
+
+
+def _prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None) -> _Instance:
+    if not isinstance(mdp, MDP):
+        raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
+    ev = evaluate(mdp, pi) if ev is None else ev
+    ev_new = evaluate(mdp, pi_new) if ev_new is None else ev_new
+    Abar = np.einsum("sa,sa->s", pi_new, ev.A)  # expected advantage, THEORY.md §2
+    L = float(ev.eta + ev.rho @ Abar)  # Eq. (3)
+    atol = default_atol(mdp) if atol is None else float(atol)
+    return _Instance(mdp, pi, pi_new, ev, ev_new, L, Abar, atol)
+
+
+def _times(coef: float, x: float) -> float:
+    """``coef * x`` with ``0 * inf = 0``."""
+    if coef == 0.0:
+        return 0.0
+    return coef * x
+
+
+def _result(inst: _Instance, name, source, penalty, two_sided, constants, notes) -> BoundResult:
+    penalty = float(penalty)
+    if math.isnan(penalty):
+        raise FloatingPointError(f"bound {name}: penalty is NaN (constants {constants})")
+    rhs = inst.L - penalty
+    eta_new = inst.ev_new.eta
+    slack = eta_new - rhs
+    holds = slack >= -inst.atol
+    if two_sided:
+        holds = holds and (eta_new <= inst.L + penalty + inst.atol)
+    return BoundResult(
+        name=name, source=source, eta=inst.ev.eta, eta_new=eta_new, surrogate=inst.L,
+        penalty=penalty, rhs=rhs, slack=slack, holds=bool(holds), two_sided=two_sided,
+        atol=inst.atol, constants=MappingProxyType({k: float(v) for k, v in constants.items()}),
+        notes=notes,
+    )
+
+
+def _eps(ev: Evaluation) -> float:
+    return float(np.max(np.abs(ev.A)))
+
+
+def theory_C(mdp: MDP, pi, ev: Evaluation | None = None) -> float:
+    """The coefficient ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s,a)|`` (Eq. (8)-(9))."""
+    ev = evaluate(mdp, pi) if ev is None else ev
+    return 4.0 * _eps(ev) * mdp.gamma / (1.0 - mdp.gamma) ** 2
+
+
+_NOTE_TRPO = "rho unnormalized (sums to 1/(1-gamma)); L by Eq. (3)"
+
+
+# ----------------------------------------------------------------------------- the bounds
+def theorem1(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """Theorem 1 of [TRPO], Eq. (8): ``eta(pi_new) >= L_pi(pi_new) - C alpha^2``.
+
+    ``alpha = D_TV^max(pi, pi_new) = max_s 1/2 sum_a |pi - pi_new|``,
+    ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s, a)|``.
+    """
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    alpha = dv.max_tv(inst.pi, inst.pi_new)
+    eps = _eps(inst.ev)
+    g = mdp.gamma
+    C = 4.0 * eps * g / (1.0 - g) ** 2
+    return _result(inst, "theorem1", "[TRPO] Theorem 1, Eq. (8)", C * alpha**2, False,  # Eq. (8)
+                   dict(eps=eps, alpha=alpha, C=C, gamma=g), "alpha = max-TV; " + _NOTE_TRPO)
+
+
+def theorem1_tight(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """Two-sided form from the proof of Theorem 1 ([TRPO] Appendix A, Eq. (44) of arXiv v5)::
+
+        |eta(pi_new) - L_pi(pi_new)| <= 4 alpha^2 gamma eps / ((1-gamma)(1 - gamma(1-alpha)))
+
+    It sums the geometric series of Lemma 3 exactly instead of bounding ``1-(1-alpha)^t`` by 1, so its
+    penalty never exceeds Theorem 1's (THEORY.md §3).
+    """
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    alpha = dv.max_tv(inst.pi, inst.pi_new)
+    eps = _eps(inst.ev)
+    g = mdp.gamma
+    penalty = 4.0 * alpha**2 * g * eps / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # Eq. (44)
+    return _result(inst, "theorem1_tight", "[TRPO] proof of Theorem 1, Eq. (44)", penalty, True,
+                   dict(eps=eps, alpha=alpha, gamma=g), "two-sided; alpha = max-TV; " + _NOTE_TRPO)
+
+
+def kl_bound(mdp, pi, pi_new, constant: str = "pollard", *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """Eq. (9) of [TRPO]: ``eta(pi_new) >= L_pi(pi_new) - C D_KL^max(pi, pi_new)``.
+
+    ``constant="pollard"`` uses ``C = 4 eps gamma/(1-gamma)^2`` (via ``D_TV^2 <= D_KL``, Pollard 2000),
+    as in the paper; ``constant="pinsker"`` uses ``C/2`` (via Pinsker, ``D_TV^2 <= D_KL/2``), also valid.
+    The KL is ``max_s KL(pi(.|s) || pi_new(.|s))``; it is ``+inf`` when ``pi_new`` drops an action that
+    ``pi`` uses, and then ``rhs = -inf`` and ``holds = True``.
+    """
+    if constant not in ("pollard", "pinsker"):
+        raise ValueError(f"constant must be 'pollard' or 'pinsker', got {constant!r}")
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    kl_max = dv.max_kl(inst.pi, inst.pi_new)
+    eps = _eps(inst.ev)
+    g = mdp.gamma
+    C = 4.0 * eps * g / (1.0 - g) ** 2
+    if constant == "pinsker":
+        C /= 2.0
+    name = "kl_max" if constant == "pollard" else "kl_max_pinsker"
+    src = "[TRPO] Eq. (9)" if constant == "pollard" else "[TRPO] Eq. (9) with Pinsker (C/2)"
+    return _result(inst, name, src, _times(C, kl_max), False,  # Eq. (9)
+                   dict(eps=eps, kl_max=kl_max, C=C, gamma=g),
+                   "KL(pi || pi_new), max over states; " + _NOTE_TRPO)
+
+
+def cpi_decomposition(pi, pi_new) -> tuple[float, np.ndarray]:
+    """Write ``pi_new = (1 - alpha) pi + alpha pi'`` with the smallest ``alpha`` in [0, 1].
+
+    ``alpha = 1 - min_{s,a: pi(a|s) > 0} pi_new(a|s) / pi(a|s)`` and ``pi' = (pi_new - (1-alpha) pi)/alpha``
+    (``pi' = pi`` when ``alpha = 0``). Every policy pair has such a decomposition (``alpha = 1``,
+    ``pi' = pi_new`` at worst), so the CPI bounds apply to any pair.
+    """
+    pi = as_policy(pi, name="pi")
+    pi_new = as_policy(pi_new, pi.shape[0], pi.shape[1], name="pi_new")
+    pos = pi > 0
+    ratio = np.min(np.where(pos, pi_new / np.where(pos, pi, 1.0), np.inf))
+    alpha = float(np.clip(1.0 - ratio, 0.0, 1.0))
+    if alpha <= 1e-15:
+        return 0.0, pi.copy()
+    pi_prime = (pi_new - (1.0 - alpha) * pi) / alpha
+    pi_prime = np.maximum(pi_prime, 0.0)  # remove round-off negatives of order 1e-16
+    pi_prime /= pi_prime.sum(axis=1, keepdims=True)
+    return alpha, pi_prime
+
+
+def _cpi_terms(inst: _Instance, pi_prime: np.ndarray):
+    Aprime_s = np.einsum("sa,sa->s", pi_prime, inst.ev.A)
+    eps_p = float(np.max(np.abs(Aprime_s)))  # eps' of Eq. (6)
+    A_bold = float(inst.ev.rho @ Aprime_s)  # 𝔸' in [TRPO] units
+    return eps_p, A_bold
+
+
+def cpi_alpha_star(mdp, pi, pi_prime, *, ev=None) -> float:
+    """The mixture weight maximizing the CPI bound Eq. (6): ``alpha* = min{1, (1-gamma)^2 𝔸'/(4 gamma eps')}``.
+
+    ``𝔸' = sum_s rho_pi(s) sum_a pi'(a|s) A_pi(s, a)``, ``eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|``
+    (THEORY.md §3). Returns 0 when ``𝔸' <= 0`` (no improvement certified) and 1 when ``gamma = 0``.
+    """
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
+    ev = evaluate(mdp, pi) if ev is None else ev
+    Aprime_s = np.einsum("sa,sa->s", pi_prime, ev.A)
+    eps_p = float(np.max(np.abs(Aprime_s)))
+    A_bold = float(ev.rho @ Aprime_s)
+    g = mdp.gamma
+    if A_bold <= 0.0 or eps_p == 0.0:
+        return 0.0
+    if g == 0.0:
+        return 1.0
+    return float(min(1.0, (1.0 - g) ** 2 * A_bold / (4.0 * g * eps_p)))
+
+
+def cpi_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
+    """Eq. (6) of [TRPO] (Kakade & Langford's bound in [TRPO] units) for ``pi_new = (1-alpha) pi + alpha pi'``::
+
+        eta(pi_new) >= L_pi(pi_new) - 2 eps' gamma alpha^2 / (1-gamma)^2,
+        eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|.
+    """
+    alpha = check_unit_interval(alpha, "alpha")
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
+    pi_new = (1.0 - alpha) * pi + alpha * pi_prime  # Eq. (5)
+    inst = _prepare(mdp, pi, pi_new, ev, None, atol)
+    eps_p, A_bold = _cpi_terms(inst, pi_prime)
+    g = mdp.gamma
+    penalty = 2.0 * eps_p * g * alpha**2 / (1.0 - g) ** 2  # Eq. (6)
+    return _result(inst, "cpi", "[TRPO] Eq. (6) ([KL02] in TRPO units)", penalty, False,
+                   dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g),
+                   "mixture (1-alpha) pi + alpha pi'; " + _NOTE_TRPO)
+
+
+def kl02_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
+    """[KL02] Theorem 4.1 in [TRPO] units (THEORY.md §3), for ``pi_new = (1-alpha) pi + alpha pi'``::
+
+        eta(pi_new) - eta(pi) >= alpha 𝔸' - 2 alpha^2 gamma eps' / ((1-gamma)(1 - gamma(1-alpha))).
+
+    Since ``L_pi(pi_new) = eta(pi) + alpha 𝔸'``, the penalty is the subtracted term; it never exceeds
+    Eq. (6)'s because ``1 - gamma(1-alpha) >= 1 - gamma``. ([KL02] writes values normalized by
+    ``(1-gamma)``; both sides here are in [TRPO]'s unnormalized units.)
+    """
+    alpha = check_unit_interval(alpha, "alpha")
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
+    pi_new = (1.0 - alpha) * pi + alpha * pi_prime
+    inst = _prepare(mdp, pi, pi_new, ev, None, atol)
+    eps_p, A_bold = _cpi_terms(inst, pi_prime)
+    g = mdp.gamma
+    penalty = 2.0 * alpha**2 * g * eps_p / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # [KL02] Thm 4.1
+    return _result(inst, "kl02", "[KL02] Theorem 4.1 (TRPO units)", penalty, False,
+                   dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g),
+                   "mixture (1-alpha) pi + alpha pi'; values unnormalized; " + _NOTE_TRPO)
+
+
+def _pair_cpi(inst: _Instance, which: str) -> BoundResult:
+    """Eq. (6) or [KL02] Thm 4.1 applied to a general pair via :func:`cpi_decomposition`."""
+    alpha, pi_prime = cpi_decomposition(inst.pi, inst.pi_new)
+    fn = cpi_bound if which == "cpi" else kl02_bound
+    return fn(inst.mdp, inst.pi, pi_prime, alpha, ev=inst.ev, atol=inst.atol)
+
+
+def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """[CPO] (Achiam et al. 2017) Corollary 1 or 3, in [TRPO] units; two-sided.
+
+    Cor. 1: ``|eta(pi_new) - L_pi(pi_new)| <= (2 gamma eps^new / (1-gamma)^2) sum_s d_pi(s) D_TV(s)``
+    with ``eps^new = max_s |Abar(s)|`` and the **normalized** ``d_pi``.
+
+    Cor. 3: replaces ``sum_s d_pi D_TV`` by ``sqrt(1/2 sum_s d_pi(s) KL(pi_new(.|s) || pi(.|s)))``
+    (Pinsker + Jensen) -- note the **reverse** KL direction of [CPO].
+    [CPO] writes ``(1/(1-gamma)) E_{s~d, a~pi_new}[A_pi]``, which is ``L - eta`` with [TRPO]'s ``rho``.
+    """
+    if corollary not in (1, 3):
+        raise ValueError(f"corollary must be 1 or 3, got {corollary!r}")
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    g = mdp.gamma
+    eps_new = float(np.max(np.abs(inst.Abar)))
+    coef = 2.0 * g * eps_new / (1.0 - g) ** 2
+    if corollary == 1:
+        div = dv.mean_tv(inst.pi, inst.pi_new, inst.ev.d)
+        return _result(inst, "cpo_tv", "[CPO] Corollary 1", _times(coef, div), True,
+                       dict(eps_new=eps_new, mean_tv_d=div, gamma=g),
+                       "two-sided; TV averaged over normalized d_pi")
+    mean_kl_rev = dv.mean_kl(inst.pi_new, inst.pi, inst.ev.d)
+    div = math.sqrt(0.5 * mean_kl_rev)
+    return _result(inst, "cpo_kl", "[CPO] Corollary 3", _times(coef, div), True,
+                   dict(eps_new=eps_new, mean_kl_reverse_d=mean_kl_rev, gamma=g),
+                   "two-sided; KL(pi_new || pi) averaged over normalized d_pi")
+
+
+def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """[SPI] (Pirotta et al. 2013) Theorem 3.5, in [TRPO] units::
+
+        eta(pi_new) - eta(pi) >= sum_s rho_pi(s) Abar(s) - (gamma / (1-gamma)^2) ||pi_new - pi||_inf dA / 2
+
+    with ``||pi_new - pi||_inf = max_s sum_a |pi_new - pi|`` (= 2 max-TV) and
+    ``dA = max_s Abar(s) - min_s Abar(s)``. [SPI] writes ``(1/(1-gamma)) d_pi . Abar`` = ``rho_pi . Abar``.
+    """
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    g = mdp.gamma
+    dist = float(np.max(np.abs(inst.pi_new - inst.pi).sum(axis=1)))
+    spread = float(np.max(inst.Abar) - np.min(inst.Abar))
+    penalty = g / (1.0 - g) ** 2 * dist * spread / 2.0  # [SPI] Thm 3.5
+    return _result(inst, "spi", "[SPI] Theorem 3.5", penalty, False,
+                   dict(l1_inf=dist, delta_Abar=spread, gamma=g), "rho unnormalized; " + _NOTE_TRPO)
+
+
+def span_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """The resolvent-span bound of THEORY.md §3 (derived for this project), two-sided::
+
+        |eta(pi_new) - L_pi(pi_new)| <= (gamma/(1-gamma)) sum_s d_pi(s) D_TV(s) (max w - min w),
+        w = (I - gamma P_{pi_new})^{-1} Abar.
+
+    Proof: ``eta(pi_new) - L = gamma rho_pi^T (P_{pi_new} - P_pi) w``; each row of
+    ``P_{pi_new} - P_pi`` sums to zero and has l1 norm at most ``2 D_TV(s)``. ``w`` is the value of
+    ``pi_new`` for the state reward ``Abar``, computed by an exact evaluation.
+    """
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    g = mdp.gamma
+    w = evaluate(mdp.with_rewards(inst.Abar), inst.pi_new).V  # w = (I - gamma P_new)^{-1} Abar
+    span = float(np.max(w) - np.min(w))
+    mean_tv_d = dv.mean_tv(inst.pi, inst.pi_new, inst.ev.d)
+    penalty = g / (1.0 - g) * mean_tv_d * span
+    return _result(inst, "span", "THEORY.md §3 resolvent-span bound", penalty, True,
+                   dict(span_w=span, mean_tv_d=mean_tv_d, gamma=g),
+                   "two-sided; TV averaged over normalized d_pi")
+
+
+def check_all(mdp, pi, pi_new, *, ev=None, atol=None) -> BoundTable:
+    """Evaluate every bound of THEORY.md §3 on ``(mdp, pi, pi_new)``.
+
+    The CPI bounds (Eq. (6) and [KL02] Thm 4.1) are applied through the smallest mixture
+    decomposition ``pi_new = (1-alpha) pi + alpha pi'`` (:func:`cpi_decomposition`), so they apply to
+    every pair. Both policies are evaluated once and shared by all bounds.
+    """
+    inst = _prepare(mdp, pi, pi_new, ev, None, atol)
+    kw = dict(ev=inst.ev, ev_new=inst.ev_new, atol=inst.atol)
+    return BoundTable(results=(
+        theorem1(mdp, inst.pi, inst.pi_new, **kw),
+        theorem1_tight(mdp, inst.pi, inst.pi_new, **kw),
+        kl_bound(mdp, inst.pi, inst.pi_new, "pollard", **kw),
+        kl_bound(mdp, inst.pi, inst.pi_new, "pinsker", **kw),
+        _pair_cpi(inst, "cpi"),
+        _pair_cpi(inst, "kl02"),
+        cpo_bound(mdp, inst.pi, inst.pi_new, 1, **kw),
+        cpo_bound(mdp, inst.pi, inst.pi_new, 3, **kw),
+        spi_bound(mdp, inst.pi, inst.pi_new, **kw),
+        span_bound(mdp, inst.pi, inst.pi_new, **kw),
+    ))
+
+
+def assert_bound(result, atol: float | None = None) -> None:
+    """Raise ``AssertionError`` with a readable diagnosis unless ``result`` holds.
+
+    ``result`` is a :class:`BoundResult` or a :class:`BoundTable` (every entry is checked).
+    ``atol`` overrides the tolerance stored in the result.
+    """
+    if isinstance(result, BoundTable):
+        failures = []
+        for r in result:
+            try:
+                assert_bound(r, atol)
+            except AssertionError as exc:
+                failures.append(str(exc))
+        if failures:
+            raise AssertionError("\n\n".join(failures))
+        return
+    if not isinstance(result, BoundResult):
+        raise TypeError(f"assert_bound takes a BoundResult or BoundTable, got {type(result).__name__}")
+    tol = result.atol if atol is None else float(atol)
+    low_ok = result.slack >= -tol
+    up_ok = (not result.two_sided) or result.eta_new <= result.surrogate + result.penalty + tol
+    if low_ok and up_ok:
+        return
+    consts = ", ".join(f"{k}={v:.6g}" for k, v in result.constants.items())
+    side = "lower bound" if not low_ok else "upper side of the two-sided bound"
+    raise AssertionError(
+        f"{result.name} ({result.source}) violated on its {side}:\n"
+        f"  eta(pi_new) = {result.eta_new:.12g}\n"
+        f"  L_pi(pi_new) = {result.surrogate:.12g}   (eta(pi) = {result.eta:.12g})\n"
+        f"  penalty = {result.penalty:.6g}, lower bound L - penalty = {result.rhs:.12g}\n"
+        f"  slack = eta_new - rhs = {result.slack:.3g} (tolerance {tol:.3g}); |eta_new - L| = {result.gap:.6g}\n"
+        f"  constants: {consts}\n  conventions: {result.notes}"
+    )
