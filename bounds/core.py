@@ -27,7 +27,7 @@ import numpy as np
 
 from tabular import divergences as dv
 from tabular._checks import as_policy, check_unit_interval
-from tabular.evaluation import Evaluation, evaluate
+from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP
 
 __all__ = [
@@ -171,8 +171,8 @@ def _prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None) -> _Instance:
         raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
-    ev = evaluate(mdp, pi) if ev is None else ev
-    ev_new = evaluate(mdp, pi_new) if ev_new is None else ev_new
+    ev = resolve_evaluation(mdp, pi, ev)
+    ev_new = resolve_evaluation(mdp, pi_new, ev_new)
     Abar = np.einsum("sa,sa->s", pi_new, ev.A)  # expected advantage, THEORY.md §2
     L = float(ev.eta + ev.rho @ Abar)  # Eq. (3)
     atol = default_atol(mdp) if atol is None else float(atol)
@@ -210,7 +210,7 @@ def _eps(ev: Evaluation) -> float:
 
 def theory_C(mdp: MDP, pi, ev: Evaluation | None = None) -> float:
     """The coefficient ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s,a)|`` (Eq. (8)-(9))."""
-    ev = evaluate(mdp, pi) if ev is None else ev
+    ev = resolve_evaluation(mdp, pi, ev)
     return 4.0 * _eps(ev) * mdp.gamma / (1.0 - mdp.gamma) ** 2
 
 
@@ -309,7 +309,7 @@ def cpi_alpha_star(mdp, pi, pi_prime, *, ev=None) -> float:
     """
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
-    ev = evaluate(mdp, pi) if ev is None else ev
+    ev = resolve_evaluation(mdp, pi, ev)
     Aprime_s = np.einsum("sa,sa->s", pi_prime, ev.A)
     eps_p = float(np.max(np.abs(Aprime_s)))
     A_bold = float(ev.rho @ Aprime_s)

@@ -36,6 +36,7 @@ __all__ = [
     "surrogate",
     "expected_advantage",
     "state_distribution",
+    "resolve_evaluation",
     "KRYLOV_RTOL",
 ]
 
@@ -272,11 +273,21 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**28) -> EvaluationBatch:
     )
 
 
-def _ev(mdp: MDP, pi, ev: Evaluation | None) -> Evaluation:
+def resolve_evaluation(mdp: MDP, pi, ev: Evaluation | None, name: str = "ev") -> Evaluation:
+    """``evaluate(mdp, pi)``, or the precomputed ``ev`` after checking that it evaluates ``pi``.
+
+    Raises ``TypeError`` if ``ev`` is not an :class:`Evaluation` and ``ValueError`` if it belongs to
+    another policy or discount (a stale evaluation would silently give wrong surrogates).
+    """
     if ev is None:
         return evaluate(mdp, pi)
-    if ev.pi.shape != (mdp.n_states, mdp.n_actions):
-        raise ValueError(f"ev was computed for a policy of shape {ev.pi.shape}, not {mdp.shape}")
+    if not isinstance(ev, Evaluation):
+        raise TypeError(f"{name} must be a tabular.Evaluation, got {type(ev).__name__}")
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    if ev.pi.shape != pi.shape or not np.allclose(ev.pi, pi, rtol=0.0, atol=1e-12):
+        raise ValueError(f"{name} evaluates a different policy than pi; pass {name}=evaluate(mdp, pi) or None")
+    if ev.gamma != mdp.gamma:
+        raise ValueError(f"{name} was computed with gamma={ev.gamma}, but the MDP has gamma={mdp.gamma}")
     return ev
 
 
@@ -286,7 +297,7 @@ def expected_advantage(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) ->
     ``ev`` may pass a precomputed ``evaluate(mdp, pi)`` to avoid solving again.
     """
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
-    ev = _ev(mdp, pi, ev)
+    ev = resolve_evaluation(mdp, pi, ev)
     return np.einsum("sa,sa->s", pi_new, ev.A)
 
 
@@ -298,7 +309,7 @@ def surrogate(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) -> float:
     with the **unnormalized** visitation ``rho_pi`` of the old policy. ``L_pi(pi) = eta(pi)``.
     ``ev`` may pass a precomputed ``evaluate(mdp, pi)``.
     """
-    ev = _ev(mdp, pi, ev)
+    ev = resolve_evaluation(mdp, pi, ev)
     Abar = expected_advantage(mdp, pi, pi_new, ev=ev)
     return float(ev.eta + ev.rho @ Abar)  # Eq. (3)
 

@@ -1,0 +1,236 @@
+"""A vectorized trajectory sampler for finite MDPs, dense or sparse.
+
+Episodes start at ``s_0 ~ rho0`` (or at given start states), take ``a_t ~ pi(.|s_t)``, receive the
+**expected** reward ``r_t = R[s_t, a_t]`` and move to ``s_{t+1} ~ P[s_t, a_t, .]``. All episodes
+advance together, one time step per vectorized operation.
+
+Truncation: an episode is cut after ``horizon = H`` steps. The truncated discounted return
+``sum_{t<H} gamma^t r_t`` differs from the infinite-horizon one by at most
+``gamma^H max|R| / (1 - gamma)`` (THEORY.md §1); :func:`horizon_for` picks the smallest ``H`` making
+``gamma^H`` at most a tolerance, and :func:`truncation_bound` states the bias bound.
+
+Inverse-CDF sampling: every categorical draw (start state, action, next state) takes one uniform
+``u`` and returns the first index whose row-wise cumulative probability exceeds ``u * total``. The
+cumulative sums are sequential, so a dense row (zeros included) and its sparse CSR row (sorted
+indices) have bitwise-identical cumulative values at the stored entries: **a dense MDP and its
+sparse copy give identical samples for the same ``rng``.**
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import as_policy, check_gamma, readonly
+from .mdp import MDP
+
+__all__ = ["Trajectories", "sample_trajectories", "horizon_for", "truncation_bound"]
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectories:
+    """``N`` sampled episodes of length ``H`` (arrays are read-only).
+
+    Attributes
+    ----------
+    states : (N, H) int array, ``s_t``.
+    actions : (N, H) int array, ``a_t``.
+    rewards : (N, H) float array, the expected reward ``R[s_t, a_t]``.
+    gamma : float, the discount used by the return methods.
+    """
+
+    states: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    gamma: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "gamma", check_gamma(self.gamma))
+        shapes = {f: np.shape(getattr(self, f)) for f in ("states", "actions", "rewards")}
+        if len(set(shapes.values())) != 1 or len(shapes["states"]) != 2:
+            raise ValueError(f"states, actions and rewards must share one (N, H) shape, got {shapes}")
+
+    @property
+    def n_episodes(self) -> int:
+        """Number of episodes ``N``."""
+        return int(self.states.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        """Episode length ``H``."""
+        return int(self.states.shape[1])
+
+    def discounts(self) -> np.ndarray:
+        """``gamma^t`` for ``t = 0..H-1`` (with ``0^0 = 1``), shape (H,)."""
+        return self.gamma ** np.arange(self.horizon, dtype=np.float64)
+
+    def discounted_returns(self) -> np.ndarray:
+        """``G_i = sum_{t<H} gamma^t r_t`` per episode, shape (N,).
+
+        An unbiased estimate of ``eta(pi)`` up to the truncation bias, at most
+        ``gamma^H max|R| / (1 - gamma)`` in absolute value.
+        """
+        return self.rewards @ self.discounts()
+
+    def returns_to_go(self) -> np.ndarray:
+        """``G_t = sum_{t <= t' < H} gamma^(t'-t) r_t'``, shape (N, H).
+
+        These are the single-path estimates of ``Q_pi(s_t, a_t)`` of Section 5.1 of [TRPO].
+
+        Computed by the backward recursion ``G_t = r_t + gamma G_{t+1}``, ``G_H = 0``. Truncation
+        biases ``G_t`` by at most ``gamma^(H-t) max|R| / (1 - gamma)``: late time steps are biased.
+        """
+        out = np.empty_like(self.rewards)
+        acc = np.zeros(self.n_episodes)
+        for t in range(self.horizon - 1, -1, -1):
+            acc = self.rewards[:, t] + self.gamma * acc
+            out[:, t] = acc
+        return out
+
+
+def horizon_for(gamma: float, tol: float = 1e-8) -> int:
+    """The smallest ``H >= 1`` with ``gamma^H <= tol``.
+
+    Truncating at this ``H`` biases a discounted return by at most ``tol max|R| / (1 - gamma)``.
+    ``gamma = 0`` gives ``H = 1``.
+    """
+    gamma = check_gamma(gamma)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0.0 < float(tol) < 1.0):
+        raise ValueError(f"tol must be a real number in (0, 1), got {tol!r}")
+    tol = float(tol)
+    if gamma == 0.0:
+        return 1
+    H = max(1, math.ceil(math.log(tol) / math.log(gamma)))
+    # guard against rounding of the logarithms in both directions
+    while gamma**H > tol:
+        H += 1
+    while H > 1 and gamma ** (H - 1) <= tol:
+        H -= 1
+    return H
+
+
+def truncation_bound(gamma: float, horizon: int, max_abs_reward: float) -> float:
+    """Bound ``gamma^H max|r| / (1 - gamma)`` on the bias of a return truncated after ``H`` steps."""
+    gamma = check_gamma(gamma)
+    H = _check_positive_int(horizon, "horizon")
+    if not np.isfinite(max_abs_reward) or max_abs_reward < 0:
+        raise ValueError(f"max_abs_reward must be finite and non-negative, got {max_abs_reward!r}")
+    return float(gamma**H * max_abs_reward / (1.0 - gamma))
+
+
+def _check_positive_int(x, name: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {x!r}")
+    return int(x)
+
+
+def _first_above(cum: np.ndarray, lo: np.ndarray, width: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Vectorized inverse-CDF draw on segments of the flat cumulative array ``cum``.
+
+    Segment ``i`` is ``cum[lo[i] : lo[i] + width[i]]`` (non-decreasing, last entry = row total
+    ``T_i > 0``). Returns the first position ``k`` in the segment with ``cum[k] > x_i``, where
+    ``x_i = min(u_i T_i, prev_float(T_i))``; so ``k`` always has positive probability, and a
+    total slightly below 1 (rows are validated to 1e-8) is handled exactly.
+    """
+    hi = lo + width
+    total = cum[hi - 1]
+    x = np.minimum(u * total, np.nextafter(total, 0.0))
+    lo = lo.copy()
+    n_iter = int(np.max(width)).bit_length() + 1
+    last = cum.size - 1
+    for _ in range(n_iter):  # lower-bound bisection; the answer stays in [lo, hi)
+        active = lo < hi
+        if not active.any():
+            break
+        mid = np.minimum((lo + hi) // 2, last)
+        above = cum[mid] > x
+        hi = np.where(active & above, mid, hi)
+        lo = np.where(active & ~above, mid + 1, lo)
+    return lo
+
+
+def _row_cumsum_csr(P) -> np.ndarray:
+    """Sequential cumulative sums of each CSR row's stored values (row-local, no cross-row drift)."""
+    counts = np.diff(P.indptr)
+    cum = np.empty_like(P.data)
+    starts = P.indptr[:-1]
+    rows = np.flatnonzero(counts > 0)
+    cum[starts[rows]] = P.data[starts[rows]]
+    for j in range(1, int(counts.max(initial=0))):
+        rows = rows[counts[rows] > j]
+        k = starts[rows] + j
+        cum[k] = cum[k - 1] + P.data[k]
+    return cum
+
+
+def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, start=None) -> Trajectories:
+    """Sample ``n_episodes`` episodes of length ``horizon`` from policy ``pi`` in ``mdp``.
+
+    Parameters
+    ----------
+    mdp : MDP, dense or sparse.
+    pi : (S, A) array_like, a stochastic policy (validated).
+    n_episodes : int >= 1
+    horizon : int >= 1
+        Episode length ``H``. The discounted returns of the result are biased by at most
+        ``gamma^H max|R| / (1 - gamma)`` (see :func:`horizon_for`, :func:`truncation_bound`).
+    rng : numpy Generator, int or None
+        Passed to ``np.random.default_rng``. Draw order: start states (unless ``start`` is given),
+        then per step ``t`` one uniform per episode for ``a_t`` and, if ``t < H - 1``, one for
+        ``s_{t+1}``. Dense and sparse forms of the same MDP give identical samples.
+    start : int or (n_episodes,) int array, optional
+        Fixed start state(s); default ``s_0 ~ rho0``.
+
+    Returns
+    -------
+    Trajectories
+    """
+    S, A = mdp.shape
+    pi = as_policy(pi, S, A, name="pi")
+    N = _check_positive_int(n_episodes, "n_episodes")
+    H = _check_positive_int(horizon, "horizon")
+    rng = np.random.default_rng(rng)
+
+    # transition cumulative sums: flat array + segment (start, width) per row s*A + a
+    if mdp.is_sparse:
+        P = mdp.P
+        cum_P = _row_cumsum_csr(P)
+        seg_lo = P.indptr[:-1].astype(np.int64)
+        seg_w = np.diff(P.indptr).astype(np.int64)
+        next_of = P.indices
+    else:
+        cum_P = np.cumsum(mdp.P, axis=2).ravel()
+        seg_lo = np.arange(S * A, dtype=np.int64) * S
+        seg_w = np.full(S * A, S, dtype=np.int64)
+        next_of = None
+    cum_pi = np.cumsum(pi, axis=1).ravel()
+    width_A = np.full(N, A, dtype=np.int64)
+
+    states = np.empty((N, H), dtype=np.int64)
+    actions = np.empty((N, H), dtype=np.int64)
+    if start is None:
+        s = _first_above(np.cumsum(mdp.rho0), np.zeros(N, np.int64), np.full(N, S, np.int64), rng.random(N))
+    else:
+        st = np.asarray(start)
+        if not np.issubdtype(st.dtype, np.integer) or st.ndim > 1 or (st.ndim == 1 and st.shape != (N,)):
+            raise ValueError(
+                f"start must be an integer state or an integer array of shape ({N},), got {start!r}"
+            )
+        if np.any((st < 0) | (st >= S)):
+            raise ValueError(f"start states must lie in [0, {S}), got range [{st.min()}, {st.max()}]")
+        s = np.broadcast_to(st, (N,)).astype(np.int64)
+    for t in range(H):
+        a = _first_above(cum_pi, s * A, width_A, rng.random(N)) - s * A
+        states[:, t] = s
+        actions[:, t] = a
+        if t < H - 1:
+            row = s * A + a
+            k = _first_above(cum_P, seg_lo[row], seg_w[row], rng.random(N))
+            s = next_of[k].astype(np.int64) if next_of is not None else k - seg_lo[row]
+    rewards = mdp.R[states, actions]
+    return Trajectories(
+        states=readonly(states), actions=readonly(actions), rewards=readonly(rewards), gamma=mdp.gamma
+    )
