@@ -256,14 +256,16 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**28) -> EvaluationBatch:
             V[k], rho[k] = ev.V, ev.rho
     else:
         chunk = max(1, int(max_bytes // (8 * S * S)))
-        eye = np.eye(S)
+        diag = np.arange(S)
         for lo in range(0, K, chunk):
             p = pis[lo:lo + chunk]
-            M = eye - g * np.einsum("ksa,sat->kst", p, mdp.P)
+            # P_pi[k] = sum_a pi_k(a|s) P[s, a, :], as S batched (k x A) @ (A x S) BLAS products
+            M = np.matmul(p.transpose(1, 0, 2), mdp.P).transpose(1, 0, 2) * (-g)
+            M[:, diag, diag] += 1.0  # M = I - gamma P_pi
             r = np.einsum("ksa,sa->ks", p, mdp.R)
             V[lo:lo + chunk] = np.linalg.solve(M, r[..., None])[..., 0]
             b = np.broadcast_to(mdp.rho0[:, None], (p.shape[0], S, 1))
-            rho[lo:lo + chunk] = np.linalg.solve(np.swapaxes(M, 1, 2), b)[..., 0]
+            rho[lo:lo + chunk] = np.linalg.solve(M.transpose(0, 2, 1), b)[..., 0]
     Q = mdp.R[None] + g * (mdp.P_flat @ V.T).T.reshape(K, S, A)
     Adv = Q - V[..., None]
     eta = V @ mdp.rho0
