@@ -1,0 +1,56 @@
+"""``python -m experiments``: regenerate every figure, each checking a claim, and print a summary.
+
+Usage::
+
+    python -m experiments                 # everything, into figures/
+    python -m experiments list            # the figures and their claims
+    python -m experiments NAME [NAME...]  # a few
+    python -m experiments --quick --seed 1 --out /tmp/figs
+
+The exit status is non-zero if any claim fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ._common import registry, run_experiment
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="experiments to run ('list' to list them); default: all")
+    parser.add_argument("--quick", action="store_true", help="fast smoke mode (smaller sweeps)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default figures/)")
+    args = parser.parse_args(argv)
+    reg = registry()
+    if args.names == ["list"]:
+        width = max(len(n) for n in reg)
+        for name, mod in reg.items():
+            print(f"{name:<{width}}  {mod.CLAIM}")
+        return 0
+    unknown = [n for n in args.names if n not in reg]
+    if unknown:
+        parser.error(f"unknown experiment(s) {unknown}; run 'python -m experiments list'")
+    names = args.names or list(reg)
+    outcomes = []
+    for name in tqdm(names, desc="experiments", unit="fig", disable=None, file=sys.stderr):
+        outcomes.append(run_experiment(reg[name], args.out, quick=args.quick, seed=args.seed))
+    print()
+    print(f"{'figure':<22} {'result':<6} {'seconds':>8}  claim / key number")
+    print("-" * 100)
+    for o in outcomes:
+        print(f"{o.name:<22} {'PASS' if o.verdict.passed else 'FAIL':<6} {o.seconds:>8.1f}  {o.claim}")
+        print(f"{'':<22} {'':<6} {'':>8}  -> {o.verdict.key_number}")
+    n_fail = sum(not o.verdict.passed for o in outcomes)
+    print(f"\n{len(outcomes) - n_fail} passed, {n_fail} failed; files in {args.out}/")
+    return 1 if n_fail else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
