@@ -218,14 +218,14 @@ _NOTE_TRPO = "rho unnormalized (sums to 1/(1-gamma)); L by Eq. (3)"
 
 
 # ----------------------------------------------------------------------------- the bounds
-def theorem1(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+def theorem1(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None, _inst=None) -> BoundResult:
     """Theorem 1 of [TRPO], Eq. (8): ``eta(pi_new) >= L_pi(pi_new) - C alpha^2``.
 
     ``alpha = D_TV^max(pi, pi_new) = max_s 1/2 sum_a |pi - pi_new|``,
     ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s, a)|``.
     """
-    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
-    alpha = dv.max_tv(inst.pi, inst.pi_new)
+    inst = _inst or _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    alpha = float(dv.tv_unchecked(inst.pi, inst.pi_new).max())
     eps = _eps(inst.ev)
     g = mdp.gamma
     C = 4.0 * eps * g / (1.0 - g) ** 2
@@ -233,7 +233,7 @@ def theorem1(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult
                    dict(eps=eps, alpha=alpha, C=C, gamma=g), "alpha = max-TV; " + _NOTE_TRPO)
 
 
-def theorem1_tight(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+def theorem1_tight(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None, _inst=None) -> BoundResult:
     """Two-sided form from the proof of Theorem 1 ([TRPO] Appendix A, Eq. (44) of arXiv v5)::
 
         |eta(pi_new) - L_pi(pi_new)| <= 4 alpha^2 gamma eps / ((1-gamma)(1 - gamma(1-alpha)))
@@ -241,8 +241,8 @@ def theorem1_tight(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> Bound
     It sums the geometric series of Lemma 3 exactly instead of bounding ``1-(1-alpha)^t`` by 1, so its
     penalty never exceeds Theorem 1's (THEORY.md §3).
     """
-    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
-    alpha = dv.max_tv(inst.pi, inst.pi_new)
+    inst = _inst or _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    alpha = float(dv.tv_unchecked(inst.pi, inst.pi_new).max())
     eps = _eps(inst.ev)
     g = mdp.gamma
     penalty = 4.0 * alpha**2 * g * eps / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # Eq. (44)
@@ -250,7 +250,7 @@ def theorem1_tight(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> Bound
                    dict(eps=eps, alpha=alpha, gamma=g), "two-sided; alpha = max-TV; " + _NOTE_TRPO)
 
 
-def kl_bound(mdp, pi, pi_new, constant: str = "pollard", *, ev=None, ev_new=None, atol=None) -> BoundResult:
+def kl_bound(mdp, pi, pi_new, constant: str = "pollard", *, ev=None, ev_new=None, atol=None, _inst=None) -> BoundResult:
     """Eq. (9) of [TRPO]: ``eta(pi_new) >= L_pi(pi_new) - C D_KL^max(pi, pi_new)``.
 
     ``constant="pollard"`` uses ``C = 4 eps gamma/(1-gamma)^2`` (via ``D_TV^2 <= D_KL``, Pollard 2000),
@@ -260,8 +260,8 @@ def kl_bound(mdp, pi, pi_new, constant: str = "pollard", *, ev=None, ev_new=None
     """
     if constant not in ("pollard", "pinsker"):
         raise ValueError(f"constant must be 'pollard' or 'pinsker', got {constant!r}")
-    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
-    kl_max = dv.max_kl(inst.pi, inst.pi_new)
+    inst = _inst or _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    kl_max = float(dv.kl_unchecked(inst.pi, inst.pi_new).max())
     eps = _eps(inst.ev)
     g = mdp.gamma
     C = 4.0 * eps * g / (1.0 - g) ** 2
@@ -321,23 +321,36 @@ def cpi_alpha_star(mdp, pi, pi_prime, *, ev=None) -> float:
     return float(min(1.0, (1.0 - g) ** 2 * A_bold / (4.0 * g * eps_p)))
 
 
+def _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol):
+    alpha = check_unit_interval(alpha, "alpha")
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
+    pi_new = (1.0 - alpha) * pi + alpha * pi_prime  # Eq. (5)
+    return _prepare(mdp, pi, pi_new, ev, None, atol), pi_prime, alpha
+
+
+def _cpi_result(inst: _Instance, pi_prime: np.ndarray, alpha: float, which: str) -> BoundResult:
+    """Eq. (6) (``which="cpi"``) or [KL02] Thm 4.1 (``"kl02"``) for ``inst.pi_new = (1-alpha) pi + alpha pi'``."""
+    eps_p, A_bold = _cpi_terms(inst, pi_prime)
+    g = inst.mdp.gamma
+    consts = dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g)
+    if which == "cpi":
+        penalty = 2.0 * eps_p * g * alpha**2 / (1.0 - g) ** 2  # Eq. (6)
+        return _result(inst, "cpi", "[TRPO] Eq. (6) ([KL02] in TRPO units)", penalty, False, consts,
+                       "mixture (1-alpha) pi + alpha pi'; " + _NOTE_TRPO)
+    penalty = 2.0 * alpha**2 * g * eps_p / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # [KL02] Thm 4.1
+    return _result(inst, "kl02", "[KL02] Theorem 4.1 (TRPO units)", penalty, False, consts,
+                   "mixture (1-alpha) pi + alpha pi'; values unnormalized; " + _NOTE_TRPO)
+
+
 def cpi_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
     """Eq. (6) of [TRPO] (Kakade & Langford's bound in [TRPO] units) for ``pi_new = (1-alpha) pi + alpha pi'``::
 
         eta(pi_new) >= L_pi(pi_new) - 2 eps' gamma alpha^2 / (1-gamma)^2,
         eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|.
     """
-    alpha = check_unit_interval(alpha, "alpha")
-    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
-    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
-    pi_new = (1.0 - alpha) * pi + alpha * pi_prime  # Eq. (5)
-    inst = _prepare(mdp, pi, pi_new, ev, None, atol)
-    eps_p, A_bold = _cpi_terms(inst, pi_prime)
-    g = mdp.gamma
-    penalty = 2.0 * eps_p * g * alpha**2 / (1.0 - g) ** 2  # Eq. (6)
-    return _result(inst, "cpi", "[TRPO] Eq. (6) ([KL02] in TRPO units)", penalty, False,
-                   dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g),
-                   "mixture (1-alpha) pi + alpha pi'; " + _NOTE_TRPO)
+    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
+    return _cpi_result(inst, pi_prime, alpha, "cpi")
 
 
 def kl02_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
@@ -349,27 +362,11 @@ def kl02_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
     Eq. (6)'s because ``1 - gamma(1-alpha) >= 1 - gamma``. ([KL02] writes values normalized by
     ``(1-gamma)``; both sides here are in [TRPO]'s unnormalized units.)
     """
-    alpha = check_unit_interval(alpha, "alpha")
-    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
-    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
-    pi_new = (1.0 - alpha) * pi + alpha * pi_prime
-    inst = _prepare(mdp, pi, pi_new, ev, None, atol)
-    eps_p, A_bold = _cpi_terms(inst, pi_prime)
-    g = mdp.gamma
-    penalty = 2.0 * alpha**2 * g * eps_p / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # [KL02] Thm 4.1
-    return _result(inst, "kl02", "[KL02] Theorem 4.1 (TRPO units)", penalty, False,
-                   dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g),
-                   "mixture (1-alpha) pi + alpha pi'; values unnormalized; " + _NOTE_TRPO)
+    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
+    return _cpi_result(inst, pi_prime, alpha, "kl02")
 
 
-def _pair_cpi(inst: _Instance, which: str) -> BoundResult:
-    """Eq. (6) or [KL02] Thm 4.1 applied to a general pair via :func:`cpi_decomposition`."""
-    alpha, pi_prime = cpi_decomposition(inst.pi, inst.pi_new)
-    fn = cpi_bound if which == "cpi" else kl02_bound
-    return fn(inst.mdp, inst.pi, pi_prime, alpha, ev=inst.ev, atol=inst.atol)
-
-
-def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol=None, _inst=None) -> BoundResult:
     """[CPO] (Achiam et al. 2017) Corollary 1 or 3, in [TRPO] units; two-sided.
 
     Cor. 1: ``|eta(pi_new) - L_pi(pi_new)| <= (2 gamma eps^new / (1-gamma)^2) sum_s d_pi(s) D_TV(s)``
@@ -381,23 +378,23 @@ def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol
     """
     if corollary not in (1, 3):
         raise ValueError(f"corollary must be 1 or 3, got {corollary!r}")
-    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    inst = _inst or _prepare(mdp, pi, pi_new, ev, ev_new, atol)
     g = mdp.gamma
     eps_new = float(np.max(np.abs(inst.Abar)))
     coef = 2.0 * g * eps_new / (1.0 - g) ** 2
     if corollary == 1:
-        div = dv.mean_tv(inst.pi, inst.pi_new, inst.ev.d)
+        div = dv.weighted_mean(dv.tv_unchecked(inst.pi, inst.pi_new), inst.ev.d)
         return _result(inst, "cpo_tv", "[CPO] Corollary 1", _times(coef, div), True,
                        dict(eps_new=eps_new, mean_tv_d=div, gamma=g),
                        "two-sided; TV averaged over normalized d_pi")
-    mean_kl_rev = dv.mean_kl(inst.pi_new, inst.pi, inst.ev.d)
+    mean_kl_rev = dv.weighted_mean(dv.kl_unchecked(inst.pi_new, inst.pi), inst.ev.d)
     div = math.sqrt(0.5 * mean_kl_rev)
     return _result(inst, "cpo_kl", "[CPO] Corollary 3", _times(coef, div), True,
                    dict(eps_new=eps_new, mean_kl_reverse_d=mean_kl_rev, gamma=g),
                    "two-sided; KL(pi_new || pi) averaged over normalized d_pi")
 
 
-def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None, _inst=None) -> BoundResult:
     """[SPI] (Pirotta et al. 2013) Theorem 3.5, in [TRPO] units::
 
         eta(pi_new) - eta(pi) >= sum_s rho_pi(s) Abar(s) - (gamma / (1-gamma)^2) ||pi_new - pi||_inf dA / 2
@@ -405,7 +402,7 @@ def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResul
     with ``||pi_new - pi||_inf = max_s sum_a |pi_new - pi|`` (= 2 max-TV) and
     ``dA = max_s Abar(s) - min_s Abar(s)``. [SPI] writes ``(1/(1-gamma)) d_pi . Abar`` = ``rho_pi . Abar``.
     """
-    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    inst = _inst or _prepare(mdp, pi, pi_new, ev, ev_new, atol)
     g = mdp.gamma
     dist = float(np.max(np.abs(inst.pi_new - inst.pi).sum(axis=1)))
     spread = float(np.max(inst.Abar) - np.min(inst.Abar))
@@ -414,7 +411,7 @@ def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResul
                    dict(l1_inf=dist, delta_Abar=spread, gamma=g), "rho unnormalized; " + _NOTE_TRPO)
 
 
-def span_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+def span_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None, _inst=None) -> BoundResult:
     """The resolvent-span bound of THEORY.md §3 (derived for this project), two-sided::
 
         |eta(pi_new) - L_pi(pi_new)| <= (gamma/(1-gamma)) sum_s d_pi(s) D_TV(s) (max w - min w),
@@ -424,11 +421,11 @@ def span_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResu
     ``P_{pi_new} - P_pi`` sums to zero and has l1 norm at most ``2 D_TV(s)``. ``w`` is the value of
     ``pi_new`` for the state reward ``Abar``, computed by an exact evaluation.
     """
-    inst = _prepare(mdp, pi, pi_new, ev, ev_new, atol)
+    inst = _inst or _prepare(mdp, pi, pi_new, ev, ev_new, atol)
     g = mdp.gamma
     w = evaluate(mdp.with_rewards(inst.Abar), inst.pi_new).V  # w = (I - gamma P_new)^{-1} Abar
     span = float(np.max(w) - np.min(w))
-    mean_tv_d = dv.mean_tv(inst.pi, inst.pi_new, inst.ev.d)
+    mean_tv_d = dv.weighted_mean(dv.tv_unchecked(inst.pi, inst.pi_new), inst.ev.d)
     penalty = g / (1.0 - g) * mean_tv_d * span
     return _result(inst, "span", "THEORY.md §3 resolvent-span bound", penalty, True,
                    dict(span_w=span, mean_tv_d=mean_tv_d, gamma=g),
@@ -443,18 +440,19 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None) -> BoundTable:
     every pair. Both policies are evaluated once and shared by all bounds.
     """
     inst = _prepare(mdp, pi, pi_new, ev, None, atol)
-    kw = dict(ev=inst.ev, ev_new=inst.ev_new, atol=inst.atol)
+    alpha, pi_prime = cpi_decomposition(inst.pi, inst.pi_new)
+    args = (mdp, inst.pi, inst.pi_new)
     return BoundTable(results=(
-        theorem1(mdp, inst.pi, inst.pi_new, **kw),
-        theorem1_tight(mdp, inst.pi, inst.pi_new, **kw),
-        kl_bound(mdp, inst.pi, inst.pi_new, "pollard", **kw),
-        kl_bound(mdp, inst.pi, inst.pi_new, "pinsker", **kw),
-        _pair_cpi(inst, "cpi"),
-        _pair_cpi(inst, "kl02"),
-        cpo_bound(mdp, inst.pi, inst.pi_new, 1, **kw),
-        cpo_bound(mdp, inst.pi, inst.pi_new, 3, **kw),
-        spi_bound(mdp, inst.pi, inst.pi_new, **kw),
-        span_bound(mdp, inst.pi, inst.pi_new, **kw),
+        theorem1(*args, _inst=inst),
+        theorem1_tight(*args, _inst=inst),
+        kl_bound(*args, "pollard", _inst=inst),
+        kl_bound(*args, "pinsker", _inst=inst),
+        _cpi_result(inst, pi_prime, alpha, "cpi"),
+        _cpi_result(inst, pi_prime, alpha, "kl02"),
+        cpo_bound(*args, 1, _inst=inst),
+        cpo_bound(*args, 3, _inst=inst),
+        spi_bound(*args, _inst=inst),
+        span_bound(*args, _inst=inst),
     ))
 
 

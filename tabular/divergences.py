@@ -16,7 +16,7 @@ import numpy as np
 
 from ._checks import as_float_array, as_policy, check_same_shape
 
-__all__ = ["tv", "kl", "max_tv", "max_kl", "mean_tv", "mean_kl", "weighted_mean"]
+__all__ = ["tv", "kl", "tv_unchecked", "kl_unchecked", "max_tv", "max_kl", "mean_tv", "mean_kl", "weighted_mean"]
 
 
 def _pair(pi, pi_new):
@@ -28,13 +28,21 @@ def _pair(pi, pi_new):
 
 def tv(pi, pi_new) -> np.ndarray:
     """Total-variation distance per state, ``1/2 sum_a |pi - pi_new|``, shape (S,)."""
-    pi, pi_new = _pair(pi, pi_new)
+    return tv_unchecked(*_pair(pi, pi_new))
+
+
+def tv_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
+    """:func:`tv` for policies already validated (no checks; for inner loops)."""
     return 0.5 * np.abs(pi - pi_new).sum(axis=1)
 
 
 def kl(pi, pi_new) -> np.ndarray:
     """``KL(pi(.|s) || pi_new(.|s))`` per state in nats, shape (S,); ``+inf`` where unsupported."""
-    pi, pi_new = _pair(pi, pi_new)
+    return kl_unchecked(*_pair(pi, pi_new))
+
+
+def kl_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
+    """:func:`kl` for policies already validated (no checks; for inner loops)."""
     pos = pi > 0
     with np.errstate(divide="ignore"):
         ratio = np.where(pos, np.log(np.where(pos, pi, 1.0)) - np.log(np.where(pos, pi_new, 1.0)), 0.0)
