@@ -25,6 +25,7 @@ DPI = 150
 
 #: Experiment modules in the order they run; each is ``experiments.<module>``.
 MODULES = (
+    "fig1_mm",
     "fig4_tightness",
     "fig7_counterexamples",
 )
