@@ -42,6 +42,10 @@ __all__ = [
 
 #: Relative residual the Krylov solvers are run to.
 KRYLOV_RTOL = 1e-12
+#: Iteration cap of BiCGSTAB, and of GMRES restart cycles (of 100 inner iterations; scipy's GMRES is
+#: slow per iteration, so a stalled GMRES hands over to sparse LU quickly).
+KRYLOV_MAXITER = 3000
+GMRES_CYCLES = 3
 #: Sparse systems whose estimated LU fill (S x bandwidth after RCM) exceeds this use Krylov.
 DIRECT_FILL_LIMIT = 2e7
 #: Sparse systems this small always use sparse LU (fill at most S^2 = 4e6).
@@ -153,9 +157,10 @@ def _krylov(M, b, rtol):
     diag = M.diagonal()
     Minv = spla.LinearOperator(M.shape, matvec=lambda v: v / diag, dtype=np.float64)
     for name, solve in (("bicgstab", spla.bicgstab), ("gmres", spla.gmres)):
-        kwargs = dict(rtol=rtol, atol=0.0, M=Minv, maxiter=10 * M.shape[0] + 1000)
+        # Bounded work: a Krylov method that stalls hands over to the exact sparse LU fallback.
+        kwargs = dict(rtol=rtol, atol=0.0, M=Minv, maxiter=KRYLOV_MAXITER)
         if name == "gmres":
-            kwargs.update(restart=min(100, M.shape[0]))
+            kwargs.update(restart=min(100, M.shape[0]), maxiter=GMRES_CYCLES)
         x, info = solve(M, b, **kwargs)
         if info == 0 and np.all(np.isfinite(x)) and _rel_residual(M, x, b) <= 100 * rtol:
             return x, name

@@ -44,6 +44,9 @@ def save_npz(mdp: MDP, path) -> None:
 def load_npz(path) -> MDP:
     """Load an MDP saved by :func:`save_npz`."""
     with np.load(path, allow_pickle=False) as z:
+        missing = [k for k in ("R", "rho0", "gamma") if k not in z]
+        if missing:
+            raise ValueError(f"{path} is not a saved MDP: it lacks the array(s) {missing}")
         if "P" in z:
             P = z["P"]
         elif "P_data" in z:
@@ -88,7 +91,12 @@ def from_dict(d: dict) -> MDP:
     A = int(d.get("n_actions", R.shape[1] if R.ndim == 2 else 0))
     if A <= 0:
         raise ValueError("MDP description needs 'n_actions' when R is given per state")
-    t = np.asarray(d["transitions"], dtype=np.float64).reshape(-1, 4)
+    try:
+        t = np.asarray(d["transitions"], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("transitions must be a list of [s, a, next, p] entries of 4 numbers each") from None
+    if t.ndim != 2 or t.shape[1] != 4:
+        raise ValueError(f"transitions must be a list of [s, a, next, p] entries of 4 numbers each, got shape {t.shape}")
     s, a, nxt, p = t[:, 0], t[:, 1], t[:, 2], t[:, 3]
     for name, v, hi in (("state", s, S), ("action", a, A), ("next state", nxt, S)):
         if np.any((v != np.round(v)) | (v < 0) | (v >= hi)):

@@ -94,6 +94,8 @@ class MDP:
                     f"P row (s={row // A}, a={row % A}) sums to {sums[row]:.12g}, not 1 "
                     f"(tolerance {PROB_ATOL:g}); rows must be probability distributions"
                 )
+            for arr in (P.data, P.indices, P.indptr):  # canonical and validated: freeze it
+                arr.flags.writeable = False
         else:
             P = as_float_array(P, "P", ndim=3)
             S, A, S2 = P.shape

@@ -152,7 +152,7 @@ def gridworld(
     enter_goal = (cols == g_idx) & (s_of != g_idx)
     R = np.full((S, 4), float(step_reward))
     R[g_idx, :] = 0.0
-    np.add.at(R.ravel(), (s_of * 4 + a_of)[enter_goal], (data * (goal_reward - 0.0))[enter_goal])
+    np.add.at(R.ravel(), (s_of * 4 + a_of)[enter_goal], (data * (goal_reward - step_reward))[enter_goal])
     rho0 = np.zeros(S)
     rho0[0] = 1.0
     if g_idx == 0:

@@ -1,0 +1,299 @@
+"""Hypothesis strategies for random finite MDPs and policies (property-based tests).
+
+These strategies generate the objects of THEORY.md §1 -- an :class:`~tabular.mdp.MDP` with
+``P[s, a, t]``, ``R[s, a]``, ``rho0[s]``, ``0 <= gamma < 1``, and policies ``pi[s, a]`` -- with weight
+on the edge cases where factor-of-(1-gamma) and support bugs hide: ``gamma = 0`` or tiny,
+``gamma`` close to 1, deterministic transition rows and policies, transition rows with many exact
+zeros, point-mass start distributions, constant or tiny rewards (ties in ``Q``), and policies with
+zeros where another has mass (infinite KL).
+
+Hypothesis is a test extra; nothing else in :mod:`tabular` imports this module. The strategies draw a
+few structural choices (sizes, discount, storage, "kind" flags) from Hypothesis and one seed from which
+``np.random.default_rng`` builds the arrays, which keeps generation fast and lets Hypothesis shrink
+the sizes and the kinds.
+
+Example
+-------
+>>> from hypothesis import given, settings
+>>> from tabular import evaluate
+>>> from tabular.strategies import mdp_and_policies
+>>> @given(mdp_and_policies(n_policies=1))
+... @settings(max_examples=20, deadline=None)
+... def test_rho_sums(mp):
+...     mdp, (pi,) = mp
+...     assert abs(evaluate(mdp, pi).rho.sum() - 1 / (1 - mdp.gamma)) < 1e-8 / (1 - mdp.gamma)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import strategies as st
+
+from .mdp import MDP
+
+__all__ = ["gammas", "mdps", "policies", "mdp_and_policies", "policy_pairs"]
+
+_SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+
+#: Discounts the strategies favour: the edges 0 and tiny, and the usual 0.9, 0.99.
+_EDGE_GAMMAS = (0.0, 1e-6, 0.01, 0.5, 0.9, 0.99)
+
+#: Kinds of policy rows drawn by :func:`policies`.
+_POLICY_KINDS = ("uniform", "dirichlet", "deterministic", "full_support")
+
+
+# ------------------------------------------------------------------------- helpers (numpy)
+def _normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Divide each row (last axis) by its sum, then put the rounding remainder ``1 - sum`` on the
+    largest entry, so every row sums to 1 up to one rounding of the final addition."""
+    x = x / x.sum(axis=-1, keepdims=True)
+    flat = x.reshape(-1, x.shape[-1])
+    j = np.argmax(flat, axis=1)
+    rows = np.arange(flat.shape[0])
+    flat[rows, j] += 1.0 - flat.sum(axis=1)
+    return flat.reshape(x.shape)
+
+
+def _dirichlet_rows(rng: np.random.Generator, n: int, k: int, concentration: float) -> np.ndarray:
+    """``n`` rows drawn from ``Dirichlet(concentration * 1_k)``; a row that underflows to all zeros
+    (tiny concentration) becomes a random one-hot row."""
+    x = rng.dirichlet(np.full(k, float(concentration)), size=n)
+    bad = ~np.all(np.isfinite(x), axis=1) | (x.sum(axis=1) <= 0)
+    if np.any(bad):
+        x[bad] = 0.0
+        x[bad, rng.integers(k, size=int(bad.sum()))] = 1.0
+    return _normalize_rows(x)
+
+
+def _one_hot_rows(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    x = np.zeros((n, k))
+    x[np.arange(n), rng.integers(k, size=n)] = 1.0
+    return x
+
+
+def _transition_rows(rng: np.random.Generator, n: int, S: int, mix: np.ndarray) -> np.ndarray:
+    """``n`` probability rows over ``S`` next states. Each row is, with the probabilities ``mix``,
+    a full-support Dirichlet row, a row supported on a few random states (exact zeros elsewhere),
+    or a deterministic (one-hot) row."""
+    kind = rng.choice(3, size=n, p=mix)
+    out = np.empty((n, S))
+    full = kind == 0
+    if np.any(full):
+        conc = rng.choice([0.1, 0.5, 1.0, 5.0])
+        out[full] = _dirichlet_rows(rng, int(full.sum()), S, conc)
+    for i in np.flatnonzero(kind == 1):
+        k = int(rng.integers(1, S + 1))
+        support = rng.choice(S, size=k, replace=False)
+        row = np.zeros(S)
+        row[support] = _dirichlet_rows(rng, 1, k, rng.choice([0.3, 1.0, 3.0]))[0]
+        out[i] = row
+    det = kind == 2
+    if np.any(det):
+        out[det] = _one_hot_rows(rng, int(det.sum()), S)
+    return out
+
+
+def _rewards(rng: np.random.Generator, S: int, A: int) -> np.ndarray:
+    """Rewards in [-1, 1]: uniform, all equal, integer-valued (many ties), or uniform and scaled."""
+    kind = rng.choice(4, p=[0.55, 0.1, 0.15, 0.2])
+    if kind == 0:
+        return rng.uniform(-1.0, 1.0, size=(S, A))
+    if kind == 1:
+        return np.full((S, A), float(rng.choice([0.0, 1.0, -1.0, rng.uniform(-1.0, 1.0)])))
+    if kind == 2:
+        return rng.integers(-1, 2, size=(S, A)).astype(np.float64)
+    scale = float(rng.choice([1e-3, 1e-1, 0.5]))
+    return scale * rng.uniform(-1.0, 1.0, size=(S, A))
+
+
+def _start(rng: np.random.Generator, S: int) -> np.ndarray:
+    """rho0: a point mass, uniform, or a Dirichlet draw (possibly with exact zeros)."""
+    kind = rng.choice(3, p=[0.3, 0.2, 0.5])
+    if kind == 0:
+        rho0 = np.zeros(S)
+        rho0[rng.integers(S)] = 1.0
+        return rho0
+    if kind == 1:
+        return np.full(S, 1.0 / S)
+    return _dirichlet_rows(rng, 1, S, rng.choice([0.1, 1.0, 10.0]))[0]
+
+
+def _policy_rows(rng: np.random.Generator, S: int, A: int, kind: str, concentration: float) -> np.ndarray:
+    if kind == "uniform":
+        return np.full((S, A), 1.0 / A)
+    if kind == "deterministic":
+        return _one_hot_rows(rng, S, A)
+    if kind == "dirichlet":
+        return _dirichlet_rows(rng, S, A, concentration)
+    if kind == "full_support":
+        floor = min(1e-3, 0.5 / A)
+        # every entry >= floor exactly; the rows sum to 1 up to a few roundings (no renormalization)
+        return floor + (1.0 - A * floor) * _dirichlet_rows(rng, S, A, concentration)
+    raise ValueError(f"kind must be one of {_POLICY_KINDS + ('any',)} or None, got {kind!r}")
+
+
+def _softmax_rows(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax allowing ``-inf`` entries (a row keeps at least one finite entry)."""
+    z = z - np.max(z, axis=1, keepdims=True)
+    with np.errstate(under="ignore"):
+        e = np.exp(z)
+    return _normalize_rows(e)
+
+
+# ------------------------------------------------------------------------- strategies
+def gammas(min_value: float = 0.0, max_value: float = 0.99) -> st.SearchStrategy[float]:
+    """Discount factors in ``[min_value, max_value]`` with weight on the edges (0, tiny, 0.9, 0.99)."""
+    edges = [g for g in _EDGE_GAMMAS if min_value <= g <= max_value]
+    floats = st.floats(min_value=min_value, max_value=max_value, allow_nan=False, allow_infinity=False)
+    return st.one_of(st.sampled_from(edges), floats) if edges else floats
+
+
+def _gamma_strategy(gamma) -> st.SearchStrategy[float]:
+    if gamma is None:
+        return gammas()
+    if isinstance(gamma, st.SearchStrategy):
+        return gamma
+    return st.just(float(gamma))
+
+
+def mdps(
+    min_states: int = 1,
+    max_states: int = 8,
+    min_actions: int = 1,
+    max_actions: int = 4,
+    gamma=None,
+    sparse: bool | None = None,
+    sparse_transitions: bool | None = None,
+) -> st.SearchStrategy[MDP]:
+    """Random finite MDPs.
+
+    Parameters
+    ----------
+    min_states, max_states, min_actions, max_actions : int
+        Bounds (inclusive) on S and A.
+    gamma : None, float or strategy
+        ``None``: a float in ``[0, 0.99]`` with weight on 0, 1e-6, 0.01, 0.5, 0.9, 0.99; a float: fixed;
+        a strategy: used as is.
+    sparse : None or bool
+        Storage of ``P``: ``None`` draws dense ``(S, A, S)`` or CSR ``(S*A, S)``; ``True``/``False``
+        forces it. (Only the storage: the same numbers can come in either form.)
+    sparse_transitions : None or bool
+        Whether the transition rows have sparse support. ``None`` draws a per-MDP mix of full-support
+        Dirichlet rows, rows with a few random next states (exact zeros elsewhere) and deterministic
+        rows; ``True`` uses only the last two kinds; ``False`` only full-support rows.
+
+    Rows of ``P`` and ``rho0`` are exactly normalized (to the last rounding). Rewards lie in
+    [-1, 1] (uniform; sometimes all equal, integer-valued, or scaled down to 1e-3).
+
+    Raises
+    ------
+    ValueError
+        At once (not at draw time) if the size bounds are empty or not positive.
+    """
+    if not (1 <= min_states <= max_states and 1 <= min_actions <= max_actions):
+        raise ValueError(
+            f"need 1 <= min_states <= max_states and 1 <= min_actions <= max_actions, got "
+            f"states [{min_states}, {max_states}], actions [{min_actions}, {max_actions}]"
+        )
+    return _mdps(min_states, max_states, min_actions, max_actions, _gamma_strategy(gamma), sparse,
+                 sparse_transitions)
+
+
+@st.composite
+def _mdps(draw, min_states, max_states, min_actions, max_actions, gamma, sparse, sparse_transitions) -> MDP:
+    S = draw(st.integers(min_states, max_states))
+    A = draw(st.integers(min_actions, max_actions))
+    g = draw(gamma)
+    is_sparse = draw(st.booleans()) if sparse is None else bool(sparse)
+    if sparse_transitions is None:
+        mix = draw(st.sampled_from([(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.4, 0.3, 0.3)]))
+    elif sparse_transitions:
+        mix = draw(st.sampled_from([(0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.5, 0.5)]))
+    else:
+        mix = (1.0, 0.0, 0.0)
+    rng = np.random.default_rng(draw(_SEEDS))
+    P = _transition_rows(rng, S * A, S, np.asarray(mix, dtype=np.float64))
+    R = _rewards(rng, S, A)
+    rho0 = _start(rng, S)
+    if is_sparse:
+        return MDP(sp.csr_array(P), R, rho0, g)
+    return MDP(P.reshape(S, A, S), R, rho0, g)
+
+
+def policies(n_states: int, n_actions: int, kind: str | None = None) -> st.SearchStrategy[np.ndarray]:
+    """Random ``(n_states, n_actions)`` policies.
+
+    ``kind=None`` or ``"any"`` mixes: uniform, Dirichlet rows with concentration in [0.05, 10]
+    (near-deterministic at the low end, rows may hold exact zeros), deterministic one-hot rows, and
+    full-support rows. ``kind="full_support"`` forces every probability to be at least
+    ``min(1e-3, 0.5/n_actions)`` (strictly positive rows); ``"uniform"``, ``"dirichlet"`` and
+    ``"deterministic"`` force that kind.
+    """
+    S, A = int(n_states), int(n_actions)
+    if S < 1 or A < 1:
+        raise ValueError(f"n_states and n_actions must be positive, got {n_states}, {n_actions}")
+    if kind is not None and kind != "any" and kind not in _POLICY_KINDS:
+        raise ValueError(f"kind must be one of {_POLICY_KINDS + ('any',)} or None, got {kind!r}")
+    return _policies(S, A, None if kind == "any" else kind)
+
+
+@st.composite
+def _policies(draw, S: int, A: int, kind: str | None) -> np.ndarray:
+    if kind is None:
+        kind = draw(st.sampled_from(_POLICY_KINDS))
+    concentration = draw(
+        st.one_of(
+            st.sampled_from([0.05, 0.1, 1.0, 10.0]),
+            st.floats(min_value=0.05, max_value=10.0, allow_nan=False),
+        )
+    )
+    rng = np.random.default_rng(draw(_SEEDS))
+    return _policy_rows(rng, S, A, kind, concentration)
+
+
+def mdp_and_policies(n_policies: int = 2, full_support: bool = False, **mdp_kwargs) -> st.SearchStrategy:
+    """``(mdp, [pi_1, ..., pi_n])``: an MDP from :func:`mdps` (``mdp_kwargs`` passed on) and
+    ``n_policies`` independent policies from :func:`policies` (full-support if asked)."""
+    n = int(n_policies)
+    if n < 0:
+        raise ValueError(f"n_policies must be non-negative, got {n_policies}")
+    return _mdp_and_policies(mdps(**mdp_kwargs), n, "full_support" if full_support else None)
+
+
+@st.composite
+def _mdp_and_policies(draw, mdp_strategy, n: int, kind: str | None):
+    mdp = draw(mdp_strategy)
+    return mdp, [draw(_policies(mdp.n_states, mdp.n_actions, kind)) for _ in range(n)]
+
+
+def policy_pairs(full_support: bool = False, **mdp_kwargs) -> st.SearchStrategy:
+    """``(mdp, pi, pi_new)`` with ``pi_new`` near ``pi`` or far from it.
+
+    Near: the conservative mixture ``(1 - alpha) pi + alpha pi'`` of Eq. (5) of [TRPO] with
+    ``alpha`` in [0, 0.1] (``alpha = 0`` included) and ``pi'`` random or deterministic, or
+    ``softmax(log pi + noise)`` with noise of scale 1e-4..0.3 (zeros of ``pi`` stay zeros). Far: an
+    independent random policy. With ``full_support=True`` both policies are strictly positive.
+    ``mdp_kwargs`` are passed to :func:`mdps`.
+    """
+    return _policy_pairs(mdps(**mdp_kwargs), "full_support" if full_support else None)
+
+
+@st.composite
+def _policy_pairs(draw, mdp_strategy, kind: str | None):
+    mdp = draw(mdp_strategy)
+    S, A = mdp.shape
+    pi = draw(_policies(S, A, kind))
+    how = draw(st.sampled_from(["mixture", "perturb", "far"]))
+    if how == "far":
+        return mdp, pi, draw(_policies(S, A, kind))
+    if how == "mixture":
+        alpha = draw(st.one_of(st.sampled_from([0.0, 1e-6, 1e-3, 0.1]), st.floats(0.0, 0.1)))
+        pi_prime = draw(_policies(S, A, kind))
+        return mdp, pi, (1.0 - alpha) * pi + alpha * pi_prime  # Eq. (5)
+    scale = draw(st.sampled_from([1e-4, 1e-2, 0.3]))
+    rng = np.random.default_rng(draw(_SEEDS))
+    with np.errstate(divide="ignore"):
+        logits = np.log(pi)
+    pi_new = _softmax_rows(logits + scale * rng.standard_normal((S, A)))
+    return mdp, pi, pi_new

@@ -1,0 +1,223 @@
+"""Tests of ``tabular/io.py``: exact .npz round trips, JSON round trips, a hand-written JSON model
+evaluated against values solved by hand, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from tabular import MDP, evaluate, from_json, garnet, load, load_npz, save, save_npz, to_json
+from tabular.io import from_dict, to_dict
+from tabular.strategies import mdps
+
+HAND_WRITTEN = """
+{
+  "gamma": 0.5,
+  "n_states": 2, "n_actions": 2,
+  "rho0": [1.0, 0.0],
+  "R": [[1, 0], [0, 2]],
+  "transitions": [[0, 0, 0, 0.5], [0, 0, 0, 0.5],
+                  [0, 1, 1, 0.5], [0, 1, 0, 0.5],
+                  [1, 0, 1, 1.0],
+                  [1, 1, 0, 0.25], [1, 1, 1, 0.75]]
+}
+"""
+
+
+def _assert_same(a: MDP, b: MDP):
+    assert a.is_sparse == b.is_sparse and a.shape == b.shape and a.gamma == b.gamma
+    np.testing.assert_array_equal(a.dense_P(), b.dense_P())
+    np.testing.assert_array_equal(a.R, b.R)
+    np.testing.assert_array_equal(a.rho0, b.rho0)
+
+
+# ----------------------------------------------------------------------------- npz
+@pytest.mark.parametrize("sparse", [False, True])
+def test_npz_round_trip_is_exact(tmp_path, sparse):
+    mdp = garnet(40, 3, 5, rng=0, gamma=0.97, sparse=sparse, reward="signed")
+    path = tmp_path / "m.npz"
+    save_npz(mdp, path)
+    back = load_npz(path)
+    _assert_same(back, mdp)
+    if sparse:
+        np.testing.assert_array_equal(back.P.indptr, mdp.P.indptr)
+        np.testing.assert_array_equal(back.P.indices, mdp.P.indices)
+        np.testing.assert_array_equal(back.P.data, mdp.P.data)
+    # and through the suffix dispatcher
+    save(mdp, tmp_path / "n.npz")
+    _assert_same(load(tmp_path / "n.npz"), mdp)
+
+
+@given(mdps())
+@settings(max_examples=25, deadline=None, derandomize=True)
+def test_npz_and_json_round_trips_on_random_mdps(mdp):
+    with tempfile.TemporaryDirectory() as d:
+        save(mdp, Path(d) / "m.npz")
+        _assert_same(load(Path(d) / "m.npz"), mdp)
+        save(mdp, Path(d) / "m.json")
+        back = load(Path(d) / "m.json")
+    assert back.is_sparse == mdp.is_sparse and back.gamma == mdp.gamma
+    np.testing.assert_allclose(back.dense_P(), mdp.dense_P(), rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(back.R, mdp.R, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(back.rho0, mdp.rho0, rtol=1e-15, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- json
+@pytest.mark.parametrize("sparse", [False, True])
+def test_json_round_trip(tmp_path, sparse):
+    mdp = garnet(15, 3, 4, rng=1, gamma=0.9, sparse=sparse, reward="signed")
+    text = to_json(mdp, tmp_path / "m.json")
+    assert json.loads(text)["sparse"] is sparse
+    for back in (from_json(text), from_json(tmp_path / "m.json"), from_json(str(tmp_path / "m.json")),
+                 load(tmp_path / "m.json")):
+        assert back.is_sparse == sparse and back.shape == mdp.shape and back.gamma == mdp.gamma
+        np.testing.assert_allclose(back.dense_P(), mdp.dense_P(), rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(back.R, mdp.R, rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(back.rho0, mdp.rho0, rtol=1e-15, atol=1e-15)
+    d = to_dict(mdp)
+    assert all(len(t) == 4 for t in d["transitions"])
+    assert len(d["transitions"]) == 15 * 3 * 4  # branching 4: only the non-zeros are listed
+
+
+def test_hand_written_json():
+    """The JSON above, read by hand (gamma = 0.5, start in s0):
+
+    s0: a0 stays (1/2 + 1/2, duplicates summed), reward 1;  a1 -> s0 or s1 w.p. 1/2, reward 0.
+    s1: a0 stays, reward 0;  a1 -> s0 w.p. 1/4, s1 w.p. 3/4, reward 2.
+
+    Always a0: V(s0) = 1 / (1 - 0.5) = 2, V(s1) = 0.
+    Always a1: V0 = 0.5 (V0/2 + V1/2) => V1 = 3 V0;  V1 = 2 + 0.5 (V0/4 + 3 V1/4)
+               => 0.625 * 3 V0 = 2 + 0.125 V0 => V0 = 8/7, V1 = 24/7.
+    """
+    mdp = from_json(HAND_WRITTEN)
+    assert mdp.shape == (2, 2) and mdp.gamma == 0.5 and not mdp.is_sparse
+    np.testing.assert_array_equal(mdp.dense_P()[0, 0], [1.0, 0.0])
+    ev0 = evaluate(mdp, np.array([[1.0, 0.0], [1.0, 0.0]]))
+    np.testing.assert_allclose(ev0.V, [2.0, 0.0], rtol=1e-15, atol=1e-15)
+    ev1 = evaluate(mdp, np.array([[0.0, 1.0], [0.0, 1.0]]))
+    np.testing.assert_allclose(ev1.V, [8 / 7, 24 / 7], rtol=1e-14)
+    assert ev1.eta == pytest.approx(8 / 7, rel=1e-14)
+
+
+def test_hand_written_json_variants():
+    d = json.loads(HAND_WRITTEN)
+    sparse = from_dict({**d, "sparse": True})
+    assert sparse.is_sparse
+    np.testing.assert_array_equal(sparse.dense_P(), from_dict(d).dense_P())
+    # "P" as a nested (S, A, S) list instead of "transitions"
+    nested = {k: v for k, v in d.items() if k != "transitions"}
+    nested["P"] = from_dict(d).dense_P().tolist()
+    np.testing.assert_array_equal(from_dict(nested).dense_P(), from_dict(d).dense_P())
+    # a state reward r(s) with n_actions given
+    per_state = {**d, "R": [1.0, -1.0]}
+    np.testing.assert_array_equal(from_dict(per_state).R, [[1.0, 1.0], [-1.0, -1.0]])
+
+
+# ----------------------------------------------------------------------------- bad files
+@pytest.mark.parametrize(
+    "change, pattern",
+    [
+        ({"gamma": None}, "gamma"),
+        ({"rho0": None}, "rho0"),
+        ({"R": None}, "'R'"),
+        ({"transitions": None}, "transitions"),
+        ({"transitions": [[0, 0, 0, 1.0], [0, 1, 2, 1.0], [1, 0, 1, 1.0], [1, 1, 1, 1.0]]}, "next state"),
+        ({"transitions": [[0, 0, 0, 1.0], [0, 5, 1, 1.0], [1, 0, 1, 1.0], [1, 1, 1, 1.0]]}, "action"),
+        ({"transitions": [[0, 0, 0, 1.0], [0.5, 1, 1, 1.0], [1, 0, 1, 1.0], [1, 1, 1, 1.0]]}, "state"),
+        ({"transitions": [[0, 0, 0, 1.0], [0, 1, 1, 0.9], [1, 0, 1, 1.0], [1, 1, 1, 1.0]]}, "sums to"),
+        ({"transitions": []}, "transitions|sums to"),
+        ({"gamma": 1.0}, "gamma"),
+        ({"R": [1.0, 2.0], "n_actions": None}, "n_actions"),
+        ({"rho0": [0.5, 0.4]}, "rho0"),
+    ],
+)
+def test_bad_descriptions_raise_value_error(change, pattern):
+    d = json.loads(HAND_WRITTEN)
+    for key, value in change.items():
+        if value is None:
+            d.pop(key)
+        else:
+            d[key] = value
+    with pytest.raises(ValueError, match=pattern):
+        from_dict(d)
+    with pytest.raises(ValueError, match=pattern):
+        from_json(json.dumps(d))
+
+
+@pytest.mark.parametrize("entries", [
+    [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]],  # [s, a, next] without probabilities: 12 numbers
+    [[0, 0, 0, 1.0], [0, 1, 1]],  # ragged
+])
+def test_transitions_of_the_wrong_width_are_rejected_by_name(entries):
+    """Every transition must be [s, a, next, p]. The loader reshapes the flat list into rows of 4,
+    so a list of triples is read with shifted columns (here, 12 numbers as 3 "transitions"), and a
+    wrong width fails with numpy's "cannot reshape" message, which names no argument."""
+    d = {"gamma": 0.5, "n_states": 2, "n_actions": 2, "rho0": [1.0, 0.0], "R": [[0, 0], [0, 0]],
+         "transitions": entries}
+    with pytest.raises(ValueError, match="transitions"):
+        from_dict(d)
+
+
+def test_transitions_of_the_wrong_width_are_not_silently_reinterpreted():
+    """[[0, 0], [0, 1.0]] is two malformed entries, not the transition (0, 0) -> 0 w.p. 1."""
+    d = {"gamma": 0.5, "rho0": [1.0], "R": [[0.0]], "transitions": [[0, 0], [0, 1.0]]}
+    with pytest.raises(ValueError, match="transitions"):
+        from_dict(d)
+
+
+def test_malformed_json_text():
+    with pytest.raises(ValueError):  # json.JSONDecodeError is a ValueError
+        from_json('{"gamma": 0.5,')
+
+
+def test_unknown_suffix(tmp_path):
+    mdp = garnet(3, 2, 2, rng=0)
+    with pytest.raises(ValueError, match="unknown MDP file type"):
+        save(mdp, tmp_path / "m.pkl")
+    (tmp_path / "m.txt").write_text("{}")
+    with pytest.raises(ValueError, match="unknown MDP file type"):
+        load(tmp_path / "m.txt")
+
+
+def test_npz_without_a_transition_model(tmp_path):
+    np.savez(tmp_path / "m.npz", R=np.zeros((2, 2)), rho0=np.array([1.0, 0.0]), gamma=0.9)
+    with pytest.raises(ValueError, match="no transition model"):
+        load_npz(tmp_path / "m.npz")
+
+
+def test_npz_not_an_archive(tmp_path):
+    (tmp_path / "m.npz").write_text("not an archive")
+    with pytest.raises(ValueError):
+        load(tmp_path / "m.npz")
+
+
+def test_npz_with_invalid_contents(tmp_path):
+    P = np.full((2, 2, 2), 0.6)  # rows sum to 1.2
+    np.savez(tmp_path / "m.npz", P=P, R=np.zeros((2, 2)), rho0=np.array([1.0, 0.0]), gamma=0.9)
+    with pytest.raises(ValueError, match="sums to"):
+        load_npz(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("missing", ["gamma", "R", "rho0"])
+def test_npz_missing_array_is_a_value_error(tmp_path, missing):
+    """A bad file must raise ValueError naming what is missing (today: KeyError from numpy)."""
+    arrays = dict(P=np.ones((1, 1, 1)), R=np.zeros((1, 1)), rho0=np.ones(1), gamma=0.5)
+    arrays.pop(missing)
+    np.savez(tmp_path / "m.npz", **arrays)
+    with pytest.raises(ValueError, match=missing):
+        load_npz(tmp_path / "m.npz")
+
+
+def test_saved_files_validate_on_load(tmp_path):
+    """A tampered JSON file is re-validated by MDP on load."""
+    mdp = garnet(4, 2, 2, rng=3)
+    d = to_dict(mdp)
+    d["transitions"][0][3] += 0.5
+    (tmp_path / "m.json").write_text(json.dumps(d))
+    with pytest.raises(ValueError, match="sums to"):
+        load(tmp_path / "m.json")
