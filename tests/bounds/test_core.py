@@ -306,3 +306,20 @@ def test_default_atol_scales_with_the_problem():
     m = T.garnet(3, 2, 2, rng=0, gamma=0.99)
     big = m.with_rewards(m.R * 1e6)
     assert core.default_atol(big) == pytest.approx(core.default_atol(m) * 1e6, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------- Hypothesis
+from hypothesis import given, settings  # noqa: E402
+
+from tabular.strategies import policy_pairs  # noqa: E402
+
+
+@given(policy_pairs(max_states=6, max_actions=4))
+@settings(max_examples=150, deadline=None, derandomize=True)
+def test_every_bound_holds_as_a_hypothesis_property(instance):
+    """The same theorem, over the public strategies that users get for their own bounds."""
+    mdp, pi, pi_new = instance
+    table = check_all(mdp, pi, pi_new)
+    assert_bound(table)
+    for r in table:
+        assert not math.isnan(r.slack)
