@@ -26,7 +26,11 @@ DPI = 150
 #: Experiment modules in the order they run; each is ``experiments.<module>``.
 MODULES = (
     "fig1_mm",
+    "fig2_monotonic",
+    "fig3_cpi_vs_kl",
     "fig4_tightness",
+    "fig5_penalty",
+    "fig6_max_vs_mean",
     "fig7_counterexamples",
 )
 

@@ -88,7 +88,7 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     for i, Mi in enumerate(mm_curves):
         table[f"M_{i}"] = Mi
     key = (f"C = {C:.3g}; eta along {N_MM} MM steps: " + " -> ".join(f"{e:.4f}" for e in eta_at)
-           + f"; eta gain >= M gain >= 0 at every step")
+           + "; eta gain >= M gain >= 0 at every step")
     return dict(table=table, wide=wide, t_iter=np.array(t_iter), eta_iter=eta_at, C=C, i0=i0,
                 verdict=Verdict(ok, key))
 

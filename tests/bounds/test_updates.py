@@ -1,0 +1,323 @@
+"""Tests of bounds/updates.py: the exact updates of Section 7 of [TRPO] and Algorithm 1.
+
+Every check compares against an independent computation: exact policy evaluation
+(``tabular.evaluate``) for eta and V, cvxpy/Clarabel for the convex steps, policy iteration for the
+optimum, finite differences for the policy gradient, random feasible policies for optimality, and
+the published NPG rate bound of [AKLM] (THEORY.md §4).
+"""
+
+import numpy as np
+import pytest
+
+from bounds import updates as up
+from bounds.updates import SolverError
+from tabular import evaluate, garnet, mdp_x, policy_iteration, random_policy, softmax, surrogate, uniform
+from tabular.divergences import kl as kl_rows
+
+cp = pytest.importorskip("cvxpy")
+
+GAMMAS = (0.3, 0.6, 0.9)
+
+
+def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
+    ss = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        mdp = garnet(int(ss.integers(3, S + 1)), int(ss.integers(2, A + 1)), 2, rng=int(ss.integers(1 << 30)),
+                     gamma=gamma)
+        pi = random_policy(mdp, rng=k, concentration=1.0)
+        out.append((mdp, pi))
+    return out
+
+
+# ------------------------------------------------------------------------------ Eq. (10), monotonicity
+@pytest.mark.parametrize("gamma", GAMMAS)
+def test_algorithm1_eq10_every_iteration(gamma):
+    for mdp, pi in _garnets(2, gamma=gamma, seed=int(gamma * 10)):
+        for penalty in ("kl", "tv"):
+            h = up.run("mm", mdp, pi, 6, record_bounds=False, tol=0.0, penalty=penalty)
+            # Eq. (10): eta gain >= M gain >= 0, with eta from exact evaluation of every policy
+            etas = np.array([evaluate(mdp, p).eta for p in h.policies])
+            gain = np.diff(etas)
+            assert np.all(gain >= h.M_gain - 1e-12)
+            assert np.all(h.M_gain >= -1e-12)
+            assert h.eq10_holds and h.monotonic
+            # M_i(pi_{i+1}) recomputed from its definition
+            for i in range(h.n_steps):
+                p, q = h.policies[i], h.policies[i + 1]
+                D = kl_rows(p, q).max() if penalty == "kl" else (0.5 * np.abs(p - q).sum(axis=1).max()) ** 2
+                assert h.M_new[i] == pytest.approx(surrogate(mdp, p, q) - h.C[i] * D, abs=1e-10)
+                assert h.C[i] == pytest.approx(
+                    4 * np.abs(evaluate(mdp, p).A).max() * gamma / (1 - gamma) ** 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+def test_cpi_alpha_star_is_monotone(gamma):
+    for mdp, pi in _garnets(2, gamma=gamma, seed=1):
+        h = up.run("cpi", mdp, pi, 6, record_bounds=False, tol=0.0)
+        etas = np.array([evaluate(mdp, p).eta for p in h.policies])
+        assert np.all(np.diff(etas) >= -1e-12)
+        # THEORY.md §3: the gain is at least (1-gamma)^2 A'^2 / (8 gamma eps') when alpha* < 1
+        for i, s in enumerate(h.steps):
+            if s.info["alpha_star"] < 1:
+                lb = (1 - gamma) ** 2 * s.info["A_prime"] ** 2 / (8 * gamma * s.info["eps_prime"])
+                assert etas[i + 1] - etas[i] >= lb - 1e-12
+
+
+@pytest.mark.parametrize("step", [0.1, 1.0, 10.0, 1e6])
+def test_npg_improves_every_state(step):
+    for gamma in GAMMAS:
+        for mdp, pi in _garnets(2, gamma=gamma, seed=2):
+            for _ in range(3):
+                ev = evaluate(mdp, pi)
+                res = up.npg_step(mdp, pi, step, ev=ev)
+                new = evaluate(mdp, res.pi_new)
+                assert np.all(new.V >= ev.V - 1e-10)
+                pi = res.pi_new
+
+
+def test_npg_is_soft_policy_iteration():
+    mdp, pi = _garnets(1, gamma=0.8, seed=3)[0]
+    ev = evaluate(mdp, pi)
+    res = up.npg_step(mdp, pi, 0.7, ev=ev)
+    theta = np.log(pi) + 0.7 * ev.A / (1 - 0.8)  # Eq. (17) for the tabular softmax
+    np.testing.assert_allclose(res.pi_new, softmax(theta), atol=1e-14)
+
+
+# ------------------------------------------------------------------------------ trust regions
+def _random_feasible(pi, rho, delta, rng, constraint, n=200):
+    """Random policies inside the trust region: mix pi towards random policies, shrink until feasible."""
+    out = []
+    logpi = np.log(pi)
+    for _ in range(n):
+        target = rng.dirichlet(np.full(pi.shape[1], 0.3), size=pi.shape[0])
+        a = 1.0
+        while True:
+            q = (1 - a) * pi + a * target
+            k = np.sum(pi * (logpi - np.log(q)), axis=1)  # KL(pi || q), pi > 0 here
+            if (k.max() if constraint == "max" else rho @ k) <= delta:
+                break
+            a *= 0.7
+        out.append(q)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("constraint", ["max", "mean"])
+def test_trust_region_feasible_and_beats_random(constraint):
+    rng = np.random.default_rng(4)
+    for gamma in (0.5, 0.9):
+        for mdp, pi in _garnets(2, gamma=gamma, seed=5):
+            ev = evaluate(mdp, pi)
+            for delta in (1e-3, 0.1):
+                res = up.trust_region_step(mdp, pi, delta, constraint=constraint, ev=ev)
+                k = kl_rows(pi, res.pi_new)
+                assert (k.max() if constraint == "max" else ev.rho @ k) <= delta + 1e-8
+                L_new = surrogate(mdp, pi, res.pi_new, ev=ev)
+                assert res.objective == pytest.approx(L_new, abs=1e-12)
+                qs = _random_feasible(pi, ev.rho, delta, rng, constraint)
+                best_random = ev.eta + np.max(np.einsum("s,ksa,sa->k", ev.rho, qs, ev.A))  # Eq. (3)
+                assert L_new >= best_random - 1e-12
+
+
+@pytest.mark.parametrize("constraint", ["max", "mean"])
+def test_trust_region_matches_cvxpy(constraint):
+    mdp, pi = _garnets(1, S=4, gamma=0.8, seed=6)[0]
+    for delta in (0.01, 0.5):
+        fast = up.trust_region_step(mdp, pi, delta, constraint=constraint)
+        ref = up.trust_region_step(mdp, pi, delta, constraint=constraint, solver="cvxpy")
+        assert fast.objective == pytest.approx(ref.objective, abs=1e-7)
+    fast = up.trust_region_step(mdp, pi, 0.05, constraint="mean", weights="d")
+    ref = up.trust_region_step(mdp, pi, 0.05, constraint="mean", weights="d", solver="cvxpy")
+    assert fast.objective == pytest.approx(ref.objective, abs=1e-7)
+
+
+def test_trust_region_limits():
+    mdp, pi = _garnets(1, gamma=0.9, seed=7)[0]
+    ev = evaluate(mdp, pi)
+    # delta -> 0 returns pi
+    for constraint in ("max", "mean"):
+        res = up.trust_region_step(mdp, pi, 1e-14, constraint=constraint, ev=ev)
+        assert np.abs(res.pi_new - pi).max() < 1e-5
+        assert res.objective == pytest.approx(ev.eta, abs=1e-5)
+    # huge delta: L approaches the greedy L (pi has full support); the mean form needs a larger
+    # delta, since sum_s rho(s) = 1/(1-gamma) = 10
+    L_greedy = surrogate(mdp, pi, up.pi_step(mdp, pi, ev=ev).pi_new, ev=ev)
+    for constraint in ("max", "mean"):
+        res = up.trust_region_step(mdp, pi, 600.0, constraint=constraint, ev=ev)
+        assert res.objective <= L_greedy + 1e-12
+        assert res.objective == pytest.approx(L_greedy, abs=1e-8)
+
+
+# ------------------------------------------------------------------------------ closed forms vs cvxpy
+def test_closed_forms_match_cvxpy():
+    mdp, pi = _garnets(1, S=4, gamma=0.5, seed=8)[0]
+    ev = evaluate(mdp, pi)
+    for c in (0.1, 2.0):
+        a = up.kl_penalty_step(mdp, pi, c, weights="d", ev=ev)
+        b = up.kl_penalty_step(mdp, pi, c, weights="d", solver="cvxpy", ev=ev)
+        assert a.objective == pytest.approx(b.objective, abs=1e-7)
+    # NPG = argmax of sum_a p A - (1-gamma)/step KL(p || pi), solved by cvxpy
+    for step in (0.3, 3.0):
+        a = up.npg_step(mdp, pi, step, ev=ev)
+        b = up.npg_step(mdp, pi, step, ev=ev, solver="cvxpy")
+        assert a.objective == pytest.approx(b.objective, abs=1e-7)
+        np.testing.assert_allclose(a.pi_new, b.pi_new, atol=1e-5)
+    # Algorithm 1, KL and TV penalties, theory C (moderate at gamma = 0.5) and a smaller one
+    for C_scale in (1.0, 0.1):
+        for penalty in ("kl", "tv"):
+            a = up.mm_step(mdp, pi, penalty=penalty, C_scale=C_scale, ev=ev)
+            b = up.mm_step(mdp, pi, penalty=penalty, C_scale=C_scale, solver="cvxpy", ev=ev)
+            assert a.objective == pytest.approx(b.objective, abs=1e-7)
+
+
+# ------------------------------------------------------------------------------ convergence
+def test_every_update_reaches_the_optimum():
+    mdp = garnet(4, 2, 2, rng=3, gamma=0.5)
+    pi0 = uniform(mdp)
+    opt = policy_iteration(mdp).eta
+    runs = {
+        "mm": dict(C_scale=0.1),
+        "cpi": {},
+        "trust_region": dict(delta=0.5),
+        "kl_penalty": dict(c=0.1),
+        "npg": dict(step=5.0),
+        "pg": dict(step=200.0),
+        "pi": {},
+    }
+    for name, kw in runs.items():
+        h = up.run(name, mdp, pi0, 400, record_bounds=False, **kw)
+        # softmax PG converges at rate O(1/t) ([AKLM]); the others reach the optimum to round-off
+        assert h.eta[-1] == pytest.approx(opt, abs=2e-5 if name == "pg" else 1e-8), name
+        assert h.monotonic, name
+    h = up.run("trust_region", mdp, pi0, 100, record_bounds=False, delta=0.5, constraint="mean")
+    assert h.eta[-1] == pytest.approx(opt, abs=1e-8)
+    h = up.run("mm", mdp, pi0, 100, record_bounds=False, penalty="tv")
+    assert h.eta[-1] == pytest.approx(opt, abs=1e-8)
+
+
+def test_algorithm1_theory_C_converges_on_a_tiny_mdp():
+    # with the theoretical C the steps are small (THEORY.md §7): MDP X at gamma = 0.3 needs ~120
+    mdp = mdp_x(0.3)
+    h = up.run(up.mm_step, mdp, uniform(mdp), 200, record_bounds=False)
+    assert h.eq10_holds
+    assert h.eta[-1] == pytest.approx(policy_iteration(mdp).eta, abs=1e-6)
+
+
+@pytest.mark.parametrize("step", [0.5, 5.0])
+def test_npg_rate_bound(step):
+    """[AKLM] (THEORY.md §4): from theta = 0 with rewards in [0, 1],
+    V*(rho0) - V^(T)(rho0) <= log|A| / (step T) + 1 / ((1-gamma)^2 T)."""
+    for gamma in (0.5, 0.8):
+        mdp = garnet(5, 3, 2, rng=9, gamma=gamma)  # rewards U[0, 1]
+        opt = policy_iteration(mdp).eta
+        h = up.run("npg", mdp, uniform(mdp), 30, tol=-np.inf, record_bounds=False, step=step)
+        T = np.arange(1, h.n_steps + 1)
+        bound = np.log(mdp.n_actions) / (step * T) + 1.0 / ((1 - gamma) ** 2 * T)
+        assert np.all(opt - h.eta[1:] <= bound + 1e-12)
+
+
+# ------------------------------------------------------------------------------ PG, PI, CPI details
+def test_pg_gradient_matches_finite_differences():
+    mdp, pi = _garnets(1, gamma=0.7, seed=10)[0]
+    res = up.pg_step(mdp, pi, 1.0)
+    theta = np.log(pi)
+    fd = np.zeros_like(theta)
+    h = 1e-6
+    for s in range(theta.shape[0]):
+        for a in range(theta.shape[1]):
+            tp, tm = theta.copy(), theta.copy()
+            tp[s, a] += h
+            tm[s, a] -= h
+            fd[s, a] = (evaluate(mdp, softmax(tp)).eta - evaluate(mdp, softmax(tm)).eta) / (2 * h)
+    np.testing.assert_allclose(res.info["gradient"], fd, atol=1e-7)
+    np.testing.assert_allclose(res.pi_new, softmax(theta + fd), atol=1e-6)
+
+
+def test_pi_step_and_cpi_edge_cases():
+    mdp, pi = _garnets(1, gamma=0.8, seed=11)[0]
+    opt = policy_iteration(mdp)
+    # policy iteration step = greedy on Q_pi
+    res = up.pi_step(mdp, pi)
+    Q = evaluate(mdp, pi).Q
+    np.testing.assert_array_equal(np.argmax(res.pi_new, axis=1), np.argmax(Q, axis=1))
+    # at the optimum eps' = 0: alpha* = 0 and nothing moves
+    res = up.cpi_step(mdp, opt.pi)
+    assert res.multiplier == 0.0
+    np.testing.assert_array_equal(res.pi_new, opt.pi)
+    # gamma = 0: alpha* = 1, the greedy (optimal) policy
+    m0 = mdp.with_gamma(0.0)
+    res = up.cpi_step(m0, pi)
+    assert res.multiplier == 1.0
+    assert evaluate(m0, res.pi_new).eta == pytest.approx(policy_iteration(m0).eta, abs=1e-12)
+
+
+def test_gamma_zero_algorithm1_is_greedy():
+    mdp, pi = _garnets(1, gamma=0.9, seed=12)[0]
+    m0 = mdp.with_gamma(0.0)
+    res = up.mm_step(m0, pi)
+    assert res.info["C"] == 0.0
+    assert evaluate(m0, res.pi_new).eta == pytest.approx(policy_iteration(m0).eta, abs=1e-12)
+
+
+# ------------------------------------------------------------------------------ run, bounds
+def test_run_records_bounds_that_hold():
+    core = pytest.importorskip("bounds.core")
+    mdp, pi = _garnets(1, gamma=0.6, seed=13)[0]
+    h = up.run("mm", mdp, pi, 3)
+    assert h.bound_slack and all(v.shape == (h.n_steps,) for v in h.bound_slack.values())
+    assert all(v.all() for v in h.bound_holds.values())
+    assert up.theory_C(mdp, pi) == pytest.approx(core.theory_C(mdp, pi), rel=1e-14)
+    text = h.table()
+    assert "eta_i" in text and "min slack" in text and len(text.splitlines()) == h.n_steps + 4
+
+
+def test_run_stops_when_no_gain_and_reports():
+    mdp, pi = _garnets(1, gamma=0.6, seed=14)[0]
+    h = up.run("pi", mdp, pi, 50, record_bounds=False)
+    assert h.converged and h.eta_gain[-1] < 1e-12
+    assert h.eta[-1] == pytest.approx(policy_iteration(mdp).eta, abs=1e-10)
+    assert len(h.policies) == h.n_steps + 1 == len(h.eta)
+
+
+# ------------------------------------------------------------------------------ bad input
+def test_bad_inputs():
+    mdp, pi = _garnets(1, gamma=0.6, seed=15)[0]
+    with pytest.raises(ValueError, match="delta"):
+        up.trust_region_step(mdp, pi, 0.0)
+    with pytest.raises(ValueError, match="delta"):
+        up.trust_region_step(mdp, pi, -1.0, constraint="mean")
+    with pytest.raises(ValueError, match="C"):
+        up.mm_step(mdp, pi, C=-1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        up.cpi_step(mdp, pi, alpha=1.5)
+    with pytest.raises(ValueError, match="alpha"):
+        up.cpi_step(mdp, pi, alpha=-0.1)
+    with pytest.raises(ValueError, match="step"):
+        up.npg_step(mdp, pi, float("nan"))
+    with pytest.raises(ValueError, match="step"):
+        up.pg_step(mdp, pi, float("nan"))
+    det = np.eye(mdp.n_actions)[np.zeros(mdp.n_states, dtype=int)]
+    with pytest.raises(ValueError, match="full-support"):
+        up.pg_step(mdp, det, 0.1)
+    with pytest.raises(ValueError, match="penalty"):
+        up.mm_step(mdp, pi, penalty="l2")
+    with pytest.raises(ValueError, match="constraint"):
+        up.trust_region_step(mdp, pi, 0.1, constraint="median")
+    with pytest.raises(ValueError, match="weights"):
+        up.trust_region_step(mdp, pi, 0.1, constraint="mean", weights="uniform")
+    with pytest.raises(ValueError, match="update"):
+        up.run("trpo", mdp, pi, 3)
+    with pytest.raises(ValueError, match="ev"):
+        up.mm_step(mdp, pi, ev=evaluate(mdp, uniform(mdp)))
+    with pytest.raises(ValueError, match="pi"):
+        up.pi_step(mdp, pi[:, :1])
+
+
+def test_cvxpy_failure_raises_solver_error(monkeypatch):
+    mdp, pi = _garnets(1, gamma=0.6, seed=16)[0]
+    monkeypatch.setattr(cp.Problem, "solve", lambda self, *a, **k: None)
+    monkeypatch.setattr(cp.Problem, "status", property(lambda self: "infeasible"))
+    with pytest.raises(SolverError, match="infeasible"):
+        up.mm_step(mdp, pi, solver="cvxpy")
+    with pytest.raises(SolverError, match="infeasible"):
+        up.trust_region_step(mdp, pi, 0.1, constraint="mean", solver="cvxpy")
