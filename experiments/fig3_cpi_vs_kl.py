@@ -96,6 +96,7 @@ def plot(data):
         ax2.plot(its, true.mean(0), color=COLORS[kind], label=f"{label}: true gain")
         ax2.plot(its, cert.mean(0), color=COLORS[kind], ls="--", label=f"{label}: certified")
     ax1.axhline(data["eta_star"], color="k", ls=":", lw=1, label="η* (policy iteration)")
+    ax1.set_ylim(top=data["eta_star"] + 0.05 * abs(data["eta_star"]))
     ax1.set_xlabel("iteration")
     ax1.set_ylabel("η(π_i)  (mean over starts, band = min–max)")
     ax1.set_title("Progress from the same starting policies")

@@ -2,7 +2,7 @@
 
 Algorithm 1 (``mm_step``) with ``C = scale x 4 eps gamma / (1-gamma)^2`` for scales from 1 down to
 1e-4, on a Garnet MDP: the number of iterations to reach 90% of the way from ``eta_0`` to ``eta*``,
-and the max-KL moved per step. The claim: the theory C needs many times more iterations than a
+and the max-KL moved by the first step. The claim: the theory C needs many times more iterations than a
 scaled-down C (at least 10x more than C/100), and every scale stays monotone.
 """
 
@@ -39,7 +39,7 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
         c = iterate(U.mm_step, mdp, pi0, max_iter, C_scale=sc)
         norm = (c.eta - c.eta[0]) / (eta_star - c.eta[0])
         iters.append(_iters_to(norm))
-        kl_med.append(float(np.median(c.kl_max[: max(1, min(len(c.kl_max), 20))])))
+        kl_med.append(float(c.kl_max[0]))  # the first step, from the same start for every scale
         monotone &= bool(np.all(np.diff(c.eta) >= -1e-10 * max(1.0, abs(eta_star))))
         for i in range(len(c.eta)):
             for k, v in zip(cols, (sc, i, c.eta[i], norm[i], c.kl_max[i - 1] if i else 0.0)):
@@ -50,7 +50,7 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     ok = monotone and np.isfinite(i100) and (i1 >= 10 * i100)
     shown = "never" if not np.isfinite(i1) else f"{int(i1)}"
     key = (f"iterations to 90%: theory C {shown}{'' if np.isfinite(i1) else f' (> {max_iter})'}, C/100 "
-           f"{int(i100) if np.isfinite(i100) else 'never'}; median max-KL per step {kl_med[0]:.2e} vs {kl_med[4]:.2e}; "
+           f"{int(i100) if np.isfinite(i100) else 'never'}; first-step max-KL {kl_med[0]:.2e} vs {kl_med[4]:.2e}; "
            f"monotone at every scale: {monotone}")
     return dict(table=table, iters=iters, kl_med=np.array(kl_med), max_iter=max_iter, verdict=Verdict(ok, key))
 
@@ -87,7 +87,7 @@ def plot(data):
     ax3.set_xscale("log")
     ax3.set_yscale("log")
     ax3.set_xlabel("C / C_theory")
-    ax3.set_ylabel("median max-KL per step (first 20 steps)")
+    ax3.set_ylabel("max-KL moved by the first step")
     ax3.set_title("Step size grows as C shrinks")
     fig.suptitle("The penalty coefficient of Algorithm 1 (Garnet, γ = 0.9)", fontsize=11)
     fig.tight_layout()

@@ -31,7 +31,7 @@ def _iters_to(norm, level=0.9):
 
 
 def compute(quick: bool = False, seed: int = 0) -> dict:
-    n_iter = 25 if quick else 40
+    n_iter = 40
     mdps = test_mdps(seed, quick)
     cols = {k: [] for k in ("mdp", "constraint", "delta", "iteration", "eta", "normalized")}
     finals = {}
