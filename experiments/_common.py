@@ -32,6 +32,10 @@ MODULES = (
     "fig5_penalty",
     "fig6_max_vs_mean",
     "fig7_counterexamples",
+    "fig8_line_search",
+    "fig9_practical_vs_exact",
+    "fig10_vine_vs_single",
+    "fig11_pg_variance",
 )
 
 

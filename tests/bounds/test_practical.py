@@ -1,0 +1,256 @@
+"""Tests of bounds/practical.py: the CG + line-search TRPO step ([TRPO] §5-6, Appendix C).
+
+Independent references: the dense Fisher matrix of tabular.gradients (block formula) or of the
+features (explicit sum), np.linalg.solve for the CG system, tabular.evaluation / divergences for
+eta, the surrogate and the KL, and the exact trust-region solver bounds.updates.trust_region_step.
+"""
+
+import numpy as np
+import pytest
+
+from bounds.practical import (
+    ExactComparison,
+    TRPOStepResult,
+    compare_with_exact,
+    conjugate_gradient,
+    trpo_step,
+)
+from bounds.updates import trust_region_step
+from tabular.divergences import kl
+from tabular.evaluation import evaluate, surrogate
+from tabular.gradients import softmax_fisher, softmax_policy_gradient
+from tabular.parametric import LogLinear, TabularSoftmax, random_features
+from tabular.policies import softmax
+from tabular.zoo import garnet
+
+
+def _loglinear_fisher(phi, theta, w):
+    """Dense Fisher matrix of a log-linear policy from its definition (no class code)."""
+    z = np.einsum("sai,i->sa", phi, theta)
+    pi = np.exp(z - z.max(1, keepdims=True))
+    pi /= pi.sum(1, keepdims=True)
+    psi = phi - np.einsum("sa,sai->si", pi, phi)[:, None, :]
+    return np.einsum("s,sa,sai,saj->ij", w, pi, psi, psi), pi
+
+
+def _instance(k, S=None, A=None):
+    rng = np.random.default_rng([2024, k])
+    S = S or int(rng.integers(3, 9))
+    A = A or int(rng.integers(2, 5))
+    gamma = float(rng.choice([0.5, 0.9, 0.99]))
+    mdp = garnet(S, A, min(S, 3), rng=rng, gamma=gamma, reward="signed")
+    theta = rng.normal(scale=1.5, size=S * A)
+    return mdp, theta
+
+
+@pytest.mark.parametrize("delta", [1e-3, 0.05, 0.5])
+def test_full_step_quadratic_kl_equals_delta_softmax(delta):
+    mdp, theta = _instance(0, S=6, A=3)
+    pol = TabularSoftmax(6, 3)
+    r = trpo_step(mdp, pol, theta, delta, line_search=False)
+    assert isinstance(r, TRPOStepResult) and r.accepted and r.step_fraction == 1.0
+    pi = softmax(theta.reshape(6, 3))
+    F = softmax_fisher(pi, evaluate(mdp, pi).d)  # independent dense Fisher
+    s = r.search_direction
+    assert np.isclose(0.5 * r.beta**2 * s @ F @ s, delta, rtol=1e-12)
+    assert np.isclose(r.predicted_kl, delta, rtol=1e-12)
+    assert np.allclose(r.theta_new - theta, r.beta * s, rtol=1e-12, atol=1e-15)
+    g = softmax_policy_gradient(mdp, theta.reshape(6, 3)).ravel()
+    assert np.allclose(r.gradient, g, rtol=1e-12, atol=1e-15)
+    assert np.isclose(r.predicted_improvement, g @ (r.theta_new - theta), rtol=1e-12)
+
+
+def test_full_step_quadratic_kl_equals_delta_loglinear():
+    mdp = garnet(8, 3, 3, rng=4, gamma=0.9)
+    phi = random_features(8, 3, 4, rng=5)
+    pol = LogLinear(phi)
+    theta = np.random.default_rng(6).normal(size=4)
+    r = trpo_step(mdp, pol, theta, 0.02, line_search=False, weights="rho")
+    F, _ = _loglinear_fisher(phi, theta, evaluate(mdp, pol.probs(theta)).rho)
+    s = r.search_direction
+    assert np.isclose(0.5 * r.beta**2 * s @ F @ s, 0.02, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cg", ["scipy", "own"])
+@pytest.mark.parametrize("damping", [0.0, 1e-3, 0.1])
+def test_cg_with_n_iterations_solves_the_damped_system(cg, damping):
+    mdp, theta = _instance(1, S=5, A=3)
+    pol = TabularSoftmax(5, 3)
+    r = trpo_step(mdp, pol, theta, 0.01, cg_iters=pol.n_params, damping=damping, cg=cg, line_search=False)
+    pi = softmax(theta.reshape(5, 3))
+    F = softmax_fisher(pi, evaluate(mdp, pi).d)
+    g = r.gradient
+    s = r.search_direction
+    assert np.linalg.norm((F + damping * np.eye(15)) @ s - g) <= 1e-8 * np.linalg.norm(g)
+    assert r.cg_residual <= 1e-8
+    if damping > 0:  # nonsingular: unique solution
+        s_ref = np.linalg.solve(F + damping * np.eye(15), g)
+        assert np.allclose(s, s_ref, rtol=1e-7, atol=1e-10 * np.abs(s_ref).max())
+    else:  # singular F: CG from 0 stays in range(F) and gives the minimum-norm solution
+        s_ref = np.linalg.lstsq(F, g, rcond=1e-12)[0]
+        assert np.allclose(s, s_ref, rtol=1e-6, atol=1e-8 * np.abs(s_ref).max())
+
+
+def test_conjugate_gradient_implementations_agree():
+    rng = np.random.default_rng(0)
+    B = rng.normal(size=(12, 12))
+    M = B @ B.T + 0.1 * np.eye(12)
+    b = rng.normal(size=12)
+    x_ref = np.linalg.solve(M, b)
+    for solver in ("scipy", "own"):
+        x, _, res = conjugate_gradient(lambda v: M @ v, b, 60, solver=solver)
+        assert np.allclose(x, x_ref, rtol=1e-7)
+        assert res < 1e-9
+    with pytest.raises(ValueError, match="cg"):
+        conjugate_gradient(lambda v: M @ v, b, 5, solver="nope")
+
+
+def test_line_search_never_decreases_eta_softmax():
+    """30 random Garnet/softmax instances x 5 radii: with exact advantages eta never decreases,
+    the mean KL stays within delta and the surrogate improves (all rechecked independently)."""
+    for k in range(30):
+        mdp, theta = _instance(100 + k)
+        S, A = mdp.shape
+        pol = TabularSoftmax(S, A)
+        pi = softmax(theta.reshape(S, A))
+        ev = evaluate(mdp, pi)
+        for delta in (1e-3, 1e-2, 0.1, 1.0, 10.0):
+            r = trpo_step(mdp, pol, theta, delta, ev=ev)
+            pi_new = softmax(r.theta_new.reshape(S, A))
+            eta_new = evaluate(mdp, pi_new).eta
+            assert eta_new >= ev.eta - 1e-12 * max(1.0, abs(ev.eta))
+            assert np.isclose(r.actual_eta_improvement, eta_new - ev.eta, rtol=1e-9, atol=1e-12)
+            kl_d = float(ev.d @ kl(pi, pi_new))
+            assert kl_d <= delta * (1 + 1e-9)
+            assert np.isclose(r.actual_kl, kl_d, rtol=1e-8, atol=1e-15)
+            if r.accepted:
+                assert surrogate(mdp, pi, pi_new, ev=ev) > ev.eta
+
+
+def test_line_search_acceptance_rules_loglinear():
+    """With shared features and a large radius the full step violates the KL constraint; the accepted
+    step satisfies the rules (rechecked independently) and equals theta + backtrack^k beta s."""
+    mdp = garnet(12, 3, 3, rng=11, gamma=0.95)
+    phi = random_features(12, 3, 3, rng=12, scale=2.0)
+    pol = LogLinear(phi)
+    theta = np.random.default_rng(13).normal(size=3)
+    full = trpo_step(mdp, pol, theta, 5.0, line_search=False)
+    r = trpo_step(mdp, pol, theta, 5.0, backtrack=0.5, max_backtracks=15)
+    pi = pol.probs(theta)
+    ev = evaluate(mdp, pi)
+    F, _ = _loglinear_fisher(phi, theta, ev.d)
+    assert np.allclose(r.theta_new, theta + 0.5**r.n_backtracks * r.beta * r.search_direction)
+    assert np.isclose(r.step_fraction, 0.5**r.n_backtracks)
+    pi_new = pol.probs(r.theta_new)
+    assert float(ev.d @ kl(pi, pi_new)) <= 5.0
+    assert surrogate(mdp, pi, pi_new, ev=ev) > ev.eta
+    assert np.isclose(r.predicted_kl, 0.5 * (r.step_fraction * r.beta) ** 2 * r.search_direction @ F @ r.search_direction)
+    # the candidate before the accepted one (if any) failed a rule
+    if r.n_backtracks > 0:
+        prev = theta + 0.5 ** (r.n_backtracks - 1) * r.beta * r.search_direction
+        pi_prev = pol.probs(prev)
+        assert (float(ev.d @ kl(pi, pi_prev)) > 5.0) or (surrogate(mdp, pi, pi_prev, ev=ev) <= ev.eta)
+    assert full.accepted and full.step_fraction == 1.0 and np.isclose(full.predicted_kl, 5.0)
+
+
+def test_accept_ratio_and_check_kl_options():
+    mdp = garnet(12, 3, 3, rng=11, gamma=0.95)
+    pol = LogLinear(random_features(12, 3, 3, rng=12, scale=2.0))
+    theta = np.random.default_rng(13).normal(size=3)
+    r = trpo_step(mdp, pol, theta, 1.0, accept_ratio=0.5, max_backtracks=30)
+    if r.accepted:
+        assert r.actual_surrogate_improvement >= 0.5 * r.predicted_improvement
+        assert r.actual_kl <= 1.0
+    r2 = trpo_step(mdp, pol, theta, 1.0, check_kl=False)
+    assert r2.actual_surrogate_improvement > 0 or not r2.accepted
+    assert r2.n_backtracks <= r.n_backtracks or not r.accepted
+
+
+def test_weights_forms_agree():
+    mdp, theta = _instance(3)
+    pol = TabularSoftmax(*mdp.shape)
+    ev = evaluate(mdp, pol.probs(theta))
+    a = trpo_step(mdp, pol, theta, 0.05, weights="d")
+    b = trpo_step(mdp, pol, theta, 0.05, weights=np.array(ev.d))
+    c = trpo_step(mdp, pol, theta, 0.05 / (1 - mdp.gamma), weights="rho", damping=1e-3 / (1 - mdp.gamma))
+    assert np.allclose(a.theta_new, b.theta_new, rtol=1e-12)
+    # rho = d / (1-gamma): scaling F, delta and damping together leaves the step unchanged
+    assert np.allclose(a.theta_new, c.theta_new, rtol=1e-8, atol=1e-12)
+
+
+def test_zero_gradient_takes_no_step():
+    mdp = garnet(4, 2, 2, rng=0, gamma=0.9)
+    flat = type(mdp)(mdp.P, np.ones(mdp.shape), mdp.rho0, mdp.gamma)  # every policy is optimal
+    pol = TabularSoftmax(4, 2)
+    theta = np.random.default_rng(1).normal(size=8)
+    r = trpo_step(flat, pol, theta, 0.1)
+    assert not r.accepted and np.array_equal(r.theta_new, theta) and r.actual_eta_improvement == 0.0
+
+
+def test_small_delta_approaches_exact_trust_region_solution():
+    """Full practical step (CG to convergence, no damping) vs the exact Eq. (12) solution: the angle
+    and |1 - improvement ratio| shrink with delta, the gap at matched KL faster than delta, and the
+    KL overshoot faster than delta."""
+    mdp, theta = _instance(5, S=7, A=3)
+    pol = TabularSoftmax(7, 3)
+    deltas = [1e-2, 1e-3, 1e-4, 1e-5]
+    cs = [compare_with_exact(mdp, pol, theta, d, line_search=False, damping=0.0, cg_iters=pol.n_params)
+          for d in deltas]
+    assert all(isinstance(c, ExactComparison) for c in cs)
+    angles = np.array([c.angle for c in cs])
+    short = np.abs([1 - c.improvement_ratio for c in cs])  # either sign: the full step may overshoot the KL
+    gap_m = np.array([c.surrogate_gap_matched / d for c, d in zip(cs, deltas)])
+    over = np.array([abs(c.kl_overshoot) / d for c, d in zip(cs, deltas)])
+    assert np.all(np.diff(angles) < 0) and angles[-1] < 0.1 * angles[0]
+    assert short[-1] < 0.1 * short[0] and short[-1] < 1e-3
+    assert np.all(gap_m >= -1e-6) and np.all(np.diff(gap_m) < 0) and gap_m[-1] < 0.1 * gap_m[0]
+    assert over[-1] < 0.2 * over.max() and over[-1] < 1e-3  # |KL - delta| / delta -> 0 (sign may change)
+    # independent check of the exact side: its KL is delta and its surrogate matches the solver's
+    ex = trust_region_step(mdp, cs[0].pi, deltas[0], constraint="mean", weights="d")
+    assert np.isclose(cs[0].surrogate_exact, ex.info["surrogate"], rtol=1e-12)
+    assert np.isclose(cs[0].kl_exact, deltas[0], rtol=1e-6)
+
+
+def test_practical_step_within_radius_never_beats_exact():
+    """With the KL check on, the practical policy is feasible for Eq. (12), so L_practical <= L_exact."""
+    for k in range(8):
+        mdp, theta = _instance(200 + k)
+        pol = TabularSoftmax(*mdp.shape)
+        for delta in (1e-3, 0.1):
+            c = compare_with_exact(mdp, pol, theta, delta)
+            assert c.kl_practical <= delta * (1 + 1e-9)
+            assert c.surrogate_gap >= -1e-9 * max(1.0, abs(c.surrogate_exact))
+            assert c.improvement_ratio <= 1 + 1e-7
+            assert 0.0 <= c.angle <= np.pi
+
+
+def test_bad_input():
+    mdp, theta = _instance(0, S=6, A=3)
+    pol = TabularSoftmax(6, 3)
+    for bad in (0.0, -1.0, np.inf):
+        with pytest.raises(ValueError, match="delta"):
+            trpo_step(mdp, pol, theta, bad)
+    with pytest.raises(ValueError, match="theta"):
+        trpo_step(mdp, pol, theta[:-1], 0.1)
+    with pytest.raises(ValueError, match="mdp has shape"):
+        trpo_step(mdp, TabularSoftmax(5, 3), theta[:15], 0.1)
+    with pytest.raises(ValueError, match="backtrack"):
+        trpo_step(mdp, pol, theta, 0.1, backtrack=1.0)
+    with pytest.raises(ValueError, match="damping"):
+        trpo_step(mdp, pol, theta, 0.1, damping=-1e-3)
+    with pytest.raises(ValueError, match="cg_iters"):
+        trpo_step(mdp, pol, theta, 0.1, cg_iters=0)
+    with pytest.raises(ValueError, match="accept_ratio"):
+        trpo_step(mdp, pol, theta, 0.1, accept_ratio=1.5)
+    with pytest.raises(ValueError, match="weights"):
+        trpo_step(mdp, pol, theta, 0.1, weights="mean")
+    with pytest.raises(ValueError, match="cg"):
+        trpo_step(mdp, pol, theta, 0.1, cg="lapack")
+    with pytest.raises(NotImplementedError, match="sample"):
+        trpo_step({"states": []}, pol, theta, 0.1)
+    with pytest.raises(TypeError, match="policy"):
+        trpo_step(mdp, np.zeros((6, 3)), theta, 0.1)
+    with pytest.raises(TypeError, match="TabularSoftmax"):
+        compare_with_exact(mdp, LogLinear(random_features(6, 3, 2, rng=0)), np.zeros(2), 0.1)
+    with pytest.raises(ValueError, match="delta"):
+        compare_with_exact(mdp, pol, theta, -0.1)
