@@ -55,12 +55,16 @@ from tabular._checks import as_float_array
 from tabular.divergences import kl as kl_per_state
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP
+from tabular.estimators import SurrogateSamples, surrogate_estimate
 from tabular.parametric import ParametricPolicy, TabularSoftmax
 
 from .updates import trust_region_step
 
 __all__ = [
     "TRPOStepResult",
+    "trpo_step_samples",
+    "SampleTRPOHistory",
+    "sample_trpo",
     "ExactComparison",
     "trpo_step",
     "conjugate_gradient",
@@ -287,10 +291,11 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
 
     Parameters
     ----------
-    mdp_or_samples : MDP
-        The exact model (advantages, visitation and surrogate computed exactly). Anything else
-        (e.g. a batch of samples) raises ``NotImplementedError``: the sample-based step of
-        Eq. (14) is not implemented yet.
+    mdp_or_samples : MDP or SurrogateSamples
+        The exact model (advantages, visitation and surrogate computed exactly), or samples of
+        ``pi_old`` from :func:`tabular.estimators.single_path` or :func:`tabular.estimators.vine`: then
+        ``g``, the surrogate and the KL are the sample estimates of Eq. (14) (see :func:`trpo_step_samples`;
+        tabular softmax only, ``weights`` ignored).
     policy : TabularSoftmax or LogLinear (:mod:`tabular.parametric`).
     theta : array_like, the parameters of ``pi_old`` (``policy.n_params`` entries).
     delta : float > 0, the KL radius.
@@ -307,11 +312,15 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
     -------
     TRPOStepResult
     """
+    if isinstance(mdp_or_samples, SurrogateSamples):
+        return _trpo_step_samples(mdp_or_samples, policy, theta, delta, cg_iters=cg_iters, damping=damping,
+                                  backtrack=backtrack, max_backtracks=max_backtracks,
+                                  accept_ratio=accept_ratio, check_kl=check_kl, line_search=line_search,
+                                  cg=cg, mdp=None)
     if not isinstance(mdp_or_samples, MDP):
-        raise NotImplementedError(
-            f"trpo_step currently needs the exact model (a tabular.MDP); got "
-            f"{type(mdp_or_samples).__name__}. The sample-based step (Eq. (14) of [TRPO]) is not "
-            "implemented yet.")
+        raise TypeError(
+            f"trpo_step needs a tabular.MDP (exact step) or a tabular.estimators.SurrogateSamples "
+            f"(sample-based step, Eq. (14)); got {type(mdp_or_samples).__name__}")
     mdp = mdp_or_samples
     if not isinstance(policy, ParametricPolicy):
         raise TypeError(f"policy must be a TabularSoftmax or LogLinear, got {type(policy).__name__}")
@@ -383,6 +392,151 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
             return finish(theta_new, True, k, frac, res, its, float(beta), s,
                           0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
     return finish(theta.copy(), False, max_backtracks, 0.0, res, its, float(beta), s, 0.0, 0.0)
+
+
+# =============================================================================== sample-based step
+def _sample_state_weights(samples: SurrogateSamples, n_states: int) -> np.ndarray:
+    """The empirical discounted state distribution of the samples (an estimate of ``d_old``)."""
+    w = np.bincount(samples.states, weights=samples.weights, minlength=n_states)
+    total = w.sum()
+    if not total > 0:
+        raise ValueError("samples carry no weight: cannot estimate the state distribution")
+    return w / total
+
+
+def trpo_step_samples(samples: SurrogateSamples, policy, theta, delta: float, cg_iters: int = 10,
+                      damping: float = 1e-3, backtrack: float = 0.8, max_backtracks: int = 10,
+                      accept_ratio: float | None = None, check_kl: bool = True, line_search: bool = True,
+                      cg: str = "scipy", mdp: MDP | None = None) -> TRPOStepResult:
+    """The practical TRPO step from samples of ``pi_old`` ([TRPO] §5-6, Eq. (14); THEORY.md §5).
+
+    Everything the exact step computes from the model is estimated from ``samples`` (single path or
+    vine, :mod:`tabular.estimators`):
+
+    * ``g`` = the gradient of the importance-sampled surrogate ``Lhat`` of Eq. (14) at ``theta_old``;
+    * ``F`` and the mean KL average the exact per-state Fisher / KL over the **sampled** states, with
+      the samples' discount weights normalized (``w = d_hat``, the empirical ``d_old``), as in
+      [TRPO] Appendix C ("the analytic Hessian of the KL, averaged over the sampled states");
+    * the line search accepts a step when ``Lhat`` improves (or by ``accept_ratio`` of the linear
+      model) and, if ``check_kl``, ``sum_s d_hat(s) KL_s <= delta``.
+
+    Only :class:`~tabular.parametric.TabularSoftmax` is supported (the estimators' gradients are
+    those of the tabular softmax). With ``mdp`` given, ``eta_old``/``eta_new``,
+    ``actual_eta_improvement`` and ``actual_surrogate_improvement`` are the exact values (diagnostics
+    only, the step never uses them); without it they are NaN, because they cannot be known from samples.
+    """
+    if not isinstance(samples, SurrogateSamples):
+        raise TypeError(f"samples must be a SurrogateSamples, got {type(samples).__name__}")
+    if not isinstance(policy, TabularSoftmax):
+        raise TypeError("the sample-based step supports TabularSoftmax policies only, "
+                        f"got {type(policy).__name__}")
+    theta = policy.check_theta(theta)
+    delta = _real(delta, "delta", positive=True)
+    cg_iters = _int(cg_iters, "cg_iters", 1)
+    damping = _real(damping, "damping", lo=0.0)
+    backtrack = _real(backtrack, "backtrack", positive=True, hi=1.0, open_hi=True)
+    max_backtracks = _int(max_backtracks, "max_backtracks", 0)
+    if accept_ratio is not None:
+        accept_ratio = _real(accept_ratio, "accept_ratio", positive=True, hi=1.0)
+    S, A = policy.n_states, policy.n_actions
+    if samples.states.size and int(samples.states.max()) >= S:
+        raise ValueError(f"samples visit state {int(samples.states.max())} but the policy has {S} states")
+    w = _sample_state_weights(samples, S)
+    est_old = surrogate_estimate(samples, theta.reshape(S, A))
+    g = est_old.grad.ravel()  # gradient of Lhat, Eq. (14)
+    Fv = policy.fvp_operator(theta, w)
+    ev = evaluate(mdp, policy.probs(theta)) if mdp is not None else None
+
+    def finish(theta_new, accepted, n_bt, frac, res, its, beta, s_dir, pkl, pimp):
+        Lhat_gain = surrogate_estimate(samples, theta_new.reshape(S, A)).value - est_old.value
+        if ev is not None:
+            pi_new = policy.probs(theta_new)
+            eta_new = evaluate(mdp, pi_new).eta
+            eta_old, L_gain = float(ev.eta), _surrogate(ev, pi_new) - float(ev.eta)
+        else:
+            eta_old = eta_new = L_gain = float("nan")
+        return TRPOStepResult(
+            theta_new=theta_new, accepted=accepted, n_backtracks=n_bt, step_fraction=frac,
+            cg_residual=res, cg_iterations=its, beta=beta, search_direction=s_dir, gradient=g,
+            predicted_kl=pkl, actual_kl=policy.mean_kl(theta, theta_new, w),
+            predicted_improvement=pimp, actual_surrogate_improvement=L_gain if ev is not None else Lhat_gain,
+            actual_eta_improvement=eta_new - eta_old, eta_old=eta_old, eta_new=eta_new,
+            delta=delta, weights=w, weights_name="d_hat (samples)", line_search=bool(line_search),
+            check_kl=bool(check_kl), damping=damping, backtrack=backtrack,
+            max_backtracks=max_backtracks, accept_ratio=accept_ratio, cg_solver=cg)
+
+    if float(np.linalg.norm(g)) == 0.0:
+        return finish(theta.copy(), False, 0, 0.0, 0.0, 0, 0.0, np.zeros_like(g), 0.0, 0.0)
+    s_dir, its, res = conjugate_gradient(lambda v: Fv(v) + damping * v, g, cg_iters, solver=cg)
+    sFs = float(s_dir @ Fv(s_dir))
+    if not (np.isfinite(sFs) and sFs > 0):
+        return finish(theta.copy(), False, 0, 0.0, res, its, 0.0, s_dir, 0.0, 0.0)
+    beta = float(np.sqrt(2.0 * delta / sFs))  # App. C: 1/2 beta^2 s^T F s = delta
+    full = beta * s_dir
+    if not np.all(np.isfinite(theta + full)):
+        return finish(theta.copy(), False, 0, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+    expected_full = float(g @ full)
+    if not line_search:
+        return finish(theta + full, True, 0, 1.0, res, its, beta, s_dir, 0.5 * beta**2 * sFs, expected_full)
+    for k in range(max_backtracks + 1):
+        frac = backtrack**k
+        theta_new = theta + frac * full
+        improve = surrogate_estimate(samples, theta_new.reshape(S, A)).value - est_old.value
+        ok = improve >= accept_ratio * frac * expected_full if accept_ratio is not None else improve > 0
+        if ok and check_kl:
+            ok = policy.mean_kl(theta, theta_new, w) <= delta
+        if ok:
+            return finish(theta_new, True, k, frac, res, its, beta, s_dir,
+                          0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
+    return finish(theta.copy(), False, max_backtracks, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class SampleTRPOHistory:
+    """Sample-based TRPO: exact ``eta`` of each iterate, environment steps used, and the steps taken."""
+
+    eta: np.ndarray  # (n_iter + 1,)
+    steps_used: np.ndarray  # (n_iter + 1,) cumulative environment steps
+    thetas: tuple
+    results: tuple
+
+
+def sample_trpo(mdp: MDP, theta0, delta: float, n_iter: int, estimator: str = "single_path",
+                budget: int = 5000, rng=None, horizon: int | None = None, **step_kwargs) -> SampleTRPOHistory:
+    """Iterate :func:`trpo_step_samples` with fresh samples of each policy (tabular softmax).
+
+    Each iteration draws about ``budget`` environment steps: single path uses
+    ``budget // horizon`` episodes of length ``horizon`` (default: the smallest ``H`` with
+    ``gamma^H <= 1e-3``, at least 10); the vine spends them on rollout states of ``A`` rollouts each
+    (common random numbers). The exact ``eta`` of every iterate is recorded for evaluation only.
+    """
+    from tabular.estimators import single_path, vine
+    from tabular.sampling import horizon_for
+
+    if estimator not in ("single_path", "vine"):
+        raise ValueError(f"estimator must be 'single_path' or 'vine', got {estimator!r}")
+    n_iter = _int(n_iter, "n_iter", 0)
+    budget = _int(budget, "budget", 1)
+    rng = np.random.default_rng(rng)
+    S, A = mdp.shape
+    policy = TabularSoftmax(S, A)
+    theta = policy.check_theta(theta0)
+    H = int(horizon) if horizon is not None else max(10, horizon_for(mdp.gamma, 1e-3))
+    etas, used, thetas, results = [evaluate(mdp, policy.probs(theta)).eta], [0], [theta], []
+    for _ in range(n_iter):
+        pi = policy.probs(theta)
+        if estimator == "single_path":
+            smp = single_path(mdp, pi, max(2, budget // H), H, rng=rng)
+        else:
+            per_state = (1.0 / (1.0 - mdp.gamma)) + A * H  # trunk + A rollouts of length H
+            smp = vine(mdp, pi, n_states=max(2, int(budget // per_state)), rollout_horizon=H, rng=rng)
+        res = trpo_step_samples(smp, policy, theta, delta, mdp=mdp, **step_kwargs)
+        theta = res.theta_new
+        thetas.append(theta)
+        results.append(res)
+        etas.append(res.eta_new if res.accepted else etas[-1])
+        used.append(used[-1] + int(smp.steps))
+    return SampleTRPOHistory(np.array(etas), np.array(used), tuple(thetas), tuple(results))
 
 
 # =============================================================================== comparison

@@ -36,6 +36,7 @@ MODULES = (
     "fig9_practical_vs_exact",
     "fig10_vine_vs_single",
     "fig11_pg_variance",
+    "fig12_sample_trpo",
 )
 
 

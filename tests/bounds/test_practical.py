@@ -246,7 +246,7 @@ def test_bad_input():
         trpo_step(mdp, pol, theta, 0.1, weights="mean")
     with pytest.raises(ValueError, match="cg"):
         trpo_step(mdp, pol, theta, 0.1, cg="lapack")
-    with pytest.raises(NotImplementedError, match="sample"):
+    with pytest.raises(TypeError, match="SurrogateSamples"):
         trpo_step({"states": []}, pol, theta, 0.1)
     with pytest.raises(TypeError, match="policy"):
         trpo_step(mdp, np.zeros((6, 3)), theta, 0.1)
@@ -254,3 +254,63 @@ def test_bad_input():
         compare_with_exact(mdp, LogLinear(random_features(6, 3, 2, rng=0)), np.zeros(2), 0.1)
     with pytest.raises(ValueError, match="delta"):
         compare_with_exact(mdp, pol, theta, -0.1)
+
+
+# ------------------------------------------------------------------------ the sample-based step
+from bounds.practical import sample_trpo, trpo_step_samples  # noqa: E402
+from tabular.planning import optimal  # noqa: E402
+from tabular.estimators import single_path, vine  # noqa: E402
+
+
+def _garnet_softmax(seed=0, S=6, A=3, gamma=0.8):
+    mdp = garnet(S, A, 3, rng=seed, gamma=gamma)
+    pol = TabularSoftmax(S, A)
+    theta = np.random.default_rng(seed + 1).normal(0, 0.5, S * A)
+    return mdp, pol, theta
+
+
+def test_sample_gradient_is_within_its_confidence_interval_of_the_exact_gradient():
+    """g of the sample-based step (gradient of Lhat, Eq. (14)) is unbiased for grad eta (Eq. (4))."""
+    mdp, pol, theta = _garnet_softmax()
+    smp = single_path(mdp, pol.probs(theta), 4000, 40, rng=3)
+    res = trpo_step_samples(smp, pol, theta, 0.01, mdp=mdp)
+    exact = pol.policy_gradient(mdp, theta)
+    from tabular.estimators import surrogate_estimate
+
+    se = surrogate_estimate(smp, theta.reshape(6, 3)).grad_stderr.ravel()
+    assert np.all(np.abs(res.gradient - exact) <= 5 * se + 0.9**40 * 10)
+
+
+def test_sample_step_full_step_meets_the_kl_model_and_constraint():
+    mdp, pol, theta = _garnet_softmax(seed=2)
+    smp = single_path(mdp, pol.probs(theta), 300, 30, rng=4)
+    full = trpo_step_samples(smp, pol, theta, 0.02, line_search=False)
+    F_hat = pol.fisher(theta, full.weights)
+    s_dir = full.search_direction
+    assert 0.5 * full.beta**2 * (s_dir @ F_hat @ s_dir) == pytest.approx(0.02, rel=1e-9)
+    assert np.isnan(full.eta_new)  # no model given: the truth is unknown, and says so
+    ls = trpo_step_samples(smp, pol, theta, 0.02, mdp=mdp)
+    if ls.accepted:
+        assert ls.actual_kl <= 0.02 + 1e-12
+        assert np.isfinite(ls.eta_new)
+    np.testing.assert_allclose(full.weights.sum(), 1.0)
+
+
+def test_sample_trpo_improves_eta_with_both_estimators():
+    mdp = garnet(8, 3, 3, rng=5, gamma=0.9)
+    eta_star = optimal(mdp).eta
+    for est in ("single_path", "vine"):
+        h = sample_trpo(mdp, np.zeros(24), 0.01, 15, estimator=est, budget=8000, rng=6)
+        assert h.eta[-1] > h.eta[0] + 0.5 * (eta_star - h.eta[0]), est
+        assert np.all(np.diff(h.steps_used) > 0)
+
+
+def test_sample_step_rejects_other_policies_and_bad_samples():
+    mdp, pol, theta = _garnet_softmax()
+    smp = vine(mdp, pol.probs(theta), n_states=5, rollout_horizon=10, rng=0)
+    with pytest.raises(TypeError, match="TabularSoftmax"):
+        trpo_step_samples(smp, LogLinear(random_features(6, 3, 2, rng=0)), np.zeros(2), 0.1)
+    with pytest.raises(ValueError, match="delta"):
+        trpo_step_samples(smp, pol, theta, 0.0)
+    with pytest.raises(ValueError, match="estimator"):
+        sample_trpo(mdp, theta, 0.01, 2, estimator="tree")
