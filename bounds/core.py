@@ -34,6 +34,7 @@ __all__ = [
     "BoundResult",
     "BoundTable",
     "theory_C",
+    "theory_C_of",
     "theorem1",
     "theorem1_tight",
     "kl_bound",
@@ -210,8 +211,12 @@ def _eps(ev: Evaluation) -> float:
 
 def theory_C(mdp: MDP, pi, ev: Evaluation | None = None) -> float:
     """The coefficient ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s,a)|`` (Eq. (8)-(9))."""
-    ev = resolve_evaluation(mdp, pi, ev)
-    return 4.0 * _eps(ev) * mdp.gamma / (1.0 - mdp.gamma) ** 2
+    return theory_C_of(resolve_evaluation(mdp, pi, ev))
+
+
+def theory_C_of(ev: Evaluation) -> float:
+    """:func:`theory_C` from an evaluation already checked against its policy (no re-validation)."""
+    return 4.0 * _eps(ev) * ev.gamma / (1.0 - ev.gamma) ** 2  # Eq. (8)
 
 
 _NOTE_TRPO = "rho unnormalized (sums to 1/(1-gamma)); L by Eq. (3)"

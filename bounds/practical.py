@@ -313,7 +313,7 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
     TRPOStepResult
     """
     if isinstance(mdp_or_samples, SurrogateSamples):
-        return _trpo_step_samples(mdp_or_samples, policy, theta, delta, cg_iters=cg_iters, damping=damping,
+        return trpo_step_samples(mdp_or_samples, policy, theta, delta, cg_iters=cg_iters, damping=damping,
                                   backtrack=backtrack, max_backtracks=max_backtracks,
                                   accept_ratio=accept_ratio, check_kl=check_kl, line_search=line_search,
                                   cg=cg, mdp=None)

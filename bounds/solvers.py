@@ -915,6 +915,98 @@ def _mm_joint_newton(R: _Rows, act: np.ndarray, rho_a: np.ndarray, C: float, t0:
 
 
 # ============================================================================ problem 5: Algorithm 1
+def _phi_direct(y: np.ndarray) -> np.ndarray:
+    """``phi(y) = log(1 + y) - y / (1 + y) >= 0`` for ``y > -1``, to full relative precision (a series
+    below ``|y| < 1e-3``, where the direct form cancels); a lean version of :func:`_phi`."""
+    series = y * y * (0.5 + y * (-2.0 / 3 + y * (0.75 + y * (-0.8 + y * (5.0 / 6 - y * 6.0 / 7)))))
+    return np.where(np.abs(y) < 1e-3, series, np.log1p(y) - y / (1.0 + y))
+
+
+@_quiet
+def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxiter: int = 40):
+    """Fast path of Algorithm 1 for full-support ``pi``: Newton in the row-sum multipliers ``nu_s``.
+
+    The KL-penalized row with multiplier ``c_s`` is ``p(a) = c_s pi(a) / (nu_s - A(s, a))``; the row-sum
+    condition makes ``c_s = 1 / sum_a pi(a) / (nu_s - A(s, a))`` an explicit, increasing function of
+    ``nu_s > max_a A(s, a)``, and ``KL_s(nu_s) = sum_a pi(a) phi(y_a)`` with
+    ``y_a = sum_b pi(b) (A(s, b) - A(s, a)) / (nu_s - A(s, b))`` (so ``p(a) = pi(a) / (1 + y_a)``; every
+    term of the sum is non-negative, no cancellation) is an explicit, decreasing one. The optimality
+    system of Algorithm 1 -- ``KL_s = kappa`` on the active rows and ``sum_s rho(s) c_s = C`` -- is then
+    solved by damped Newton in ``z_s = log(nu_s - max_a A(s, a))`` and ``log kappa``, whose Jacobian is
+    arrow-shaped (O(S A^2) per iteration, no inner root finding). Returns ``(p, kappa, c)`` or None when
+    the fast path does not apply or does not converge to 1e-11 (the caller then uses the general
+    solvers): rows that saturate (``kappa`` beyond the KL of their greedy limit), extreme scales.
+    """
+    S, nA = A.shape
+    if not np.all(pi >= 1e-12) or C <= 0:  # near-deterministic rows: the careful general solver
+        return None
+    mean = np.einsum("sa,sa->s", pi, A)
+    var = np.einsum("sa,sa->s", pi, (A - mean[:, None]) ** 2)
+    m = A.max(axis=1)
+    scale = 1.0 + np.abs(A).max(axis=1)
+    act = (var > (1e-24 * scale) ** 2) & (rho > 0)
+    if not act.any():
+        return None
+    Aa, pa, ra, ma = A[act], pi[act], rho[act], m[act]
+    diff = Aa[:, None, :] - Aa[:, :, None]  # diff[s, a, b] = A(s, b) - A(s, a)
+
+    def rows(z):
+        g = 1.0 / (ma[:, None] + np.exp(z)[:, None] - Aa)  # 1 / (nu - A), finite and positive
+        W = np.einsum("sa,sa->s", pa, g)
+        y = np.einsum("sb,sab->sa", pa * g, diff)  # p = pi / (1 + y)
+        kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
+        gbar = (pa * g).sum(axis=1) / pa.sum(axis=1)
+        vg = np.einsum("sa,sa->s", pa, (g - gbar[:, None]) ** 2)  # Var_pi(1/(nu - A))
+        dnu = np.exp(z)
+        dkl = -vg / W * dnu  # d KL / d z
+        c = 1.0 / W
+        dc = np.einsum("sa,sa->s", pa, g * g) / (W * W) * dnu  # d c / d z
+        return y, kl, dkl, c, dc
+
+    sd = np.sqrt(var[act])
+    kappa0 = (float(ra @ (sd / np.sqrt(2.0))) / C) ** 2  # small-step approximation KL ~ Var / (2 c^2)
+    c0 = sd / np.sqrt(2.0 * kappa0)
+    z = np.log(np.maximum(mean[act] + c0 - ma, 1e-3 * c0))
+    ly = np.log(kappa0)
+    logC = np.log(C)
+
+    def resid(z, ly):
+        y, kl, dkl, c, dc = rows(z)
+        if not (np.all(kl > 0) and np.all(np.isfinite(kl)) and np.all(dkl < 0)):
+            return None
+        tot = float(ra @ c)
+        F = np.log(kl) - ly
+        G = np.log(tot) - logC
+        return y, kl, dkl / kl, c, (ra * dc) / tot, F, G, float(F @ F + G * G)
+
+    cur = resid(z, ly)
+    for _ in range(maxiter):
+        if cur is None:
+            return None
+        y, kl, d, c, w, F, G, phi = cur
+        if np.max(np.abs(F)) <= 1e-11 and abs(G) <= 1e-11:
+            p = pi.copy()
+            p[act] = pa / (1.0 + y)
+            p[act] /= p[act].sum(axis=1, keepdims=True)  # remove the last rounding of the row sums
+            c_all = np.full(S, np.inf)
+            c_all[act] = c
+            return p, float(np.exp(ly)), c_all
+        dly = (-G + float(np.sum(w * F / d))) / float(np.sum(w / d))
+        dz = (dly - F) / d
+        step = 1.0 / max(1.0, float(np.max(np.abs(dz))) / 3.0, abs(dly) / 3.0)
+        for _ in range(30):
+            nxt = resid(z + step * dz, ly + step * dly)
+            if nxt is not None and nxt[-1] < phi:
+                break
+            step *= 0.5
+        else:
+            return None
+        z, ly, cur = z + step * dz, ly + step * dly, nxt
+        if np.min(z) < -60:  # a row saturates towards its greedy limit: not for the fast path
+            return None
+    return None
+
+
 def solve_max_kl_penalty(A, pi, rho, C, *, solver: str = "fast", root: str = "newton") -> Solution:
     """Algorithm 1 of [TRPO]: ``max_p sum_s rho(s) sum_a p A - C max_s KL_s`` (THEORY.md §4).
 
@@ -955,6 +1047,14 @@ def solve_max_kl_penalty(A, pi, rho, C, *, solver: str = "fast", root: str = "ne
         return _solution(A, pi, rho, p, _times(C, float(klv.max())), float(t.value), solver,
                          {"C": C, "c": None})
 
+    if root == "newton" and np.all(rho > 0):
+        direct = _mm_nu_newton(A, pi, rho, C)
+        if direct is not None:
+            p, kappa, c = direct
+            sol = _solution(A, pi, rho, p, _times(C, float(kl_rows(pi, p).max())), kappa, solver,
+                            {"C": C, "c": c, "method": "nu-newton"})
+            if sol.objective >= float(rho @ np.einsum("sa,sa->s", pi, A)):  # never worse than kappa = 0
+                return sol
     R = _Rows(A, pi, root)
     all_idx = np.arange(S)
     nonflat = np.flatnonzero(~R.flat)

@@ -36,15 +36,14 @@ from types import MappingProxyType
 import numpy as np
 
 from tabular._checks import as_float_array, as_policy
-from tabular.divergences import kl as kl_per_state
-from tabular.divergences import tv as tv_per_state
+from tabular.divergences import kl_unchecked, tv_unchecked
 from tabular.divergences import weighted_mean
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP
 from tabular.policies import greedy, softmax
 
 from . import solvers as _solvers
-from .core import theory_C
+from .core import theory_C, theory_C_of
 from .solvers import SolverError
 
 __all__ = [
@@ -143,17 +142,17 @@ def _weights(weights, ev: Evaluation, name: str = "weights") -> np.ndarray:
 
 def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None) -> StepResult:
     """Assemble a :class:`StepResult`: divergences, surrogate and the shared ``info`` entries."""
-    pi_new = np.asarray(pi_new, dtype=np.float64)
-    kl = kl_per_state(pi, pi_new)
+    pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new (solver output)")
+    kl = kl_unchecked(pi, pi_new)
     surrogate = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))  # Eq. (3)
     if np.isnan(objective):
         raise SolverError("the step's objective evaluated to NaN")
     full = {"eta": float(ev.eta), "surrogate": surrogate,
-            "theory_C": theory_C(mdp, pi, ev=ev)}
+            "theory_C": theory_C_of(ev)}
     full.update(info or {})
     return StepResult(
         pi_new=pi_new, objective=float(objective), kl_max=float(kl.max()),
-        kl_mean=weighted_mean(kl, ev.rho), tv_max=float(tv_per_state(pi, pi_new).max()),
+        kl_mean=weighted_mean(kl, ev.rho), tv_max=float(tv_unchecked(pi, pi_new).max()),
         multiplier=multiplier, solver=solver, info=MappingProxyType(full),
     )
 
@@ -195,7 +194,7 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     if penalty not in ("kl", "tv"):
         raise ValueError(f"penalty must be 'kl' or 'tv', got {penalty!r}")
     C_scale = _real(C_scale, "C_scale")
-    C_th = theory_C(mdp, pi, ev=ev)  # Eq. (8)
+    C_th = theory_C_of(ev)  # Eq. (8)
     C_used = (C_th if C is None else _real(C, "C")) * C_scale
     if penalty == "kl":
         sol = _solvers.solve_max_kl_penalty(ev.A, pi, ev.rho, C_used, solver=solver)
@@ -525,7 +524,7 @@ def run(update, mdp: MDP, pi0, n_iter: int, tol: float = 1e-12, record_bounds: b
         res = fn(mdp, pi, ev=ev, **update_kwargs)
         pi_new = as_policy(res.pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
         ev_new = evaluate(mdp, pi_new)
-        C_th = theory_C(mdp, pi, ev=ev)
+        C_th = theory_C_of(ev)
         C_i = float(res.info["C"]) if "C" in res.info else C_th
         L = float(res.info["surrogate"])
         if res.info.get("penalty") == "tv":

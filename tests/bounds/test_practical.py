@@ -290,6 +290,8 @@ def test_sample_step_full_step_meets_the_kl_model_and_constraint():
     assert 0.5 * full.beta**2 * (s_dir @ F_hat @ s_dir) == pytest.approx(0.02, rel=1e-9)
     assert np.isnan(full.eta_new)  # no model given: the truth is unknown, and says so
     ls = trpo_step_samples(smp, pol, theta, 0.02, mdp=mdp)
+    via_dispatch = trpo_step(smp, pol, theta, 0.02)  # trpo_step accepts samples too
+    np.testing.assert_array_equal(via_dispatch.theta_new, ls.theta_new)
     if ls.accepted:
         assert ls.actual_kl <= 0.02 + 1e-12
         assert np.isfinite(ls.eta_new)

@@ -337,3 +337,25 @@ def test_bad_inputs():
         so.solve_max_kl(A, pi, -rho, 0.1)
     with pytest.raises(ValueError, match="tau"):
         so.solve_reverse_kl_penalty(A, pi, 0.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nu_newton_fast_path_matches_the_general_solver(seed):
+    """The explicit-nu Newton fast path of Algorithm 1 (full-support pi) against the general solver
+    (root="brentq" bypasses the fast path) and its KKT conditions: every active row at KL = kappa,
+    and sum_s rho(s) c_s = C."""
+    rng = np.random.default_rng(100 + seed)
+    S, nA = int(rng.integers(3, 30)), int(rng.integers(2, 6))
+    A = rng.normal(size=(S, nA))
+    pi = rng.dirichlet(np.full(nA, [0.5, 1.0, 5.0][seed % 3]), size=S)
+    pi = np.maximum(pi, 1e-6)
+    pi /= pi.sum(axis=1, keepdims=True)
+    rho = rng.uniform(0.1, 2.0, size=S)
+    for C in (0.1, 1.0, 10.0, 100.0):
+        fast = so.solve_max_kl_penalty(A, pi, rho, C)
+        ref = so.solve_max_kl_penalty(A, pi, rho, C, root="brentq")
+        assert fast.objective == pytest.approx(ref.objective, abs=1e-9 * (1 + abs(ref.objective)))
+        if fast.info["method"] == "nu-newton":
+            kappa = fast.multiplier
+            np.testing.assert_allclose(fast.kl, kappa, rtol=1e-8)
+            assert float(rho @ fast.info["c"]) == pytest.approx(C, rel=1e-8)
