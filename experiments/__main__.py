@@ -6,6 +6,8 @@ Usage::
     python -m experiments list            # the figures and their claims
     python -m experiments NAME [NAME...]  # a few
     python -m experiments --quick --seed 1 --out /tmp/figs
+    python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
+    python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
 
 The exit status is non-zero if any claim fails.
 """
@@ -22,6 +24,15 @@ from ._common import registry, run_experiment
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "sweep":
+        from . import sweep
+
+        return sweep.main(argv[1:])
+    if argv and argv[0] == "benchmark":
+        from . import benchmark
+
+        return benchmark.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="experiments to run ('list' to list them); default: all")
     parser.add_argument("--quick", action="store_true", help="fast smoke mode (smaller sweeps)")
