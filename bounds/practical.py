@@ -276,6 +276,59 @@ def _surrogate(ev: Evaluation, pi_new: np.ndarray) -> float:
     return float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))  # Eq. (3)
 
 
+def _step_options(delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio, cg):
+    """Validate the options shared by the exact and the sample-based practical steps."""
+    delta = _real(delta, "delta", positive=True)
+    cg_iters = _int(cg_iters, "cg_iters", 1)
+    damping = _real(damping, "damping", lo=0.0)
+    backtrack = _real(backtrack, "backtrack", positive=True, hi=1.0, open_hi=True)
+    max_backtracks = _int(max_backtracks, "max_backtracks", 0)
+    if accept_ratio is not None:
+        accept_ratio = _real(accept_ratio, "accept_ratio", positive=True, hi=1.0)
+    if cg not in ("scipy", "own"):
+        raise ValueError(f"cg must be 'scipy' or 'own', got {cg!r}")
+    return delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio
+
+
+def _search(theta, g, Fv, delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio, check_kl,
+            line_search, cg, *, gain, kl, finish):
+    """Search direction, step length and line search of [TRPO] Appendix C (THEORY.md §5).
+
+    ``(F + damping I) s = g`` by conjugate gradient on Fisher-vector products ``Fv``;
+    ``beta = sqrt(2 delta / s^T F s)`` (undamped ``F``) so that ``1/2 beta^2 s^T F s = delta``; then
+    ``beta <- backtrack * beta`` until ``gain(theta_new) > 0`` (or ``>= accept_ratio`` times the linear
+    prediction) and, if ``check_kl``, ``kl(theta_new) <= delta``. ``finish(theta_new, accepted,
+    n_backtracks, step_fraction, cg_residual, cg_iterations, beta, s, predicted_kl,
+    predicted_improvement)`` builds the result. No step is taken (``accepted=False``) when ``g = 0``,
+    when ``s^T F s`` is not positive (no KL curvature along ``s``: a numerically deterministic policy),
+    when the full step overflows, or when no line-search candidate passes.
+    """
+    if float(np.linalg.norm(g)) == 0.0:  # stationary point: no ascent direction
+        return finish(theta.copy(), False, 0, 0.0, 0.0, 0, 0.0, np.zeros_like(g), 0.0, 0.0)
+    s_dir, its, res = conjugate_gradient(lambda v: Fv(v) + damping * v, g, cg_iters, solver=cg)
+    sFs = float(s_dir @ Fv(s_dir))  # undamped quadratic model of the mean KL
+    if not (np.isfinite(sFs) and sFs > 0):
+        return finish(theta.copy(), False, 0, 0.0, res, its, 0.0, s_dir, 0.0, 0.0)
+    beta = float(np.sqrt(2.0 * delta / sFs))  # App. C: 1/2 beta^2 s^T F s = delta
+    full = beta * s_dir
+    if not np.all(np.isfinite(theta + full)):
+        return finish(theta.copy(), False, 0, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+    expected_full = float(g @ full)
+    if not line_search:
+        return finish(theta + full, True, 0, 1.0, res, its, beta, s_dir, 0.5 * beta**2 * sFs, expected_full)
+    for k in range(max_backtracks + 1):
+        frac = backtrack**k
+        theta_new = theta + frac * full
+        improve = gain(theta_new)
+        ok = improve >= accept_ratio * frac * expected_full if accept_ratio is not None else improve > 0
+        if ok and check_kl:
+            ok = kl(theta_new) <= delta
+        if ok:
+            return finish(theta_new, True, k, frac, res, its, beta, s_dir,
+                          0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
+    return finish(theta.copy(), False, max_backtracks, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+
+
 def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, damping: float = 1e-3,
               backtrack: float = 0.8, max_backtracks: int = 10, accept_ratio: float | None = None,
               check_kl: bool = True, line_search: bool = True, weights="d", cg: str = "scipy",
@@ -326,15 +379,8 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
         raise TypeError(f"policy must be a TabularSoftmax or LogLinear, got {type(policy).__name__}")
     policy.check_mdp(mdp)
     theta = policy.check_theta(theta)
-    delta = _real(delta, "delta", positive=True)
-    cg_iters = _int(cg_iters, "cg_iters", 1)
-    damping = _real(damping, "damping", lo=0.0)
-    backtrack = _real(backtrack, "backtrack", positive=True, hi=1.0, open_hi=True)
-    max_backtracks = _int(max_backtracks, "max_backtracks", 0)
-    if accept_ratio is not None:
-        accept_ratio = _real(accept_ratio, "accept_ratio", positive=True, hi=1.0)
-    if cg not in ("scipy", "own"):
-        raise ValueError(f"cg must be 'scipy' or 'own', got {cg!r}")
+    delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio = _step_options(
+        delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio, cg)
 
     pi_old = policy.probs(theta)
     ev = resolve_evaluation(mdp, pi_old, ev, "ev")
@@ -356,42 +402,10 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
             check_kl=bool(check_kl), damping=damping, backtrack=backtrack,
             max_backtracks=max_backtracks, accept_ratio=accept_ratio, cg_solver=cg)
 
-    gnorm = float(np.linalg.norm(g))
-    if gnorm == 0.0:  # stationary point: no direction of ascent, no step (accepted=False)
-        return finish(theta.copy(), False, 0, 0.0, 0.0, 0, 0.0, np.zeros_like(g), 0.0, 0.0)
-
-    def matvec(v):
-        return Fv(v) + damping * v  # (F + damping I) v
-
-    s, its, res = conjugate_gradient(matvec, g, cg_iters, solver=cg)
-    sFs = float(s @ Fv(s))  # undamped quadratic model of the mean KL
-    if not (np.isfinite(sFs) and sFs > 0):
-        # No KL curvature along s (a numerically deterministic policy, or zero weights on every
-        # state the gradient involves): the step length is undefined; take no step.
-        return finish(theta.copy(), False, 0, 0.0, res, its, 0.0, s, 0.0, 0.0)
-    beta = np.sqrt(2.0 * delta / sFs)  # App. C: 1/2 beta^2 s^T F s = delta
-    full = beta * s
-    if not np.all(np.isfinite(theta + full)):
-        # s^T F s so small (a nearly deterministic policy) that the full step overflows: no step.
-        return finish(theta.copy(), False, 0, 0.0, res, its, float(beta), s, 0.0, 0.0)
-    expected_full = float(g @ full)
-
-    if not line_search:
-        return finish(theta + full, True, 0, 1.0, res, its, float(beta), s, 0.5 * beta**2 * sFs,
-                      expected_full)
-
-    for k in range(max_backtracks + 1):
-        frac = backtrack**k
-        theta_new = theta + frac * full
-        pi_new = policy.probs(theta_new)
-        improve = _surrogate(ev, pi_new) - float(ev.eta)
-        ok = improve >= accept_ratio * frac * expected_full if accept_ratio is not None else improve > 0
-        if ok and check_kl:
-            ok = policy.mean_kl(theta, theta_new, w) <= delta
-        if ok:
-            return finish(theta_new, True, k, frac, res, its, float(beta), s,
-                          0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
-    return finish(theta.copy(), False, max_backtracks, 0.0, res, its, float(beta), s, 0.0, 0.0)
+    return _search(theta, g, Fv, delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio,
+                   check_kl, line_search, cg,
+                   gain=lambda th: _surrogate(ev, policy.probs(th)) - float(ev.eta),  # Eq. (3)
+                   kl=lambda th: policy.mean_kl(theta, th, w), finish=finish)
 
 
 # =============================================================================== sample-based step
@@ -431,13 +445,8 @@ def trpo_step_samples(samples: SurrogateSamples, policy, theta, delta: float, cg
         raise TypeError("the sample-based step supports TabularSoftmax policies only, "
                         f"got {type(policy).__name__}")
     theta = policy.check_theta(theta)
-    delta = _real(delta, "delta", positive=True)
-    cg_iters = _int(cg_iters, "cg_iters", 1)
-    damping = _real(damping, "damping", lo=0.0)
-    backtrack = _real(backtrack, "backtrack", positive=True, hi=1.0, open_hi=True)
-    max_backtracks = _int(max_backtracks, "max_backtracks", 0)
-    if accept_ratio is not None:
-        accept_ratio = _real(accept_ratio, "accept_ratio", positive=True, hi=1.0)
+    delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio = _step_options(
+        delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio, cg)
     S, A = policy.n_states, policy.n_actions
     if samples.states.size and int(samples.states.max()) >= S:
         raise ValueError(f"samples visit state {int(samples.states.max())} but the policy has {S} states")
@@ -465,30 +474,10 @@ def trpo_step_samples(samples: SurrogateSamples, policy, theta, delta: float, cg
             check_kl=bool(check_kl), damping=damping, backtrack=backtrack,
             max_backtracks=max_backtracks, accept_ratio=accept_ratio, cg_solver=cg)
 
-    if float(np.linalg.norm(g)) == 0.0:
-        return finish(theta.copy(), False, 0, 0.0, 0.0, 0, 0.0, np.zeros_like(g), 0.0, 0.0)
-    s_dir, its, res = conjugate_gradient(lambda v: Fv(v) + damping * v, g, cg_iters, solver=cg)
-    sFs = float(s_dir @ Fv(s_dir))
-    if not (np.isfinite(sFs) and sFs > 0):
-        return finish(theta.copy(), False, 0, 0.0, res, its, 0.0, s_dir, 0.0, 0.0)
-    beta = float(np.sqrt(2.0 * delta / sFs))  # App. C: 1/2 beta^2 s^T F s = delta
-    full = beta * s_dir
-    if not np.all(np.isfinite(theta + full)):
-        return finish(theta.copy(), False, 0, 0.0, res, its, beta, s_dir, 0.0, 0.0)
-    expected_full = float(g @ full)
-    if not line_search:
-        return finish(theta + full, True, 0, 1.0, res, its, beta, s_dir, 0.5 * beta**2 * sFs, expected_full)
-    for k in range(max_backtracks + 1):
-        frac = backtrack**k
-        theta_new = theta + frac * full
-        improve = surrogate_estimate(samples, theta_new.reshape(S, A)).value - est_old.value
-        ok = improve >= accept_ratio * frac * expected_full if accept_ratio is not None else improve > 0
-        if ok and check_kl:
-            ok = policy.mean_kl(theta, theta_new, w) <= delta
-        if ok:
-            return finish(theta_new, True, k, frac, res, its, beta, s_dir,
-                          0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
-    return finish(theta.copy(), False, max_backtracks, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+    return _search(theta, g, Fv, delta, cg_iters, damping, backtrack, max_backtracks, accept_ratio,
+                   check_kl, line_search, cg,
+                   gain=lambda th: surrogate_estimate(samples, th.reshape(S, A)).value - est_old.value,
+                   kl=lambda th: policy.mean_kl(theta, th, w), finish=finish)
 
 
 @dataclass(frozen=True, eq=False)

@@ -55,6 +55,7 @@ import numpy as np
 
 from ._checks import as_float_array, as_policy, check_unit_interval, readonly
 from .evaluation import Evaluation, policy_transition, resolve_evaluation
+from .gradients import _as_theta
 from .mdp import MDP
 from .policies import softmax
 from .sampling import Trajectories, _first_above, _row_cumsum_csr, sample_trajectories
@@ -91,14 +92,7 @@ def _pos_int(x, name: str) -> int:
     return int(x)
 
 
-def _theta(theta, name: str, shape=None) -> np.ndarray:
-    arr = as_float_array(theta, name, ndim=2)
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} has an empty state or action set (shape {arr.shape})")
-    if shape is not None and arr.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape (S, A) = {tuple(shape)}, got {arr.shape}")
-    return arr
-
+_theta = _as_theta  # softmax parameters theta[s, a], validated as in tabular.gradients
 
 def _values(V, S: int, name: str = "V") -> np.ndarray:
     v = as_float_array(V, name, ndim=1)

@@ -46,6 +46,7 @@ import numpy as np
 
 from ._checks import as_float_array, readonly
 from .evaluation import Evaluation, resolve_evaluation
+from .gradients import _as_weights
 from .mdp import MDP
 
 __all__ = [
@@ -61,17 +62,6 @@ def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
     """Row-wise (last axis) ``log softmax``, stable for large logits."""
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
-def _as_weights(weights, n_states: int) -> np.ndarray:
-    """Per-state weights ``w(s)``: finite, non-negative, shape ``(S,)``."""
-    w = as_float_array(weights, "weights", ndim=1)
-    if w.shape != (n_states,):
-        raise ValueError(f"weights must have shape ({n_states},) (one per state), got {w.shape}")
-    if np.any(w < 0):
-        s = int(np.argmax(w < 0))
-        raise ValueError(f"weights must be non-negative, got weights[{s}] = {w[s]:.3g}")
-    return w
 
 
 def _positive_int(x, name: str) -> int:
