@@ -214,13 +214,13 @@ def _clean(p: np.ndarray) -> np.ndarray:
     return p / s
 
 
-def _solution(A, pi, rho, p, penalty, multiplier, solver, info=None) -> Solution:
+def _solution(A, pi, rho, p, penalty, multiplier, solver, info=None, kl=None) -> Solution:
     value = np.einsum("sa,sa->s", p, A)
     objective = float(rho @ value) - penalty
     if np.isnan(objective):
         raise SolverError("objective evaluated to NaN")
     return Solution(
-        pi_new=p, objective=objective, value=value, kl=kl_rows(pi, p), tv=_tv_rows(pi, p),
+        pi_new=p, objective=objective, value=value, kl=kl_rows(pi, p) if kl is None else kl, tv=_tv_rows(pi, p),
         multiplier=multiplier, solver=solver, info=MappingProxyType(dict(info or {})),
     )
 
@@ -993,7 +993,7 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
             return p, float(np.exp(ly)), c_all
         dly = (-G + float(np.sum(w * F / d))) / float(np.sum(w / d))
         dz = (dly - F) / d
-        step = 1.0 / max(1.0, float(np.max(np.abs(dz))) / 3.0, abs(dly) / 3.0)
+        step = 1.0 / max(1.0, float(np.max(np.abs(dz))) / 10.0, abs(dly) / 10.0)
         for _ in range(30):
             nxt = resid(z + step * dz, ly + step * dly)
             if nxt is not None and nxt[-1] < phi:
@@ -1051,8 +1051,9 @@ def solve_max_kl_penalty(A, pi, rho, C, *, solver: str = "fast", root: str = "ne
         direct = _mm_nu_newton(A, pi, rho, C)
         if direct is not None:
             p, kappa, c = direct
-            sol = _solution(A, pi, rho, p, _times(C, float(kl_rows(pi, p).max())), kappa, solver,
-                            {"C": C, "c": c, "method": "nu-newton"})
+            klv = kl_rows(pi, p)
+            sol = _solution(A, pi, rho, p, _times(C, float(klv.max())), kappa, solver,
+                            {"C": C, "c": c, "method": "nu-newton"}, kl=klv)
             if sol.objective >= float(rho @ np.einsum("sa,sa->s", pi, A)):  # never worse than kappa = 0
                 return sol
     R = _Rows(A, pi, root)

@@ -140,10 +140,12 @@ def _weights(weights, ev: Evaluation, name: str = "weights") -> np.ndarray:
     return w
 
 
-def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None) -> StepResult:
-    """Assemble a :class:`StepResult`: divergences, surrogate and the shared ``info`` entries."""
+def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None, kl=None, tv=None) -> StepResult:
+    """Assemble a :class:`StepResult`: divergences, surrogate and the shared ``info`` entries.
+
+    ``kl``/``tv`` may pass the per-state divergences a solver already computed for ``pi_new``."""
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new (solver output)")
-    kl = kl_unchecked(pi, pi_new)
+    kl = kl_unchecked(pi, pi_new) if kl is None else kl
     surrogate = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))  # Eq. (3)
     if np.isnan(objective):
         raise SolverError("the step's objective evaluated to NaN")
@@ -152,7 +154,7 @@ def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None) -> St
     full.update(info or {})
     return StepResult(
         pi_new=pi_new, objective=float(objective), kl_max=float(kl.max()),
-        kl_mean=weighted_mean(kl, ev.rho), tv_max=float(tv_unchecked(pi, pi_new).max()),
+        kl_mean=weighted_mean(kl, ev.rho), tv_max=float((tv_unchecked(pi, pi_new) if tv is None else tv).max()),
         multiplier=multiplier, solver=solver, info=MappingProxyType(full),
     )
 
@@ -203,7 +205,7 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     objective = float(ev.eta) + sol.objective  # Eq. (10): M(pi_new)
     info = {"C": C_used, "penalty": penalty, "c": sol.info.get("c"), "eps": _eps(ev),
             "method": sol.info.get("method")}
-    return _result(mdp, pi, ev, sol.pi_new, objective, sol.multiplier, sol.solver, info)
+    return _result(mdp, pi, ev, sol.pi_new, objective, sol.multiplier, sol.solver, info, kl=sol.kl, tv=sol.tv)
 
 
 def cpi_step(mdp: MDP, pi, alpha: float | None = None, ev: Evaluation | None = None) -> StepResult:

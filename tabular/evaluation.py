@@ -290,6 +290,9 @@ def resolve_evaluation(mdp: MDP, pi, ev: Evaluation | None, name: str = "ev") ->
         return evaluate(mdp, pi)
     if not isinstance(ev, Evaluation):
         raise TypeError(f"{name} must be a tabular.Evaluation, got {type(ev).__name__}")
+    if ev.gamma == mdp.gamma and isinstance(pi, np.ndarray) and pi.shape == ev.pi.shape \
+            and np.array_equal(pi, ev.pi):
+        return ev  # the very policy ev evaluated (and validated): nothing more to check
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     if ev.pi.shape != pi.shape or not np.allclose(ev.pi, pi, rtol=0.0, atol=1e-12):
         raise ValueError(f"{name} evaluates a different policy than pi; pass {name}=evaluate(mdp, pi) or None")
