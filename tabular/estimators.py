@@ -592,6 +592,20 @@ def _expected_adv_gradient(ev: Evaluation, pi: np.ndarray, Atilde: np.ndarray) -
     return ev.rho[:, None] * pi * (Atilde - np.einsum("sa,sa->s", pi, Atilde)[:, None])
 
 
+def _value_error(mdp: MDP, theta, V_hat, ev):
+    """``pi = softmax(theta)``, its evaluation, the value error ``e = V_hat - V_pi`` and dense ``P_pi``."""
+    pi = softmax(_theta(theta, "theta", mdp.shape))
+    ev = resolve_evaluation(mdp, pi, ev, "ev")
+    e = _values(V_hat, mdp.n_states, "V_hat") - ev.V
+    P_pi = policy_transition(mdp, pi)
+    return pi, ev, e, (P_pi.toarray() if hasattr(P_pi, "toarray") else P_pi)
+
+
+def _lookahead(mdp: MDP, y: np.ndarray) -> np.ndarray:
+    """``[P y](s, a) = sum_t P[s, a, t] y(t)``, shape (S, A), without densifying a sparse ``P``."""
+    return (mdp.P_flat @ y).reshape(mdp.shape)
+
+
 def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | None = None) -> np.ndarray:
     """Exact expectation (infinite horizon) of ``sum_t gamma^t score_t Ahat_t^{GAE}`` with value ``V_hat``.
 
@@ -601,34 +615,22 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
     ``-e(s)`` term cancels). The bias is ``(1 - lambda)`` times a fixed term: zero at ``lambda = 1`` or
     ``e = 0``.
     """
-    theta = _theta(theta, "theta", mdp.shape)
     lam = check_unit_interval(lam, "lam")
-    pi = softmax(theta)
-    ev = resolve_evaluation(mdp, pi, ev, "ev")
-    S = mdp.n_states
-    e = _values(V_hat, S, "V_hat") - ev.V
-    P_pi = policy_transition(mdp, pi)
-    P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else P_pi
-    y = np.linalg.solve(np.eye(S) - mdp.gamma * lam * P_pi, e)
-    B = (1.0 - lam) * mdp.gamma * (mdp.dense_P() @ y)  # (S, A)
+    pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
+    y = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * lam * P_pi, e)
+    B = (1.0 - lam) * mdp.gamma * _lookahead(mdp, y)  # (S, A)
     return _expected_adv_gradient(ev, pi, ev.A + B)
 
 
 def k_step_expected_gradient(mdp: MDP, theta, V_hat, k: int, ev: Evaluation | None = None) -> np.ndarray:
     """Exact expectation of the k-step estimator: ``E[Ahat^(k)_t | s, a] = A_pi(s, a) - e(s) +
     gamma^k [P P_pi^{k-1} e](s, a)`` with ``e = V_hat - V_pi`` (telescoping ``sum_{l<k} gamma^l delta``)."""
-    theta = _theta(theta, "theta", mdp.shape)
     k = _pos_int(k, "k")
-    pi = softmax(theta)
-    ev = resolve_evaluation(mdp, pi, ev, "ev")
-    S = mdp.n_states
-    e = _values(V_hat, S, "V_hat") - ev.V
-    P_pi = policy_transition(mdp, pi)
-    P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else P_pi
+    pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = e
     for _ in range(k - 1):
         y = P_pi @ y
-    B = mdp.gamma**k * (mdp.dense_P() @ y)
+    B = mdp.gamma**k * _lookahead(mdp, y)
     return _expected_adv_gradient(ev, pi, ev.A + B)
 
 
