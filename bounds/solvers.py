@@ -88,6 +88,9 @@ C_MIN, C_MAX = 1e-300, 1e300
 _LOG_C_MIN, _LOG_C_MAX = float(np.log(C_MIN)), float(np.log(C_MAX))
 #: Clarabel options of the reference solver (tighter than its defaults, so it agrees to ~1e-9).
 CLARABEL_OPTIONS = dict(tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10, max_iter=500)
+# Clarabel's own defaults, passed explicitly for the retry: cvxpy keeps the solver settings of the
+# previous solve of the same problem, so an empty options dict would retry at the tight tolerances
+CLARABEL_RETRY_OPTIONS = dict(tol_gap_abs=1e-8, tol_gap_rel=1e-8, tol_feas=1e-8, max_iter=200)
 
 _TINY = float(np.finfo(np.float64).tiny)
 _SOLVERS = ("fast", "cvxpy")
@@ -591,14 +594,15 @@ def _solve_cvxpy(prob, what: str):
     """Solve a cvxpy problem with Clarabel; raise :class:`SolverError` unless the status is optimal.
 
     First with the tight :data:`CLARABEL_OPTIONS`; if Clarabel reports ``optimal_inaccurate`` there
-    (it cannot always reach 1e-10), once more with Clarabel's default tolerances (1e-8). Any status
+    (it cannot always reach 1e-10), once more with Clarabel's default tolerances (1e-8, passed
+    explicitly: cvxpy would otherwise reuse the previous settings). Any status
     other than ``optimal`` after that raises, naming the status.
     """
     import warnings
 
     import cvxpy as cp
 
-    for opts in (CLARABEL_OPTIONS, {}):
+    for opts in (CLARABEL_OPTIONS, CLARABEL_RETRY_OPTIONS):
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
@@ -915,11 +919,27 @@ def _mm_joint_newton(R: _Rows, act: np.ndarray, rho_a: np.ndarray, C: float, t0:
 
 
 # ============================================================================ problem 5: Algorithm 1
+_SERIES = (0.5, -2.0 / 3, 0.75, -0.8, 5.0 / 6, -6.0 / 7)  # phi(y) = sum_k>=2 (-1)^k (k-1) y^k / k
+
+
+def _phi_series(y: np.ndarray) -> np.ndarray:
+    c2, c3, c4, c5, c6, c7 = _SERIES
+    return y * y * (c2 + y * (c3 + y * (c4 + y * (c5 + y * (c6 + y * c7)))))
+
+
 def _phi_direct(y: np.ndarray) -> np.ndarray:
-    """``phi(y) = log(1 + y) - y / (1 + y) >= 0`` for ``y > -1``, to full relative precision (a series
-    below ``|y| < 1e-3``, where the direct form cancels); a lean version of :func:`_phi`."""
-    series = y * y * (0.5 + y * (-2.0 / 3 + y * (0.75 + y * (-0.8 + y * (5.0 / 6 - y * 6.0 / 7)))))
-    return np.where(np.abs(y) < 1e-3, series, np.log1p(y) - y / (1.0 + y))
+    """``phi(y) = log(1 + y) - y / (1 + y) >= 0`` for ``y > -1``, to full relative precision (the
+    series to ``y^7`` below ``|y| < 1e-3``, where the direct form cancels; truncation error below
+    ``1e-17`` relative); a lean version of :func:`_phi` that skips the branch not needed."""
+    a = np.abs(y)
+    if a.max(initial=0.0) < 1e-3:
+        return _phi_series(y)
+    direct = np.log1p(y) - y / (1.0 + y)
+    if a.min() >= 1e-3:
+        return direct
+    small = a < 1e-3
+    direct[small] = _phi_series(y[small])
+    return direct
 
 
 @_quiet
@@ -933,67 +953,80 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
     term of the sum is non-negative, no cancellation) is an explicit, decreasing one. The optimality
     system of Algorithm 1 -- ``KL_s = kappa`` on the active rows and ``sum_s rho(s) c_s = C`` -- is then
     solved by damped Newton in ``z_s = log(nu_s - max_a A(s, a))`` and ``log kappa``, whose Jacobian is
-    arrow-shaped (O(S A^2) per iteration, no inner root finding). Returns ``(p, kappa, c)`` or None when
-    the fast path does not apply or does not converge to 1e-11 (the caller then uses the general
-    solvers): rows that saturate (``kappa`` beyond the KL of their greedy limit), extreme scales.
+    arrow-shaped (O(S A^2) per iteration, no inner root finding). Derivatives:
+    ``d KL_s / d nu_s = -c_s Var_pi(1 / (nu_s - A))`` and ``d c_s / d nu_s = c_s^2 E_pi[1 / (nu_s - A)^2]``.
+
+    Stopping: once every residual is below ``1e-5`` (log scale) one last full Newton step is taken and
+    not re-checked -- the iteration is then in its quadratic phase (observed contraction
+    ``|F_k+1| <~ 0.2 |F_k|^2``), so that step lands near ``1e-11`` -- and ``p`` is formed from it
+    directly as ``p = c pi / (nu - A)``. Returns ``(p, kappa, c)`` or None when the fast path does not
+    apply or does not converge (the caller then uses the general solvers): rows that saturate
+    (``kappa`` beyond the KL of their greedy limit), extreme scales.
     """
     S, nA = A.shape
-    if not np.all(pi >= 1e-12) or C <= 0:  # near-deterministic rows: the careful general solver
+    if C <= 0 or not pi.min() >= 1e-12:  # near-deterministic rows: the careful general solver
         return None
     mean = np.einsum("sa,sa->s", pi, A)
-    var = np.einsum("sa,sa->s", pi, (A - mean[:, None]) ** 2)
+    cen = A - mean[:, None]
+    var = np.einsum("sa,sa->s", pi, cen * cen)
     m = A.max(axis=1)
     scale = 1.0 + np.abs(A).max(axis=1)
     act = (var > (1e-24 * scale) ** 2) & (rho > 0)
-    if not act.any():
+    if act.all():
+        Aa, pa, ra, ma, va, mu = A, pi, rho, m, var, mean
+    elif act.any():
+        Aa, pa, ra, ma, va, mu = A[act], pi[act], rho[act], m[act], var[act], mean[act]
+    else:
         return None
-    Aa, pa, ra, ma = A[act], pi[act], rho[act], m[act]
+    Dm = ma[:, None] - Aa  # >= 0: gaps to the row maximum
     diff = Aa[:, None, :] - Aa[:, :, None]  # diff[s, a, b] = A(s, b) - A(s, a)
-
-    def rows(z):
-        g = 1.0 / (ma[:, None] + np.exp(z)[:, None] - Aa)  # 1 / (nu - A), finite and positive
-        W = np.einsum("sa,sa->s", pa, g)
-        y = np.einsum("sb,sab->sa", pa * g, diff)  # p = pi / (1 + y)
-        kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
-        gbar = (pa * g).sum(axis=1) / pa.sum(axis=1)
-        vg = np.einsum("sa,sa->s", pa, (g - gbar[:, None]) ** 2)  # Var_pi(1/(nu - A))
-        dnu = np.exp(z)
-        dkl = -vg / W * dnu  # d KL / d z
-        c = 1.0 / W
-        dc = np.einsum("sa,sa->s", pa, g * g) / (W * W) * dnu  # d c / d z
-        return y, kl, dkl, c, dc
-
-    sd = np.sqrt(var[act])
-    kappa0 = (float(ra @ (sd / np.sqrt(2.0))) / C) ** 2  # small-step approximation KL ~ Var / (2 c^2)
-    c0 = sd / np.sqrt(2.0 * kappa0)
-    z = np.log(np.maximum(mean[act] + c0 - ma, 1e-3 * c0))
-    ly = np.log(kappa0)
     logC = np.log(C)
 
     def resid(z, ly):
-        y, kl, dkl, c, dc = rows(z)
-        if not (np.all(kl > 0) and np.all(np.isfinite(kl)) and np.all(dkl < 0)):
+        e = np.exp(z)  # nu - max A > 0
+        g = 1.0 / (Dm + e[:, None])  # 1 / (nu - A), finite and positive
+        q = pa * g
+        W = q.sum(axis=1)
+        y = np.einsum("sb,sab->sa", q, diff)  # p = pi / (1 + y)
+        kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
+        h = g - W[:, None]
+        vg = np.einsum("sa,sa->s", pa, h * h)  # Var_pi(1 / (nu - A))
+        if not (kl.min() > 0 and np.isfinite(kl.sum()) and vg.min() > 0):
             return None
+        c = 1.0 / W
         tot = float(ra @ c)
+        d = -(vg * c * e) / kl  # d log KL_s / d z_s
+        w = ra * (np.einsum("sa,sa->s", q, g) * c * c * e) / tot  # d log(sum rho c) / d z_s
         F = np.log(kl) - ly
         G = np.log(tot) - logC
-        return y, kl, dkl / kl, c, (ra * dc) / tot, F, G, float(F @ F + G * G)
+        return c, d, w, F, G, float(F @ F + G * G)
 
+    sd = np.sqrt(va)
+    kappa0 = (float(ra @ sd) / (np.sqrt(2.0) * C)) ** 2  # small-step approximation KL ~ Var / (2 c^2)
+    c0 = sd / np.sqrt(2.0 * kappa0)
+    # nu ~ mean + c for small steps; nu - max A ~ c pi(argmax) when nu approaches max A (large steps)
+    top = pa[np.arange(pa.shape[0]), Aa.argmax(axis=1)]
+    z = np.log(np.maximum(mu + c0 - ma, c0 * top))
+    ly = np.log(kappa0)
     cur = resid(z, ly)
     for _ in range(maxiter):
         if cur is None:
             return None
-        y, kl, d, c, w, F, G, phi = cur
-        if np.max(np.abs(F)) <= 1e-11 and abs(G) <= 1e-11:
-            p = pi.copy()
-            p[act] = pa / (1.0 + y)
-            p[act] /= p[act].sum(axis=1, keepdims=True)  # remove the last rounding of the row sums
-            c_all = np.full(S, np.inf)
-            c_all[act] = c
-            return p, float(np.exp(ly)), c_all
-        dly = (-G + float(np.sum(w * F / d))) / float(np.sum(w / d))
+        c, d, w, F, G, phi = cur
+        wd = w / d
+        dly = (float(wd @ F) - G) / float(wd.sum())
         dz = (dly - F) / d
-        step = 1.0 / max(1.0, float(np.max(np.abs(dz))) / 10.0, abs(dly) / 10.0)
+        if np.abs(F).max() <= 1e-5 and abs(G) <= 1e-5:  # quadratic phase: the last step is exact
+            z, ly = z + dz, ly + dly
+            e = np.exp(z)
+            q = pa / (Dm + e[:, None])
+            W = q.sum(axis=1)
+            p = pi.copy()
+            p[act] = q / W[:, None]  # p = c pi / (nu - A)
+            c_all = np.full(S, np.inf)
+            c_all[act] = 1.0 / W
+            return p, float(np.exp(ly)), c_all
+        step = 1.0 / max(1.0, np.abs(dz).max() / 10.0, abs(dly) / 10.0)
         for _ in range(30):
             nxt = resid(z + step * dz, ly + step * dly)
             if nxt is not None and nxt[-1] < phi:
@@ -1002,7 +1035,7 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
         else:
             return None
         z, ly, cur = z + step * dz, ly + step * dly, nxt
-        if np.min(z) < -60:  # a row saturates towards its greedy limit: not for the fast path
+        if z.min() < -60:  # a row saturates towards its greedy limit: not for the fast path
             return None
     return None
 
@@ -1032,9 +1065,12 @@ def solve_max_kl_penalty(A, pi, rho, C, *, solver: str = "fast", root: str = "ne
     multipliers and ``objective = sum_s rho(s) value(s) - C max_s KL_s``.
     """
     A, pi, rho = _problem(A, pi, rho)
+    return _max_kl_penalty(A, pi, rho, _scalar(C, "C"), _check_solver(solver), _check_root(root))
+
+
+def _max_kl_penalty(A, pi, rho, C: float, solver: str, root: str) -> Solution:
+    """:func:`solve_max_kl_penalty` on validated inputs (``mm_step`` passes its evaluation's arrays)."""
     S = A.shape[0]
-    C = _scalar(C, "C")
-    solver, root = _check_solver(solver), _check_root(root)
     if solver == "cvxpy":
         import cvxpy as cp
 

@@ -199,7 +199,8 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     C_th = theory_C_of(ev)  # Eq. (8)
     C_used = (C_th if C is None else _real(C, "C")) * C_scale
     if penalty == "kl":
-        sol = _solvers.solve_max_kl_penalty(ev.A, pi, ev.rho, C_used, solver=solver)
+        # ev.A, ev.rho come from evaluate and pi was validated by _prepare: skip the re-validation
+        sol = _solvers._max_kl_penalty(ev.A, pi, ev.rho, C_used, _solvers._check_solver(solver), "newton")
     else:
         sol = _solvers.solve_max_tv_sq_penalty(ev.A, pi, ev.rho, C_used, solver=solver)
     objective = float(ev.eta) + sol.objective  # Eq. (10): M(pi_new)
