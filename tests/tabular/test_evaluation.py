@@ -202,6 +202,28 @@ def test_evaluate_many_chunks():
     np.testing.assert_allclose(a.rho, b.rho, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_evaluate_many_threads_and_chunks_equal_the_loop(workers):
+    """Any thread count and chunk size gives the loop of evaluate (one LU per policy, both systems)."""
+    mdp = garnet(12, 3, 4, rng=3, gamma=0.97)
+    pis = np.stack([random_policy(mdp, rng=k, concentration=0.3) for k in range(11)])
+    for max_bytes in (1, 8 * 12 * 12 * 4, 2**20):
+        batch = evaluate_many(mdp, pis, workers=workers, max_bytes=max_bytes)
+        for k in range(len(pis)):
+            ev = evaluate(mdp, pis[k])
+            for f in ("V", "Q", "A", "rho"):
+                np.testing.assert_allclose(getattr(batch, f)[k], getattr(ev, f), rtol=0, atol=1e-11, err_msg=f)
+
+
+def test_evaluate_many_leaves_the_callers_array_writable():
+    mdp = garnet(5, 2, 2, rng=0)
+    pis = np.stack([uniform(mdp)] * 3)
+    batch = evaluate_many(mdp, pis)
+    assert pis.flags.writeable and not batch.pi.flags.writeable
+    pis[0, 0] = [1.0, 0.0]  # the batch is a frozen copy
+    np.testing.assert_array_equal(batch.pi[0, 0], [0.5, 0.5])
+
+
 def test_evaluate_many_bad_input():
     mdp = garnet(4, 2, 2, rng=0)
     with pytest.raises(ValueError, match="pis"):
@@ -210,6 +232,9 @@ def test_evaluate_many_bad_input():
     bad[1, 2] = [0.7, 0.7]
     with pytest.raises(ValueError, match="pis"):
         evaluate_many(mdp, bad)
+    for workers in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            evaluate_many(mdp, np.full((2, 4, 2), 0.5), workers=workers)
 
 
 # ----------------------------------------------------------------------------- large sparse models
