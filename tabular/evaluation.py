@@ -136,10 +136,15 @@ def _q_from_v(mdp: MDP, V: np.ndarray) -> np.ndarray:
     return mdp.R + mdp.gamma * (mdp.P_flat @ V).reshape(S, A)
 
 
-def _rel_residual(M, x, b) -> float:
+def _rel_error(b, Mx) -> float:
+    """``||b - M x|| / ||b||`` (absolute when ``b = 0``) given ``M x``."""
     nb = np.linalg.norm(b)
-    r = np.linalg.norm(b - M @ x)
+    r = np.linalg.norm(b - Mx)
     return float(r / nb) if nb > 0 else float(r)
+
+
+def _rel_residual(M, x, b) -> float:
+    return _rel_error(b, M @ x)
 
 
 def _estimated_fill(M) -> float:
@@ -177,11 +182,14 @@ def _solve_pair(mdp: MDP, P_pi, r_pi, method: str, rtol: float):
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if not mdp.is_sparse or method == "dense":
-        M = np.eye(S) - g * (P_pi.toarray() if sp.issparse(P_pi) else P_pi)
-        lu = sla.lu_factor(M, check_finite=False)
+        Pd = P_pi.toarray() if sp.issparse(P_pi) else P_pi
+        M = Pd * (-g)
+        M.reshape(-1)[:: S + 1] += 1.0  # M = I - gamma P_pi, built in one pass
+        lu = sla.lu_factor(M, overwrite_a=True, check_finite=False)  # M is not needed again
         V = sla.lu_solve(lu, r_pi, check_finite=False)
         rho = sla.lu_solve(lu, mdp.rho0, trans=1, check_finite=False)
-        res = max(_rel_residual(M, V, r_pi), _rel_residual(M.T, rho, mdp.rho0))
+        # residuals of the two systems, through P_pi (M now holds the LU factors)
+        res = max(_rel_error(r_pi, V - g * (Pd @ V)), _rel_error(mdp.rho0, rho - g * (Pd.T @ rho)))
         return V, rho, res, "dense-lu"
     M = (sp.eye_array(S, format="csr") - g * P_pi).tocsr()
     if method == "auto":
