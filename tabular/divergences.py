@@ -41,15 +41,42 @@ def kl(pi, pi_new) -> np.ndarray:
     return kl_unchecked(*_pair(pi, pi_new))
 
 
-def kl_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
-    """:func:`kl` for policies already validated (no checks; for inner loops)."""
+_PSI_SERIES = (1.0 / 2, -1.0 / 3, 1.0 / 4, -1.0 / 5, 1.0 / 6, -1.0 / 7)
+
+
+def _kl_terms(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
+    """Non-negative terms whose row sums are ``KL(pi || pi_new)``, accurate when ``pi_new ~ pi``.
+
+    ``sum_a pi log(pi / pi_new) = sum_{pi > 0} pi psi(delta) + sum_{pi = 0} pi_new`` for normalized
+    rows, with ``delta = pi_new / pi - 1 >= -1`` and ``psi(delta) = delta - log1p(delta) >= 0``
+    (expand ``log(pi / pi_new) = -log1p(delta)`` and use ``sum_{pi>0} pi delta = sum_{pi>0} pi_new - 1``).
+    Every term is non-negative, so nothing cancels: a KL of 1e-12 between nearly equal rows comes out
+    to ~1e-12 relative precision instead of the ~1e-16 absolute error of the log-difference form.
+    ``psi`` is a series below ``|delta| < 1e-3``; for ``|delta| > 1/2`` the term is computed as
+    ``(pi_new - pi) - pi (log pi_new - log pi)`` (nothing cancels there, the ratio cannot overflow and a
+    tiny ``pi_new / pi`` keeps its precision). ``pi_new = 0 < pi`` gives ``inf``.
+    """
     pos = pi > 0
-    with np.errstate(divide="ignore"):
-        ratio = np.where(pos, np.log(np.where(pos, pi, 1.0)) - np.log(np.where(pos, pi_new, 1.0)), 0.0)
-    terms = np.where(pos, pi * ratio, 0.0)
-    out = terms.sum(axis=1)
-    # Floating-point cancellation can give tiny negatives for identical rows; KL >= 0 exactly.
-    return np.maximum(out, 0.0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        safe = np.where(pos, pi, 1.0)
+        delta = np.where(pos, pi_new / safe - 1.0, 0.0)
+        a = np.abs(delta)
+        small, far = a < 1e-3, a > 0.5
+        c2, c3, c4, c5, c6, c7 = _PSI_SERIES
+        ds = np.where(small, delta, 0.0)
+        series = ds * ds * (c2 + ds * (c3 + ds * (c4 + ds * (c5 + ds * (c6 + ds * c7)))))
+        dm = np.where(small | far, 0.0, delta)
+        mid = dm - np.log1p(dm)
+        # inf where pi_new = 0 < pi
+        direct = (pi_new - pi) - pi * (np.log(np.where(far, pi_new, 1.0)) - np.log(safe))
+        psi_term = np.where(small, pi * series, np.where(far, direct, pi * mid))
+    return np.where(pos, psi_term, pi_new)
+
+
+def kl_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
+    """:func:`kl` for policies already validated (no checks; for inner loops); see :func:`_kl_terms`
+    for the cancellation-free form used."""
+    return np.maximum(_kl_terms(pi, pi_new).sum(axis=1), 0.0)
 
 
 def max_tv(pi, pi_new) -> float:
