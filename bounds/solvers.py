@@ -985,12 +985,12 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
         e = np.exp(z)  # nu - max A > 0
         g = 1.0 / (Dm + e[:, None])  # 1 / (nu - A), finite and positive
         q = pa * g
-        W = q.sum(axis=1)
+        W = np.add.reduce(q, axis=1)  # (ndarray.sum's Python wrapper costs as much as the sum here)
         y = np.einsum("sb,sab->sa", q, diff)  # p = pi / (1 + y)
         kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
         h = g - W[:, None]
         vg = np.einsum("sa,sa->s", pa, h * h)  # Var_pi(1 / (nu - A))
-        if not (kl.min() > 0 and np.isfinite(kl.sum()) and vg.min() > 0):
+        if not (kl.min() > 0 and np.isfinite(np.add.reduce(kl)) and vg.min() > 0):
             return None
         c = 1.0 / W
         tot = float(ra @ c)
@@ -1019,7 +1019,7 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
             z, ly = z + dz, ly + dly
             e = np.exp(z)
             q = pa / (Dm + e[:, None])
-            W = q.sum(axis=1)
+            W = np.add.reduce(q, axis=1)
             p = pi.copy()
             p[act] = q / W[:, None]  # p = c pi / (nu - A)
             c_all = np.full(S, np.inf)
