@@ -837,7 +837,9 @@ def plot_tightness(table: dict, report: dict):
         r = table[f"{b}_penalty"][sel] / table["gap"][sel]
         med[b] = float(np.median(r)) if r.size else math.inf
     order = sorted(names, key=lambda b: (med[b], b))
-    gams = [g for g in report["config"]["gammas"] if np.any(table["gamma"] == g)]
+    present = [g for g in report["config"]["gammas"] if np.any(table["gamma"] == g)]
+    gams = [g for g in present if np.any(ok & (table["gamma"] == g))]
+    no_gap = [g for g in present if g not in gams]  # e.g. gamma = 0, where L = eta exactly
     fams = [f for f in report["config"]["families"] if np.any(table["family"] == f)]
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13.5, 5.2), gridspec_kw=dict(width_ratios=[1.5, 1]))
@@ -856,6 +858,8 @@ def plot_tightness(table: dict, report: dict):
             patch.set_facecolor(gcol[j])
             patch.set_alpha(0.85)
         ax1.plot([], [], color=gcol[j], lw=8, label=f"γ = {g:g}")
+    for g in no_gap:
+        ax1.plot([], [], ls="", label=f"γ = {g:g}: |η − L| ≤ {MIN_GAP:g} everywhere, nothing to show")
     ax1.axhline(0, color="crimson", lw=1.2, ls="--", label="penalty = |η − L| (violation below)")
     ax1.set_xticks(range(len(order)))
     ax1.set_xticklabels([_LABELS.get(b, b) for b in order], rotation=25, ha="right")
@@ -878,7 +882,7 @@ def plot_tightness(table: dict, report: dict):
                 ax2.text(k, i, f"{M[i, k]:.1f}", ha="center", va="center", fontsize=8,
                          color="white" if M[i, k] > np.nanmean(M) else "black")
     ax2.set_xticks(range(len(fams)))
-    ax2.set_xticklabels(fams)
+    ax2.set_xticklabels(fams, rotation=30, ha="right")
     ax2.set_yticks(range(len(order)))
     ax2.set_yticklabels([_LABELS.get(b, b) for b in order])
     ax2.grid(False)
