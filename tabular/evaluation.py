@@ -285,8 +285,9 @@ def _lu_solves(M: np.ndarray, r: np.ndarray, rho0: np.ndarray, V: np.ndarray, rh
         lu, piv, info = getrf(M[k].T, overwrite_a=True)
         if info != 0:  # cannot happen for gamma < 1 (M is strictly diagonally dominant)
             raise np.linalg.LinAlgError(f"I - gamma P_pi is singular (getrf info={info})")
-        getrs(lu, piv, V[k], trans=1, overwrite_b=True)
-        getrs(lu, piv, rho[k], trans=0, overwrite_b=True)
+        # in place when f2py can (contiguous rows); the assignment keeps it right if it copied
+        V[k] = getrs(lu, piv, V[k], trans=1, overwrite_b=True)[0]
+        rho[k] = getrs(lu, piv, rho[k], trans=0, overwrite_b=True)[0]
 
 
 def _dense_batch(mdp: MDP, pis: np.ndarray, V: np.ndarray, rho: np.ndarray, lo: int, hi: int, chunk: int) -> None:
