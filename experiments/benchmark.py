@@ -45,10 +45,14 @@ from bounds.solvers import SolverError
 from bounds.updates import mm_step
 
 
-def best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` calls of ``fn()``, in seconds."""
+def best_time(fn, repeat: int = 3, settle: float = 0.0) -> float:
+    """Best wall time of ``repeat`` calls of ``fn()``, in seconds, each after ``settle`` seconds of
+    sleep. numpy and scipy each bring their own OpenBLAS, whose idle threads busy-wait for about
+    0.1 s after a call: on 2 cores a multithreaded LU of one library timed right after the other's
+    runs up to 1.6x slower, so the dense rows let the pools go idle first."""
     best = np.inf
     for _ in range(repeat):
+        time.sleep(settle)
         t0 = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)
@@ -61,8 +65,8 @@ def bench_dense(S: int, repeat: int) -> dict:
     P_pi = T.policy_transition(mdp, pi)
     r_pi = T.policy_reward(mdp, pi)
     M = np.eye(S) - mdp.gamma * P_pi
-    ours = best_time(lambda: T.evaluate(mdp, pi), repeat)
-    base = best_time(lambda: np.linalg.solve(M, r_pi), repeat)
+    ours = best_time(lambda: T.evaluate(mdp, pi), repeat, settle=0.3)
+    base = best_time(lambda: np.linalg.solve(M, r_pi), repeat, settle=0.3)
     return dict(name=f"evaluate dense S={S:,}", ours=ours, base=base, baseline="np.linalg.solve (V only)",
                 ratio=ours / base, goal="< 1.5x", ok=ours / base < 1.5)
 

@@ -62,15 +62,20 @@ def _kl_terms(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
         delta = np.where(pos, pi_new / safe - 1.0, 0.0)
         a = np.abs(delta)
         small, far = a < 1e-3, a > 0.5
-        c2, c3, c4, c5, c6, c7 = _PSI_SERIES
-        ds = np.where(small, delta, 0.0)
-        series = ds * ds * (c2 + ds * (c3 + ds * (c4 + ds * (c5 + ds * (c6 + ds * c7)))))
-        dm = np.where(small | far, 0.0, delta)
-        mid = dm - np.log1p(dm)
-        # inf where pi_new = 0 < pi
-        direct = (pi_new - pi) - pi * (np.log(np.where(far, pi_new, 1.0)) - np.log(safe))
-        psi_term = np.where(small, pi * series, np.where(far, direct, pi * mid))
-    return np.where(pos, psi_term, pi_new)
+        out = np.where(pos, 0.0, pi_new)  # off pi's support: the mass pi_new puts there
+        if far.any():  # inf where pi_new = 0 < pi
+            direct = (pi_new - pi) - pi * (np.log(np.where(far, pi_new, 1.0)) - np.log(safe))
+            out = np.where(pos & far, direct, out)
+        mid = pos & ~small & ~far
+        if mid.any():
+            dm = np.where(mid, delta, 0.0)
+            out = np.where(mid, pi * (dm - np.log1p(dm)), out)
+        if (pos & small).any():
+            c2, c3, c4, c5, c6, c7 = _PSI_SERIES
+            ds = np.where(small, delta, 0.0)
+            series = ds * ds * (c2 + ds * (c3 + ds * (c4 + ds * (c5 + ds * (c6 + ds * c7)))))
+            out = np.where(pos & small, pi * series, out)
+    return out
 
 
 def kl_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ Garnet MDPs, where LU fills in catastrophically).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -188,8 +189,11 @@ def _solve_pair(mdp: MDP, P_pi, r_pi, method: str, rtol: float):
         lu = sla.lu_factor(M, overwrite_a=True, check_finite=False)  # M is not needed again
         V = sla.lu_solve(lu, r_pi, check_finite=False)
         rho = sla.lu_solve(lu, mdp.rho0, trans=1, check_finite=False)
-        # residuals of the two systems, through P_pi (M now holds the LU factors)
-        res = max(_rel_error(r_pi, V - g * (Pd @ V)), _rel_error(mdp.rho0, rho - g * (Pd.T @ rho)))
+        # residuals of the two systems, through P_pi (M now holds the LU factors); numpy's BLAS is held
+        # at one thread for these memory-bound products: woken, its idle threads busy-wait and slow
+        # the next LU (scipy's own OpenBLAS) by up to 1.6x (measured on 2 cores)
+        with _single_threaded_blas(S * S):
+            res = max(_rel_error(r_pi, V - g * (Pd @ V)), _rel_error(mdp.rho0, rho - g * (Pd.T @ rho)))
         return V, rho, res, "dense-lu"
     M = (sp.eye_array(S, format="csr") - g * P_pi).tocsr()
     if method == "auto":
@@ -237,7 +241,8 @@ def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -
     P_pi = policy_transition(mdp, pi)
     r_pi = policy_reward(mdp, pi)
     V, rho, res, solver = _solve_pair(mdp, P_pi, r_pi, method, rtol)
-    Q = _q_from_v(mdp, V)
+    with _single_threaded_blas(mdp.P_flat.shape[0] * mdp.n_states):  # memory-bound (see _solve_pair)
+        Q = _q_from_v(mdp, V)
     A = Q - V[:, None]
     eta = float(mdp.rho0 @ V)
     d = (1.0 - mdp.gamma) * rho
@@ -253,9 +258,12 @@ def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -
 _BLAS_CONTROLLER = None
 
 
-def _single_threaded_blas():
-    """Context manager holding the BLAS libraries (numpy's and scipy's OpenBLAS) at one thread."""
+def _single_threaded_blas(size: int | None = None):
+    """Context manager holding the BLAS libraries (numpy's and scipy's OpenBLAS) at one thread; a
+    no-op for products of fewer than ``2**18`` entries (``size``), which BLAS runs on one thread anyway."""
     global _BLAS_CONTROLLER
+    if size is not None and size < 2**18:
+        return contextlib.nullcontext()
     if _BLAS_CONTROLLER is None:
         from threadpoolctl import ThreadpoolController
 
