@@ -958,7 +958,8 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
     Stopping: once every residual is below ``1e-5`` (log scale) one last full Newton step is taken and
     not re-checked -- the iteration is then in its quadratic phase (observed contraction
     ``|F_k+1| <~ 0.2 |F_k|^2``), so that step lands near ``1e-11`` -- and ``p`` is formed from it
-    directly as ``p = c pi / (nu - A)``. Returns ``(p, kappa, c)`` or None when the fast path does not
+    directly as ``p = c pi / (nu - A)``. Returns ``(p, kappa, c, kl)`` (``kl``: the per-row KL of
+    ``p``) or None when the fast path does not
     apply or does not converge (the caller then uses the general solvers): rows that saturate
     (``kappa`` beyond the KL of their greedy limit), extreme scales.
     """
@@ -1024,7 +1025,9 @@ def _mm_nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxi
             p[act] = q / W[:, None]  # p = c pi / (nu - A)
             c_all = np.full(S, np.inf)
             c_all[act] = 1.0 / W
-            return p, float(np.exp(ly)), c_all
+            kl = np.zeros(S)  # KL of the returned rows in the cancellation-free phi form
+            kl[act] = np.einsum("sa,sa->s", pa, _phi_direct(np.einsum("sb,sab->sa", q, diff)))  # p = pi/(1+y)
+            return p, float(np.exp(ly)), c_all, kl
         step = 1.0 / max(1.0, np.abs(dz).max() / 10.0, abs(dly) / 10.0)
         for _ in range(30):
             nxt = resid(z + step * dz, ly + step * dly)
@@ -1085,8 +1088,7 @@ def _max_kl_penalty(A, pi, rho, C: float, solver: str, root: str) -> Solution:
     if root == "newton" and np.all(rho > 0):
         direct = _mm_nu_newton(A, pi, rho, C)
         if direct is not None:
-            p, kappa, c = direct
-            klv = kl_rows(pi, p)
+            p, kappa, c, klv = direct
             sol = _solution(A, pi, rho, p, _times(C, float(klv.max())), kappa, solver,
                             {"C": C, "c": c, "method": "nu-newton"}, kl=klv)
             if sol.objective >= float(rho @ np.einsum("sa,sa->s", pi, A)):  # never worse than kappa = 0

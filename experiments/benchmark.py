@@ -92,7 +92,7 @@ def bench_many(K: int, S: int, repeat: int) -> list[dict]:
     mdp = T.garnet(S, 4, 5, rng=0, gamma=0.9)
     rng = np.random.default_rng(0)
     pis = np.stack([T.random_policy(mdp, rng=rng) for _ in range(K)])
-    base = best_time(lambda: [T.evaluate(mdp, p) for p in pis], max(1, repeat // 2))
+    base = best_time(lambda: [T.evaluate(mdp, p) for p in pis], repeat)
     rows = []
     for workers in (None, 1):
         ours = best_time(lambda: T.evaluate_many(mdp, pis, workers=workers), 5 * repeat)
