@@ -16,7 +16,6 @@ Garnet MDPs, where LU fills in catastrophically).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 from scipy.linalg import get_lapack_funcs
+from scipy.linalg.blas import dgemv
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -131,10 +131,18 @@ def policy_reward(mdp: MDP, pi: np.ndarray) -> np.ndarray:
     return np.einsum("sa,sa->s", pi, mdp.R)
 
 
+def _matvec(M, x: np.ndarray, transpose: bool = False) -> np.ndarray:
+    """``M @ x`` (or ``M.T @ x``); a dense C-ordered ``M`` goes through scipy's BLAS ``dgemv`` -- the
+    library of the LU factorizations -- so that numpy's separate OpenBLAS thread pool stays idle."""
+    if isinstance(M, np.ndarray) and M.flags.c_contiguous and M.dtype == np.float64 and M.size >= 2**16:
+        return dgemv(1.0, M.T, x, trans=0 if transpose else 1)  # M.T is M's Fortran view: no copy
+    return (M.T if transpose else M) @ x
+
+
 def _q_from_v(mdp: MDP, V: np.ndarray) -> np.ndarray:
     """``Q = R + gamma P V`` (one-step lookahead)."""
     S, A = mdp.shape
-    return mdp.R + mdp.gamma * (mdp.P_flat @ V).reshape(S, A)
+    return mdp.R + mdp.gamma * _matvec(mdp.P_flat, V).reshape(S, A)
 
 
 def _rel_error(b, Mx) -> float:
@@ -184,16 +192,16 @@ def _solve_pair(mdp: MDP, P_pi, r_pi, method: str, rtol: float):
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if not mdp.is_sparse or method == "dense":
         Pd = P_pi.toarray() if sp.issparse(P_pi) else P_pi
-        M = Pd * (-g)
-        M.reshape(-1)[:: S + 1] += 1.0  # M = I - gamma P_pi, built in one pass
+        M = np.empty((S, S), order="F")  # LAPACK's layout: lu_factor then works in place, no copy
+        np.multiply(Pd, -g, out=M)
+        M.reshape(-1, order="F")[:: S + 1] += 1.0  # M = I - gamma P_pi
         lu = sla.lu_factor(M, overwrite_a=True, check_finite=False)  # M is not needed again
         V = sla.lu_solve(lu, r_pi, check_finite=False)
         rho = sla.lu_solve(lu, mdp.rho0, trans=1, check_finite=False)
-        # residuals of the two systems, through P_pi (M now holds the LU factors); numpy's BLAS is held
-        # at one thread for these memory-bound products: woken, its idle threads busy-wait and slow
-        # the next LU (scipy's own OpenBLAS) by up to 1.6x (measured on 2 cores)
-        with _single_threaded_blas(S * S):
-            res = max(_rel_error(r_pi, V - g * (Pd @ V)), _rel_error(mdp.rho0, rho - g * (Pd.T @ rho)))
+        # residuals of the two systems through P_pi (M now holds the LU factors), with the BLAS of
+        # the LU (scipy's OpenBLAS): numpy's BLAS has its own threads, whose busy-waiting after a
+        # product slowed the next LU by up to 1.6x on 2 cores (measured)
+        res = max(_rel_error(r_pi, V - g * _matvec(Pd, V)), _rel_error(mdp.rho0, rho - g * _matvec(Pd, rho, True)))
         return V, rho, res, "dense-lu"
     M = (sp.eye_array(S, format="csr") - g * P_pi).tocsr()
     if method == "auto":
@@ -241,8 +249,7 @@ def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -
     P_pi = policy_transition(mdp, pi)
     r_pi = policy_reward(mdp, pi)
     V, rho, res, solver = _solve_pair(mdp, P_pi, r_pi, method, rtol)
-    with _single_threaded_blas(mdp.P_flat.shape[0] * mdp.n_states):  # memory-bound (see _solve_pair)
-        Q = _q_from_v(mdp, V)
+    Q = _q_from_v(mdp, V)
     A = Q - V[:, None]
     eta = float(mdp.rho0 @ V)
     d = (1.0 - mdp.gamma) * rho
@@ -258,12 +265,9 @@ def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -
 _BLAS_CONTROLLER = None
 
 
-def _single_threaded_blas(size: int | None = None):
-    """Context manager holding the BLAS libraries (numpy's and scipy's OpenBLAS) at one thread; a
-    no-op for products of fewer than ``2**18`` entries (``size``), which BLAS runs on one thread anyway."""
+def _single_threaded_blas():
+    """Context manager holding the BLAS libraries (numpy's and scipy's OpenBLAS) at one thread."""
     global _BLAS_CONTROLLER
-    if size is not None and size < 2**18:
-        return contextlib.nullcontext()
     if _BLAS_CONTROLLER is None:
         from threadpoolctl import ThreadpoolController
 
