@@ -311,6 +311,7 @@ def test_cvxpy_failure_status_raises_solver_error():
 
 
 
+@pytest.mark.filterwarnings("ignore:Solution may be inaccurate")  # the point of the test
 def test_cvxpy_retry_uses_clarabel_default_tolerances(monkeypatch):
     """After 'optimal_inaccurate' at the tight tolerances the retry must pass Clarabel's defaults
     explicitly: cvxpy keeps the previous settings of a problem it solved before, so an empty options
