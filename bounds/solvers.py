@@ -284,6 +284,14 @@ class _Rows:
         self.c_zero = np.where(self.has_off & (self.rest == 0), self.off_gap, np.inf)
 
 
+_SERIES = (0.5, -2.0 / 3, 0.75, -0.8, 5.0 / 6, -6.0 / 7)  # phi(y) = sum_k>=2 (-1)^k (k-1) y^k / k
+
+
+def _phi_series(y: np.ndarray) -> np.ndarray:
+    c2, c3, c4, c5, c6, c7 = _SERIES
+    return y * y * (c2 + y * (c3 + y * (c4 + y * (c5 + y * (c6 + y * c7)))))
+
+
 def _phi(y: np.ndarray, d: np.ndarray) -> np.ndarray:
     """``phi = log(d) - y / d >= 0`` with ``d = 1 + y > 0``, accurate for small ``|y|``.
 
@@ -293,9 +301,7 @@ def _phi(y: np.ndarray, d: np.ndarray) -> np.ndarray:
     because ``1 + y`` loses precision when ``d`` is tiny.
     """
     small = np.abs(y) < 1e-3
-    ys = np.where(small, y, 0.0)
-    # phi(y) = sum_{k>=2} (-1)^k (k-1) y^k / k
-    series = ys * ys * (0.5 + ys * (-2.0 / 3 + ys * (0.75 + ys * (-0.8 + ys * (5.0 / 6 - ys * 6.0 / 7)))))
+    series = _phi_series(np.where(small, y, 0.0))
     dl = np.where(small, 1.0, d)
     yl = np.where(small, 0.0, y)
     direct = np.where(np.isinf(dl), np.inf, np.log(dl) - yl / dl)
@@ -918,14 +924,6 @@ def _mm_joint_newton(R: _Rows, act: np.ndarray, rho_a: np.ndarray, C: float, t0:
 
 
 # ============================================================================ problem 5: Algorithm 1
-_SERIES = (0.5, -2.0 / 3, 0.75, -0.8, 5.0 / 6, -6.0 / 7)  # phi(y) = sum_k>=2 (-1)^k (k-1) y^k / k
-
-
-def _phi_series(y: np.ndarray) -> np.ndarray:
-    c2, c3, c4, c5, c6, c7 = _SERIES
-    return y * y * (c2 + y * (c3 + y * (c4 + y * (c5 + y * (c6 + y * c7)))))
-
-
 def _phi_direct(y: np.ndarray) -> np.ndarray:
     """``phi(y) = log(1 + y) - y / (1 + y) >= 0`` for ``y > -1``, to full relative precision (the
     series to ``y^7`` below ``|y| < 1e-3``, where the direct form cancels; truncation error below

@@ -16,6 +16,7 @@ Garnet MDPs, where LU fills in catastrophically).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -283,17 +284,17 @@ def _default_workers(K: int) -> int:
     return max(1, min(cores, 4, K // 64))  # threads only pay off for a few dozen policies each
 
 
-def _lu_solves(M: np.ndarray, r: np.ndarray, rho0: np.ndarray, V: np.ndarray, rho: np.ndarray, lo: int, hi: int):
-    """``V[k]``, ``rho[k]`` for ``k`` in ``[lo, hi)`` from one LU of each ``M[k] = I - gamma P_pi``.
+def _lu_solves(M: np.ndarray, r: np.ndarray, rho0: np.ndarray, V: np.ndarray, rho: np.ndarray) -> None:
+    """``V[k]``, ``rho[k]`` for every ``k`` from one LU of each ``M[k] = I - gamma P_pi``.
 
     LAPACK ``getrf`` factors ``M_k^T`` (the C-ordered ``M_k`` read as a Fortran array, no copy) and
     ``getrs`` solves ``M_k V = r`` (``trans=1``) and ``M_k^T rho = rho0`` (``trans=0``). (scipy's
     ``getrf``/``getrs`` wrappers release the GIL; its ``gesv`` does not, measured.)
     """
     getrf, getrs = get_lapack_funcs(("getrf", "getrs"), dtype=np.float64)
-    V[lo:hi] = r[lo:hi]  # the right-hand sides, solved in place (overwrite_b: no copies)
-    rho[lo:hi] = rho0
-    for k in range(lo, hi):
+    V[:] = r  # the right-hand sides, solved in place (overwrite_b: no copies)
+    rho[:] = rho0
+    for k in range(M.shape[0]):
         lu, piv, info = getrf(M[k].T, overwrite_a=True)
         if info != 0:  # cannot happen for gamma < 1 (M is strictly diagonally dominant)
             raise np.linalg.LinAlgError(f"I - gamma P_pi is singular (getrf info={info})")
@@ -319,7 +320,7 @@ def _dense_batch(mdp: MDP, pis: np.ndarray, V: np.ndarray, rho: np.ndarray, lo: 
         np.multiply(X.transpose(1, 0, 2), -mdp.gamma, out=M)
         M.reshape(c1 - c0, S * S)[:, :: S + 1] += 1.0  # M_k = I - gamma P_pi_k
         r = np.einsum("ksa,sa->ks", p, mdp.R)
-        _lu_solves(M, r, mdp.rho0, V[c0:c1], rho[c0:c1], 0, c1 - c0)
+        _lu_solves(M, r, mdp.rho0, V[c0:c1], rho[c0:c1])
 
 
 def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None = None) -> EvaluationBatch:
@@ -346,25 +347,24 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None 
     g = mdp.gamma
     V = np.empty((K, S))
     rho = np.empty((K, S))
-    if mdp.is_sparse:
-        for k in range(K):
-            ev = evaluate(mdp, pis[k])
-            V[k], rho[k] = ev.V, ev.rho
-    elif K:
-        chunk = max(1, int(max_bytes // (8 * S * S)))
-        workers = min(int(workers), K)
-        cuts = np.linspace(0, K, workers + 1).astype(int)
-        if workers == 1:
+    chunk = max(1, int(max_bytes // (8 * S * S)))
+    workers = min(int(workers), max(K, 1))
+    # with threads, BLAS's own threads are held at one: idle OpenBLAS threads busy-wait and would
+    # take the cores from ours (measured: no gain from 2 threads without the limit)
+    threaded = not mdp.is_sparse and workers > 1
+    with _single_threaded_blas() if threaded else contextlib.nullcontext():
+        if mdp.is_sparse:
+            for k in range(K):
+                ev = evaluate(mdp, pis[k])
+                V[k], rho[k] = ev.V, ev.rho
+        elif not threaded:
             _dense_batch(mdp, pis, V, rho, 0, K, chunk)
-        else:  # each thread its own range of policies (LAPACK and BLAS release the GIL)
-            # BLAS's own threads are held at one meanwhile: idle OpenBLAS threads busy-wait and
-            # would take the cores from ours (measured: no gain from 2 threads without the limit)
-            with _single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+        else:  # each thread its own range of policies (LAPACK releases the GIL)
+            cuts = np.linspace(0, K, workers + 1).astype(int)
+            with ThreadPoolExecutor(workers) as pool:
                 for f in [pool.submit(_dense_batch, mdp, pis, V, rho, int(cuts[i]), int(cuts[i + 1]), chunk)
                           for i in range(workers)]:
                     f.result()
-                Q = mdp.R[None] + g * (V @ mdp.P_flat.T).reshape(K, S, A)
-    if mdp.is_sparse or workers == 1:
         Q = mdp.R[None] + g * (V @ mdp.P_flat.T).reshape(K, S, A)
     Adv = Q - V[..., None]
     eta = V @ mdp.rho0
