@@ -26,7 +26,7 @@ from types import MappingProxyType
 import numpy as np
 
 from tabular import divergences as dv
-from tabular._checks import as_policy, check_unit_interval
+from tabular.validation import as_policy, check_unit_interval
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP
 

@@ -27,7 +27,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from tabular._checks import as_float_array, as_policy
+from tabular.validation import as_float_array, as_policy
 from tabular.divergences import tv
 from tabular.evaluation import (
     Evaluation,

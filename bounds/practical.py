@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from tabular._checks import as_float_array
+from tabular.validation import as_float_array
 from tabular.divergences import kl as kl_per_state
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP

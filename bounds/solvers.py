@@ -62,7 +62,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 
-from tabular._checks import as_float_array, as_policy
+from tabular.validation import as_float_array, as_policy
 from tabular.divergences import kl_unchecked
 
 __all__ = [

@@ -35,7 +35,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tabular._checks import as_float_array, as_policy
+from tabular.validation import as_float_array, as_policy
 from tabular.divergences import kl_unchecked, tv_unchecked
 from tabular.divergences import weighted_mean
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from bounds.core import check_all
-from bounds.instances import sample_instance
+from tabular.instances import sample_instance
 
 NAME = "fig4_tightness"
 CLAIM = "every policy-improvement bound holds; tightness order by median penalty/|eta-L|"

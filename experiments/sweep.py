@@ -56,8 +56,8 @@ import numpy as np
 
 from bounds import counterexamples as ce
 from bounds.core import check_all
-from bounds.instances import FAMILIES as BASE_FAMILIES
-from bounds.instances import Instance, sample_instance, sample_policy, sample_step
+from tabular.instances import FAMILIES as BASE_FAMILIES
+from tabular.instances import Instance, sample_instance, sample_policy, sample_step
 from bounds.updates import run as run_updates
 from tabular import io as tio
 from tabular.evaluation import evaluate
@@ -86,7 +86,7 @@ __all__ = [
     "main",
 ]
 
-#: Every family a sweep can draw from: those of :mod:`bounds.instances` and Gymnasium's FrozenLake.
+#: Every family a sweep can draw from: those of :mod:`tabular.instances` and Gymnasium's FrozenLake.
 FAMILIES = tuple(BASE_FAMILIES) + ("frozenlake",)
 #: Updates iterated from ``pi``; ``theorem`` says whether monotonicity is proven (a failure if broken).
 UPDATES = {"mm": True, "cpi": True, "trust_region": False}
@@ -182,10 +182,10 @@ def _has_gymnasium() -> bool:
 def make_instance(seed: int, i: int, family: str, gamma: float) -> Instance:
     """Instance ``i`` of a sweep with root ``seed``: a function of ``(seed, i, family, gamma)`` only.
 
-    Families of :mod:`bounds.instances` go through :func:`bounds.instances.sample_instance`;
+    Families of :mod:`tabular.instances` go through :func:`tabular.instances.sample_instance`;
     ``"frozenlake"`` uses the exact FrozenLake-v1 model with a random old policy
-    (:func:`bounds.instances.sample_policy`, sometimes mixed half-half with an optimal one) and a
-    random step (:func:`bounds.instances.sample_step`).
+    (:func:`tabular.instances.sample_policy`, sometimes mixed half-half with an optimal one) and a
+    random step (:func:`tabular.instances.sample_step`).
     """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(i)]))
     if family != "frozenlake":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_policy, check_same_shape
+from .validation import as_float_array, as_policy, check_same_shape
 
 __all__ = ["tv", "kl", "tv_unchecked", "kl_unchecked", "max_tv", "max_kl", "mean_tv", "mean_kl", "weighted_mean"]
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, as_policy, check_unit_interval, readonly
+from .validation import as_float_array, as_policy, check_unit_interval, readonly
 from .evaluation import Evaluation, policy_transition, resolve_evaluation
 from .gradients import _as_theta
 from .mdp import MDP

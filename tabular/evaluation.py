@@ -28,7 +28,7 @@ from scipy.linalg.blas import dgemv
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._checks import as_policy, readonly
+from .validation import as_policy, readonly
 from .mdp import MDP
 
 __all__ = [

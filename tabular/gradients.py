@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_float_array, as_policy
+from .validation import as_float_array, as_policy
 from .evaluation import Evaluation, expected_advantage, resolve_evaluation
 from .mdp import MDP
 from .policies import log_softmax, softmax

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import (
+from .validation import (
     PROB_ATOL,
     as_float_array,
     check_distribution_rows,

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, readonly
+from .validation import as_float_array, readonly
 from .evaluation import Evaluation, resolve_evaluation
 from .gradients import _as_weights
 from .mdp import MDP

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import readonly
+from .validation import readonly
 from .evaluation import _q_from_v, evaluate
 from .mdp import MDP
 from .policies import deterministic, greedy, uniform

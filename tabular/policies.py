@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_policy, check_unit_interval
+from .validation import as_float_array, as_policy, check_unit_interval
 
 __all__ = [
     "validate_policy",

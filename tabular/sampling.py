@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_policy, check_gamma, readonly
+from .validation import as_policy, check_gamma, readonly
 from .mdp import MDP
 
 __all__ = ["Trajectories", "sample_trajectories", "horizon_for", "truncation_bound"]

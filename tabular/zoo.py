@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import check_gamma
+from .validation import check_gamma
 from .mdp import MDP
 
 __all__ = ["two_state", "chain", "sutton_barto_gridworld", "gridworld", "garnet", "mdp_x", "ZOO", "make"]

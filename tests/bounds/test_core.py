@@ -26,7 +26,7 @@ from bounds.core import (
     theorem1_tight,
     theory_C,
 )
-from bounds.instances import FAMILIES, sample_instance
+from tabular.instances import FAMILIES, sample_instance
 
 N_INSTANCES = 2000
 

@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bounds.instances import sample_instance
+from tabular.instances import sample_instance
 from experiments import sweep as SW
 from tabular import io as tio
 

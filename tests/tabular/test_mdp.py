@@ -199,7 +199,7 @@ def test_inputs_are_copied():
 
 def test_sparse_transitions_are_read_only():
     """The MDP docstring promises "an MDP cannot be mutated after validation". For a sparse P the
-    CSR arrays stay writable (``_checks.readonly`` leaves sparse matrices alone), so a validated
+    CSR arrays stay writable (``validation.readonly`` leaves sparse matrices alone), so a validated
     model can be silently corrupted, e.g. given negative probabilities."""
     P, R, rho0 = _valid()
     mdp = MDP(sp.csr_array(P.reshape(6, 3)), R, rho0, 0.9)

@@ -1,4 +1,4 @@
-"""Input validation shared by the whole toolkit.
+"""Input validation shared by the whole toolkit (public: every layer uses these checks).
 
 Every check raises ``ValueError`` (or ``TypeError`` for a wrong kind of object) whose message names
 the argument, what was wrong, and what was expected. Nothing is silently renormalized or clipped.
@@ -110,3 +110,53 @@ def readonly(arr):
     if isinstance(arr, np.ndarray):
         arr.flags.writeable = False
     return arr
+
+
+def check_real(x, name: str, *, lo: float | None = None, hi: float | None = None, positive: bool = False,
+               allow_inf: bool = False, open_hi: bool = False) -> float:
+    """Validate a real scalar and return it as a float.
+
+    ``bool`` and non-numbers raise ``TypeError``; NaN always raises; ``inf`` raises unless
+    ``allow_inf`` (then only ``+inf`` passes the ``lo``/``positive`` tests); ``positive`` requires
+    ``x > 0``; ``lo``/``hi`` are inclusive bounds (``hi`` exclusive with ``open_hi``).
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {x!r}")
+    v = float(x)
+    if np.isnan(v):
+        raise ValueError(f"{name} must be a number, got NaN")
+    if np.isinf(v) and not (allow_inf and v > 0):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    if positive and not v > 0:
+        raise ValueError(f"{name} must be positive, got {x!r}")
+    if lo is not None and v < lo:
+        raise ValueError(f"{name} must be >= {lo:g}, got {x!r}")
+    if hi is not None and (v >= hi if open_hi else v > hi):
+        raise ValueError(f"{name} must be {'<' if open_hi else '<='} {hi:g}, got {x!r}")
+    return v
+
+
+def check_int(x, name: str, lo: int | None = None, hi: int | None = None) -> int:
+    """Validate an integer scalar (``bool`` and floats such as ``2.5`` or ``2.0`` raise ``TypeError``)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {x!r}")
+    v = int(x)
+    if lo is not None and v < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {x!r}")
+    if hi is not None and v > hi:
+        raise ValueError(f"{name} must be <= {hi}, got {x!r}")
+    return v
+
+
+def check_tolerance(x, name: str = "atol") -> float:
+    """Validate a tolerance: a finite, non-negative real number.
+
+    A NaN tolerance would make every comparison false (every true bound "violated"), a negative one
+    would flip true verdicts and an infinite one would make everything hold: all three raise.
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a finite non-negative real number, got {x!r}")
+    v = float(x)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite non-negative real number, got {x!r}")
+    return v
