@@ -20,12 +20,13 @@ import numpy as np
 from scipy.optimize import minimize
 
 from tabular import divergences as dv
-from tabular.evaluation import evaluate
+from tabular.evaluation import evaluate, surrogate_of
+from tabular.validation import as_policy
 from tabular.mdp import MDP
 from tabular.policies import softmax, uniform
 from tabular.zoo import mdp_x
 
-from .core import theory_C
+from .inequalities import theory_C
 
 __all__ = [
     "mean_kl_candidate",
@@ -40,8 +41,11 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- candidate "bounds"
 def _L_and_ev(mdp, pi, pi_new):
+    if not isinstance(mdp, MDP):
+        raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
+    pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
     ev = evaluate(mdp, pi)
-    L = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))  # Eq. (3)
+    L = surrogate_of(ev, pi_new)  # Eq. (3)
     return L, ev
 
 
@@ -53,7 +57,7 @@ def mean_kl_candidate(mdp: MDP, pi, pi_new, weights: str = "rho") -> float:
     """
     L, ev = _L_and_ev(mdp, pi, pi_new)
     w = ev.rho if weights == "rho" else ev.d
-    return L - _times(theory_C(mdp, pi, ev=ev), dv.mean_kl(pi, pi_new, w))
+    return L - dv.penalty_product(theory_C(mdp, pi, ev=ev), dv.mean_kl(pi, pi_new, w))
 
 
 def mean_tv_squared_candidate(mdp: MDP, pi, pi_new) -> float:
@@ -66,10 +70,6 @@ def squared_mean_tv_candidate(mdp: MDP, pi, pi_new) -> float:
     """The FALSE form ``L - C (E_{s~d} D_TV(s))^2`` (THEORY.md §6)."""
     L, ev = _L_and_ev(mdp, pi, pi_new)
     return L - theory_C(mdp, pi, ev=ev) * dv.mean_tv(pi, pi_new, ev.d) ** 2
-
-
-def _times(c, x):
-    return 0.0 if c == 0.0 else c * x
 
 
 # ----------------------------------------------------------------------------- known counterexamples
@@ -198,7 +198,7 @@ def find_violation(
     [-1, 1]) and ``gamma`` (sigmoid-squashed into ``gamma_range``, log-uniform start).
 
     ``candidate_bound(mdp, pi, pi_new)`` returns the claimed lower bound on ``eta(pi_new)`` (a float,
-    or an object with an ``rhs`` attribute such as a :class:`~bounds.core.BoundResult`).
+    or an object with an ``rhs`` attribute such as a :class:`~bounds.inequalities.BoundResult`).
     """
     rng = np.random.default_rng(rng)
     if n_restarts < 1:

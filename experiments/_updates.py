@@ -1,4 +1,4 @@
-"""Shared helpers for the update experiments: the test MDPs and a plain iteration loop."""
+"""Shared helpers for the update experiments: the test MDPs and the iteration as a curve."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bounds.updates import run
 from tabular import zoo
 from tabular.divergences import kl_unchecked
-from tabular.evaluation import evaluate
 from tabular.planning import policy_iteration
 from tabular.policies import uniform
 
@@ -39,18 +39,11 @@ def test_mdps(seed: int, quick: bool) -> dict:
 
 
 def iterate(update, mdp, pi0, n_iter: int, **kwargs) -> Curve:
-    """Apply ``update(mdp, pi, ev=..., **kwargs).pi_new`` ``n_iter`` times from ``pi0``."""
-    pi = pi0
-    ev = evaluate(mdp, pi)
-    etas, kls, pols = [ev.eta], [], [pi]
-    for _ in range(n_iter):
-        pi_new = update(mdp, pi, ev=ev, **kwargs).pi_new
-        ev = evaluate(mdp, pi_new)
-        etas.append(ev.eta)
-        kls.append(float(kl_unchecked(pi, pi_new).max()))
-        pols.append(pi_new)
-        pi = pi_new
-    return Curve(np.array(etas), np.array(kls, dtype=float), tuple(pols))
+    """``n_iter`` steps of ``update`` from ``pi0`` by :func:`bounds.updates.run` (no early stop, no
+    bound records), as a :class:`Curve`; the KL moved is recomputed from consecutive policies."""
+    h = run(update, mdp, pi0, n_iter, tol=-np.inf, record_bounds=False, **kwargs)
+    kls = [float(kl_unchecked(a, b).max()) for a, b in zip(h.policies[:-1], h.policies[1:])]
+    return Curve(h.eta, np.array(kls, dtype=float), h.policies)
 
 
 def optimum(mdp) -> float:

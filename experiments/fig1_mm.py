@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bounds.core import theory_C
+from bounds.inequalities import theory_C
 from tabular import divergences as dv
 from tabular import zoo
 from tabular.evaluation import evaluate, evaluate_many

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from bounds import updates as U
-from bounds.core import cpi_bound, cpi_decomposition, theory_C
+from tabular.evaluation import surrogate_of
+from bounds.inequalities import cpi_bound, cpi_decomposition, theory_C
 from tabular import zoo
 from tabular.divergences import kl_unchecked
 from tabular.evaluation import evaluate
@@ -38,7 +39,7 @@ def _certified(kind, mdp, pi, pi_new, ev, C_scale):
         alpha, pi_prime = cpi_decomposition(pi, pi_new)
         return cpi_bound(mdp, pi, pi_prime, alpha, ev=ev).rhs - ev.eta
     C = C_scale * theory_C(mdp, pi, ev=ev)
-    L = ev.eta + float(ev.rho @ (pi_new * ev.A).sum(axis=1))  # Eq. (3)
+    L = surrogate_of(ev, pi_new)  # Eq. (3)
     return L - C * float(kl_unchecked(pi, pi_new).max()) - ev.eta  # M_i(pi_{i+1}) - M_i(pi_i)
 
 

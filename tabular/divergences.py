@@ -120,3 +120,13 @@ def mean_tv(pi, pi_new, weights) -> float:
 def mean_kl(pi, pi_new, weights) -> float:
     """``sum_s w(s) KL(pi(.|s) || pi_new(.|s))``; with ``weights = rho`` the mean KL of Eq. (12)."""
     return weighted_mean(kl(pi, pi_new), weights)
+
+
+def penalty_product(coef: float, divergence: float) -> float:
+    """``coef * divergence`` with ``0 * inf = 0`` (THEORY.md §3, "infinite divergences").
+
+    A zero coefficient switches a penalty off even when the divergence is infinite, and an infinite
+    coefficient on a zero divergence costs nothing; otherwise the ordinary product (``+inf`` stays
+    ``+inf``). The one home of this convention for every penalty of the bounds and the updates.
+    """
+    return 0.0 if coef == 0 or divergence == 0 else coef * divergence

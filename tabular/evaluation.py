@@ -40,6 +40,8 @@ __all__ = [
     "policy_reward",
     "surrogate",
     "expected_advantage",
+    "surrogate_of",
+    "expected_advantage_of",
     "state_distribution",
     "resolve_evaluation",
     "KRYLOV_RTOL",
@@ -402,7 +404,7 @@ def expected_advantage(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) ->
     """
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
     ev = resolve_evaluation(mdp, pi, ev)
-    return np.einsum("sa,sa->s", pi_new, ev.A)
+    return expected_advantage_of(ev, pi_new)
 
 
 def surrogate(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) -> float:
@@ -414,8 +416,20 @@ def surrogate(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) -> float:
     ``ev`` may pass a precomputed ``evaluate(mdp, pi)``.
     """
     ev = resolve_evaluation(mdp, pi, ev)
-    Abar = expected_advantage(mdp, pi, pi_new, ev=ev)
-    return float(ev.eta + ev.rho @ Abar)  # Eq. (3)
+    pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
+    return surrogate_of(ev, pi_new)
+
+
+def expected_advantage_of(ev: Evaluation, pi_new: np.ndarray) -> np.ndarray:
+    """:func:`expected_advantage` from an evaluation of ``pi`` and a validated ``pi_new`` (no checks;
+    the one home of ``Abar(s) = sum_a pi_new(a|s) A_pi(s, a)``, THEORY.md §2)."""
+    return np.einsum("sa,sa->s", pi_new, ev.A)
+
+
+def surrogate_of(ev: Evaluation, pi_new: np.ndarray) -> float:
+    """:func:`surrogate` from an evaluation of ``pi`` and a validated ``pi_new`` (no checks; the one
+    home of Eq. (3) of [TRPO]: ``L_pi(pi_new) = eta(pi) + sum_s rho_pi(s) Abar(s)``)."""
+    return float(ev.eta + ev.rho @ expected_advantage_of(ev, pi_new))  # Eq. (3)
 
 
 def state_distribution(mdp: MDP, pi, t):

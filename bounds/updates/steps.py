@@ -11,7 +11,7 @@ constraint" (the unifying view of Section 7, THEORY.md §4) and returns a :class
 * :func:`pg_step` -- exact softmax policy gradient ascent (Eq. (18) of [TRPO] is its L2-constrained form).
 * :func:`pi_step` -- policy iteration (unconstrained argmax of ``L``: the greedy policy).
 
-:func:`run` iterates any of them and records Eq. (10) of [TRPO] and every bound of ``bounds.core``.
+:func:`run` iterates any of them and records Eq. (10) of [TRPO] and every bound of ``bounds.inequalities``.
 
 The convex steps (``mm_step``, ``trust_region_step``, ``kl_penalty_step``, ``npg_step``) take
 ``solver="fast"`` (closed forms and 1-D roots, :mod:`bounds.solvers`) or ``solver="cvxpy"`` (the
@@ -28,23 +28,21 @@ Conventions (THEORY.md §1): ``rho`` is the unnormalized discounted visitation o
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
-from tabular.validation import as_float_array, as_policy
-from tabular.divergences import kl_unchecked, tv_unchecked
-from tabular.divergences import weighted_mean
-from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
+from tabular.divergences import kl_unchecked, tv_unchecked, weighted_mean
+from tabular.evaluation import Evaluation, resolve_evaluation, surrogate_of
 from tabular.mdp import MDP
 from tabular.policies import greedy, softmax
+from tabular.validation import as_float_array, as_policy, check_real
 
-from . import solvers as _solvers
-from .core import theory_C, theory_C_of
-from .solvers import SolverError
+from ..inequalities import cpi_alpha_star_of, cpi_terms, epsilon_of, theory_C, theory_C_of
+from .solvers import Problem, SolverError, max_kl, max_kl_penalty, max_tv_sq_penalty, mean_kl, kl_penalty
+from .solvers import reverse_kl_penalty
 
 __all__ = [
     "StepResult",
@@ -58,7 +56,6 @@ __all__ = [
     "npg_step",
     "pg_step",
     "pi_step",
-    "run",
     "UPDATES",
 ]
 
@@ -106,24 +103,6 @@ def _prepare(mdp, pi, ev):
     return mdp, pi, resolve_evaluation(mdp, pi, ev)
 
 
-def _real(x, name: str, *, lo: float | None = 0.0, allow_inf: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {x!r}")
-    v = float(x)
-    if np.isnan(v):
-        raise ValueError(f"{name} must be a number, got NaN")
-    if np.isinf(v) and not allow_inf:
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    if lo is not None and v < lo:
-        raise ValueError(f"{name} must be >= {lo:g}, got {x!r}")
-    return v
-
-
-def _eps(ev: Evaluation) -> float:
-    """``eps = max_{s,a} |A_pi(s, a)|`` (THEORY.md §3)."""
-    return float(np.max(np.abs(ev.A)))
-
-
 def _weights(weights, ev: Evaluation, name: str = "weights") -> np.ndarray:
     S = ev.rho.shape[0]
     if isinstance(weights, str):
@@ -146,7 +125,7 @@ def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None, kl=No
     ``kl``/``tv`` may pass the per-state divergences a solver already computed for ``pi_new``."""
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new (solver output)")
     kl = kl_unchecked(pi, pi_new) if kl is None else kl
-    surrogate = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))  # Eq. (3)
+    surrogate = surrogate_of(ev, pi_new)  # Eq. (3)
     if np.isnan(objective):
         raise SolverError("the step's objective evaluated to NaN")
     full = {"eta": float(ev.eta), "surrogate": surrogate,
@@ -161,7 +140,7 @@ def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None, kl=No
 
 # =============================================================================== the updates
 def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: float = 1.0,
-            solver: str = "fast", ev: Evaluation | None = None) -> StepResult:
+            solver: str = "fast", ev: Evaluation | None = None, method: str = "auto") -> StepResult:
     """One step of Algorithm 1 of [TRPO] (minorization-maximization), solved exactly.
 
     ``penalty="kl"``: ``pi_new = argmax_p L_pi(p) - C D_KL^max(pi, p)`` (Eq. (9), (10));
@@ -171,7 +150,7 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
 
     The KL problem is solved through a common KL level ``kappa`` (THEORY.md §4): each state solves
     ``max sum_a p A s.t. KL_s <= kappa`` and ``kappa*`` maximizes the concave
-    ``sum_s rho(s) v_s(kappa) - C kappa`` (see :func:`bounds.solvers.solve_max_kl_penalty`).
+    ``sum_s rho(s) v_s(kappa) - C kappa`` (see :func:`bounds.updates.solvers.solve_max_kl_penalty`).
 
     ``C = 0`` (``gamma = 0``, or all advantages zero, or ``C_scale = 0``) removes the penalty: the
     step is then greedy (policy iteration) -- more precisely the limit ``C -> 0+``, which puts the
@@ -185,6 +164,8 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     C : float >= 0 or None (theory value). penalty : ``"kl"`` or ``"tv"``.
     C_scale : float >= 0, multiplies ``C``. solver : ``"fast"`` or ``"cvxpy"``.
     ev : optional ``evaluate(mdp, pi)``.
+    method : the algorithm of the KL step (``"auto"``, ``"nu-newton"``, ``"joint-newton"``,
+        ``"nested"``; :func:`bounds.updates.solvers.solve_max_kl_penalty`).
 
     Returns
     -------
@@ -195,16 +176,16 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     mdp, pi, ev = _prepare(mdp, pi, ev)
     if penalty not in ("kl", "tv"):
         raise ValueError(f"penalty must be 'kl' or 'tv', got {penalty!r}")
-    C_scale = _real(C_scale, "C_scale")
+    C_scale = check_real(C_scale, "C_scale", lo=0.0)
     C_th = theory_C_of(ev)  # Eq. (8)
-    C_used = (C_th if C is None else _real(C, "C")) * C_scale
+    C_used = (C_th if C is None else check_real(C, "C", lo=0.0)) * C_scale
+    prob = Problem.from_evaluation(ev)  # validated by evaluate: no re-validation
     if penalty == "kl":
-        # ev.A, ev.rho come from evaluate and pi was validated by _prepare: skip the re-validation
-        sol = _solvers._max_kl_penalty(ev.A, pi, ev.rho, C_used, _solvers._check_solver(solver), "newton")
+        sol = max_kl_penalty(prob, C_used, solver=solver, method=method)
     else:
-        sol = _solvers.solve_max_tv_sq_penalty(ev.A, pi, ev.rho, C_used, solver=solver)
+        sol = max_tv_sq_penalty(prob, C_used, solver=solver)
     objective = float(ev.eta) + sol.objective  # Eq. (10): M(pi_new)
-    info = {"C": C_used, "penalty": penalty, "c": sol.info.get("c"), "eps": _eps(ev),
+    info = {"C": C_used, "penalty": penalty, "c": sol.info.get("c"), "eps": epsilon_of(ev),
             "method": sol.info.get("method")}
     return _result(mdp, pi, ev, sol.pi_new, objective, sol.multiplier, sol.solver, info, kl=sol.kl, tv=sol.tv)
 
@@ -218,9 +199,9 @@ def cpi_step(mdp: MDP, pi, alpha: float | None = None, ev: Evaluation | None = N
         alpha* = min{1, (1-gamma)^2 A' / (4 gamma eps')},
         A' = sum_s rho(s) sum_a pi'(a|s) A_pi(s, a),   eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|.
 
-    ``eps' = 0`` means ``max_a A_pi(s, a) = 0`` everywhere (``pi`` is already optimal): ``alpha* = 0``
-    (``eps'`` below ``64 machine-eps (1 + max|Q|)`` counts as zero: round-off of an optimal ``pi``).
-    Otherwise ``gamma = 0`` gives ``alpha* = 1`` (the bound has no penalty).
+    ``alpha*`` is :func:`bounds.inequalities.cpi_alpha_star_of`, the one home of CPI's step size, clipped
+    to ``[0, 1]``: 0 when ``A' <= 0`` or ``eps' = 0`` up to round-off (``pi`` is already greedy where it
+    matters), 1 when ``gamma = 0`` (the bound has no penalty).
 
     Returns
     -------
@@ -231,24 +212,14 @@ def cpi_step(mdp: MDP, pi, alpha: float | None = None, ev: Evaluation | None = N
     mdp, pi, ev = _prepare(mdp, pi, ev)
     g = mdp.gamma
     pi_prime = greedy(ev.Q)
-    Abar = np.einsum("sa,sa->s", pi_prime, ev.A)
-    A_prime = float(ev.rho @ Abar)
-    eps_prime = float(np.max(np.abs(Abar)))
-    if eps_prime <= 64 * np.finfo(float).eps * (1.0 + float(np.max(np.abs(ev.Q)))):
-        alpha_star = 0.0  # eps' = 0 up to round-off: pi is greedy-optimal, nothing to gain
-    elif g == 0.0:
-        alpha_star = 1.0
-    else:
-        alpha_star = min(1.0, (1.0 - g) ** 2 * A_prime / (4.0 * g * eps_prime))  # THEORY.md §3
+    A_prime, eps_prime = cpi_terms(ev, pi_prime)
+    alpha_star = cpi_alpha_star_of(ev, pi_prime)  # Eq. (6), clipped to [0, 1]
     if alpha is None:
         alpha_used = alpha_star
     else:
-        alpha_used = _real(alpha, "alpha")
-        if alpha_used > 1.0:
-            raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
+        alpha_used = check_real(alpha, "alpha", lo=0.0, hi=1.0)
     pi_new = (1.0 - alpha_used) * pi + alpha_used * pi_prime  # Eq. (5)
-    surrogate = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))
-    objective = surrogate - 2.0 * eps_prime * g * alpha_used**2 / (1.0 - g) ** 2  # Eq. (6)
+    objective = surrogate_of(ev, pi_new) - 2.0 * eps_prime * g * alpha_used**2 / (1.0 - g) ** 2  # Eq. (6)
     info = {"alpha_star": alpha_star, "A_prime": A_prime, "eps_prime": eps_prime, "pi_prime": pi_prime}
     return _result(mdp, pi, ev, pi_new, objective, alpha_used, "closed-form", info)
 
@@ -270,15 +241,13 @@ def trust_region_step(mdp: MDP, pi, delta: float, constraint: str = "max", weigh
     ``objective = L_pi(pi_new)``.
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
-    delta = _real(delta, "delta", lo=None)
-    if not delta > 0:
-        raise ValueError(f"delta must be positive, got {delta!r}")
+    delta = check_real(delta, "delta", positive=True)
     if constraint == "max":
-        sol = _solvers.solve_max_kl(ev.A, pi, ev.rho, delta, solver=solver)  # Eq. (11)
+        sol = max_kl(Problem.from_evaluation(ev), delta, solver=solver)  # Eq. (11)
         info = {"constraint": "max", "delta": delta, "mu": sol.info["mu"]}
     elif constraint == "mean":
         w = _weights(weights, ev)
-        sol = _solvers.solve_mean_kl(ev.A, pi, ev.rho, w, delta, solver=solver)  # Eq. (12)
+        sol = mean_kl(Problem.from_evaluation(ev), w, delta, solver=solver)  # Eq. (12)
         info = {"constraint": "mean", "delta": delta, "weights": w,
                 "weights_name": weights if isinstance(weights, str) else "array"}
     else:
@@ -301,9 +270,9 @@ def kl_penalty_step(mdp: MDP, pi, c: float, weights=None, solver: str = "fast",
     StepResult with ``multiplier = c`` and ``objective = L_pi(pi_new) - c sum_s rho w KL_s``.
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
-    c = _real(c, "c")
+    c = check_real(c, "c", lo=0.0)
     w = np.ones(mdp.n_states) if weights is None else _weights(weights, ev)
-    sol = _solvers.solve_kl_penalty(ev.A, pi, c * w, ev.rho, solver=solver)
+    sol = kl_penalty(Problem.from_evaluation(ev), c * w, solver=solver)
     return _result(mdp, pi, ev, sol.pi_new, float(ev.eta) + sol.objective, c, sol.solver,
                    {"weights": w})
 
@@ -324,9 +293,9 @@ def npg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None, solver: st
     ``objective = L_pi(pi_new) - tau sum_s rho(s) KL(pi_new(.|s) || pi(.|s))``.
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
-    step = _real(step, "step")
+    step = check_real(step, "step", lo=0.0)
     tau = np.inf if step == 0 else (1.0 - mdp.gamma) / step
-    sol = _solvers.solve_reverse_kl_penalty(ev.A, pi, tau, ev.rho, solver=solver)  # Eq. (17)
+    sol = reverse_kl_penalty(Problem.from_evaluation(ev), tau, solver=solver)  # Eq. (17)
     solver_name = "closed-form" if solver == "fast" else sol.solver
     return _result(mdp, pi, ev, sol.pi_new, float(ev.eta) + sol.objective, tau, solver_name,
                    {"step": step, "reverse_kl": sol.info["reverse_kl"]})
@@ -346,15 +315,14 @@ def pg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None) -> StepResu
     ``gradient`` and ``theta_new``.
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
-    step = _real(step, "step")
+    step = check_real(step, "step", lo=0.0)
     if np.any(pi <= 0):
         s, a = np.argwhere(pi <= 0)[0]
         raise ValueError(f"pg_step needs a full-support pi (theta = log pi); pi[{s}, {a}] = 0")
     grad = ev.rho[:, None] * pi * ev.A  # d eta / d theta (THEORY.md §2)
     theta_new = np.log(pi) + step * grad
     pi_new = softmax(theta_new)
-    surrogate = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))
-    return _result(mdp, pi, ev, pi_new, surrogate, step, "closed-form",
+    return _result(mdp, pi, ev, pi_new, surrogate_of(ev, pi_new), step, "closed-form",
                    {"gradient": grad, "theta_new": theta_new})
 
 
@@ -363,8 +331,7 @@ def pi_step(mdp: MDP, pi, ev: Evaluation | None = None) -> StepResult:
     argmax of ``L_pi`` (Section 7 of [TRPO]). ``multiplier = 0`` (no penalty); ``objective = L_pi(pi_new)``."""
     mdp, pi, ev = _prepare(mdp, pi, ev)
     pi_new = greedy(ev.Q)
-    surrogate = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))
-    return _result(mdp, pi, ev, pi_new, surrogate, 0.0, "closed-form")
+    return _result(mdp, pi, ev, pi_new, surrogate_of(ev, pi_new), 0.0, "closed-form")
 
 
 #: The update functions by name, for :func:`run`.
@@ -377,194 +344,3 @@ UPDATES: dict[str, Callable[..., StepResult]] = {
     "pg": pg_step,
     "pi": pi_step,
 }
-
-
-# =============================================================================== the iteration
-@dataclass(frozen=True, eq=False)
-class MMHistory:
-    """The record of :func:`run`: one entry per performed step ``i = 0..n-1`` unless said otherwise.
-
-    Attributes
-    ----------
-    update : str, the update's name.
-    eta : (n+1,) ``eta(pi_0), ..., eta(pi_n)``.
-    surrogate : (n,) ``L_{pi_i}(pi_{i+1})`` (Eq. (3)).
-    M_old : (n,) ``M_i(pi_i) = eta(pi_i)``.
-    M_new : (n,) ``M_i(pi_{i+1}) = L_{pi_i}(pi_{i+1}) - C_i D_i`` with ``D_i = D_KL^max(pi_i, pi_{i+1})``
-        (``(D_TV^max)^2`` for ``mm_step(penalty="tv")``); ``-inf`` when ``D_i = inf`` and ``C_i > 0``.
-    C : (n,) ``C_i``: the coefficient the update used if it has one (``mm_step``: ``info["C"]``),
-        otherwise the theory value ``4 eps_i gamma/(1-gamma)^2`` of ``pi_i``.
-    C_theory : (n,) the theory value of ``pi_i``.
-    kl_max, kl_mean, tv_max : (n,) divergences moved (``kl_mean`` is ``rho``-weighted).
-    multiplier : tuple of the steps' multipliers (floats, or arrays for per-state multipliers).
-    eta_gain, M_gain : (n,) ``eta(pi_{i+1}) - eta(pi_i)`` and ``M_i(pi_{i+1}) - M_i(pi_i)``.
-    policies : tuple of the n+1 policies.
-    steps : tuple of the n :class:`StepResult`.
-    bound_slack, bound_holds : read-only mappings bound name -> (n,) array of the slack / holds of
-        every bound of ``bounds.core.check_all(mdp, pi_i, pi_{i+1})`` (empty if not recorded).
-    monotonic : bool, ``eta_gain >= -atol`` at every step.
-    eq10_holds : bool, Eq. (10) of [TRPO] at every step: ``eta_gain >= M_gain - atol`` and
-        ``M_gain >= -atol``. Meaningful for ``mm_step`` (with ``C_scale >= 1``, for which [TRPO]
-        proves it); for the other updates ``M`` uses the theory ``C``, and the second inequality
-        may fail (e.g. a greedy step has ``D_KL^max = inf``).
-    atol : float, the tolerance used: ``max(tol, 1e-12 (1 + max|eta|))`` (round-off floor).
-    converged : bool, whether the run stopped because ``eta_gain < tol``.
-    """
-
-    update: str
-    eta: np.ndarray
-    surrogate: np.ndarray
-    M_old: np.ndarray
-    M_new: np.ndarray
-    C: np.ndarray
-    C_theory: np.ndarray
-    kl_max: np.ndarray
-    kl_mean: np.ndarray
-    tv_max: np.ndarray
-    multiplier: tuple
-    eta_gain: np.ndarray
-    M_gain: np.ndarray
-    policies: tuple
-    steps: tuple
-    bound_slack: MappingProxyType
-    bound_holds: MappingProxyType
-    monotonic: bool
-    eq10_holds: bool
-    atol: float
-    converged: bool
-
-    @property
-    def n_steps(self) -> int:
-        """Number of steps performed."""
-        return int(self.surrogate.shape[0])
-
-    @property
-    def pi(self) -> np.ndarray:
-        """The last policy."""
-        return self.policies[-1]
-
-    def table(self, max_rows: int | None = 40) -> str:
-        """A plain-text table, one row per step (the first and last rows if there are many)."""
-        head = (f"{'i':>4} {'eta_i':>13} {'L(pi_i+1)':>13} {'M(pi_i+1)':>13} {'C_i':>10} "
-                f"{'KLmax':>10} {'TVmax':>10} {'eta gain':>11} {'M gain':>11}")
-        if self.bound_slack:
-            head += f" {'min slack':>11}"
-        title = (f"update={self.update}  steps={self.n_steps}  monotonic={self.monotonic}  "
-                 f"eq10_holds={self.eq10_holds}  converged={self.converged}")
-        lines = [title, head, "-" * len(head)]
-        n = self.n_steps
-        rows = list(range(n))
-        if max_rows is not None and n > max_rows:
-            rows = rows[: max_rows // 2] + [-1] + rows[n - max_rows // 2:]
-        for i in rows:
-            if i == -1:
-                lines.append(f"{'...':>4}")
-                continue
-            line = (f"{i:>4} {self.eta[i]:>13.8g} {self.surrogate[i]:>13.8g} {self.M_new[i]:>13.8g} "
-                    f"{self.C[i]:>10.4g} {self.kl_max[i]:>10.3g} {self.tv_max[i]:>10.3g} "
-                    f"{self.eta_gain[i]:>11.4g} {self.M_gain[i]:>11.4g}")
-            if self.bound_slack:
-                line += f" {min(v[i] for v in self.bound_slack.values()):>11.4g}"
-            lines.append(line)
-        lines.append(f"{'end':>4} {self.eta[-1]:>13.8g}")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-
-def _resolve(update) -> tuple[str, Callable[..., StepResult]]:
-    if isinstance(update, str):
-        if update not in UPDATES:
-            raise ValueError(f"update must be one of {sorted(UPDATES)} or a step function, got {update!r}")
-        return update, UPDATES[update]
-    for name, fn in UPDATES.items():
-        if update is fn:
-            return name, fn
-    if callable(update):
-        return getattr(update, "__name__", "custom"), update
-    raise TypeError(f"update must be a name or a callable, got {update!r}")
-
-
-def run(update, mdp: MDP, pi0, n_iter: int, tol: float = 1e-12, record_bounds: bool = True,
-        **update_kwargs) -> MMHistory:
-    """Iterate an update from ``pi0`` and record Eq. (10) of [TRPO] at every step.
-
-    At step ``i``: evaluate ``pi_i`` exactly, ``pi_{i+1} = update(mdp, pi_i, ev=ev_i, **update_kwargs)``,
-    and record ``eta(pi_i)``, ``L_{pi_i}(pi_{i+1})``, ``M_i(pi_i) = eta(pi_i)``,
-    ``M_i(pi_{i+1}) = L_{pi_i}(pi_{i+1}) - C_i D_KL^max(pi_i, pi_{i+1})`` (``C_i`` as in
-    :class:`MMHistory`), the KL and TV moved, and (``record_bounds``) the slack of every bound of
-    ``bounds.core.check_all(mdp, pi_i, pi_{i+1})``. Stops after ``n_iter`` steps, or early after a
-    step whose ``eta`` gain is below ``tol``.
-
-    Parameters
-    ----------
-    update : a step function of this module (or any callable with the same signature and a
-        :class:`StepResult` result), or its name: ``"mm"``, ``"cpi"``, ``"trust_region"``,
-        ``"kl_penalty"``, ``"npg"``, ``"pg"``, ``"pi"``.
-    mdp : MDP. pi0 : (S, A) initial policy. n_iter : int >= 0, maximum number of steps.
-    tol : float; ``-inf`` never stops early. record_bounds : bool. **update_kwargs : passed to the update (e.g. ``delta``).
-    """
-    name, fn = _resolve(update)
-    mdp = _check_mdp(mdp)
-    if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 0:
-        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
-    tol = _real(tol, "tol", lo=None, allow_inf=True)
-    if "ev" in update_kwargs:
-        raise ValueError("run evaluates every policy itself; do not pass ev")
-    check_all = None
-    if record_bounds:
-        from .core import check_all  # lazily: the updates do not need the bounds module
-
-    pi = as_policy(pi0, mdp.n_states, mdp.n_actions, name="pi0")
-    ev = evaluate(mdp, pi)
-    etas, pols, steps = [float(ev.eta)], [pi], []
-    rec = {k: [] for k in ("surrogate", "M_new", "C", "C_theory", "kl_max", "kl_mean", "tv_max")}
-    slack: dict[str, list] = {}
-    holds: dict[str, list] = {}
-    converged = False
-    for _ in range(int(n_iter)):
-        res = fn(mdp, pi, ev=ev, **update_kwargs)
-        pi_new = as_policy(res.pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
-        ev_new = evaluate(mdp, pi_new)
-        C_th = theory_C_of(ev)
-        C_i = float(res.info["C"]) if "C" in res.info else C_th
-        L = float(res.info["surrogate"])
-        if res.info.get("penalty") == "tv":
-            D = res.tv_max**2
-        else:
-            D = res.kl_max
-        M_new = L - (0.0 if C_i == 0 else C_i * D)  # Eq. (10)
-        for k, v in (("surrogate", L), ("M_new", M_new), ("C", C_i), ("C_theory", C_th),
-                     ("kl_max", res.kl_max), ("kl_mean", res.kl_mean), ("tv_max", res.tv_max)):
-            rec[k].append(v)
-        if check_all is not None:
-            table = check_all(mdp, pi, pi_new, ev=ev)
-            for r in table.results:
-                slack.setdefault(r.name, []).append(float(r.slack))
-                holds.setdefault(r.name, []).append(bool(r.holds))
-        steps.append(res)
-        gain = float(ev_new.eta) - float(ev.eta)
-        pi, ev = pi_new, ev_new
-        etas.append(float(ev.eta))
-        pols.append(pi)
-        if gain < tol:
-            converged = True
-            break
-    eta = np.array(etas)
-    M_old = eta[:-1].copy()
-    arr = {k: np.array(v, dtype=np.float64) for k, v in rec.items()}
-    eta_gain = np.diff(eta)
-    M_gain = arr["M_new"] - M_old
-    atol = max(tol, 1e-12 * (1.0 + float(np.max(np.abs(eta)))))
-    monotonic = bool(np.all(eta_gain >= -atol))
-    eq10 = bool(np.all(eta_gain >= M_gain - atol) and np.all(M_gain >= -atol))
-    return MMHistory(
-        update=name, eta=eta, surrogate=arr["surrogate"], M_old=M_old, M_new=arr["M_new"],
-        C=arr["C"], C_theory=arr["C_theory"], kl_max=arr["kl_max"], kl_mean=arr["kl_mean"],
-        tv_max=arr["tv_max"], multiplier=tuple(s.multiplier for s in steps), eta_gain=eta_gain,
-        M_gain=M_gain, policies=tuple(pols), steps=tuple(steps),
-        bound_slack=MappingProxyType({k: np.array(v) for k, v in slack.items()}),
-        bound_holds=MappingProxyType({k: np.array(v, dtype=bool) for k, v in holds.items()}),
-        monotonic=monotonic, eq10_holds=eq10, atol=atol, converged=converged,
-    )

@@ -1,0 +1,92 @@
+"""Tests of Algorithm 1 (max-KL penalty) and its three methods: bounds/updates/solvers/algorithm1.py."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bounds.updates import solvers as so
+from bounds.updates.solvers import SolverError
+from bounds.updates.solvers import reference as ref
+
+from ._helpers import instance
+
+cp = pytest.importorskip("cvxpy")
+
+OBJ_TOL = 1e-7  # fast vs cvxpy, objective
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0, 8.0])
+def test_max_kl_penalty_matches_cvxpy(C):
+    A, pi, rho = instance(7)
+    rho[3] = 0.0  # a state outside the objective (its row is free within the KL level)
+    fast = so.solve_max_kl_penalty(A, pi, rho, C)
+    ref = so.solve_max_kl_penalty(A, pi, rho, C, solver="cvxpy")
+    assert fast.objective == pytest.approx(ref.objective, abs=OBJ_TOL)
+    assert fast.kl.max() == pytest.approx(fast.multiplier, rel=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), log_C=st.floats(-3, 4))
+def test_max_kl_penalty_beats_kappa_grid(seed, log_C):
+    """g(kappa) = sum rho v(kappa) - C kappa is maximized at kappa*: compare with a grid of levels."""
+    C = 10.0**log_C
+    A, pi, rho = instance(seed, S=5, nA=3)
+    sol = so.solve_max_kl_penalty(A, pi, rho, C)
+    scale = 1e-10 * (1.0 + np.abs(rho @ np.abs(A).max(axis=1)))
+    for kappa in np.r_[np.logspace(-10, 1, 12), sol.multiplier * np.array([0.9, 1.1])]:
+        other = so.solve_max_kl(A, pi, rho, kappa)
+        assert other.objective - C * other.kl.max() <= sol.objective + scale
+    assert sol.objective >= rho @ np.einsum("sa,sa->s", pi, A) - scale  # kappa = 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_max_kl_penalty_joint_and_nested_agree(seed):
+    """The joint-Newton fast path and the nested bracketed solver are two algorithms for kappa*."""
+    A, pi, rho = instance(seed, S=6, nA=4, special=False)
+    rho[0] = 0.0  # a state that does not enter the objective
+    for C in (0.01, 1.0, 100.0):
+        joint = so.solve_max_kl_penalty(A, pi, rho, C)
+        if C >= 1.0:  # the fast path handles moderate and small KL levels (large ones may go nested)
+            assert joint.info["method"] == "joint-newton"
+        nested = so.solve_max_kl_penalty(A, pi, rho, C, method="nested")
+        assert nested.info["method"] == "nested"
+        assert joint.multiplier == pytest.approx(nested.multiplier, rel=1e-8)
+        assert joint.objective == pytest.approx(nested.objective, rel=1e-12, abs=1e-12)
+
+
+def test_max_kl_penalty_zero_level_and_zero_C():
+    # every non-flat row has all supported actions tied (one-hot pi) and a better off-support action:
+    # g'(0+) = sum rho (M_off - m) - C, so C above that sum gives kappa* = 0 (pi_new = pi)
+    A = np.array([[0.0, 0.5], [1.0, 0.0]])
+    pi = np.array([[1.0, 0.0], [1.0, 0.0]])
+    rho = np.array([2.0, 1.0])
+    sol = so.solve_max_kl_penalty(A, pi, rho, 1.01)  # g'(0+) = 2 * 0.5 - 1.01 < 0
+    np.testing.assert_array_equal(sol.pi_new, pi)
+    sol = so.solve_max_kl_penalty(A, pi, rho, 0.5)  # g'(0+) > 0: move, c = 0.5 e^-kappa, 2c = C
+    assert sol.multiplier == pytest.approx(np.log(2.0), rel=1e-9)
+    greedy = so.solve_max_kl_penalty(A, pi, rho, 0.0)
+    np.testing.assert_allclose(greedy.value, A.max(axis=1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nu_newton_fast_path_matches_the_general_solver(seed):
+    """The explicit-nu Newton fast path of Algorithm 1 (full-support pi) against the general solver
+    (method="nested" with root="brentq": another algorithm and another row solver) and its KKT conditions: every active row at KL = kappa,
+    and sum_s rho(s) c_s = C."""
+    rng = np.random.default_rng(100 + seed)
+    S, nA = int(rng.integers(3, 30)), int(rng.integers(2, 6))
+    A = rng.normal(size=(S, nA))
+    pi = rng.dirichlet(np.full(nA, [0.5, 1.0, 5.0][seed % 3]), size=S)
+    pi = np.maximum(pi, 1e-6)
+    pi /= pi.sum(axis=1, keepdims=True)
+    rho = rng.uniform(0.1, 2.0, size=S)
+    for C in (0.1, 1.0, 10.0, 100.0):
+        fast = so.solve_max_kl_penalty(A, pi, rho, C)
+        ref = so.solve_max_kl_penalty(A, pi, rho, C, root="brentq", method="nested")
+        assert ref.info["method"] == "nested"
+        assert fast.objective == pytest.approx(ref.objective, abs=1e-9 * (1 + abs(ref.objective)))
+        if fast.info["method"] == "nu-newton":
+            kappa = fast.multiplier
+            np.testing.assert_allclose(fast.kl, kappa, rtol=1e-8)
+            assert float(rho @ fast.info["c"]) == pytest.approx(C, rel=1e-8)
