@@ -46,7 +46,6 @@ from .solvers import reverse_kl_penalty
 
 __all__ = [
     "StepResult",
-    "MMHistory",
     "SolverError",
     "theory_C",
     "mm_step",
@@ -76,8 +75,10 @@ class StepResult:
     multiplier : float or (S,) array -- the step's multiplier, penalty coefficient, ``alpha`` or
         KL level (documented per function).
     solver : str, ``"fast"``, ``"cvxpy"`` or ``"closed-form"``.
-    info : read-only mapping; always has ``eta`` (= ``eta(pi)``), ``surrogate`` (= ``L_pi(pi_new)``)
-        and ``theory_C`` (= ``4 eps gamma/(1-gamma)^2`` of ``pi``), plus step-specific entries.
+    info : read-only mapping of step-specific entries (it also repeats ``eta``, ``surrogate`` and
+        ``theory_C`` under those keys, for code written before they were fields).
+    eta : float, ``eta(pi)``. surrogate : float, ``L_pi(pi_new)`` (Eq. (3)).
+    theory_C : float, ``4 eps gamma/(1-gamma)^2`` of ``pi`` (Eq. (8)).
     """
 
     pi_new: np.ndarray
@@ -85,9 +86,20 @@ class StepResult:
     kl_max: float
     kl_mean: float
     tv_max: float
-    multiplier: object
+    multiplier: float | np.ndarray
     solver: str
     info: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    eta: float = float("nan")
+    surrogate: float = float("nan")
+    theory_C: float = float("nan")
+
+    def __repr__(self) -> str:
+        m = self.multiplier
+        mult = f"array{np.shape(m)}" if np.ndim(m) else f"{float(m):.6g}"
+        return (f"StepResult(S={self.pi_new.shape[0]}, A={self.pi_new.shape[1]}, eta={self.eta:.10g}, "
+                f"surrogate={self.surrogate:.10g}, objective={self.objective:.10g}, kl_max={self.kl_max:.4g}, "
+                f"kl_mean={self.kl_mean:.4g}, tv_max={self.tv_max:.4g}, multiplier={mult}, "
+                f"solver={self.solver!r}, info keys={sorted(self.info)})")
 
 
 # =============================================================================== helpers
@@ -135,6 +147,7 @@ def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None, kl=No
         pi_new=pi_new, objective=float(objective), kl_max=float(kl.max()),
         kl_mean=weighted_mean(kl, ev.rho), tv_max=float((tv_unchecked(pi, pi_new) if tv is None else tv).max()),
         multiplier=multiplier, solver=solver, info=MappingProxyType(full),
+        eta=full["eta"], surrogate=surrogate, theory_C=full["theory_C"],
     )
 
 

@@ -99,7 +99,7 @@ class Solution:
     value: np.ndarray
     kl: np.ndarray
     tv: np.ndarray
-    multiplier: object
+    multiplier: float | np.ndarray | None
     solver: str
     info: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 

@@ -260,23 +260,8 @@ def test_gamma_zero_algorithm1_is_greedy():
 
 
 # ------------------------------------------------------------------------------ run, bounds
-def test_run_records_bounds_that_hold():
-    core = pytest.importorskip("bounds.core")
-    mdp, pi = _garnets(1, gamma=0.6, seed=13)[0]
-    h = up.run("mm", mdp, pi, 3)
-    assert h.bound_slack and all(v.shape == (h.n_steps,) for v in h.bound_slack.values())
-    assert all(v.all() for v in h.bound_holds.values())
-    assert up.theory_C(mdp, pi) == pytest.approx(core.theory_C(mdp, pi), rel=1e-14)
-    text = h.table()
-    assert "eta_i" in text and "min slack" in text and len(text.splitlines()) == h.n_steps + 4
 
 
-def test_run_stops_when_no_gain_and_reports():
-    mdp, pi = _garnets(1, gamma=0.6, seed=14)[0]
-    h = up.run("pi", mdp, pi, 50, record_bounds=False)
-    assert h.converged and h.eta_gain[-1] < 1e-12
-    assert h.eta[-1] == pytest.approx(policy_iteration(mdp).eta, abs=1e-10)
-    assert len(h.policies) == h.n_steps + 1 == len(h.eta)
 
 
 # ------------------------------------------------------------------------------ bad input
