@@ -128,6 +128,9 @@ def _weights(weights, ev: Evaluation, name: str = "weights") -> np.ndarray:
         raise ValueError(f"{name} must have shape ({S},), got {w.shape}")
     if np.any(w < 0):
         raise ValueError(f"{name} must be non-negative")
+    if not np.any(w > 0):
+        raise ValueError(f"{name} are all zero: the constraint would bind nothing and the step would be "
+                         "an unconstrained greedy step; pass weights with a positive entry ('rho' or 'd')")
     return w
 
 

@@ -323,3 +323,51 @@ def test_every_bound_holds_as_a_hypothesis_property(instance):
     assert_bound(table)
     for r in table:
         assert not math.isnan(r.slack)
+
+
+# ------------------------------------------------------------------------------ tolerances (issue: no verdict flipped)
+def test_tolerances_must_be_finite_and_non_negative():
+    """NaN made every true bound 'violated', a negative atol too, and inf made everything hold."""
+    import inspect
+
+    from bounds import assert_bound, check_all, kl_bound, theorem1
+    from tabular import garnet, mixture, greedy, evaluate, uniform
+
+    mdp = garnet(4, 2, 2, rng=3, gamma=0.9)
+    pi = uniform(mdp)
+    pi_new = mixture(pi, greedy(evaluate(mdp, pi).Q), alpha=0.2)
+    for bad in (float("nan"), -1e-3, -100.0, float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="atol"):
+            check_all(mdp, pi, pi_new, atol=bad)
+        with pytest.raises(ValueError, match="atol"):
+            theorem1(mdp, pi, pi_new, atol=bad)
+        with pytest.raises(ValueError, match="atol"):
+            assert_bound(theorem1(mdp, pi, pi_new), atol=bad)
+    with pytest.raises(TypeError, match="atol"):
+        kl_bound(mdp, pi, pi_new, atol="1e-9")
+    # the true bounds hold at atol = 0 here, and the verdict does not depend on a valid atol
+    assert check_all(mdp, pi, pi_new, atol=0.0).all_hold
+    # no private parameter in the public signatures
+    for fn in (theorem1, kl_bound):
+        assert not [p for p in inspect.signature(fn).parameters if p.startswith("_")]
+
+
+def test_cpi_alpha_star_is_one_function_clipped_to_the_unit_interval():
+    """cpi_step and cpi_alpha_star share one alpha*: in [0, 1], 0 when nothing is certified."""
+    from bounds import cpi_alpha_star, cpi_step
+    from bounds.inequalities import cpi_terms
+    from tabular import evaluate, garnet, greedy, random_policy
+
+    for seed in range(20):
+        mdp = garnet(5, 3, 2, rng=seed, gamma=[0.0, 0.5, 0.9, 0.99][seed % 4])
+        pi = random_policy(mdp, rng=seed, concentration=0.3)
+        ev = evaluate(mdp, pi)
+        pi_prime = greedy(ev.Q)
+        a = cpi_alpha_star(mdp, pi, pi_prime, ev=ev)
+        step = cpi_step(mdp, pi, ev=ev)
+        assert step.info["alpha_star"] == a and 0.0 <= a <= 1.0
+        A_bold, eps_p = cpi_terms(ev, pi_prime)
+        # independent closed form of Eq. (6)'s maximizer on [0, 1]
+        g = mdp.gamma
+        ref = 0.0 if A_bold <= 1e-14 else (1.0 if g == 0 else min(1.0, (1 - g) ** 2 * A_bold / (4 * g * eps_p)))
+        assert a == pytest.approx(ref, abs=1e-12)

@@ -306,3 +306,30 @@ def test_cvxpy_failure_raises_solver_error(monkeypatch):
         up.mm_step(mdp, pi, solver="cvxpy")
     with pytest.raises(SolverError, match="infeasible"):
         up.trust_region_step(mdp, pi, 0.1, constraint="mean", solver="cvxpy")
+
+
+def test_zero_weights_are_rejected_not_a_silent_greedy_step():
+    mdp, pi = _garnets(1, gamma=0.6, seed=17)[0]
+    with pytest.raises(ValueError, match="weights"):
+        up.trust_region_step(mdp, pi, 0.1, constraint="mean", weights=np.zeros(mdp.n_states))
+    with pytest.raises(ValueError, match="weights"):
+        up.kl_penalty_step(mdp, pi, 1.0, weights=np.zeros(mdp.n_states))
+
+
+def test_algorithm1_methods_are_explicit_and_agree():
+    """method= chooses the algorithm (no hidden rule behind another flag); all three agree."""
+    mdp, pi = _garnets(1, S=8, A=4, gamma=0.9, seed=18)[0]
+    ref = up.mm_step(mdp, pi, C_scale=0.1, method="nested")
+    assert ref.info["method"] == "nested"
+    for method in ("auto", "nu-newton", "joint-newton"):
+        r = up.mm_step(mdp, pi, C_scale=0.1, method=method)
+        assert r.info["method"] == (method if method != "auto" else "nu-newton")
+        assert r.objective == pytest.approx(ref.objective, rel=1e-9)
+        np.testing.assert_allclose(r.pi_new, ref.pi_new, atol=1e-7)
+    with pytest.raises(ValueError, match="method"):
+        up.mm_step(mdp, pi, method="bisection")
+    det = np.eye(mdp.n_actions)[np.zeros(mdp.n_states, dtype=int)] * 0.9 + 0.1 / mdp.n_actions
+    det[0] = np.eye(mdp.n_actions)[0]  # a deterministic row: the nu-Newton path does not apply
+    with pytest.raises(SolverError, match="nu-newton"):
+        up.mm_step(mdp, det, method="nu-newton")
+    assert repr(ref).startswith("StepResult(") and len(repr(ref)) < 400
