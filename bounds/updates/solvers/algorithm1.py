@@ -15,8 +15,8 @@ chosen by ``method``:
   the slowest and most robust, it always applies.
 * ``"auto"`` (default): the first of these that applies and converges, in that order.
 
-The two Newton iterations are each one system of equations solved as a whole (start, damped step,
-convergence test share their state), which is why they are longer than the other functions.
+The two Newton iterations each keep their system (residual, Jacobian, start, final step) in a small
+class, so the damped-Newton loops themselves stay short.
 """
 
 from __future__ import annotations
@@ -35,6 +35,74 @@ __all__ = ["solve_max_kl_penalty", "max_kl_penalty", "METHODS"]
 
 #: The algorithms of :func:`solve_max_kl_penalty`.
 METHODS = ("auto", "nu-newton", "joint-newton", "nested")
+
+
+def _joint_start(R: KLRows, act: np.ndarray, t0: float):
+    """Start of :func:`_joint_newton`: ``x_s = log c_s`` at ``kappa = t0`` (small-step guess, or the
+    exact per-row multiplier where the guess is off by more than e^0.5), the rows not pinned at
+    ``C_MIN`` and the pinned rows' KL floor; None when every row is pinned."""
+    y = float(np.log(t0))
+    x = np.log(np.sqrt(R.var[act] / (2.0 * t0)))
+    _, kl0, _ = penalized(R, np.exp(x), act)
+    off = ~(np.abs(np.log(kl0) - y) <= 0.5)
+    if off.any():
+        x[off] = np.log(kl_level(R, np.full(int(off.sum()), t0), act[off], feasible=False))
+    pinned = x <= LOG_C_MIN + 1e-9
+    keep = ~pinned
+    if not keep.any():
+        return None
+    kl_floor = penalized(R, np.full(int(pinned.sum()), C_MIN), act[pinned])[1] if pinned.any() else None
+    return x, keep, kl_floor
+
+
+class _JointSystem:
+    """The joint system ``F_s = log KL_s(c_s) - y``, ``G = log sum_s rho(s) c_s - log C`` of
+    :func:`_joint_newton`; ``x`` is the current iterate (the hard rows are warm-started from it)."""
+
+    def __init__(self, R: KLRows, act, rho_a, C: float, x, budget: int):
+        self.R, self.act, self.rho_a, self.log_C, self.x = R, act, rho_a, float(np.log(C)), x
+        # "hard" rows: KL nearly saturated in c (|dlog KL/dlog c| < 0.05, e.g. a tiny mass off the best
+        # action); Newton in their x_s would need huge steps, so they are re-solved exactly at every y
+        _, kl1, dkl1 = penalized(R, np.exp(x), act)
+        self.hard = ~(np.abs(dkl1 / kl1) >= 0.05)
+        self.easy = ~self.hard
+        self.budget = budget
+
+    def residual(self, xe, y):
+        """``(x, F, G, d, w, |F|^2 + G^2)`` at easy coordinates ``xe`` and ``y = log kappa``, or None."""
+        R, act, hard, easy = self.R, self.act, self.hard, self.easy
+        self.budget -= 1
+        if self.budget < 0 or not (np.isfinite(y) and np.all(np.isfinite(xe))):
+            return None
+        xx = self.x.copy()
+        xx[easy] = xe
+        if hard.any():
+            xx[hard] = np.log(kl_level(R, np.full(int(hard.sum()), np.exp(y)), act[hard],
+                                       np.exp(self.x[hard]), feasible=False))
+        if not (np.all(xx > LOG_C_MIN) and np.all(xx < LOG_C_MAX)):
+            return None
+        c = np.exp(xx)
+        _, kl, dkl = penalized(R, c, act)
+        if not (np.all(kl > 0) and np.all(np.isfinite(kl)) and np.all(dkl < 0)):
+            return None
+        rc = self.rho_a * c
+        tot = float(rc.sum())
+        F = np.where(easy, np.log(kl) - y, 0.0)
+        G = float(np.log(tot) - self.log_C)
+        return xx, F, G, dkl / kl, rc / tot, float(F @ F + G * G)
+
+    def polish(self, y):
+        """Every row to ``KL_s = kappa`` at fixed ``kappa`` (two per-row Newton steps, kept where they
+        help): the objective's penalty ``C max_s KL_s`` is first order in any excess."""
+        R, act, x = self.R, self.act, self.x
+        for _ in range(2):
+            _, kl, dkl = penalized(R, np.exp(x), act)
+            Fr = np.log(kl) - y
+            xn = x - Fr / (dkl / kl)
+            _, kln, _ = penalized(R, np.exp(xn), act)
+            better = np.isfinite(xn) & (np.abs(np.log(kln) - y) < np.abs(Fr))
+            x = np.where(better, xn, x)
+        return x
 
 
 def _joint_newton(R: KLRows, act: np.ndarray, rho_a: np.ndarray, C: float, t0: float, maxiter: int = 20):
@@ -56,70 +124,26 @@ def _joint_newton(R: KLRows, act: np.ndarray, rho_a: np.ndarray, C: float, t0: f
     """
     if np.any(R.rest[act] == 0) or np.any(R.var[act] <= 0):
         return None
-    log_C = float(np.log(C))
-    y = float(np.log(t0))
-    x = np.log(np.sqrt(R.var[act] / (2.0 * t0)))
-    _, kl0, _ = penalized(R, np.exp(x), act)
-    off = ~(np.abs(np.log(kl0) - y) <= 0.5)
-    if off.any():
-        x[off] = np.log(kl_level(R, np.full(int(off.sum()), t0), act[off], feasible=False))
-    pinned = x <= LOG_C_MIN + 1e-9
-    keep = ~pinned
-    if not keep.any():
+    start = _joint_start(R, act, t0)
+    if start is None:
         return None
-    kl_floor = penalized(R, np.full(int(pinned.sum()), C_MIN), act[pinned])[1] if pinned.any() else None
-    act_all = act
-    act, rho_a, x = act[keep], rho_a[keep], x[keep]
-    # "hard" rows: KL nearly saturated in c (|dlog KL/dlog c| < 0.05, e.g. a tiny mass off the best
-    # action); Newton in their x_s would need huge steps, so they are re-solved exactly at every y
-    _, kl1, dkl1 = penalized(R, np.exp(x), act)
-    hard = ~(np.abs(dkl1 / kl1) >= 0.05)
-    easy = ~hard
-    budget = [3 * maxiter]
-
-    def residual(xe, y):
-        budget[0] -= 1
-        if budget[0] < 0 or not (np.isfinite(y) and np.all(np.isfinite(xe))):
-            return None
-        xx = x.copy()
-        xx[easy] = xe
-        if hard.any():
-            xx[hard] = np.log(kl_level(R, np.full(int(hard.sum()), np.exp(y)), act[hard],
-                                        np.exp(x[hard]), feasible=False))
-        if not (np.all(xx > LOG_C_MIN) and np.all(xx < LOG_C_MAX)):
-            return None
-        c = np.exp(xx)
-        _, kl, dkl = penalized(R, c, act)
-        if not (np.all(kl > 0) and np.all(np.isfinite(kl)) and np.all(dkl < 0)):
-            return None
-        rc = rho_a * c
-        tot = float(rc.sum())
-        F = np.where(easy, np.log(kl) - y, 0.0)
-        G = float(np.log(tot) - log_C)
-        return xx, F, G, dkl / kl, rc / tot, float(F @ F + G * G)
-
-    cur = residual(x[easy], y)
+    x, keep, kl_floor = start
+    y = float(np.log(t0))
+    J = _JointSystem(R, act[keep], rho_a[keep], C, x[keep], 3 * maxiter)
+    easy = J.easy
+    cur = J.residual(J.x[easy], y)
     slow = 0
     for _ in range(maxiter):
         if cur is None:
             return None
         xx, F, G, d, w, phi = cur
-        x = xx
+        J.x = xx
         if np.max(np.abs(F)) <= 1e-9 and abs(G) <= 1e-9:  # relative, above the round-off of KL
             kappa = float(np.exp(y))
             if kl_floor is not None and np.any(kl_floor > kappa):
                 return None
-            # polish every row to KL_s = kappa at fixed kappa (two per-row Newton steps, kept where
-            # they help): the objective's penalty C max_s KL_s is first order in any excess
-            for _ in range(2):
-                _, kl, dkl = penalized(R, np.exp(x), act)
-                Fr = np.log(kl) - y
-                xn = x - Fr / (dkl / kl)
-                _, kln, _ = penalized(R, np.exp(xn), act)
-                better = np.isfinite(xn) & (np.abs(np.log(kln) - y) < np.abs(Fr))
-                x = np.where(better, xn, x)
-            c_all = np.full(act_all.size, C_MIN)
-            c_all[keep] = np.exp(x)
+            c_all = np.full(act.size, C_MIN)
+            c_all[keep] = np.exp(J.polish(y))
             return kappa, c_all
         # Schur complement of the arrow Jacobian (F_s = 0 and dx_s = dy / d_s on the hard rows)
         dy = (-G + float(np.sum(w * F / d))) / float(np.sum(w / d))
@@ -127,7 +151,7 @@ def _joint_newton(R: KLRows, act: np.ndarray, rho_a: np.ndarray, C: float, t0: f
         lam0 = 1.0 / max(1.0, float(np.max(np.abs(dx), initial=0.0)) / 2.0, abs(dy) / 2.0)
         lam = lam0
         for _ in range(6):  # backtrack on the merit |F|^2 + G^2 (give up early: the nested solver is robust)
-            new = residual(x[easy] + lam * dx, y + lam * dy)
+            new = J.residual(J.x[easy] + lam * dx, y + lam * dy)
             if new is not None and new[5] < (1.0 - 1e-4 * lam) * phi:
                 break
             lam *= 0.5
@@ -156,6 +180,65 @@ def _phi_direct(y: np.ndarray) -> np.ndarray:
     return direct
 
 
+class _NuSystem:
+    """The optimality system of Algorithm 1 in ``z_s = log(nu_s - max_a A(s, a))`` and ``log kappa``
+    on the active rows (see :func:`_nu_newton`)."""
+
+    def __init__(self, A, pi, rho, C, act, mean, var):
+        if act.all():
+            self.Aa, self.pa, self.ra, self.va, self.mu = A, pi, rho, var, mean
+        else:
+            self.Aa, self.pa, self.ra, self.va, self.mu = A[act], pi[act], rho[act], var[act], mean[act]
+        self.ma = self.Aa.max(axis=1)
+        self.Dm = self.ma[:, None] - self.Aa  # >= 0: gaps to the row maximum
+        self.diff = self.Aa[:, None, :] - self.Aa[:, :, None]  # diff[s, a, b] = A(s, b) - A(s, a)
+        self.C, self.logC = C, np.log(C)
+
+    def start(self):
+        """``(z, log kappa)`` from the small-step approximation ``KL ~ Var / (2 c^2)``."""
+        sd = np.sqrt(self.va)
+        kappa0 = (float(self.ra @ sd) / (np.sqrt(2.0) * self.C)) ** 2
+        c0 = sd / np.sqrt(2.0 * kappa0)
+        # nu ~ mean + c for small steps; nu - max A ~ c pi(argmax) when nu approaches max A (large steps)
+        top = self.pa[np.arange(self.pa.shape[0]), self.Aa.argmax(axis=1)]
+        return np.log(np.maximum(self.mu + c0 - self.ma, c0 * top)), np.log(kappa0)
+
+    def resid(self, z, ly):
+        """``(c, d, w, F, G, |F|^2 + G^2)``: the multipliers, the arrow Jacobian's ``d log KL_s/d z_s``
+        and ``d log(sum rho c)/d z_s``, and the residuals; None outside the domain."""
+        pa = self.pa
+        e = np.exp(z)  # nu - max A > 0
+        g = 1.0 / (self.Dm + e[:, None])  # 1 / (nu - A), finite and positive
+        q = pa * g
+        W = np.add.reduce(q, axis=1)  # (ndarray.sum's Python wrapper costs as much as the sum here)
+        y = np.einsum("sb,sab->sa", q, self.diff)  # p = pi / (1 + y)
+        kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
+        h = g - W[:, None]
+        vg = np.einsum("sa,sa->s", pa, h * h)  # Var_pi(1 / (nu - A))
+        if not (kl.min() > 0 and np.isfinite(np.add.reduce(kl)) and vg.min() > 0):
+            return None
+        c = 1.0 / W
+        tot = float(self.ra @ c)
+        d = -(vg * c * e) / kl  # d log KL_s / d z_s
+        w = self.ra * (np.einsum("sa,sa->s", q, g) * c * c * e) / tot  # d log(sum rho c) / d z_s
+        F = np.log(kl) - ly
+        G = np.log(tot) - self.logC
+        return c, d, w, F, G, float(F @ F + G * G)
+
+    def policy(self, z, pi, act):
+        """``p = c pi / (nu - A)`` on the active rows (``pi`` elsewhere), ``c`` and the rows' KL."""
+        S = pi.shape[0]
+        q = self.pa / (self.Dm + np.exp(z)[:, None])
+        W = np.add.reduce(q, axis=1)
+        p = pi.copy()
+        p[act] = q / W[:, None]  # p = c pi / (nu - A)
+        c_all = np.full(S, np.inf)
+        c_all[act] = 1.0 / W
+        kl = np.zeros(S)  # KL of the returned rows in the cancellation-free phi form, p = pi/(1+y)
+        kl[act] = np.einsum("sa,sa->s", self.pa, _phi_direct(np.einsum("sb,sab->sa", q, self.diff)))
+        return p, c_all, kl
+
+
 @quiet
 def _nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxiter: int = 40):
     """Fast path of Algorithm 1 for full-support ``pi``: Newton in the row-sum multipliers ``nu_s``.
@@ -178,52 +261,18 @@ def _nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxiter
     apply or does not converge (the caller then uses the general solvers): rows that saturate
     (``kappa`` beyond the KL of their greedy limit), extreme scales.
     """
-    S, nA = A.shape
     if C <= 0 or not pi.min() >= 1e-12:  # near-deterministic rows: the careful general solver
         return None
     mean = np.einsum("sa,sa->s", pi, A)
     cen = A - mean[:, None]
     var = np.einsum("sa,sa->s", pi, cen * cen)
-    m = A.max(axis=1)
     scale = 1.0 + np.abs(A).max(axis=1)
     act = (var > (1e-24 * scale) ** 2) & (rho > 0)
-    if act.all():
-        Aa, pa, ra, ma, va, mu = A, pi, rho, m, var, mean
-    elif act.any():
-        Aa, pa, ra, ma, va, mu = A[act], pi[act], rho[act], m[act], var[act], mean[act]
-    else:
+    if not act.any():
         return None
-    Dm = ma[:, None] - Aa  # >= 0: gaps to the row maximum
-    diff = Aa[:, None, :] - Aa[:, :, None]  # diff[s, a, b] = A(s, b) - A(s, a)
-    logC = np.log(C)
-
-    def resid(z, ly):
-        e = np.exp(z)  # nu - max A > 0
-        g = 1.0 / (Dm + e[:, None])  # 1 / (nu - A), finite and positive
-        q = pa * g
-        W = np.add.reduce(q, axis=1)  # (ndarray.sum's Python wrapper costs as much as the sum here)
-        y = np.einsum("sb,sab->sa", q, diff)  # p = pi / (1 + y)
-        kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
-        h = g - W[:, None]
-        vg = np.einsum("sa,sa->s", pa, h * h)  # Var_pi(1 / (nu - A))
-        if not (kl.min() > 0 and np.isfinite(np.add.reduce(kl)) and vg.min() > 0):
-            return None
-        c = 1.0 / W
-        tot = float(ra @ c)
-        d = -(vg * c * e) / kl  # d log KL_s / d z_s
-        w = ra * (np.einsum("sa,sa->s", q, g) * c * c * e) / tot  # d log(sum rho c) / d z_s
-        F = np.log(kl) - ly
-        G = np.log(tot) - logC
-        return c, d, w, F, G, float(F @ F + G * G)
-
-    sd = np.sqrt(va)
-    kappa0 = (float(ra @ sd) / (np.sqrt(2.0) * C)) ** 2  # small-step approximation KL ~ Var / (2 c^2)
-    c0 = sd / np.sqrt(2.0 * kappa0)
-    # nu ~ mean + c for small steps; nu - max A ~ c pi(argmax) when nu approaches max A (large steps)
-    top = pa[np.arange(pa.shape[0]), Aa.argmax(axis=1)]
-    z = np.log(np.maximum(mu + c0 - ma, c0 * top))
-    ly = np.log(kappa0)
-    cur = resid(z, ly)
+    sys_ = _NuSystem(A, pi, rho, C, act, mean, var)
+    z, ly = sys_.start()
+    cur = sys_.resid(z, ly)
     for _ in range(maxiter):
         if cur is None:
             return None
@@ -233,19 +282,11 @@ def _nu_newton(A: np.ndarray, pi: np.ndarray, rho: np.ndarray, C: float, maxiter
         dz = (dly - F) / d
         if np.abs(F).max() <= 1e-5 and abs(G) <= 1e-5:  # quadratic phase: the last step is exact
             z, ly = z + dz, ly + dly
-            e = np.exp(z)
-            q = pa / (Dm + e[:, None])
-            W = np.add.reduce(q, axis=1)
-            p = pi.copy()
-            p[act] = q / W[:, None]  # p = c pi / (nu - A)
-            c_all = np.full(S, np.inf)
-            c_all[act] = 1.0 / W
-            kl = np.zeros(S)  # KL of the returned rows in the cancellation-free phi form
-            kl[act] = np.einsum("sa,sa->s", pa, _phi_direct(np.einsum("sb,sab->sa", q, diff)))  # p = pi/(1+y)
+            p, c_all, kl = sys_.policy(z, pi, act)
             return p, float(np.exp(ly)), c_all, kl
         step = 1.0 / max(1.0, np.abs(dz).max() / 10.0, abs(dly) / 10.0)
         for _ in range(30):
-            nxt = resid(z + step * dz, ly + step * dly)
+            nxt = sys_.resid(z + step * dz, ly + step * dly)
             if nxt is not None and nxt[-1] < phi:
                 break
             step *= 0.5
