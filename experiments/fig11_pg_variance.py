@@ -71,24 +71,19 @@ def _trace_cov(est):
     return float(np.sum(est.per_episode.var(axis=0, ddof=1)))
 
 
-def compute(quick: bool = False, seed: int = 0) -> dict:
-    n_ep = 4_000 if quick else 30_000
-    mdp = _mdp(GAMMA)
-    S, A = mdp.shape
-    theta = np.random.default_rng([seed, 11, 0]).normal(scale=0.5, size=(S, A))
-    ev = evaluate(mdp, softmax(theta))
-    g = softmax_policy_gradient(mdp, theta, ev)
-    H = horizon_for(GAMMA, 1e-4)
-    traj = sample_trajectories(mdp, ev.pi, n_ep, H, rng=np.random.default_rng([seed, 11, 1]))
-
-    # (a) unbiased estimators
+def _panel_a(traj, theta, ev, g):
+    """(a) the unbiased estimators: per-episode variance and the worst z-score against the exact gradient."""
     var_a, z_a = {}, {}
     for name, f in UNBIASED.items():
         est = f(traj, theta, ev.V)
         var_a[name] = _trace_cov(est)
         z_a[name] = float(np.max(np.abs(est.grad - g) / est.stderr))
+    return var_a, z_a
 
-    # (b) GAE with an inexact V
+
+def _panel_b(mdp, traj, theta, ev, g, n_ep, seed):
+    """(b) GAE with an inexact V: exact and Monte Carlo squared bias, batch variance, MSE over lambda."""
+    S = mdp.n_states
     e = np.random.default_rng([seed, 11, 2]).normal(scale=1.0, size=S)
     V_bad = ev.V + e
     bias2, bias2_mc, var_b, var_b_exact = [], [], [], []
@@ -103,9 +98,11 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
         est_x = E.pg_from_advantages(traj, theta, E.gae_advantages(traj, ev.V, lam))
         var_b_exact.append(_trace_cov(est_x) / BATCH)
     bias2, var_b = np.asarray(bias2), np.asarray(var_b)
-    mse_b = bias2 + var_b
+    return bias2, np.asarray(bias2_mc), var_b, np.asarray(var_b_exact), bias2 + var_b
 
-    # (c) relative variance vs gamma
+
+def _panel_c(theta, n_ep, seed):
+    """(c) relative variance against gamma."""
     rel_c = {k: [] for k in ("REINFORCE", "reward-to-go", "RTG + V_π(s)")}
     for j, gam in enumerate(GAMMAS_C):
         m = _mdp(gam)
@@ -115,8 +112,11 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
                                    rng=np.random.default_rng([seed, 11, 3, j]))
         for k in rel_c:
             rel_c[k].append(_trace_cov(UNBIASED[k](tr_c, theta, ev_c.V)) / float(np.sum(g_c**2)))
+    return rel_c
 
-    # the table: one row per (panel, label, x)
+
+def _table(var_a, z_a, bias2, bias2_mc, var_b, var_b_exact, mse_b, rel_c) -> dict:
+    """The table: one row per (panel, label, x)."""
     rows = {k: [] for k in ("panel", "label", "x", "variance", "bias2", "bias2_mc", "mse", "max_z")}
 
     def add(panel, label, x, variance, b2=0.0, b2mc=np.nan, mse=np.nan, z=np.nan):
@@ -131,9 +131,11 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     for k, vals in rel_c.items():
         for gam, v in zip(GAMMAS_C, vals):
             add("c", k, gam, v)
-    table = {k: np.asarray(v) for k, v in rows.items()}
+    return {k: np.asarray(v) for k, v in rows.items()}
 
-    # verdict: the checks behind CLAIM
+
+def _verdict(var_a, z_a, bias2, var_b_exact, mse_b, rel_c) -> Verdict:
+    """The checks behind CLAIM."""
     unbiased_ok = max(z_a.values()) < 5.0
     baselined = ("RTG + const b", "RTG + optimal b", "RTG + time b_t", "RTG + V_π(s)")
     baselines_help = all(var_a[k] < 0.1 * var_a["reward-to-go"] for k in baselined)
@@ -151,8 +153,25 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
            f"RTG+V_π {var_a['RTG + V_π(s)']:.3g} (lowest baseline: {best_b}, {var_a[best_b]:.3g}), "
            f"TD(V_π) {var_a['GAE λ=0 (TD), V_π']:.3g}; inexact-V GAE: bias² {bias2[0]:.2g}→0 as λ 0→1, "
            f"min MSE at λ = {LAMBDAS[i_best]}")
-    return dict(table=table, verdict=Verdict(passed, key), var_a=var_a, z_a=z_a, lambdas=LAMBDAS,
-                bias2=bias2, bias2_mc=np.asarray(bias2_mc), var_b=var_b, var_b_exact=np.asarray(var_b_exact),
+    return Verdict(passed, key)
+
+
+def compute(quick: bool = False, seed: int = 0) -> dict:
+    n_ep = 4_000 if quick else 30_000
+    mdp = _mdp(GAMMA)
+    S, A = mdp.shape
+    theta = np.random.default_rng([seed, 11, 0]).normal(scale=0.5, size=(S, A))
+    ev = evaluate(mdp, softmax(theta))
+    g = softmax_policy_gradient(mdp, theta, ev)
+    H = horizon_for(GAMMA, 1e-4)
+    traj = sample_trajectories(mdp, ev.pi, n_ep, H, rng=np.random.default_rng([seed, 11, 1]))
+    var_a, z_a = _panel_a(traj, theta, ev, g)
+    bias2, bias2_mc, var_b, var_b_exact, mse_b = _panel_b(mdp, traj, theta, ev, g, n_ep, seed)
+    rel_c = _panel_c(theta, n_ep, seed)
+    table = _table(var_a, z_a, bias2, bias2_mc, var_b, var_b_exact, mse_b, rel_c)
+    verdict = _verdict(var_a, z_a, bias2, var_b_exact, mse_b, rel_c)
+    return dict(table=table, verdict=verdict, var_a=var_a, z_a=z_a, lambdas=LAMBDAS,
+                bias2=bias2, bias2_mc=bias2_mc, var_b=var_b, var_b_exact=var_b_exact,
                 mse_b=mse_b, rel_c=rel_c, n_ep=n_ep, H=H)
 
 
