@@ -182,7 +182,7 @@ def test_bad_input_and_mismatched_resume(tmp_path, monkeypatch, capsys):
         SW.run_sweep(2, ("chain",), (0.5,), 1, tmp_path / "d", workers=1, update_steps=0)
     with pytest.raises(ValueError, match="instance_id"):
         SW.replay(tmp_path / "d", 0)
-    monkeypatch.setattr(SW, "_has_gymnasium", lambda: False)
+    monkeypatch.setattr("experiments.sweep.config.has_gymnasium", lambda: False)
     res = SW.run_sweep(2, ("chain", "frozenlake"), (0.5,), 0, tmp_path / "e", workers=1, update_steps=0,
                        figure=False, progress=False)
     assert res.report["config"]["families"] == ["chain"]

@@ -1,0 +1,123 @@
+"""Run or resume a sweep: :func:`run_sweep` ties the instances, the CSV, the executors, the report,
+the saved violations and the figure together."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import CSV_NAME, FIGURE_NAME, SweepConfig, resolve_families
+from .executors import rows_as_completed
+from .figure import plot_tightness
+from .record import columns
+from .replay import save_flagged
+from .report import build_report, format_report
+from .store import encode_rows, load_results, prepare_out, read_rows, rewrite_sorted
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Outcome of :func:`run_sweep`.
+
+    ``report`` is the JSON-ready report (identical for resumed and uninterrupted runs),
+    ``text`` its printable form, ``n_computed`` the instances computed by this call (the others were
+    read from the CSV), ``seconds`` the wall time of that computation, ``files`` what was written.
+    """
+
+    report: dict
+    text: str
+    out: Path
+    n_computed: int
+    seconds: float
+    files: tuple = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["passed"])
+
+    @property
+    def throughput(self) -> float:
+        """Instances per second computed by this call (NaN-free: 0 when nothing was computed)."""
+        return self.n_computed / self.seconds if self.n_computed and self.seconds > 0 else 0.0
+
+
+
+def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
+              chunk: int | None = None, candidates: bool = False, update_steps: int = 3,
+              tr_delta: float = 0.01, progress: bool | None = None, figure: bool = True) -> SweepResult:
+    """Run (or resume) a sweep of instances ``0..n-1`` into ``out`` and write its report.
+
+    Parameters
+    ----------
+    n : int >= 0, number of instances. families, gammas, seed : see :class:`SweepConfig`.
+    out : folder for ``results.csv``, ``sweep_config.json``, the report, the figure and ``violations/``.
+    workers : processes (default ``os.cpu_count()``); 1 computes in this process.
+    scheduler : a Dask scheduler address (or a ``distributed.Client``); overrides ``workers``.
+    chunk : instances per task (default: about four tasks per worker, at most 50).
+    candidates, update_steps, tr_delta : see :class:`SweepConfig`.
+    progress : tqdm bar (None: only on a terminal). figure : draw the tightness figure.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    n = int(n)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
+                         candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
+    out = Path(out)
+    prepare_out(out, config)
+    cols = columns(config)
+    csv_path = out / CSV_NAME
+    done = read_rows(csv_path, cols)
+    missing = [i for i in range(n) if i not in done]
+    n_par = workers if scheduler is None else 8
+    if chunk is None:
+        chunk = max(1, min(50, math.ceil(len(missing) / (4 * n_par)))) if missing else 1
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    chunks = [missing[k:k + chunk] for k in range(0, len(missing), chunk)]
+
+    t0 = time.perf_counter()
+    if missing:
+        from tqdm import tqdm
+
+        new_file = not csv_path.exists() or csv_path.stat().st_size == 0
+        with open(csv_path, "a", newline="") as f, \
+                tqdm(total=len(missing), unit="inst", desc="sweep", disable=None if progress is None else not progress,
+                     file=sys.stderr) as bar:
+            if new_file:
+                f.write(encode_rows([{c: c for c in cols}], cols))
+                f.flush()
+            for rows in rows_as_completed(config, chunks, int(workers), scheduler):
+                f.write(encode_rows(rows, cols))
+                f.flush()
+                bar.update(len(rows))
+    seconds = time.perf_counter() - t0
+    rewrite_sorted(csv_path, cols)
+
+    table = load_results(out, n)
+    if table["id"].shape[0] != n:
+        raise RuntimeError(f"sweep incomplete: {table['id'].shape[0]} of {n} instances in {csv_path}")
+    report = build_report(table, config)
+    saved = save_flagged(out, report, config)
+    report["saved_instances"] = saved
+    text = format_report(report)
+    (out / "report.json").write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
+    (out / "report.txt").write_text(text + "\n")
+    files = [csv_path, out / "report.json", out / "report.txt"]
+    if figure and n > 0:
+        from .._common import save_figure, style
+
+        style()
+        fig = plot_tightness(table, report)
+        files += list(save_figure(fig, out, FIGURE_NAME))
+    return SweepResult(report, text, out, len(missing), seconds, tuple(files))
+
