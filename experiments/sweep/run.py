@@ -19,7 +19,7 @@ from .figure import plot_tightness
 from .record import columns
 from .replay import save_flagged
 from .report import build_report, format_report
-from .store import encode_rows, load_results, prepare_out, read_rows, rewrite_sorted
+from .store import append_rows, load_results, prepare_out, read_rows, rewrite_sorted
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,44 @@ class SweepResult:
         """Instances per second computed by this call (NaN-free: 0 when nothing was computed)."""
         return self.n_computed / self.seconds if self.n_computed and self.seconds > 0 else 0.0
 
+
+
+def _plan_chunks(missing: list, chunk: int | None, n_par: int) -> list:
+    """``missing`` cut into chunks of ``chunk`` ids (default: about four per worker, at most 50)."""
+    if chunk is None:
+        chunk = max(1, min(50, math.ceil(len(missing) / (4 * n_par)))) if missing else 1
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    return [missing[k:k + chunk] for k in range(0, len(missing), chunk)]
+
+
+def _compute(csv_path: Path, cols, config: SweepConfig, chunks: list, n_missing: int, workers: int, scheduler,
+             progress: bool | None) -> None:
+    """Compute ``chunks`` on the chosen backend and append their rows to the CSV as they complete."""
+    from tqdm import tqdm
+
+    with tqdm(total=n_missing, unit="inst", desc="sweep", disable=None if progress is None else not progress,
+              file=sys.stderr) as bar:
+        append_rows(csv_path, cols, rows_as_completed(config, chunks, workers, scheduler),
+                    lambda rows: bar.update(len(rows)))
+
+
+def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) -> tuple:
+    """Build the report, save the flagged instances, write ``report.json``/``.txt`` and the figure;
+    return ``(report, text, files)``."""
+    report = build_report(table, config)
+    report["saved_instances"] = save_flagged(out, report, config)
+    text = format_report(report)
+    (out / "report.json").write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
+    (out / "report.txt").write_text(text + "\n")
+    files = [out / CSV_NAME, out / "report.json", out / "report.txt"]
+    if figure and table["id"].shape[0] > 0:
+        from .._common import save_figure, style
+
+        style()
+        fig = plot_tightness(table, report)
+        files += list(save_figure(fig, out, FIGURE_NAME))
+    return report, text, tuple(files)
 
 
 def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
@@ -78,46 +116,16 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     csv_path = out / CSV_NAME
     done = read_rows(csv_path, cols)
     missing = [i for i in range(n) if i not in done]
-    n_par = workers if scheduler is None else 8
-    if chunk is None:
-        chunk = max(1, min(50, math.ceil(len(missing) / (4 * n_par)))) if missing else 1
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    chunks = [missing[k:k + chunk] for k in range(0, len(missing), chunk)]
+    chunks = _plan_chunks(missing, chunk, workers if scheduler is None else 8)
 
     t0 = time.perf_counter()
     if missing:
-        from tqdm import tqdm
-
-        new_file = not csv_path.exists() or csv_path.stat().st_size == 0
-        with open(csv_path, "a", newline="") as f, \
-                tqdm(total=len(missing), unit="inst", desc="sweep", disable=None if progress is None else not progress,
-                     file=sys.stderr) as bar:
-            if new_file:
-                f.write(encode_rows([{c: c for c in cols}], cols))
-                f.flush()
-            for rows in rows_as_completed(config, chunks, int(workers), scheduler):
-                f.write(encode_rows(rows, cols))
-                f.flush()
-                bar.update(len(rows))
+        _compute(csv_path, cols, config, chunks, len(missing), int(workers), scheduler, progress)
     seconds = time.perf_counter() - t0
     rewrite_sorted(csv_path, cols)
 
     table = load_results(out, n)
     if table["id"].shape[0] != n:
         raise RuntimeError(f"sweep incomplete: {table['id'].shape[0]} of {n} instances in {csv_path}")
-    report = build_report(table, config)
-    saved = save_flagged(out, report, config)
-    report["saved_instances"] = saved
-    text = format_report(report)
-    (out / "report.json").write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
-    (out / "report.txt").write_text(text + "\n")
-    files = [csv_path, out / "report.json", out / "report.txt"]
-    if figure and n > 0:
-        from .._common import save_figure, style
-
-        style()
-        fig = plot_tightness(table, report)
-        files += list(save_figure(fig, out, FIGURE_NAME))
-    return SweepResult(report, text, out, len(missing), seconds, tuple(files))
-
+    report, text, files = _write_outputs(out, table, config, figure)
+    return SweepResult(report, text, out, len(missing), seconds, files)

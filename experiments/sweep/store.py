@@ -122,6 +122,22 @@ def prepare_out(out: Path, config: SweepConfig) -> None:
 
 
 
+def append_rows(csv_path: Path, cols, row_lists, on_rows=None) -> None:
+    """Append each row list of the iterable ``row_lists`` to the CSV (the header first if the file is
+    new or empty), flushed after every list so that an interruption loses at most the list being
+    written; ``on_rows(rows)`` is called after each."""
+    new_file = not csv_path.exists() or csv_path.stat().st_size == 0
+    with open(csv_path, "a", newline="") as f:
+        if new_file:
+            f.write(encode_rows([{c: c for c in cols}], cols))
+            f.flush()
+        for rows in row_lists:
+            f.write(encode_rows(rows, cols))
+            f.flush()
+            if on_rows is not None:
+                on_rows(rows)
+
+
 def rewrite_sorted(csv_path: Path, cols) -> None:
     """Rewrite the CSV sorted by id without duplicates (atomically), so that it does not depend on
     the completion order of the chunks."""
