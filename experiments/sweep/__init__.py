@@ -34,14 +34,15 @@ all cores), or, with ``--scheduler ADDRESS``, the same chunks on an existing Das
 (``distributed.Client(address)``; ``client.map`` over chunks, gathered as they complete).
 """
 
+from ..drawing import MIN_GAP
 from .cli import main
-from .config import (CANDIDATES, CONFIG_NAME, CSV_NAME, FAMILIES, FIGURE_NAME, MAX_SAVED_EXPECTED, MIN_GAP,
-                     QUANTILES, UPDATES, SweepConfig, instance_spec, make_instance)
+from .config import (CANDIDATES, CONFIG_NAME, CSV_NAME, FAMILIES, FIGURE_NAME, MAX_SAVED_EXPECTED, QUANTILES,
+                     UPDATES, SweepConfig, instance_spec, make_instance)
+from .figure import plot_tightness
 from .record import bound_names, columns, evaluate_instance, run_chunk
 from .replay import Replay, replay
 from .report import build_report, format_report
 from .run import SweepResult, run_sweep
-from .figure import plot_tightness
 from .store import load_results
 
 __all__ = [

@@ -23,8 +23,6 @@ FAMILIES = tuple(BASE_FAMILIES) + ("frozenlake",)
 UPDATES = {"mm": True, "cpi": True, "trust_region": False}
 #: Non-theorems of THEORY.md §6 evaluated with ``--candidates`` (violations expected).
 CANDIDATES = ("mean_kl_rho", "mean_kl_d", "mean_tv_squared", "squared_mean_tv", "surrogate_monotone")
-#: Surrogate errors below this are round-off: left out of penalty/gap ratios.
-MIN_GAP = 1e-10
 #: Quantiles reported for penalty, gap and penalty/gap.
 QUANTILES = (0.05, 0.5, 0.95)
 #: At most this many instances are saved per non-theorem (candidate or trust region); theorem

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import CANDIDATES, MAX_SAVED_EXPECTED, MIN_GAP, QUANTILES, UPDATES, SweepConfig
+from ..drawing import MIN_GAP
+from .config import CANDIDATES, MAX_SAVED_EXPECTED, QUANTILES, UPDATES, SweepConfig
 from .record import bounds_info
 
 
