@@ -9,7 +9,9 @@ Usage::
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
 
-The exit status is non-zero if any claim fails.
+The exit status is non-zero if any claim fails. The figures are the modules of
+``experiments._common.MODULES``; what each defines (the figure-module contract) is stated in
+:mod:`experiments._common`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,27 @@
-"""Shared machinery of the experiments: the result type, deterministic file output, and the registry.
+"""Shared machinery of the experiments: the figure-module contract, the result types, deterministic
+file output and the registry.
 
-Every experiment module defines ``NAME``, ``CLAIM``, ``compute(quick, seed) -> dict`` (the data, plus
-the verdict) and ``plot(data, fig)``. :func:`run_experiment` runs one and writes
-``<out>/<NAME>.png`` (150 dpi), ``<out>/<NAME>.pdf`` and ``<out>/<NAME>.csv`` (the data behind the
-plot). Output is deterministic: fixed seeds, the Agg backend, and no timestamps in the PNG or PDF
-metadata, so the same seed gives byte-identical files.
+The figure-module contract
+--------------------------
+(Stated here once; the package, the command line and the figure modules point here.) Every module
+``experiments.<name>`` listed in :data:`MODULES` defines
+
+``NAME`` : str
+    the figure's name, also the stem of its files;
+``CLAIM`` : str
+    the claim of the theory the figure checks, in one sentence;
+``compute(quick: bool = False, seed: int = 0) -> dict``
+    the data, deterministic given ``seed`` (``quick`` is a fast smoke mode). The dict holds at least
+    ``"table"``, equal-length 1-D columns (the data behind the plot, written by :func:`write_csv`), and
+    ``"verdict"``, a :class:`Verdict`: whether ``CLAIM`` held and the key number that shows it;
+``plot(data) -> matplotlib.figure.Figure``
+    the figure, drawn from ``data`` alone (drawing helpers shared by several figures live in
+    :mod:`experiments.drawing`).
+
+A figure module owns no paths and saves nothing: :func:`run_experiment` computes, plots and writes
+``<out>/<NAME>.png`` (150 dpi), ``<out>/<NAME>.pdf`` and ``<out>/<NAME>.csv``. Output is deterministic:
+fixed seeds, the Agg backend, and no timestamps in the PNG or PDF metadata, so the same seed gives
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -112,7 +129,8 @@ def registry() -> dict:
 
 
 def run_experiment(mod, out: Path, quick: bool = False, seed: int = 0) -> ExperimentOutcome:
-    """Compute, plot and save one experiment; return its verdict and timing."""
+    """Compute, plot and save one figure module (the contract of this module's docstring); return
+    its verdict, timing and files."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     data = mod.compute(quick=quick, seed=seed)

@@ -2,7 +2,9 @@
 
 Over random MDPs (Garnet, gridworld, chain) and step sizes from tiny mixtures to unrelated policies,
 for gamma in {0.5, 0.9, 0.99}, every bound of ``bounds.check_all`` is evaluated. The claim checked:
-no bound is ever violated, and the order of tightness (median penalty / gap) is reported.
+no bound is ever violated, and the order of tightness (median penalty / gap) is reported. A figure
+module (the contract is in :mod:`experiments._common`); the looseness panel is the shared tightness plot
+of :mod:`experiments.drawing`.
 """
 
 from __future__ import annotations
