@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import math
 import sys
 from dataclasses import asdict, dataclass
 
@@ -16,6 +15,7 @@ from tabular.instances import FAMILIES as BASE_FAMILIES
 from tabular.instances import Instance, sample_instance, sample_policy, sample_step
 from tabular.mdp import MDP
 from tabular.planning import policy_iteration
+from tabular.validation import check_int, check_real
 
 #: Every family a sweep can draw from: those of :mod:`tabular.instances` and Gymnasium's FrozenLake.
 FAMILIES = tuple(BASE_FAMILIES) + ("frozenlake",)
@@ -32,6 +32,27 @@ CSV_NAME = "results.csv"
 CONFIG_NAME = "sweep_config.json"
 FIGURE_NAME = "sweep_tightness"
 _STR_COLS = ("family", "step", "error")
+
+
+def check_families(families, name: str = "families") -> tuple:
+    """``families`` as a tuple of names: at least one, each of :data:`FAMILIES`, none repeated."""
+    fams = tuple(str(f) for f in families)
+    if not fams:
+        raise ValueError(f"{name} must name at least one family")
+    bad = [f for f in fams if f not in FAMILIES]
+    if bad:
+        raise ValueError(f"{name}: unknown family {bad}; choose from {FAMILIES}")
+    if len(set(fams)) != len(fams):
+        raise ValueError(f"{name} must not repeat a family, got {fams}")
+    return fams
+
+
+def check_gammas(gammas, name: str = "gammas") -> tuple:
+    """``gammas`` as a tuple of floats: at least one, each in [0, 1)."""
+    gams = tuple(check_real(g, name, lo=0.0, hi=1.0, open_hi=True) for g in gammas)
+    if not gams:
+        raise ValueError(f"{name} must list at least one discount")
+    return gams
 
 
 @dataclass(frozen=True)
@@ -56,32 +77,12 @@ class SweepConfig:
     tr_delta: float = 0.01
 
     def __post_init__(self):
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        fams = tuple(str(f) for f in self.families)
-        if not fams:
-            raise ValueError("families must name at least one family")
-        bad = [f for f in fams if f not in FAMILIES]
-        if bad:
-            raise ValueError(f"families: unknown family {bad}; choose from {FAMILIES}")
-        if len(set(fams)) != len(fams):
-            raise ValueError(f"families must not repeat a family, got {fams}")
-        gams = tuple(float(g) for g in self.gammas)
-        if not gams:
-            raise ValueError("gammas must list at least one discount")
-        if any(not (0.0 <= g < 1.0) for g in gams):
-            raise ValueError(f"gammas must lie in [0, 1), got {gams}")
-        steps = self.update_steps
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-            raise ValueError(f"update_steps must be a non-negative integer, got {steps!r}")
-        if not (float(self.tr_delta) > 0 and math.isfinite(float(self.tr_delta))):
-            raise ValueError(f"tr_delta must be a positive number, got {self.tr_delta!r}")
-        object.__setattr__(self, "seed", int(self.seed))
-        object.__setattr__(self, "families", fams)
-        object.__setattr__(self, "gammas", gams)
+        object.__setattr__(self, "seed", check_int(self.seed, "seed", lo=0))
+        object.__setattr__(self, "families", check_families(self.families))
+        object.__setattr__(self, "gammas", check_gammas(self.gammas))
         object.__setattr__(self, "candidates", bool(self.candidates))
-        object.__setattr__(self, "update_steps", int(steps))
-        object.__setattr__(self, "tr_delta", float(self.tr_delta))
+        object.__setattr__(self, "update_steps", check_int(self.update_steps, "update_steps", lo=0))
+        object.__setattr__(self, "tr_delta", check_real(self.tr_delta, "tr_delta", positive=True))
 
     def to_json(self) -> dict:
         d = asdict(self)

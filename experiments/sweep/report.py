@@ -115,6 +115,17 @@ def count_failures(report: dict) -> int:
                + (updates["mm"]["eq10_failures"] if updates else 0))
 
 
+def row_failures(row: dict) -> int:
+    """What one CSV row (a dict of :func:`experiments.sweep.record.evaluate_instance`'s fields) adds to
+    :func:`count_failures`: 1 if the instance raised, else its violated bounds, non-monotone steps of
+    Algorithm 1 and CPI and Eq. (10) failures."""
+    if row.get("error"):
+        return 1
+    n = sum(not row[f"{b}_holds"] for b, _, _ in bounds_info())
+    n += sum(int(row.get(f"{u}_nonmono", 0)) for u, theorem in UPDATES.items() if theorem)
+    return int(n + int(row.get("mm_eq10_fail", 0)))
+
+
 def build_report(table: dict, config: SweepConfig) -> dict:
     """The JSON-ready report of a sweep's results (columns from :func:`load_results`).
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+from tabular.validation import check_int, check_real
 
 from .config import CSV_NAME, FIGURE_NAME, SweepConfig, resolve_families
 from .executors import rows_as_completed
 from .figure import plot_tightness
+from .progress import progress_display
 from .record import columns
 from .replay import save_flagged
 from .report import build_report, format_report
@@ -53,20 +53,18 @@ def _plan_chunks(missing: list, chunk: int | None, n_par: int) -> list:
     """``missing`` cut into chunks of ``chunk`` ids (default: about four per worker, at most 50)."""
     if chunk is None:
         chunk = max(1, min(50, math.ceil(len(missing) / (4 * n_par)))) if missing else 1
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     return [missing[k:k + chunk] for k in range(0, len(missing), chunk)]
 
 
 def _compute(csv_path: Path, cols, config: SweepConfig, chunks: list, n_missing: int, workers: int, scheduler,
-             progress: bool | None) -> None:
-    """Compute ``chunks`` on the chosen backend and append their rows to the CSV as they complete."""
-    from tqdm import tqdm
-
-    with tqdm(total=n_missing, unit="inst", desc="sweep", disable=None if progress is None else not progress,
-              file=sys.stderr) as bar:
-        append_rows(csv_path, cols, rows_as_completed(config, chunks, workers, scheduler),
-                    lambda rows: bar.update(len(rows)))
+             progress: bool | None, heartbeat: float) -> None:
+    """Compute ``chunks`` on the chosen backend and append their rows to the CSV as they complete,
+    showing the progress on stderr (:func:`experiments.sweep.progress.progress_display`)."""
+    display = progress_display(n_missing, progress, heartbeat)
+    try:
+        append_rows(csv_path, cols, rows_as_completed(config, chunks, workers, scheduler), display.update)
+    finally:
+        display.close()
 
 
 def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) -> tuple:
@@ -89,7 +87,8 @@ def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) ->
 
 def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
               chunk: int | None = None, candidates: bool = False, update_steps: int = 3,
-              tr_delta: float = 0.01, progress: bool | None = None, figure: bool = True) -> SweepResult:
+              tr_delta: float = 0.01, progress: bool | None = None, heartbeat: float = 10.0,
+              figure: bool = True) -> SweepResult:
     """Run (or resume) a sweep of instances ``0..n-1`` into ``out`` and write its report.
 
     Parameters
@@ -100,14 +99,19 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     scheduler : a Dask scheduler address (or a ``distributed.Client``); overrides ``workers``.
     chunk : instances per task (default: about four tasks per worker, at most 50).
     candidates, update_steps, tr_delta : see :class:`SweepConfig`.
-    progress : tqdm bar (None: only on a terminal). figure : draw the tightness figure.
+    progress : None (default): a tqdm bar on stderr if it is a terminal, else a one-line heartbeat
+        every ``heartbeat`` seconds (:mod:`experiments.sweep.progress`); True: always the bar; False:
+        nothing. Neither changes any result.
+    heartbeat : seconds >= 0 between heartbeat lines (0: one per chunk).
+    figure : draw the tightness figure.
+
+    Every argument is checked before anything is written; a bad one raises ``ValueError`` or
+    ``TypeError`` naming it.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    n = int(n)
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    n = check_int(n, "n", lo=0)
+    workers = check_int((os.cpu_count() or 1) if workers is None else workers, "workers", lo=1)
+    chunk = None if chunk is None else check_int(chunk, "chunk", lo=1)
+    heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
     config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
                          candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
     out = Path(out)
@@ -120,7 +124,7 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
 
     t0 = time.perf_counter()
     if missing:
-        _compute(csv_path, cols, config, chunks, len(missing), int(workers), scheduler, progress)
+        _compute(csv_path, cols, config, chunks, len(missing), workers, scheduler, progress, heartbeat)
     seconds = time.perf_counter() - t0
     rewrite_sorted(csv_path, cols)
 

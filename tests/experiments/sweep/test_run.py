@@ -25,3 +25,18 @@ def test_bad_input_and_mismatched_resume(tmp_path, monkeypatch, capsys):
                        figure=False, progress=False)
     assert res.report["config"]["families"] == ["chain"]
     assert "gymnasium is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n=-1), "n"), (dict(n=2.0), "n"), (dict(workers=0), "workers"), (dict(workers=True), "workers"),
+    (dict(chunk=0), "chunk"), (dict(heartbeat=-1.0), "heartbeat"), (dict(seed=-3), "seed"),
+    (dict(families=("garnet", "nope")), "families"), (dict(gammas=(0.5, float("nan"))), "gammas"),
+    (dict(update_steps=-1), "update_steps"),
+])
+def test_arguments_are_checked_before_anything_is_written(tmp_path, kwargs, name):
+    args = dict(n=4, families=("chain",), gammas=(0.5,), seed=0) | kwargs
+    out = tmp_path / "out"
+    with pytest.raises((ValueError, TypeError), match=rf"^{name}\b"):
+        SW.run_sweep(args.pop("n"), args.pop("families"), args.pop("gammas"), args.pop("seed"), out, progress=False,
+                     **args)
+    assert not out.exists()
