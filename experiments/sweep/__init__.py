@@ -2,7 +2,8 @@
 
 ``python -m experiments sweep --n 100000 --families garnet,gridworld,chain,frozenlake
 --gammas 0.5,0.9,0.99 --seed 0 --out DIR [--workers N] [--scheduler ADDRESS] [--chunk K]
-[--candidates] [--update-steps 3] [--no-progress] [--no-figure]``
+[--candidates] [--update-steps 3] [--heartbeat 10] [--no-progress] [--no-figure]``
+(also ``python -m experiments.sweep ...``; ``--help`` shows every default).
 
 Instance ``i`` is rebuilt from ``(seed, i)`` alone: its family is ``families[i % F]``, its discount
 ``gammas[(i // F) % G]`` (round robin) and every random draw comes from
@@ -31,7 +32,17 @@ non-monotone update steps. A tightness figure ``DIR/sweep_tightness.png``/``.pdf
 
 Parallelism: a :class:`concurrent.futures.ProcessPoolExecutor` on ``--workers`` processes (default:
 all cores), or, with ``--scheduler ADDRESS``, the same chunks on an existing Dask distributed cluster
-(``distributed.Client(address)``; ``client.map`` over chunks, gathered as they complete).
+(``distributed.Client(address)``; ``client.map`` over chunks, gathered as they complete). While it runs,
+a sweep shows a tqdm bar on stderr if stderr is a terminal, else a one-line heartbeat every
+``--heartbeat`` seconds (instances done, rate, violations so far, ETA); neither changes a result.
+
+Modules: :mod:`~experiments.sweep.config` (settings and instance ``i``), :mod:`~experiments.sweep.record`
+(what is recorded per instance), :mod:`~experiments.sweep.store` (the CSV and resuming),
+:mod:`~experiments.sweep.executors` (in-process, process pool, Dask), :mod:`~experiments.sweep.progress`
+(bar and heartbeat), :mod:`~experiments.sweep.run` (:func:`run_sweep`), :mod:`~experiments.sweep.report`,
+:mod:`~experiments.sweep.replay` (saved violations), :mod:`~experiments.sweep.figure` (the tightness
+figure, drawn with :mod:`experiments.drawing`) and :mod:`~experiments.sweep.cli`. Every public name is
+re-exported here.
 """
 
 from ..drawing import MIN_GAP

@@ -4,7 +4,7 @@ the failures so far (:func:`experiments.sweep.report.row_failures`); neither tou
 
 A heartbeat line reads::
 
-    sweep: 1,200/40,000 instances (3.0%), 61.5/s, 0 violations so far, 20 s elapsed, ETA 10.5 min
+    sweep: 1,230/40,000 instances (3.1%), 61.5/s, 0 violations so far, 20 s elapsed, ETA 10.5 min
 
 It is printed when a chunk completes and at least ``every`` seconds have passed since the last line
 (``every = 0``: after every chunk), and once at the end.
