@@ -1,1 +1,5 @@
-"""Experiments that regenerate the figures; each checks a claim of the theory."""
+"""Experiments that regenerate the figures; each checks a claim of the theory.
+
+Every figure module follows one contract (``NAME``, ``CLAIM``, ``compute``, ``plot``, the verdict),
+stated in :mod:`experiments._common`.
+"""

@@ -9,7 +9,9 @@ Usage::
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
 
-The exit status is non-zero if any claim fails.
+The exit status is non-zero if any claim fails. The figures are the modules of
+``experiments._common.MODULES``; what each defines (the figure-module contract) is stated in
+:mod:`experiments._common`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,24 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ._common import registry, run_experiment
+from ._common import HelpFormatter, out_dir_arg, registry, run_experiment, seed_arg
+
+EPILOG = """commands (each has its own --help):
+  list                      the figures and their claims
+  sweep --n N --out DIR     a large, parallel, resumable sweep checking every bound on random
+                            instances (experiments.sweep)
+  benchmark [--quick]       speed ratios against baselines timed in the same run (experiments.benchmark)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n")[0],
+                                     epilog=EPILOG, formatter_class=HelpFormatter)
+    parser.add_argument("names", nargs="*", help="experiments to run ('list' to list them); default: all")
+    parser.add_argument("--quick", action="store_true", help="fast smoke mode (smaller sweeps)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="random seed, a non-negative integer")
+    parser.add_argument("--out", type=out_dir_arg, default=Path("figures"), help="output folder")
+    return parser
 
 
 def main(argv=None) -> int:
@@ -33,11 +52,7 @@ def main(argv=None) -> int:
         from . import benchmark
 
         return benchmark.main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n")[0])
-    parser.add_argument("names", nargs="*", help="experiments to run ('list' to list them); default: all")
-    parser.add_argument("--quick", action="store_true", help="fast smoke mode (smaller sweeps)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default figures/)")
+    parser = build_parser()
     args = parser.parse_args(argv)
     reg = registry()
     if args.names == ["list"]:

@@ -1,14 +1,36 @@
-"""Shared machinery of the experiments: the result type, deterministic file output, and the registry.
+"""Shared machinery of the experiments: the figure-module contract, the result types, deterministic
+file output and the registry.
 
-Every experiment module defines ``NAME``, ``CLAIM``, ``compute(quick, seed) -> dict`` (the data, plus
-the verdict) and ``plot(data, fig)``. :func:`run_experiment` runs one and writes
-``<out>/<NAME>.png`` (150 dpi), ``<out>/<NAME>.pdf`` and ``<out>/<NAME>.csv`` (the data behind the
-plot). Output is deterministic: fixed seeds, the Agg backend, and no timestamps in the PNG or PDF
-metadata, so the same seed gives byte-identical files.
+The figure-module contract
+--------------------------
+(Stated here once; the package, the command line and the figure modules point here.) Every module
+``experiments.<name>`` listed in :data:`MODULES` defines
+
+``NAME`` : str
+    the figure's name, also the stem of its files;
+``CLAIM`` : str
+    the claim of the theory the figure checks, in one sentence;
+``compute(quick: bool = False, seed: int = 0) -> dict``
+    the data, deterministic given ``seed`` (``quick`` is a fast smoke mode). The dict holds at least
+    ``"table"``, equal-length 1-D columns (the data behind the plot, written by :func:`write_csv`), and
+    ``"verdict"``, a :class:`Verdict`: whether ``CLAIM`` held and the key number that shows it;
+``plot(data) -> matplotlib.figure.Figure``
+    the figure, drawn from ``data`` alone (drawing helpers shared by several figures live in
+    :mod:`experiments.drawing`).
+
+A figure module owns no paths and saves nothing: :func:`run_experiment` computes, plots and writes
+``<out>/<NAME>.png`` (150 dpi), ``<out>/<NAME>.pdf`` and ``<out>/<NAME>.csv``. Output is deterministic:
+fixed seeds, the Agg backend, and no timestamps in the PNG or PDF metadata, so the same seed gives
+byte-identical files.
+
+The command lines (``python -m experiments``, ``... sweep``, ``... benchmark``) share the argument
+types and the help formatter at the end of this module: bad values are argparse errors that name the
+option (exit status 2), and ``--help`` shows every default.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import importlib
 import time
@@ -20,6 +42,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from tabular.validation import check_int, check_real  # noqa: E402
 
 DPI = 150
 
@@ -112,7 +136,8 @@ def registry() -> dict:
 
 
 def run_experiment(mod, out: Path, quick: bool = False, seed: int = 0) -> ExperimentOutcome:
-    """Compute, plot and save one experiment; return its verdict and timing."""
+    """Compute, plot and save one figure module (the contract of this module's docstring); return
+    its verdict, timing and files."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     data = mod.compute(quick=quick, seed=seed)
@@ -123,3 +148,60 @@ def run_experiment(mod, out: Path, quick: bool = False, seed: int = 0) -> Experi
     csv_path = out / f"{mod.NAME}.csv"
     write_csv(csv_path, data["table"])
     return ExperimentOutcome(mod.NAME, mod.CLAIM, verdict, time.perf_counter() - t0, (png, pdf, csv_path))
+
+
+# ----------------------------------------------------------------------------- command-line arguments
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's and epilog's line breaks and appends ``(default: X)`` to the help of
+    every option that has a default; an option whose default is ``None`` says in its help what that
+    means (e.g. "default: all cores"), a required one has none."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("%(default)" in text or not action.option_strings or action.required
+                or action.default is None or action.default is argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def int_arg(lo: int | None = None):
+    """An argparse ``type``: an integer ``>= lo`` (checked by :func:`tabular.validation.check_int`);
+    anything else is an error naming the option, e.g. ``argument --seed: expected an integer >= 0,
+    got '-1'``."""
+    def integer(text: str) -> int:
+        try:
+            return check_int(int(text), "value", lo=lo)
+        except (TypeError, ValueError):
+            bound = "" if lo is None else f" >= {lo}"
+            raise argparse.ArgumentTypeError(f"expected an integer{bound}, got {text!r}") from None
+
+    return integer
+
+
+def real_arg(lo: float | None = None):
+    """An argparse ``type``: a finite real number ``>= lo`` (:func:`tabular.validation.check_real`)."""
+    def real(text: str) -> float:
+        try:
+            return check_real(float(text), "value", lo=lo)
+        except (TypeError, ValueError):
+            bound = "" if lo is None else f" >= {lo:g}"
+            raise argparse.ArgumentTypeError(f"expected a finite number{bound}, got {text!r}") from None
+
+    return real
+
+
+#: ``--seed``: a non-negative integer (``np.random.SeedSequence`` rejects negative entropy).
+seed_arg = int_arg(lo=0)
+
+
+def out_dir_arg(text: str) -> Path:
+    """An argparse ``type`` for ``--out``: a folder, which may not exist yet; an existing file (or a
+    path through one) is an error naming the option."""
+    path = Path(text)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                where = "is an existing file" if p == path else f"goes through the existing file {str(p)!r}"
+                raise argparse.ArgumentTypeError(f"{text!r} {where}; expected a folder")
+            break
+    return path

@@ -2,7 +2,9 @@
 
 Over random MDPs (Garnet, gridworld, chain) and step sizes from tiny mixtures to unrelated policies,
 for gamma in {0.5, 0.9, 0.99}, every bound of ``bounds.check_all`` is evaluated. The claim checked:
-no bound is ever violated, and the order of tightness (median penalty / gap) is reported.
+no bound is ever violated, and the order of tightness (median penalty / gap) is reported. A figure
+module (the contract is in :mod:`experiments._common`); the looseness panel is the shared tightness plot
+of :mod:`experiments.drawing`.
 """
 
 from __future__ import annotations
@@ -12,26 +14,28 @@ import numpy as np
 from bounds.core import check_all
 from tabular.instances import sample_instance
 
+from .drawing import MIN_GAP, bound_label, label_bounds, looseness_boxes, tightness_order
+
 NAME = "fig4_tightness"
 CLAIM = "every policy-improvement bound holds; tightness order by median penalty/|eta-L|"
 
-SHOWN = {  # bound name in check_all -> label
-    "theorem1": "Theorem 1, Eq. (8)",
-    "kl_max": "KL form, Eq. (9)",
-    "cpi": "CPI, Eq. (6)",
-    "cpo_tv": "CPO Cor. 1",
-    "spi": "SPI Thm 3.5",
-    "span": "resolvent span",
-}
+#: The bounds of ``check_all`` shown, in legend (and colour) order.
+SHOWN = ("theorem1", "kl_max", "cpi", "cpo_tv", "spi", "span")
+#: This figure spells two labels out in full (the other labels are :data:`experiments.drawing.BOUND_LABELS`).
+LABELS = {"theorem1": "Theorem 1, Eq. (8)", "kl_max": "KL form, Eq. (9)"}
 GAMMAS = (0.5, 0.9, 0.99)
 FAMILIES = ("garnet", "sparse_garnet", "gridworld", "chain")
-#: Surrogate errors below this are floating-point round-off and are left out of ratios and plots.
-MIN_GAP = 1e-10
 
 
 def _resolved(t, bound):
     """Rows of ``bound`` whose gap is resolved above round-off and whose penalty is finite."""
     return (t["bound"] == bound) & (t["gap"] > MIN_GAP) & np.isfinite(t["penalty"])
+
+
+def _log_ratio(t, bound, gamma):
+    """log10(penalty / gap) of the resolved rows of ``bound`` at discount ``gamma``."""
+    sel = _resolved(t, bound) & (t["gamma"] == gamma)
+    return np.log10(t["penalty"][sel] / t["gap"][sel])
 
 
 def compute(quick: bool = False, seed: int = 0) -> dict:
@@ -60,7 +64,7 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     for b in SHOWN:
         sel = _resolved(table, b)
         medians[b] = float(np.median(table["penalty"][sel] / table["gap"][sel]))
-    order = sorted(SHOWN, key=lambda b: medians[b])
+    order = tightness_order(medians)
     key = (f"{n_viol} violations in {n_checks:,} checks; tightest first: "
            + " < ".join(f"{b} ({medians[b]:.3g}x)" for b in order))
     from ._common import Verdict
@@ -74,10 +78,10 @@ def plot(data):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12.5, 5.0), gridspec_kw=dict(width_ratios=[1, 1.25]))
     colors = plt.cm.tab10(np.arange(len(SHOWN)))
     lo, hi = np.inf, 0.0
-    for c, (b, label) in zip(colors, SHOWN.items()):
+    for c, b in zip(colors, SHOWN):
         sel = _resolved(t, b)
         x, y = t["gap"][sel], t["penalty"][sel]
-        ax1.scatter(x, y, s=6, alpha=0.45, color=c, label=label, rasterized=True)
+        ax1.scatter(x, y, s=6, alpha=0.45, color=c, label=bound_label(b, LABELS), rasterized=True)
         if x.size:
             lo, hi = min(lo, x.min()), max(hi, x.max())
     ax1.plot([lo, hi], [lo, hi], color="k", lw=1.2, ls="--", label="penalty = |η − L|")
@@ -89,23 +93,9 @@ def plot(data):
     ax1.legend(loc="upper left", markerscale=2.5, frameon=False)
 
     order = data["order"]
-    width = 0.8 / len(GAMMAS)
-    gcolors = plt.cm.viridis(np.linspace(0.15, 0.85, len(GAMMAS)))
-    for j, g in enumerate(GAMMAS):
-        vals, pos = [], []
-        for i, b in enumerate(order):
-            sel = _resolved(t, b) & (t["gamma"] == g)
-            vals.append(np.log10(t["penalty"][sel] / t["gap"][sel]))
-            pos.append(i + (j - (len(GAMMAS) - 1) / 2) * width)
-        bp = ax2.boxplot(vals, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=False,
-                         medianprops=dict(color="k"))
-        for patch in bp["boxes"]:
-            patch.set_facecolor(gcolors[j])
-            patch.set_alpha(0.8)
-        ax2.plot([], [], color=gcolors[j], lw=8, label=f"γ = {g}")
+    looseness_boxes(ax2, lambda b, g: _log_ratio(t, b, g), order, GAMMAS, alpha=0.8)
     ax2.axhline(0, color="k", lw=1, ls="--")
-    ax2.set_xticks(range(len(order)))
-    ax2.set_xticklabels([SHOWN[b] for b in order], rotation=20, ha="right")
+    label_bounds(ax2, order, LABELS, rotation=20, ha="right")
     ax2.set_ylabel("log10(penalty / |η − L|)")
     ax2.set_title("Looseness per bound and discount (tightest left)")
     ax2.legend(frameon=False)

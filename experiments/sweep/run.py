@@ -1,0 +1,135 @@
+"""Run or resume a sweep: :func:`run_sweep` ties the instances, the CSV, the executors, the report,
+the saved violations and the figure together."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tabular.validation import check_int, check_real
+
+from .config import CSV_NAME, FIGURE_NAME, SweepConfig, resolve_families
+from .executors import rows_as_completed
+from .figure import plot_tightness
+from .progress import progress_display
+from .record import columns
+from .replay import save_flagged
+from .report import build_report, format_report
+from .store import append_rows, load_results, prepare_out, read_rows, rewrite_sorted
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Outcome of :func:`run_sweep`.
+
+    ``report`` is the JSON-ready report (identical for resumed and uninterrupted runs),
+    ``text`` its printable form, ``n_computed`` the instances computed by this call (the others were
+    read from the CSV), ``seconds`` the wall time of that computation, ``files`` what was written.
+    """
+
+    report: dict
+    text: str
+    out: Path
+    n_computed: int
+    seconds: float
+    files: tuple = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["passed"])
+
+    @property
+    def throughput(self) -> float:
+        """Instances per second computed by this call (NaN-free: 0 when nothing was computed)."""
+        return self.n_computed / self.seconds if self.n_computed and self.seconds > 0 else 0.0
+
+
+
+def _plan_chunks(missing: list, chunk: int | None, n_par: int) -> list:
+    """``missing`` cut into chunks of ``chunk`` ids (default: about four per worker, at most 50)."""
+    if chunk is None:
+        chunk = max(1, min(50, math.ceil(len(missing) / (4 * n_par)))) if missing else 1
+    return [missing[k:k + chunk] for k in range(0, len(missing), chunk)]
+
+
+def _compute(csv_path: Path, cols, config: SweepConfig, chunks: list, n_missing: int, workers: int, scheduler,
+             progress: bool | None, heartbeat: float) -> None:
+    """Compute ``chunks`` on the chosen backend and append their rows to the CSV as they complete,
+    showing the progress on stderr (:func:`experiments.sweep.progress.progress_display`)."""
+    display = progress_display(n_missing, progress, heartbeat)
+    try:
+        append_rows(csv_path, cols, rows_as_completed(config, chunks, workers, scheduler), display.update)
+    finally:
+        display.close()
+
+
+def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) -> tuple:
+    """Build the report, save the flagged instances, write ``report.json``/``.txt`` and the figure;
+    return ``(report, text, files)``."""
+    report = build_report(table, config)
+    report["saved_instances"] = save_flagged(out, report, config)
+    text = format_report(report)
+    (out / "report.json").write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
+    (out / "report.txt").write_text(text + "\n")
+    files = [out / CSV_NAME, out / "report.json", out / "report.txt"]
+    if figure and table["id"].shape[0] > 0:
+        from .._common import save_figure, style
+
+        style()
+        fig = plot_tightness(table, report)
+        files += list(save_figure(fig, out, FIGURE_NAME))
+    return report, text, tuple(files)
+
+
+def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
+              chunk: int | None = None, candidates: bool = False, update_steps: int = 3,
+              tr_delta: float = 0.01, progress: bool | None = None, heartbeat: float = 10.0,
+              figure: bool = True) -> SweepResult:
+    """Run (or resume) a sweep of instances ``0..n-1`` into ``out`` and write its report.
+
+    Parameters
+    ----------
+    n : int >= 0, number of instances. families, gammas, seed : see :class:`SweepConfig`.
+    out : folder for ``results.csv``, ``sweep_config.json``, the report, the figure and ``violations/``.
+    workers : processes (default ``os.cpu_count()``); 1 computes in this process.
+    scheduler : a Dask scheduler address (or a ``distributed.Client``); overrides ``workers``.
+    chunk : instances per task (default: about four tasks per worker, at most 50).
+    candidates, update_steps, tr_delta : see :class:`SweepConfig`.
+    progress : None (default): a tqdm bar on stderr if it is a terminal, else a one-line heartbeat
+        every ``heartbeat`` seconds (:mod:`experiments.sweep.progress`); True: always the bar; False:
+        nothing. Neither changes any result.
+    heartbeat : seconds >= 0 between heartbeat lines (0: one per chunk).
+    figure : draw the tightness figure.
+
+    Every argument is checked before anything is written; a bad one raises ``ValueError`` or
+    ``TypeError`` naming it.
+    """
+    n = check_int(n, "n", lo=0)
+    workers = check_int((os.cpu_count() or 1) if workers is None else workers, "workers", lo=1)
+    chunk = None if chunk is None else check_int(chunk, "chunk", lo=1)
+    heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
+    config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
+                         candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
+    out = Path(out)
+    prepare_out(out, config)
+    cols = columns(config)
+    csv_path = out / CSV_NAME
+    done = read_rows(csv_path, cols)
+    missing = [i for i in range(n) if i not in done]
+    chunks = _plan_chunks(missing, chunk, workers if scheduler is None else 8)
+
+    t0 = time.perf_counter()
+    if missing:
+        _compute(csv_path, cols, config, chunks, len(missing), workers, scheduler, progress, heartbeat)
+    seconds = time.perf_counter() - t0
+    rewrite_sorted(csv_path, cols)
+
+    table = load_results(out, n)
+    if table["id"].shape[0] != n:
+        raise RuntimeError(f"sweep incomplete: {table['id'].shape[0]} of {n} instances in {csv_path}")
+    report, text, files = _write_outputs(out, table, config, figure)
+    return SweepResult(report, text, out, len(missing), seconds, files)
