@@ -42,8 +42,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import tabular as T
-from bounds.core import check_all
-from bounds.solvers import SolverError
+from bounds.inequalities import check_all
+from bounds.updates.solvers import SolverError
 from bounds.updates import mm_step
 
 

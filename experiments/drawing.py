@@ -20,7 +20,7 @@ import numpy as np
 #: penalty/gap ratios, in tightness plots and in the sweep's report.
 MIN_GAP = 1e-10
 
-#: Axis label of each bound of :func:`bounds.core.check_all`, in its order.
+#: Axis label of each bound of :func:`bounds.inequalities.check_all`, in its order.
 BOUND_LABELS = {
     "theorem1": "Thm 1, Eq. (8)", "theorem1_tight": "Thm 1 proof, Eq. (44)", "kl_max": "max-KL, Eq. (9)",
     "kl_max_pinsker": "max-KL, Pinsker", "cpi": "CPI, Eq. (6)", "kl02": "KL02 Thm 4.1",

@@ -2,7 +2,7 @@
 
 Tabular softmax on three Garnet MDPs, from the uniform policy, mean-KL radius delta = 0.01 (weights d).
 The exact iteration solves Eq. (12) exactly (``bounds.updates.trust_region_step``); the sample-based
-one takes the practical step (CG + line search, ``bounds.practical.trpo_step_samples``) from fresh
+one takes the practical step (CG + line search, ``bounds.updates.practical.trpo_step_samples``) from fresh
 samples of each policy, with the same simulation budget per iteration for both estimators. Several
 seeds per estimator. The claim: sample-based TRPO follows the exact iteration, reaching at least 80% of
 its normalized progress after the last iteration (mean over seeds) with either estimator.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bounds.practical import sample_trpo
+from bounds.updates.practical import sample_trpo
 from bounds.updates import trust_region_step
 from tabular import zoo
 from tabular.evaluation import evaluate

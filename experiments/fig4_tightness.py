@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bounds.core import check_all
+from bounds.inequalities import check_all
 from tabular.instances import sample_instance
 
 from .drawing import MIN_GAP, bound_label, label_bounds, looseness_boxes, tightness_order

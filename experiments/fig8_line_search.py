@@ -2,7 +2,7 @@
 
 Log-linear policies ``pi_theta(a|s) ∝ exp(theta . phi(s, a))`` with d = 3 random Gaussian features
 shared by the S = 15 states of Garnet MDPs (A = 3, branching 3, gamma = 0.9), from theta = 0. Each run
-iterates the exact-model practical step of :func:`bounds.practical.trpo_step` (10 CG iterations,
+iterates the exact-model practical step of :func:`bounds.updates.practical.trpo_step` (10 CG iterations,
 damping 1e-3, shrink 0.8, 10 tries, KL check, mean KL weighted by d) with and without the line
 search, for several KL radii delta.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bounds.practical import trpo_step
+from bounds.updates.practical import trpo_step
 from tabular.parametric import LogLinear, random_features
 from tabular.planning import policy_iteration
 from tabular.zoo import garnet

@@ -1,10 +1,10 @@
 """Figure 9 -- the practical TRPO step against the exact trust-region solution (tabular softmax).
 
 On random Garnet MDPs (S in [5, 30], A in [2, 5], gamma = 0.9) and random softmax parameters, one
-step of :func:`bounds.practical.trpo_step` (exact advantages; [TRPO] §5-6, Appendix C) is compared
+step of :func:`bounds.updates.practical.trpo_step` (exact advantages; [TRPO] §5-6, Appendix C) is compared
 with the exact solution of Eq. (12), ``max L s.t. E_{s~d}[KL(pi || pi_new)] <= delta``, over all
 policies (:func:`bounds.updates.trust_region_step`, which the tabular softmax can represent), through
-:func:`bounds.practical.compare_with_exact`. Three variants of the practical step:
+:func:`bounds.updates.practical.compare_with_exact`. Three variants of the practical step:
 
 * "practical, line search" -- the defaults: 10 CG iterations, damping 1e-3, shrink 0.8, KL check;
 * "full step" -- the same direction and length, no line search;
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bounds.practical import compare_with_exact
+from bounds.updates.practical import compare_with_exact
 from tabular.parametric import TabularSoftmax
 from tabular.zoo import garnet
 

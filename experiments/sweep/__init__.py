@@ -10,7 +10,7 @@ Instance ``i`` is rebuilt from ``(seed, i)`` alone: its family is ``families[i %
 ``np.random.default_rng(np.random.SeedSequence([seed, i]))``; the number of workers, the chunking
 and the scheduler change nothing. For each instance ``(mdp, pi, pi_new)`` the sweep records
 
-* every bound of :func:`bounds.core.check_all` -- ``penalty``, lower ``slack = eta(pi_new) - (L - penalty)``,
+* every bound of :func:`bounds.inequalities.check_all` -- ``penalty``, lower ``slack = eta(pi_new) - (L - penalty)``,
   upper slack ``L + penalty - eta(pi_new)`` of the two-sided bounds, ``holds`` -- and the surrogate
   error ``gap = |eta(pi_new) - L_pi(pi_new)|`` (``L`` by Eq. (3) of [TRPO]);
 * ``--update-steps`` exact steps from ``pi`` of Algorithm 1 (``mm_step``, theory ``C``; monotone by

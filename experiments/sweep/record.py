@@ -9,9 +9,9 @@ import math
 import numpy as np
 
 from bounds import counterexamples as ce
-from bounds.core import check_all
+from bounds.inequalities import check_all
 from bounds.updates import run as run_updates
-from tabular.evaluation import evaluate
+from tabular.evaluation import evaluate, surrogate_of
 from tabular.mdp import MDP
 
 from .config import CANDIDATES, UPDATES, SweepConfig, instance_spec, make_instance
@@ -47,7 +47,7 @@ def columns(config: SweepConfig) -> tuple:
 def _candidate_slacks(mdp, pi, pi_new, ev, ev_new, atol) -> dict:
     """``eta(pi_new) - claimed lower bound`` of each non-theorem of THEORY.md §6."""
     eta_new = float(ev_new.eta)
-    L = float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))  # Eq. (3)
+    L = surrogate_of(ev, pi_new)  # Eq. (3)
     out = {
         "mean_kl_rho": eta_new - ce.mean_kl_candidate(mdp, pi, pi_new, "rho"),
         "mean_kl_d": eta_new - ce.mean_kl_candidate(mdp, pi, pi_new, "d"),
@@ -62,10 +62,10 @@ def _candidate_slacks(mdp, pi, pi_new, ev, ev_new, atol) -> dict:
 def evaluate_instance(mdp: MDP, pi, pi_new, config: SweepConfig) -> dict:
     """Everything the sweep records about one ``(mdp, pi, pi_new)``, as a dict keyed by CSV column.
 
-    Bounds: :func:`bounds.core.check_all`. Updates: ``config.update_steps`` steps of each update
+    Bounds: :func:`bounds.inequalities.check_all`. Updates: ``config.update_steps`` steps of each update
     of :data:`UPDATES` from ``pi`` (:func:`bounds.updates.run`, never stopping early); a step is
     non-monotone when ``eta(pi_{k+1}) - eta(pi_k) < -atol`` with ``atol`` of
-    :func:`bounds.core.default_atol`; Algorithm 1 also counts steps breaking Eq. (10) of [TRPO]
+    :func:`bounds.inequalities.default_atol`; Algorithm 1 also counts steps breaking Eq. (10) of [TRPO]
     (``eta gain >= M gain - atol`` and ``M gain >= -atol``).
     """
     table = check_all(mdp, pi, pi_new)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bounds.core import check_all
+from bounds.inequalities import check_all
 from tabular import io as tio
 from tabular.mdp import MDP
 
@@ -43,7 +43,7 @@ class Replay:
     """A saved instance recomputed from its files.
 
     ``row`` is what :func:`evaluate_instance` records (the same fields as the CSV row);
-    ``table`` the :class:`bounds.core.BoundTable`; ``violated`` the names of the theorem bounds that
+    ``table`` the :class:`bounds.inequalities.BoundTable`; ``violated`` the names of the theorem bounds that
     fail, ``non_monotone`` the updates with a decreasing step, ``candidates_violated`` the
     non-theorems found violated.
     """

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bounds.core import check_all  # noqa: E402
+from bounds.inequalities import check_all  # noqa: E402
 from experiments import drawing as D  # noqa: E402
 from experiments import fig4_tightness as F4  # noqa: E402
 from tabular.zoo import two_state  # noqa: E402
