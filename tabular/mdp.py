@@ -18,6 +18,7 @@ from .validation import (
     PROB_ATOL,
     as_float_array,
     check_distribution_rows,
+    check_real_dtype,
     check_gamma,
     readonly,
 )
@@ -47,6 +48,9 @@ class MDP:
     ValueError
         For a non-stochastic row, a negative probability, NaN or inf anywhere, a discount outside
         [0, 1), disagreeing shapes, or an empty state or action set.
+    TypeError
+        For arrays that are not of real numbers (complex, strings, objects; dense or sparse) and a
+        discount that is not a real number.
 
     Notes
     -----
@@ -63,6 +67,7 @@ class MDP:
         gamma = check_gamma(self.gamma)
         P = self.P
         if sp.issparse(P):
+            check_real_dtype(P, "P")  # before the cast, which would drop an imaginary part
             P = sp.csr_array(P, dtype=np.float64, copy=True)
             P.sum_duplicates()
             P.sort_indices()
