@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from .validation import (
     PROB_ATOL,
     as_float_array,
+    check_dense_size,
     check_distribution_rows,
     check_real_dtype,
     check_gamma,
@@ -157,9 +158,11 @@ class MDP:
         return self.P.reshape(S * A, S)
 
     def dense_P(self) -> np.ndarray:
-        """Transitions as a dense ``(S, A, S)`` array (a copy when ``P`` is sparse)."""
+        """Transitions as a dense ``(S, A, S)`` array (a copy when ``P`` is sparse; raises
+        :class:`~tabular.validation.ModelTooLargeError` first if it would not fit in memory)."""
         if self.is_sparse:
             S, A = self.shape
+            check_dense_size(S, A, "the dense copy of this sparse MDP", sparse_hint=None)
             return self.P.toarray().reshape(S, A, S)
         return self.P
 
