@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_float_array, as_policy, check_unit_interval, readonly
+from .validation import as_float_array, as_policy, check_int, check_mdp, check_unit_interval, readonly
 from .evaluation import Evaluation, policy_transition, resolve_evaluation
 from .gradients import _as_theta
 from .mdp import MDP
@@ -87,9 +87,11 @@ _BASELINES_REINFORCE = (None, "constant", "optimal", "optimal_scalar")
 
 # ----------------------------------------------------------------------------- validation helpers
 def _pos_int(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {x!r}")
-    return int(x)
+    """A positive integer: ``TypeError`` for a float such as 2.5 (never truncated), ``ValueError``
+    below 1."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {x!r}")
+    return check_int(x, name, lo=1)
 
 
 _theta = _as_theta  # softmax parameters theta[s, a], validated as in tabular.gradients
@@ -140,6 +142,10 @@ class SurrogateSamples:
     steps: int
     kind: str
 
+    def __repr__(self) -> str:
+        return (f"SurrogateSamples(kind={self.kind!r}, samples={self.states.size}, "
+                f"n_groups={self.n_groups}, steps={self.steps})")
+
 
 @dataclass(frozen=True, eq=False)
 class SurrogateEstimate:
@@ -157,6 +163,11 @@ class SurrogateEstimate:
     per_group: np.ndarray
     per_group_grad: np.ndarray
 
+    def __repr__(self) -> str:
+        return (f"SurrogateEstimate(value={self.value:.6g}, stderr={self.stderr:.2e}, "
+                f"grad_norm={float(np.linalg.norm(self.grad)):.6g}, shape={self.grad.shape}, "
+                f"n_groups={self.per_group.shape[0]})")
+
 
 @dataclass(frozen=True, eq=False)
 class GradientEstimate:
@@ -167,6 +178,10 @@ class GradientEstimate:
 
     grad: np.ndarray
     per_episode: np.ndarray
+
+    def __repr__(self) -> str:
+        return (f"GradientEstimate(n_episodes={self.n_episodes}, shape={self.grad.shape}, "
+                f"grad_norm={float(np.linalg.norm(self.grad)):.6g})")
 
     @property
     def n_episodes(self) -> int:
@@ -195,6 +210,11 @@ class PPOEstimate:
     grad_is: np.ndarray
     ratio: np.ndarray
     clipped: np.ndarray
+
+    def __repr__(self) -> str:
+        frac = float(np.mean(self.clipped)) if self.clipped.size else 0.0
+        return (f"PPOEstimate(l_clip={self.l_clip:.6g}, l_is={self.l_is:.6g}, samples={self.ratio.size}, "
+                f"clipped_fraction={frac:.3g})")
 
 
 # ----------------------------------------------------------------------------- the score
@@ -250,6 +270,7 @@ def single_path(mdp: MDP, pi_old, n_episodes: int, horizon: int, rng=None) -> Su
     pi_theta(a|s) Q_old(s, a)`` up to truncation (Eq. (14) with ``rho`` made explicit by ``gamma^t``).
     Budget: ``N H`` environment steps.
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     traj = sample_trajectories(mdp, pi_old, n_episodes, horizon, rng=rng)
@@ -322,6 +343,7 @@ def vine(
     ``M(theta) = sum_s rho_old(s) sum_a pi_theta(a|s) Q_old(s, a)`` (module docstring), like
     :func:`single_path`. Budget: trunk steps ``sum_n (t_n + 1)`` plus ``n K H`` rollout steps.
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     H = _pos_int(rollout_horizon, "rollout_horizon")
@@ -407,6 +429,7 @@ def surrogate_target(mdp: MDP, pi_old, pi_theta, ev_old: Evaluation | None = Non
     Equivalently ``(1/(1-gamma)) E_{s~d_old}[sum_a pi_theta Q_old]`` and ``L_{pi_old}(pi_theta) -
     surrogate_offset`` (module docstring; Eq. (3) with ``Q = A + V``).
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     pi_theta = as_policy(pi_theta, S, A, name="pi_theta")
@@ -416,6 +439,7 @@ def surrogate_target(mdp: MDP, pi_old, pi_theta, ev_old: Evaluation | None = Non
 
 def surrogate_offset(mdp: MDP, pi_old, ev_old: Evaluation | None = None) -> float:
     """``L_{pi_old}(pi_theta) - M(theta) = eta_old - rho_old . V_old`` (independent of ``theta``)."""
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     ev = resolve_evaluation(mdp, pi_old, ev_old, "ev_old")
@@ -615,6 +639,7 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
     ``-e(s)`` term cancels). The bias is ``(1 - lambda)`` times a fixed term: zero at ``lambda = 1`` or
     ``e = 0``.
     """
+    mdp = check_mdp(mdp)
     lam = check_unit_interval(lam, "lam")
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * lam * P_pi, e)
@@ -625,6 +650,7 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
 def k_step_expected_gradient(mdp: MDP, theta, V_hat, k: int, ev: Evaluation | None = None) -> np.ndarray:
     """Exact expectation of the k-step estimator: ``E[Ahat^(k)_t | s, a] = A_pi(s, a) - e(s) +
     gamma^k [P P_pi^{k-1} e](s, a)`` with ``e = V_hat - V_pi`` (telescoping ``sum_{l<k} gamma^l delta``)."""
+    mdp = check_mdp(mdp)
     k = _pos_int(k, "k")
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = e

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_policy, check_gamma, readonly
+from .validation import as_policy, check_gamma, check_int, check_mdp, check_real, readonly
 from .mdp import MDP
 
 __all__ = ["Trajectories", "sample_trajectories", "horizon_for", "truncation_bound"]
@@ -52,6 +52,10 @@ class Trajectories:
         shapes = {f: np.shape(getattr(self, f)) for f in ("states", "actions", "rewards")}
         if len(set(shapes.values())) != 1 or len(shapes["states"]) != 2:
             raise ValueError(f"states, actions and rewards must share one (N, H) shape, got {shapes}")
+
+    def __repr__(self) -> str:
+        return (f"Trajectories(N={self.n_episodes}, H={self.horizon}, gamma={self.gamma:g}, "
+                f"mean_return={float(np.mean(self.discounted_returns())) if self.states.size else 0.0:.6g})")
 
     @property
     def n_episodes(self) -> int:
@@ -116,15 +120,16 @@ def truncation_bound(gamma: float, horizon: int, max_abs_reward: float) -> float
     """Bound ``gamma^H max|r| / (1 - gamma)`` on the bias of a return truncated after ``H`` steps."""
     gamma = check_gamma(gamma)
     H = _check_positive_int(horizon, "horizon")
-    if not np.isfinite(max_abs_reward) or max_abs_reward < 0:
-        raise ValueError(f"max_abs_reward must be finite and non-negative, got {max_abs_reward!r}")
+    max_abs_reward = check_real(max_abs_reward, "max_abs_reward", lo=0.0)
     return float(gamma**H * max_abs_reward / (1.0 - gamma))
 
 
 def _check_positive_int(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {x!r}")
-    return int(x)
+    """A positive integer: ``TypeError`` for a float such as 2.5 (never truncated), ``ValueError``
+    below 1."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {x!r}")
+    return check_int(x, name, lo=1)
 
 
 def _first_above(cum: np.ndarray, lo: np.ndarray, width: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -188,6 +193,7 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     -------
     Trajectories
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi = as_policy(pi, S, A, name="pi")
     N = _check_positive_int(n_episodes, "n_episodes")

@@ -304,20 +304,25 @@ def _fmt_bytes(n: float) -> str:
     raise AssertionError  # pragma: no cover
 
 
-def check_dense_size(n_states: int, n_actions: int, what: str, *, copies: int = 1,
+def check_dense_size(n_states: int, n_actions: int | None, what: str, *, copies: int = 1,
                      sparse_hint: str | None = "pass sparse=True for a CSR model") -> None:
     """Raise :class:`ModelTooLargeError` *before allocating* if a dense ``(S, A, S)`` float64
-    transition array (``copies`` of it while building) would exceed this machine's physical memory.
+    transition array (an ``(S, S)`` matrix when ``n_actions`` is None; ``copies`` of it while
+    building) would exceed this machine's physical memory.
 
-    The message gives the memory needed and the memory available, and ``sparse_hint`` (how to get
-    a sparse model instead, if there is a way).
+    The message gives the memory needed and the memory there is, and ``sparse_hint`` (how to get a
+    sparse model instead, if there is a way).
     """
-    need = 8.0 * float(n_states) * float(n_actions) * float(n_states) * copies
+    A = 1 if n_actions is None else n_actions
+    one = 8.0 * float(n_states) * float(A) * float(n_states)
+    need = one * copies
     have = physical_memory()
     if have is not None and need > have:
         hint = f"; {sparse_hint}" if sparse_hint else ""
+        building = f" ({_fmt_bytes(need)} while building it)" if copies > 1 else ""
+        sizes = f"S = {n_states:,} states" + ("" if n_actions is None else f" and A = {n_actions} actions")
+        array = "(S, S) float64 matrix" if n_actions is None else "(S, A, S) float64 transition array"
         raise ModelTooLargeError(
-            f"{what} with S = {n_states:,} states and A = {n_actions} actions would need "
-            f"{_fmt_bytes(need)} for a dense (S, A, S) float64 transition array, more than this "
-            f"machine's {_fmt_bytes(have)} of memory{hint}"
+            f"{what} with {sizes} would need {_fmt_bytes(one)} for its dense {array}{building}, more "
+            f"than this machine's {_fmt_bytes(have)} of memory{hint}"
         )
