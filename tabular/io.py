@@ -270,6 +270,11 @@ def _transitions(entries, S: int, A: int):
         raise ValueError(f"{want} (some entries have another length)") from None
     if t.ndim != 2 or t.shape[1] != 4:
         raise ValueError(f"{want}, got shape {t.shape}")
+    if isinstance(entries, (list, tuple)):  # JSON: the indices must be JSON integers (0, not 0.0)
+        for k, entry in enumerate(entries):
+            for name, v in zip(("state", "action", "next state"), entry[:3]):
+                if not isinstance(v, (int, np.integer)):
+                    raise ValueError(f"transitions[{k}]: the {name} index must be an integer, got {v!r}")
     s, a, nxt, p = t[:, 0], t[:, 1], t[:, 2], t[:, 3]
     for name, v, hi in (("state", s, S), ("action", a, A), ("next state", nxt, S)):
         if np.any((v != np.round(v)) | (v < 0) | (v >= hi)):

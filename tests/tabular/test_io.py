@@ -399,6 +399,8 @@ def _good() -> dict:
     ({"n_actions": 3}, ValueError, r"^n_actions = 3 but R has 2 columns"),
     ({"transitions": [[0, 0, "0", 1.0]]}, TypeError, r"^transitions\[0\]\[2\] must be a number"),
     ({"transitions": "all"}, TypeError, r"^transitions must be a list of \[s, a, next, p\]"),
+    ({"transitions": [[0, 0, 0, 1.0], [0, 1.0, 1, 1.0], [1, 0, 1, 1.0], [1, 1, 1, 1.0]]}, ValueError,
+     r"^transitions\[1\]: the action index must be an integer, got 1.0"),
     ({"sparce": True}, ValueError, r"unknown field\(s\) \['sparce'\]"),
     ({"P": [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]}, ValueError, r"both 'P' and 'transitions'"),
 ])
