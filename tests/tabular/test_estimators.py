@@ -366,3 +366,37 @@ def test_vine_dense_and_sparse_models_agree(setup):
         np.testing.assert_array_equal(a.actions, b.actions)
         np.testing.assert_allclose(a.q_hat, b.q_hat, rtol=0, atol=1e-12)
         assert a.steps == b.steps
+
+
+def test_result_reprs_are_short_and_have_the_key_numbers():
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    theta = np.zeros((200, 4))
+    pi = softmax(theta)
+    sp_ = E.single_path(mdp, pi, 50, 20, rng=0)
+    vn = E.vine(mdp, pi, 30, 10, rng=0)
+    for samples, kind in ((sp_, "single_path"), (vn, "vine")):
+        text = repr(samples)
+        assert len(text) < 400 and text.startswith(f"SurrogateSamples(kind='{kind}', ")
+        assert f"n_groups={samples.n_groups}" in text and f"steps={samples.steps}" in text
+    est = E.surrogate_estimate(sp_, theta)
+    text = repr(est)
+    assert len(text) < 400 and f"value={est.value:.6g}" in text and "stderr=" in text
+    traj = sample_trajectories(mdp, pi, 40, 20, rng=1)
+    g = E.pg_reinforce(traj, theta)
+    text = repr(g)
+    assert len(text) < 400 and text.startswith("GradientEstimate(n_episodes=40, shape=(200, 4)")
+    ppo = E.ppo_objectives(theta, theta, traj.states, traj.actions, np.ones(traj.states.shape))
+    text = repr(ppo)
+    assert len(text) < 400 and f"l_clip={ppo.l_clip:.6g}" in text and f"l_is={ppo.l_is:.6g}" in text
+
+
+def test_counts_must_be_integers(setup):
+    c = setup
+    with pytest.raises(TypeError, match=r"^n_episodes must be a positive integer, got 10.0"):
+        E.single_path(c["mdp"], c["pi"], 10.0, 5, rng=0)
+    with pytest.raises(TypeError, match=r"^rollout_horizon must be a positive integer"):
+        E.vine(c["mdp"], c["pi"], 3, 2.5, rng=0)
+    with pytest.raises(TypeError, match=r"^k must be a positive integer"):
+        E.k_step_advantages(c["traj"], c["ev"].V, 1.5)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
+        E.single_path(c["pi"], c["mdp"], 10, 5)

@@ -183,3 +183,24 @@ def test_bad_input_raises():
         horizon_for(0.9, 0.0)
     with pytest.raises(ValueError, match="gamma"):
         horizon_for(1.0)
+
+
+def test_counts_must_be_integers_never_truncated():
+    mdp = two_state(0.9)
+    pi = uniform(mdp)
+    with pytest.raises(TypeError, match=r"^n_episodes must be a positive integer, got 2.5"):
+        sample_trajectories(mdp, pi, 2.5, 5)
+    with pytest.raises(TypeError, match=r"^horizon must be a positive integer"):
+        sample_trajectories(mdp, pi, 2, 5.0)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
+        sample_trajectories(pi, mdp, 2, 5)
+    with pytest.raises(ValueError, match=r"^max_abs_reward must be >= 0"):
+        truncation_bound(0.9, 5, -1.0)
+
+
+def test_trajectories_repr_is_short():
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    traj = sample_trajectories(mdp, uniform(mdp), 500, 60, rng=0)
+    text = repr(traj)
+    assert len(text) < 400 and text.startswith("Trajectories(N=500, H=60, gamma=0.9, mean_return=")
+    assert f"{traj.discounted_returns().mean():.6g}" in text

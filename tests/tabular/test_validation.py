@@ -151,3 +151,54 @@ def test_mdp_refuses_complex_and_string_inputs():
         args = dict(P=P, R=R, rho0=rho0, gamma=0.9) | kw
         with pytest.raises(TypeError, match=rf"^{name} must be an array of real numbers"):
             MDP(**args)
+
+
+# ----------------------------------------------------------------------------- mdp at every boundary
+def _functions_taking_mdp():
+    import inspect
+
+    import tabular
+    from tabular import estimators, evaluation, gradients, instances, io, parametric, planning, policies, sampling
+
+    found = []
+    for mod in (tabular, evaluation, planning, sampling, estimators, gradients, io, policies, instances):
+        for name in getattr(mod, "__all__", dir(mod)):
+            f = getattr(mod, name)
+            if inspect.isfunction(f) and list(inspect.signature(f).parameters)[:1] == ["mdp"]:
+                found.append((f"{f.__module__}.{f.__name__}", f))
+    pol = parametric.TabularSoftmax(3, 2)
+    for name in ("policy_gradient", "surrogate_gradient", "check_mdp"):
+        found.append((f"TabularSoftmax.{name}", getattr(pol, name)))
+    return sorted(dict(found).items())
+
+
+FUNCTIONS_TAKING_MDP = _functions_taking_mdp()
+
+
+def test_the_boundary_list_is_complete():
+    names = {n.rsplit(".", 1)[1] for n, _ in FUNCTIONS_TAKING_MDP}
+    for expected in ("evaluate", "evaluate_many", "surrogate", "expected_advantage", "state_distribution",
+                     "policy_transition", "policy_reward", "reachable_states", "resolve_evaluation",
+                     "policy_iteration", "value_iteration", "optimal", "bellman_optimality_residual",
+                     "sample_trajectories", "single_path", "vine", "surrogate_target", "surrogate_offset",
+                     "gae_expected_gradient", "k_step_expected_gradient", "softmax_policy_gradient",
+                     "softmax_surrogate_gradient", "save", "save_npz", "to_json", "to_dict", "sample_step"):
+        assert expected in names, expected
+
+
+@pytest.mark.parametrize("name, f", FUNCTIONS_TAKING_MDP, ids=[n for n, _ in FUNCTIONS_TAKING_MDP])
+@pytest.mark.parametrize("wrong", ["policy", "P", "None"])
+def test_every_public_function_taking_mdp_says_it_must_be_an_mdp(name, f, wrong):
+    """e.g. evaluate(pi, mdp) or evaluate(P, pi): a TypeError naming mdp and saying what was given,
+    before any other argument is looked at."""
+    import inspect
+
+    mdp = garnet(3, 2, 2, rng=0)
+    given = {"policy": uniform(mdp), "P": mdp.dense_P(), "None": None}[wrong]
+    params = list(inspect.signature(f).parameters.values())[1:]
+    args = [uniform(mdp) if p.name in ("pi", "pi_old", "pi_new") else None
+            for p in params if p.default is inspect.Parameter.empty and p.kind == p.POSITIONAL_OR_KEYWORD]
+    what = {"policy": r"a numpy array of shape \(3, 2\)", "P": r"a numpy array of shape \(3, 2, 3\)",
+            "None": "NoneType"}[wrong]
+    with pytest.raises(TypeError, match=rf"^mdp must be a tabular.MDP, got {what}"):
+        f(given, *args)
