@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_policy, check_gamma, check_int, check_mdp, check_real, readonly
+from .validation import as_policy, check_gamma, check_int, check_mdp, check_real, check_tolerance, readonly
 from .mdp import MDP
 
 __all__ = ["Trajectories", "sample_trajectories", "horizon_for", "truncation_bound"]
@@ -102,9 +102,9 @@ def horizon_for(gamma: float, tol: float = 1e-8) -> int:
     ``gamma = 0`` gives ``H = 1``.
     """
     gamma = check_gamma(gamma)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0.0 < float(tol) < 1.0):
+    tol = check_tolerance(tol, "tol", positive=True)
+    if not tol < 1.0:
         raise ValueError(f"tol must be a real number in (0, 1), got {tol!r}")
-    tol = float(tol)
     if gamma == 0.0:
         return 1
     H = max(1, math.ceil(math.log(tol) / math.log(gamma)))

@@ -116,7 +116,8 @@ def check_gamma(gamma) -> float:
 
 
 def check_distribution_rows(arr: np.ndarray, name: str, atol: float = PROB_ATOL) -> None:
-    """Raise unless every row along the last axis is a probability distribution."""
+    """Raise unless every row along the last axis is a probability distribution (within ``atol``)."""
+    atol = check_tolerance(atol, "atol")
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     if np.any(arr < 0):

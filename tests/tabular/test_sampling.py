@@ -204,3 +204,14 @@ def test_trajectories_repr_is_short():
     text = repr(traj)
     assert len(text) < 400 and text.startswith("Trajectories(N=500, H=60, gamma=0.9, mean_return=")
     assert f"{traj.discounted_returns().mean():.6g}" in text
+
+
+@pytest.mark.parametrize("tol", [0.0, -1e-3, 1.0, np.nan, np.inf])
+def test_horizon_for_tol_must_lie_in_the_open_unit_interval(tol):
+    with pytest.raises(ValueError, match=r"^tol must be"):
+        horizon_for(0.9, tol)
+
+
+def test_horizon_for_tol_of_the_wrong_type():
+    with pytest.raises(TypeError, match=r"^tol must be"):
+        horizon_for(0.9, "1e-8")
