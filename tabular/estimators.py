@@ -53,7 +53,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_float_array, as_policy, check_int, check_mdp, check_unit_interval, readonly
+from .validation import (
+    as_float_array,
+    as_index_array,
+    as_policy,
+    check_int,
+    check_mdp,
+    check_unit_interval,
+    readonly,
+)
 from .evaluation import Evaluation, policy_transition, resolve_evaluation
 from .gradients import _as_theta
 from .mdp import MDP
@@ -236,9 +244,9 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
     theta = _theta(theta, "theta")
     S, A = theta.shape
     pi = softmax(theta)
-    states = np.asarray(states)
-    actions = np.asarray(actions)
-    coef = np.asarray(coef, dtype=np.float64)
+    states = as_index_array(states, "states", S)
+    actions = as_index_array(actions, "actions", A)
+    coef = as_float_array(coef, "coef")
     if states.shape != actions.shape or states.shape != coef.shape:
         raise ValueError(
             f"states, actions and coef must share one shape, got {states.shape}, {actions.shape}, {coef.shape}"
@@ -249,10 +257,10 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
         n = states.shape[0]
         group = np.repeat(np.arange(n), states.shape[1]).reshape(states.shape)
     else:
-        group = np.asarray(group)
+        n = _pos_int(n_groups, "n_groups")
+        group = as_index_array(group, "group", n)
         if group.shape != states.shape:
             raise ValueError(f"group must have the shape of states {states.shape}, got {group.shape}")
-        n = _pos_int(n_groups, "n_groups")
     g, s, a, c = group.ravel(), states.ravel(), actions.ravel(), coef.ravel()
     out = np.bincount(g * (S * A) + s * A + a, weights=c, minlength=n * S * A).reshape(n, S, A)
     W = np.bincount(g * S + s, weights=c, minlength=n * S).reshape(n, S)
@@ -679,15 +687,11 @@ def ppo_objectives(theta, theta_old, states, actions, advantages, eps: float = 0
         raise ValueError(f"eps must be a real number in (0, 1), got {eps!r}")
     eps = float(eps)
     S, A = theta.shape
-    s = np.asarray(states).ravel()
-    a = np.asarray(actions).ravel()
+    s = as_index_array(states, "states", S).ravel()
+    a = as_index_array(actions, "actions", A).ravel()
     adv = as_float_array(advantages, "advantages").ravel()
     if not (s.shape == a.shape == adv.shape) or s.size == 0:
         raise ValueError(f"states, actions, advantages must be non-empty and equal-sized, got {s.size}, {a.size}, {adv.size}")
-    if not np.issubdtype(s.dtype, np.integer) or np.any((s < 0) | (s >= S)):
-        raise ValueError(f"states must be integers in [0, {S})")
-    if not np.issubdtype(a.dtype, np.integer) or np.any((a < 0) | (a >= A)):
-        raise ValueError(f"actions must be integers in [0, {A})")
     w = np.ones(s.size) if weights is None else as_float_array(weights, "weights").ravel()
     if w.shape != s.shape:
         raise ValueError(f"weights must have {s.size} entries, got {w.size}")

@@ -24,7 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_policy, check_gamma, check_int, check_mdp, check_real, check_tolerance, readonly
+from .validation import (
+    as_policy,
+    check_gamma,
+    check_int,
+    check_mdp,
+    check_real,
+    check_real_dtype,
+    check_tolerance,
+    readonly,
+)
 from .mdp import MDP
 
 __all__ = ["Trajectories", "sample_trajectories", "horizon_for", "truncation_bound"]
@@ -52,6 +61,10 @@ class Trajectories:
         shapes = {f: np.shape(getattr(self, f)) for f in ("states", "actions", "rewards")}
         if len(set(shapes.values())) != 1 or len(shapes["states"]) != 2:
             raise ValueError(f"states, actions and rewards must share one (N, H) shape, got {shapes}")
+        for f in ("states", "actions"):
+            if np.asarray(getattr(self, f)).dtype.kind not in "iu":
+                raise TypeError(f"{f} must be an integer array, got dtype {np.asarray(getattr(self, f)).dtype}")
+        check_real_dtype(np.asarray(self.rewards), "rewards")
 
     def __repr__(self) -> str:
         return (f"Trajectories(N={self.n_episodes}, H={self.horizon}, gamma={self.gamma:g}, "

@@ -236,6 +236,17 @@ def check_bool(x, name: str) -> bool:
     raise TypeError(f"{name} must be True or False, got {describe(x)}")
 
 
+def as_index_array(x, name: str, n: int) -> np.ndarray:
+    """``x`` as an integer array with every entry in ``[0, n)`` (states or actions); ``ValueError``
+    naming ``name`` for a non-integer dtype (floats are not truncated) or an entry out of range."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must be integers in [0, {n}), got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must be integers in [0, {n}), got range [{arr.min()}, {arr.max()}]")
+    return arr
+
+
 def check_mdp(mdp, name: str = "mdp"):
     """Raise ``TypeError`` unless ``mdp`` is a :class:`tabular.MDP`; return it.
 

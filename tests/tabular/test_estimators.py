@@ -400,3 +400,16 @@ def test_counts_must_be_integers(setup):
         E.k_step_advantages(c["traj"], c["ev"].V, 1.5)
     with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
         E.single_path(c["pi"], c["mdp"], 10, 5)
+
+
+def test_states_and_actions_must_be_integer_indices(setup):
+    c = setup
+    traj = c["traj"]
+    with pytest.raises(ValueError, match=r"^states must be integers in \[0, 4\), got dtype float64"):
+        E.score_sums(c["theta"], traj.states.astype(float), traj.actions, np.ones(traj.states.shape))
+    with pytest.raises(ValueError, match=r"^actions must be integers in \[0, 3\)"):
+        E.score_sums(c["theta"], traj.states, traj.actions + 3, np.ones(traj.states.shape))
+    with pytest.raises(TypeError, match=r"^coef must be an array of real numbers"):
+        E.score_sums(c["theta"], traj.states, traj.actions, np.ones(traj.states.shape) * 1j)
+    with pytest.raises(ValueError, match=r"^states must be integers in \[0, 4\)"):
+        E.ppo_objectives(c["theta"], c["theta"], [0.0], [0], [1.0])

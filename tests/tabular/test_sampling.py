@@ -215,3 +215,11 @@ def test_horizon_for_tol_must_lie_in_the_open_unit_interval(tol):
 def test_horizon_for_tol_of_the_wrong_type():
     with pytest.raises(TypeError, match=r"^tol must be"):
         horizon_for(0.9, "1e-8")
+
+
+def test_trajectories_need_integer_states_and_real_rewards():
+    z = np.zeros((2, 3), dtype=np.int64)
+    with pytest.raises(TypeError, match=r"^states must be an integer array, got dtype float64"):
+        Trajectories(states=z.astype(float), actions=z, rewards=np.zeros((2, 3)), gamma=0.5)
+    with pytest.raises(TypeError, match=r"^rewards must be an array of real numbers, got a complex"):
+        Trajectories(states=z, actions=z, rewards=np.zeros((2, 3)) + 1j, gamma=0.5)
