@@ -57,6 +57,7 @@ from .validation import (
     as_float_array,
     as_index_array,
     as_policy,
+    check_bool,
     check_int,
     check_mdp,
     check_unit_interval,
@@ -111,11 +112,13 @@ def _values(V, S: int, name: str = "V") -> np.ndarray:
     return v
 
 
-def _check_traj(traj, S: int) -> None:
+def _check_traj(traj, S: int, against: str = "theta") -> None:
     if not isinstance(traj, Trajectories):
         raise TypeError(f"traj must be a tabular.sampling.Trajectories, got {type(traj).__name__}")
     if traj.states.size and (traj.states.max() >= S):
-        raise ValueError(f"traj visits state {int(traj.states.max())} but theta has only {S} states")
+        if against == "V":
+            raise ValueError(f"V has {S} entries but traj visits state {int(traj.states.max())}")
+        raise ValueError(f"traj visits state {int(traj.states.max())} but {against} has only {S} states")
 
 
 # ----------------------------------------------------------------------------- result types
@@ -387,7 +390,7 @@ def vine(
         acts = (_first_above(cum_q, srep * A, np.full(n * K, A, np.int64), rng.random(n * K)) - srep * A)
         acts = acts.reshape(n, K)
         q_prob = q[s_roll[:, None], acts]
-    if common_random_numbers:
+    if check_bool(common_random_numbers, "common_random_numbers"):
         U = np.repeat(rng.random((n, 1, H, 2)), K, axis=1)  # the K rollouts share every draw
     else:
         U = rng.random((n, K, H, 2))
@@ -529,7 +532,7 @@ def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = T
     psi = as_float_array(psi, "psi", ndim=2)
     if psi.shape != traj.states.shape:
         raise ValueError(f"psi must have shape {traj.states.shape} (N, H), got {psi.shape}")
-    coef = psi * traj.discounts()[None, :] if discount_states else psi
+    coef = psi * traj.discounts()[None, :] if check_bool(discount_states, "discount_states") else psi
     g = score_sums(theta, traj.states, traj.actions, coef)
     return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
 
@@ -549,6 +552,7 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     theta = _theta(theta, "theta")
     S = theta.shape[0]
     _check_traj(traj, S)
+    discount_states = check_bool(discount_states, "discount_states")
     N, H = traj.states.shape
     G = traj.returns_to_go()
     if baseline not in _BASELINES_RTG and not (isinstance(baseline, numbers.Real) and not isinstance(baseline, bool)):
@@ -585,10 +589,9 @@ def gae_advantages(traj: Trajectories, V, lam: float) -> np.ndarray:
     ``lambda = 0`` the one-step TD error.
     """
     lam = check_unit_interval(lam, "lam")
-    N, H = traj.states.shape
     v = as_float_array(V, "V", ndim=1)
-    if traj.states.max() >= v.shape[0]:
-        raise ValueError(f"V has {v.shape[0]} entries but traj visits state {int(traj.states.max())}")
+    _check_traj(traj, v.shape[0], "V")
+    N, H = traj.states.shape
     Vs = v[traj.states]
     Vnext = np.zeros_like(Vs)
     Vnext[:, :-1] = Vs[:, 1:]  # V(s_H) := 0
@@ -606,8 +609,7 @@ def k_step_advantages(traj: Trajectories, V, k: int) -> np.ndarray:
     (``= sum_{l<k} gamma^l delta_{t+l}``), truncated at the episode end with ``V(s_H) := 0``; (N, H)."""
     k = _pos_int(k, "k")
     v = as_float_array(V, "V", ndim=1)
-    if traj.states.max() >= v.shape[0]:
-        raise ValueError(f"V has {v.shape[0]} entries but traj visits state {int(traj.states.max())}")
+    _check_traj(traj, v.shape[0], "V")
     H = traj.states.shape[1]
     g = traj.gamma
     Vs = v[traj.states]

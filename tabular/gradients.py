@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .validation import as_float_array, as_policy, check_mdp
+from .validation import as_float_array, as_policy, check_bool, check_mdp
 from .evaluation import Evaluation, expected_advantage, resolve_evaluation
 from .mdp import MDP
 from .policies import log_softmax, softmax
@@ -140,7 +140,7 @@ def softmax_fisher(pi, weights, *, sparse: bool = False):
     w = _as_weights(weights, S)
     eye = np.eye(A)
     blocks = w[:, None, None] * (pi[:, :, None] * eye[None] - pi[:, :, None] * pi[:, None, :])  # App. C
-    if sparse:
+    if check_bool(sparse, "sparse"):
         rows = np.repeat(np.arange(S * A), A)  # (s, a, b) -> s*A + a
         cols = np.broadcast_to(np.arange(S)[:, None, None] * A + np.arange(A)[None, None, :], (S, A, A))
         return sp.csr_array((blocks.ravel(), (rows, cols.ravel())), shape=(S * A, S * A))

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_float_array, check_int, check_mdp, readonly
+from .validation import as_float_array, check_int, check_mdp, check_real, readonly
 from .evaluation import Evaluation, resolve_evaluation
 from .gradients import _as_weights
 from .mdp import MDP
@@ -332,8 +332,7 @@ def random_features(n_states: int, n_actions: int, d: int, rng=None, scale: floa
     S = _positive_int(n_states, "n_states")
     A = _positive_int(n_actions, "n_actions")
     d = _positive_int(d, "d")
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be positive and finite, got {scale!r}")
+    scale = check_real(scale, "scale", positive=True)
     rng = np.random.default_rng(rng)
     return scale * rng.standard_normal((S, A, d))
 

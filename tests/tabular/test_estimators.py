@@ -413,3 +413,19 @@ def test_states_and_actions_must_be_integer_indices(setup):
         E.score_sums(c["theta"], traj.states, traj.actions, np.ones(traj.states.shape) * 1j)
     with pytest.raises(ValueError, match=r"^states must be integers in \[0, 4\)"):
         E.ppo_objectives(c["theta"], c["theta"], [0.0], [0], [1.0])
+
+
+def test_flags_and_trajectories_are_checked(setup):
+    c = setup
+    with pytest.raises(TypeError, match=r"^common_random_numbers must be True or False, got str 'no'"):
+        E.vine(c["mdp"], c["pi"], 3, 5, rng=0, common_random_numbers="no")
+    with pytest.raises(TypeError, match=r"^discount_states must be True or False"):
+        E.pg_reward_to_go(c["traj"], c["theta"], discount_states="no")
+    with pytest.raises(TypeError, match=r"^discount_states must be True or False"):
+        E.pg_from_advantages(c["traj"], c["theta"], np.zeros(c["traj"].states.shape), discount_states=0)
+    with pytest.raises(TypeError, match=r"^traj must be a tabular.sampling.Trajectories"):
+        E.gae_advantages(c["traj"].states, c["ev"].V, 0.5)
+    with pytest.raises(TypeError, match=r"^traj must be a tabular.sampling.Trajectories"):
+        E.k_step_advantages(None, c["ev"].V, 2)
+    with pytest.raises(ValueError, match=r"^V has 2 entries but traj visits state"):
+        E.k_step_advantages(c["traj"], np.zeros(2), 2)

@@ -243,3 +243,10 @@ def test_short_reprs():
 def test_check_mdp_names_mdp():
     with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP, got a numpy array of shape \(3, 2\)"):
         TabularSoftmax(3, 2).policy_gradient(np.zeros((3, 2)), np.zeros(6))
+
+
+def test_random_features_scale_is_checked():
+    with pytest.raises(ValueError, match=r"^scale must be positive"):
+        random_features(2, 2, 2, scale=0.0)
+    with pytest.raises(TypeError, match=r"^scale must be a real number"):
+        random_features(2, 2, 2, scale="1")
