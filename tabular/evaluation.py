@@ -148,7 +148,7 @@ class EvaluationBatch:
 
 
 # ---------------------------------------------------------------------------- building blocks
-def policy_transition(mdp: MDP, pi) -> np.ndarray:
+def policy_transition(mdp: MDP, pi):
     """``P_pi[s, t] = sum_a pi(a|s) P[s, a, t]``; a CSR array when the MDP is sparse."""
     mdp = check_mdp(mdp)
     return _policy_transition(mdp, as_policy(pi, mdp.n_states, mdp.n_actions, name="pi"))

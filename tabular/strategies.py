@@ -316,7 +316,8 @@ def unreachable_mdp_and_policies(n_policies: int = 1, full_support: bool = False
     The MDP comes from :func:`tabular.instances.unreachable_mdp`: either some actions lead into the
     unreachable set and the policies avoid them (:func:`tabular.instances.policy_avoiding`), or (drawn,
     and always with ``full_support=True``) no action does. ``kind``: ``"deterministic"`` (one-hot
-    rows), ``"dirichlet"``, or None (either, per policy).
+    rows), ``"dirichlet"``, ``"full_support"`` (the same as ``full_support=True``), or None (either of
+    the first two, per policy).
     """
     n = int(n_policies)
     if n < 0:
@@ -327,9 +328,10 @@ def unreachable_mdp_and_policies(n_policies: int = 1, full_support: bool = False
             f"states [{min_states}, {max_states}], actions [{min_actions}, {max_actions}]"
         )
     if kind not in (None, "deterministic", "dirichlet", "full_support"):
-        raise ValueError(f"kind must be 'deterministic', 'dirichlet' or None, got {kind!r}")
+        raise ValueError(f"kind must be 'deterministic', 'dirichlet', 'full_support' or None, got {kind!r}")
     if full_support and kind not in (None, "full_support"):
         raise ValueError(f"full_support=True contradicts kind={kind!r}")
+    full_support = full_support or kind == "full_support"  # then no action may lead to the unreached states
     return _unreachable_and_policies(
         _unreachable(max(2, min_states), max_states, min_actions, max_actions, _gamma_strategy(gamma), sparse,
                      True if full_support else None),

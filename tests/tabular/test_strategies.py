@@ -74,12 +74,17 @@ def test_unreachable_with_one_hot_policies(mp):
     _check_unreached(mdp, pi)
 
 
-@given(unreachable_mdp_and_policies(n_policies=1, full_support=True))
-@PROPS
-def test_unreachable_with_full_support_policies(mp):
-    mdp, (pi,) = mp
-    assert np.all(pi > 0)
-    _check_unreached(mdp, pi)
+@pytest.mark.parametrize("strategy", [unreachable_mdp_and_policies(n_policies=1, full_support=True),
+                                      unreachable_mdp_and_policies(n_policies=1, kind="full_support")])
+def test_unreachable_with_full_support_policies(strategy):
+    @given(strategy)
+    @PROPS
+    def check(mp):
+        mdp, (pi,) = mp
+        assert np.all(pi > 0)
+        _check_unreached(mdp, pi)
+
+    check()
 
 
 @given(policy_pairs(old_kind="deterministic"))
