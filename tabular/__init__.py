@@ -14,6 +14,7 @@ from .evaluation import (
     expected_advantage,
     policy_reward,
     policy_transition,
+    reachable_states,
     state_distribution,
     surrogate,
 )
@@ -36,7 +37,7 @@ from .zoo import chain, garnet, gridworld, make, mdp_x, sutton_barto_gridworld, 
 __all__ = [
     "MDP", "Evaluation", "EvaluationBatch", "PlanningResult",
     "evaluate", "evaluate_many", "surrogate", "expected_advantage", "state_distribution",
-    "policy_transition", "policy_reward",
+    "policy_transition", "policy_reward", "reachable_states",
     "tv", "kl", "max_tv", "max_kl", "mean_tv", "mean_kl", "weighted_mean",
     "policy_iteration", "value_iteration", "optimal",
     "uniform", "greedy", "deterministic", "random_policy", "mixture", "softmax", "log_softmax",

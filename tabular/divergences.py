@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, as_policy, check_same_shape
+from .validation import as_float_array, as_policy, check_real_dtype, check_same_shape
 
 __all__ = ["tv", "kl", "tv_unchecked", "kl_unchecked", "max_tv", "max_kl", "mean_tv", "mean_kl", "weighted_mean"]
 
@@ -100,7 +100,9 @@ def weighted_mean(values, weights) -> float:
     ``weights`` must be finite and non-negative; they are not renormalized (pass ``d`` for an
     expectation, ``rho`` for the unnormalized sum of [TRPO] Eq. (12)).
     """
-    values = np.asarray(values, dtype=np.float64)
+    raw = np.asarray(values)
+    check_real_dtype(raw, "values")  # may hold +inf (an infinite KL), never complex or strings
+    values = raw.astype(np.float64)
     w = as_float_array(weights, "weights", ndim=1)
     if w.shape != values.shape:
         raise ValueError(f"weights have shape {w.shape} but there are {values.shape} per-state values")

@@ -53,7 +53,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_float_array, as_policy, check_unit_interval, readonly
+from .validation import (
+    as_float_array,
+    as_index_array,
+    as_policy,
+    check_bool,
+    check_int,
+    check_mdp,
+    check_unit_interval,
+    readonly,
+)
 from .evaluation import Evaluation, policy_transition, resolve_evaluation
 from .gradients import _as_theta
 from .mdp import MDP
@@ -87,9 +96,11 @@ _BASELINES_REINFORCE = (None, "constant", "optimal", "optimal_scalar")
 
 # ----------------------------------------------------------------------------- validation helpers
 def _pos_int(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {x!r}")
-    return int(x)
+    """A positive integer: ``TypeError`` for a float such as 2.5 (never truncated), ``ValueError``
+    below 1."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {x!r}")
+    return check_int(x, name, lo=1)
 
 
 _theta = _as_theta  # softmax parameters theta[s, a], validated as in tabular.gradients
@@ -101,11 +112,13 @@ def _values(V, S: int, name: str = "V") -> np.ndarray:
     return v
 
 
-def _check_traj(traj, S: int) -> None:
+def _check_traj(traj, S: int, against: str = "theta") -> None:
     if not isinstance(traj, Trajectories):
         raise TypeError(f"traj must be a tabular.sampling.Trajectories, got {type(traj).__name__}")
     if traj.states.size and (traj.states.max() >= S):
-        raise ValueError(f"traj visits state {int(traj.states.max())} but theta has only {S} states")
+        if against == "V":
+            raise ValueError(f"V has {S} entries but traj visits state {int(traj.states.max())}")
+        raise ValueError(f"traj visits state {int(traj.states.max())} but {against} has only {S} states")
 
 
 # ----------------------------------------------------------------------------- result types
@@ -140,6 +153,10 @@ class SurrogateSamples:
     steps: int
     kind: str
 
+    def __repr__(self) -> str:
+        return (f"SurrogateSamples(kind={self.kind!r}, samples={self.states.size}, "
+                f"n_groups={self.n_groups}, steps={self.steps})")
+
 
 @dataclass(frozen=True, eq=False)
 class SurrogateEstimate:
@@ -157,6 +174,11 @@ class SurrogateEstimate:
     per_group: np.ndarray
     per_group_grad: np.ndarray
 
+    def __repr__(self) -> str:
+        return (f"SurrogateEstimate(value={self.value:.6g}, stderr={self.stderr:.2e}, "
+                f"grad_norm={float(np.linalg.norm(self.grad)):.6g}, shape={self.grad.shape}, "
+                f"n_groups={self.per_group.shape[0]})")
+
 
 @dataclass(frozen=True, eq=False)
 class GradientEstimate:
@@ -167,6 +189,10 @@ class GradientEstimate:
 
     grad: np.ndarray
     per_episode: np.ndarray
+
+    def __repr__(self) -> str:
+        return (f"GradientEstimate(n_episodes={self.n_episodes}, shape={self.grad.shape}, "
+                f"grad_norm={float(np.linalg.norm(self.grad)):.6g})")
 
     @property
     def n_episodes(self) -> int:
@@ -196,6 +222,11 @@ class PPOEstimate:
     ratio: np.ndarray
     clipped: np.ndarray
 
+    def __repr__(self) -> str:
+        frac = float(np.mean(self.clipped)) if self.clipped.size else 0.0
+        return (f"PPOEstimate(l_clip={self.l_clip:.6g}, l_is={self.l_is:.6g}, samples={self.ratio.size}, "
+                f"clipped_fraction={frac:.3g})")
+
 
 # ----------------------------------------------------------------------------- the score
 def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=None) -> np.ndarray:
@@ -216,9 +247,9 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
     theta = _theta(theta, "theta")
     S, A = theta.shape
     pi = softmax(theta)
-    states = np.asarray(states)
-    actions = np.asarray(actions)
-    coef = np.asarray(coef, dtype=np.float64)
+    states = as_index_array(states, "states", S)
+    actions = as_index_array(actions, "actions", A)
+    coef = as_float_array(coef, "coef")
     if states.shape != actions.shape or states.shape != coef.shape:
         raise ValueError(
             f"states, actions and coef must share one shape, got {states.shape}, {actions.shape}, {coef.shape}"
@@ -229,10 +260,10 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
         n = states.shape[0]
         group = np.repeat(np.arange(n), states.shape[1]).reshape(states.shape)
     else:
-        group = np.asarray(group)
+        n = _pos_int(n_groups, "n_groups")
+        group = as_index_array(group, "group", n)
         if group.shape != states.shape:
             raise ValueError(f"group must have the shape of states {states.shape}, got {group.shape}")
-        n = _pos_int(n_groups, "n_groups")
     g, s, a, c = group.ravel(), states.ravel(), actions.ravel(), coef.ravel()
     out = np.bincount(g * (S * A) + s * A + a, weights=c, minlength=n * S * A).reshape(n, S, A)
     W = np.bincount(g * S + s, weights=c, minlength=n * S).reshape(n, S)
@@ -250,6 +281,7 @@ def single_path(mdp: MDP, pi_old, n_episodes: int, horizon: int, rng=None) -> Su
     pi_theta(a|s) Q_old(s, a)`` up to truncation (Eq. (14) with ``rho`` made explicit by ``gamma^t``).
     Budget: ``N H`` environment steps.
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     traj = sample_trajectories(mdp, pi_old, n_episodes, horizon, rng=rng)
@@ -322,6 +354,7 @@ def vine(
     ``M(theta) = sum_s rho_old(s) sum_a pi_theta(a|s) Q_old(s, a)`` (module docstring), like
     :func:`single_path`. Budget: trunk steps ``sum_n (t_n + 1)`` plus ``n K H`` rollout steps.
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     H = _pos_int(rollout_horizon, "rollout_horizon")
@@ -357,7 +390,7 @@ def vine(
         acts = (_first_above(cum_q, srep * A, np.full(n * K, A, np.int64), rng.random(n * K)) - srep * A)
         acts = acts.reshape(n, K)
         q_prob = q[s_roll[:, None], acts]
-    if common_random_numbers:
+    if check_bool(common_random_numbers, "common_random_numbers"):
         U = np.repeat(rng.random((n, 1, H, 2)), K, axis=1)  # the K rollouts share every draw
     else:
         U = rng.random((n, K, H, 2))
@@ -407,6 +440,7 @@ def surrogate_target(mdp: MDP, pi_old, pi_theta, ev_old: Evaluation | None = Non
     Equivalently ``(1/(1-gamma)) E_{s~d_old}[sum_a pi_theta Q_old]`` and ``L_{pi_old}(pi_theta) -
     surrogate_offset`` (module docstring; Eq. (3) with ``Q = A + V``).
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     pi_theta = as_policy(pi_theta, S, A, name="pi_theta")
@@ -416,6 +450,7 @@ def surrogate_target(mdp: MDP, pi_old, pi_theta, ev_old: Evaluation | None = Non
 
 def surrogate_offset(mdp: MDP, pi_old, ev_old: Evaluation | None = None) -> float:
     """``L_{pi_old}(pi_theta) - M(theta) = eta_old - rho_old . V_old`` (independent of ``theta``)."""
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     ev = resolve_evaluation(mdp, pi_old, ev_old, "ev_old")
@@ -497,7 +532,7 @@ def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = T
     psi = as_float_array(psi, "psi", ndim=2)
     if psi.shape != traj.states.shape:
         raise ValueError(f"psi must have shape {traj.states.shape} (N, H), got {psi.shape}")
-    coef = psi * traj.discounts()[None, :] if discount_states else psi
+    coef = psi * traj.discounts()[None, :] if check_bool(discount_states, "discount_states") else psi
     g = score_sums(theta, traj.states, traj.actions, coef)
     return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
 
@@ -517,6 +552,7 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     theta = _theta(theta, "theta")
     S = theta.shape[0]
     _check_traj(traj, S)
+    discount_states = check_bool(discount_states, "discount_states")
     N, H = traj.states.shape
     G = traj.returns_to_go()
     if baseline not in _BASELINES_RTG and not (isinstance(baseline, numbers.Real) and not isinstance(baseline, bool)):
@@ -553,10 +589,9 @@ def gae_advantages(traj: Trajectories, V, lam: float) -> np.ndarray:
     ``lambda = 0`` the one-step TD error.
     """
     lam = check_unit_interval(lam, "lam")
-    N, H = traj.states.shape
     v = as_float_array(V, "V", ndim=1)
-    if traj.states.max() >= v.shape[0]:
-        raise ValueError(f"V has {v.shape[0]} entries but traj visits state {int(traj.states.max())}")
+    _check_traj(traj, v.shape[0], "V")
+    N, H = traj.states.shape
     Vs = v[traj.states]
     Vnext = np.zeros_like(Vs)
     Vnext[:, :-1] = Vs[:, 1:]  # V(s_H) := 0
@@ -574,8 +609,7 @@ def k_step_advantages(traj: Trajectories, V, k: int) -> np.ndarray:
     (``= sum_{l<k} gamma^l delta_{t+l}``), truncated at the episode end with ``V(s_H) := 0``; (N, H)."""
     k = _pos_int(k, "k")
     v = as_float_array(V, "V", ndim=1)
-    if traj.states.max() >= v.shape[0]:
-        raise ValueError(f"V has {v.shape[0]} entries but traj visits state {int(traj.states.max())}")
+    _check_traj(traj, v.shape[0], "V")
     H = traj.states.shape[1]
     g = traj.gamma
     Vs = v[traj.states]
@@ -615,6 +649,7 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
     ``-e(s)`` term cancels). The bias is ``(1 - lambda)`` times a fixed term: zero at ``lambda = 1`` or
     ``e = 0``.
     """
+    mdp = check_mdp(mdp)
     lam = check_unit_interval(lam, "lam")
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * lam * P_pi, e)
@@ -625,6 +660,7 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
 def k_step_expected_gradient(mdp: MDP, theta, V_hat, k: int, ev: Evaluation | None = None) -> np.ndarray:
     """Exact expectation of the k-step estimator: ``E[Ahat^(k)_t | s, a] = A_pi(s, a) - e(s) +
     gamma^k [P P_pi^{k-1} e](s, a)`` with ``e = V_hat - V_pi`` (telescoping ``sum_{l<k} gamma^l delta``)."""
+    mdp = check_mdp(mdp)
     k = _pos_int(k, "k")
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = e
@@ -653,15 +689,11 @@ def ppo_objectives(theta, theta_old, states, actions, advantages, eps: float = 0
         raise ValueError(f"eps must be a real number in (0, 1), got {eps!r}")
     eps = float(eps)
     S, A = theta.shape
-    s = np.asarray(states).ravel()
-    a = np.asarray(actions).ravel()
+    s = as_index_array(states, "states", S).ravel()
+    a = as_index_array(actions, "actions", A).ravel()
     adv = as_float_array(advantages, "advantages").ravel()
     if not (s.shape == a.shape == adv.shape) or s.size == 0:
         raise ValueError(f"states, actions, advantages must be non-empty and equal-sized, got {s.size}, {a.size}, {adv.size}")
-    if not np.issubdtype(s.dtype, np.integer) or np.any((s < 0) | (s >= S)):
-        raise ValueError(f"states must be integers in [0, {S})")
-    if not np.issubdtype(a.dtype, np.integer) or np.any((a < 0) | (a >= A)):
-        raise ValueError(f"actions must be integers in [0, {A})")
     w = np.ones(s.size) if weights is None else as_float_array(weights, "weights").ravel()
     if w.shape != s.shape:
         raise ValueError(f"weights must have {s.size} entries, got {w.size}")

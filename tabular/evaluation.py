@@ -7,6 +7,10 @@ All formulas follow THEORY.md §1-2 and [TRPO] (Schulman et al. 2015, arXiv:1502
 * ``rho_pi = (I - gamma P_pi^T)^{-1} rho0`` -- the **unnormalized** discounted visitation of [TRPO],
   summing to ``1/(1-gamma)``; ``d_pi = (1-gamma) rho_pi`` is the normalized one of [CPO]/[KL02].
 
+``rho`` and ``d`` are non-negative by definition and are returned so: a state the policy never
+reaches gets exactly ``rho(s) = 0`` (the solve leaves round-off of about ``1e-16 sum(rho)`` there,
+of either sign; see :func:`reachable_states`), and any other negative round-off is clipped to 0.
+
 Linear systems are solved, never inverted. Dense models use one LU factorization for both
 ``V`` and ``rho`` (the second solve uses the transpose). Sparse models use a sparse LU where the
 fill-in stays small (small S, or banded in the natural state order: chains, gridworlds)
@@ -26,9 +30,18 @@ import scipy.linalg as sla
 from scipy.linalg import get_lapack_funcs
 from scipy.linalg.blas import dgemv
 import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
-from .validation import as_policy, readonly
+from .validation import (
+    as_policy,
+    as_policy_batch,
+    check_dense_size,
+    check_int,
+    check_mdp,
+    check_tolerance,
+    readonly,
+)
 from .mdp import MDP
 
 __all__ = [
@@ -43,6 +56,7 @@ __all__ = [
     "surrogate_of",
     "expected_advantage_of",
     "state_distribution",
+    "reachable_states",
     "resolve_evaluation",
     "KRYLOV_RTOL",
 ]
@@ -57,6 +71,10 @@ GMRES_CYCLES = 3
 DIRECT_FILL_LIMIT = 2e7
 #: Sparse systems this small always use sparse LU (fill at most S^2 = 4e6).
 DIRECT_ALWAYS = 2000
+#: A computed visitation at most this fraction of ``sum(rho)`` (or ``1e4`` times the solver's relative
+#: residual, if larger) may be round-off: such states are checked for reachability (exactly 0 if
+#: unreachable). Far above LU round-off (~1e-16), far below any visitation that matters.
+ROUND_OFF_REL = 1e-9
 
 _METHODS = ("auto", "dense", "direct", "krylov")
 
@@ -94,10 +112,19 @@ class Evaluation:
     residual: float
     solver: str
 
+    def __repr__(self) -> str:
+        S, A = self.pi.shape
+        return (f"Evaluation(S={S}, A={A}, gamma={self.gamma:g}, eta={self.eta:.10g}, "
+                f"residual={self.residual:.2e}, solver={self.solver!r})")
+
 
 @dataclass(frozen=True, eq=False)
 class EvaluationBatch:
-    """Exact quantities of K policies at once; each array has a leading axis of length K."""
+    """Exact quantities of K policies at once; each array has a leading axis of length K.
+
+    ``rho`` and ``d`` are non-negative, exactly 0 at states a policy never reaches (as in
+    :class:`Evaluation`).
+    """
 
     pi: np.ndarray  # (K, S, A)
     V: np.ndarray  # (K, S)
@@ -115,10 +142,28 @@ class EvaluationBatch:
         """The quantities of policy ``k`` as a dict of arrays."""
         return {f: getattr(self, f)[k] for f in ("pi", "V", "Q", "A", "eta", "rho", "d")}
 
+    def __repr__(self) -> str:
+        K, S, A = self.pi.shape
+        eta = f"eta={self.eta[0]:.10g}" if K == 1 else \
+            f"eta in [{self.eta.min():.6g}, {self.eta.max():.6g}]"
+        return f"EvaluationBatch(K={K}, S={S}, A={A}, gamma={self.gamma:g}, {eta})"
+
 
 # ---------------------------------------------------------------------------- building blocks
-def policy_transition(mdp: MDP, pi: np.ndarray):
+def policy_transition(mdp: MDP, pi):
     """``P_pi[s, t] = sum_a pi(a|s) P[s, a, t]``; a CSR array when the MDP is sparse."""
+    mdp = check_mdp(mdp)
+    return _policy_transition(mdp, as_policy(pi, mdp.n_states, mdp.n_actions, name="pi"))
+
+
+def policy_reward(mdp: MDP, pi) -> np.ndarray:
+    """``r_pi[s] = sum_a pi(a|s) R[s, a]``."""
+    mdp = check_mdp(mdp)
+    return _policy_reward(mdp, as_policy(pi, mdp.n_states, mdp.n_actions, name="pi"))
+
+
+def _policy_transition(mdp: MDP, pi: np.ndarray):
+    """:func:`policy_transition` for a validated ``pi`` (no checks)."""
     S, A = mdp.shape
     if not mdp.is_sparse:
         return np.einsum("sa,sat->st", pi, mdp.P)
@@ -129,9 +174,58 @@ def policy_transition(mdp: MDP, pi: np.ndarray):
     return sp.csr_array((data, (rows // A, P.indices)), shape=(S, S))
 
 
-def policy_reward(mdp: MDP, pi: np.ndarray) -> np.ndarray:
-    """``r_pi[s] = sum_a pi(a|s) R[s, a]``."""
+def _policy_reward(mdp: MDP, pi: np.ndarray) -> np.ndarray:
+    """:func:`policy_reward` for a validated ``pi`` (no checks)."""
     return np.einsum("sa,sa->s", pi, mdp.R)
+
+
+def _reachable(P_pi, rho0: np.ndarray) -> np.ndarray:
+    """States reached with positive probability from ``rho0`` along the positive entries of
+    ``P_pi`` (dense or CSR), by one breadth-first search from a virtual source joined to every start
+    state: O(S + nnz)."""
+    S = rho0.shape[0]
+    if sp.issparse(P_pi):
+        coo = P_pi.tocoo()
+        keep = coo.data > 0  # a sparse P_pi stores explicit zeros where pi(a|s) = 0
+        r, c = coo.row[keep], coo.col[keep]
+    else:
+        r, c = np.nonzero(P_pi > 0)
+    starts = np.flatnonzero(rho0 > 0)
+    rows = np.concatenate([r, np.full(starts.size, S)])
+    cols = np.concatenate([c, starts])
+    G = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(S + 1, S + 1))
+    order = csgraph.breadth_first_order(G, S, directed=True, return_predecessors=False)
+    out = np.zeros(S + 1, dtype=bool)
+    out[order] = True
+    return out[:S]
+
+
+def _clean_visitation(rho: np.ndarray, rho0: np.ndarray, residual: float, P_pi) -> np.ndarray:
+    """Make the computed visitation ``rho`` (modified in place) what it is by definition, non-negative:
+    states the policy cannot reach get exactly 0 (the solve leaves round-off of either sign there),
+    and other negative round-off (true value 0 or tiny) is clipped to 0. ``P_pi`` may be a callable
+    returning it, called only when some entry is small enough to be round-off."""
+    tiny = max(ROUND_OFF_REL, 1e4 * residual) * float(np.sum(np.abs(rho)))
+    small = rho <= tiny
+    if np.any(small):
+        reach = _reachable(P_pi() if callable(P_pi) else P_pi, rho0)
+        rho[small & ~reach] = 0.0
+        np.maximum(rho, 0.0, out=rho)
+    return rho
+
+
+def reachable_states(mdp: MDP, pi) -> np.ndarray:
+    """Which states policy ``pi`` ever reaches from ``s_0 ~ rho0``: a bool array of shape (S,).
+
+    ``s`` is reachable iff ``Pr(s_t = s) > 0`` for some ``t >= 0``, i.e. iff ``rho_pi(s) > 0``
+    (all terms of ``rho = sum_t gamma^t rho0^T P_pi^t`` are non-negative; for ``gamma = 0`` only the
+    start states have ``rho > 0``, but reachability is a property of ``P_pi`` alone). Computed
+    combinatorially (a breadth-first search on the positive entries of ``P_pi``), so the answer is
+    exact; :func:`evaluate` sets ``rho`` to exactly 0 on the unreachable states.
+    """
+    mdp = check_mdp(mdp)
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    return _reachable(_policy_transition(mdp, pi), mdp.rho0)
 
 
 def _matvec(M, x: np.ndarray, transpose: bool = False) -> np.ndarray:
@@ -191,9 +285,10 @@ def _solve_pair(mdp: MDP, P_pi, r_pi, method: str, rtol: float):
     """Solve ``(I - gamma P_pi) V = r_pi`` and ``(I - gamma P_pi)^T rho = rho0``."""
     S = mdp.n_states
     g = mdp.gamma
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if not mdp.is_sparse or method == "dense":
+        if sp.issparse(P_pi):
+            check_dense_size(S, None, "method='dense' on this sparse MDP", copies=2,
+                             sparse_hint="use method='auto', 'direct' or 'krylov'")
         Pd = P_pi.toarray() if sp.issparse(P_pi) else P_pi
         M = np.empty((S, S), order="F")  # LAPACK's layout: lu_factor then works in place, no copy
         np.multiply(Pd, -g, out=M)
@@ -235,23 +330,32 @@ def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -
     Parameters
     ----------
     mdp : MDP
+        A :class:`tabular.MDP` (anything else raises ``TypeError``).
     pi : (S, A) array_like, a stochastic policy (validated).
     method : {"auto", "dense", "direct", "krylov"}
         ``"auto"``: dense LU for dense models; for sparse models sparse LU when the estimated
         fill-in (S x bandwidth, natural order) is below 2e7 or S <= 2000, else Krylov. A Krylov solve that fails to
         reach ``rtol`` falls back to sparse LU, so the result is never silently inexact.
     rtol : float
-        Relative residual target of the Krylov solvers (default 1e-12).
+        Relative residual target of the Krylov solvers (default 1e-12): finite and positive.
 
     Returns
     -------
     Evaluation
-        With ``residual`` reporting the relative residual actually reached.
+        With ``residual`` reporting the relative residual actually reached. ``rho`` and ``d`` are
+        non-negative: exactly 0 at the states ``pi`` never reaches (:func:`reachable_states`), where
+        the solve leaves round-off of about ``1e-16 sum(rho)``, and negative round-off elsewhere is
+        clipped to 0.
     """
+    mdp = check_mdp(mdp)
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    rtol = check_tolerance(rtol, "rtol", positive=True)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
-    P_pi = policy_transition(mdp, pi)
-    r_pi = policy_reward(mdp, pi)
+    P_pi = _policy_transition(mdp, pi)
+    r_pi = _policy_reward(mdp, pi)
     V, rho, res, solver = _solve_pair(mdp, P_pi, r_pi, method, rtol)
+    _clean_visitation(rho, mdp.rho0, res, P_pi)
     Q = _q_from_v(mdp, V)
     A = Q - V[:, None]
     eta = float(mdp.rho0 @ V)
@@ -334,14 +438,18 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None 
     share the policies (default: the available cores, at most 4, and one thread per 64 policies;
     LAPACK releases the GIL). Sparse models are evaluated one by one with :func:`evaluate`.
     The results equal a loop of :func:`evaluate` to round-off, whatever ``workers`` and ``max_bytes``.
-    Returns an :class:`EvaluationBatch` with the same quantities as :func:`evaluate`.
+    Returns an :class:`EvaluationBatch` with the same quantities as :func:`evaluate` (``rho`` and
+    ``d`` non-negative, exactly 0 at unreachable states).
+
+    Raises ``ValueError`` for an empty batch (``K = 0``) and names the first invalid policy as
+    ``pis[k] (policy k), state s``.
     """
-    pis = np.array(pis, dtype=np.float64)  # a copy: the batch is frozen, the caller's array is not
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
-    if pis.ndim != 3 or pis.shape[1:] != (S, A):
-        raise ValueError(f"pis must have shape (K, {S}, {A}), got {pis.shape}")
+    # a copy: the batch is frozen, the caller's array is not
+    pis = as_policy_batch(pis, S, A, name="pis")
     K = pis.shape[0]
-    as_policy(pis.reshape(K * S, A), name="pis")
+    max_bytes = check_int(max_bytes, "max_bytes", lo=1)
     if workers is None:
         workers = _default_workers(K)
     elif isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
@@ -368,6 +476,11 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None 
                           for i in range(workers)]:
                     f.result()
         Q = mdp.R[None] + g * (V @ mdp.P_flat.T).reshape(K, S, A)
+    if not mdp.is_sparse:  # (the sparse path's evaluate has cleaned rho already)
+        tiny = ROUND_OFF_REL * np.abs(rho).sum(axis=1)
+        for k in np.flatnonzero(np.any(rho <= tiny[:, None], axis=1)):
+            _clean_visitation(rho[k], mdp.rho0, 0.0, lambda k=k: np.einsum("sa,sat->st", pis[k], mdp.P))
+        np.maximum(rho, 0.0, out=rho)
     Adv = Q - V[..., None]
     eta = V @ mdp.rho0
     return EvaluationBatch(
@@ -382,6 +495,7 @@ def resolve_evaluation(mdp: MDP, pi, ev: Evaluation | None, name: str = "ev") ->
     Raises ``TypeError`` if ``ev`` is not an :class:`Evaluation` and ``ValueError`` if it belongs to
     another policy or discount (a stale evaluation would silently give wrong surrogates).
     """
+    mdp = check_mdp(mdp)
     if ev is None:
         return evaluate(mdp, pi)
     if not isinstance(ev, Evaluation):
@@ -402,6 +516,7 @@ def expected_advantage(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) ->
 
     ``ev`` may pass a precomputed ``evaluate(mdp, pi)`` to avoid solving again.
     """
+    mdp = check_mdp(mdp)
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
     ev = resolve_evaluation(mdp, pi, ev)
     return expected_advantage_of(ev, pi_new)
@@ -415,6 +530,7 @@ def surrogate(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None) -> float:
     with the **unnormalized** visitation ``rho_pi`` of the old policy. ``L_pi(pi) = eta(pi)``.
     ``ev`` may pass a precomputed ``evaluate(mdp, pi)``.
     """
+    mdp = check_mdp(mdp)
     ev = resolve_evaluation(mdp, pi, ev)
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
     return surrogate_of(ev, pi_new)
@@ -437,13 +553,16 @@ def state_distribution(mdp: MDP, pi, t):
 
     ``t`` may be an int (returns shape (S,)) or a sequence of ints (returns shape (len(t), S)).
     Used by Lemma 3 of [TRPO] (Appendix A), and ``rho = sum_t gamma^t state_distribution(t)``.
+    Every entry is non-negative by construction (products and sums of non-negative numbers: no
+    round-off can make one negative) and exactly 0 at states not reachable in ``t`` steps.
     """
+    mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     scalar = np.ndim(t) == 0
     ts = np.atleast_1d(np.asarray(t))
     if not np.issubdtype(ts.dtype, np.integer) or np.any(ts < 0):
         raise ValueError(f"t must be a non-negative integer or a sequence of them, got {t!r}")
-    PT = policy_transition(mdp, pi).T
+    PT = _policy_transition(mdp, pi).T
     out = np.empty((ts.size, mdp.n_states))
     order = np.argsort(ts)
     mu, now = mdp.rho0.copy(), 0

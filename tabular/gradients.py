@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .validation import as_float_array, as_policy
+from .validation import as_float_array, as_policy, check_bool, check_mdp
 from .evaluation import Evaluation, expected_advantage, resolve_evaluation
 from .mdp import MDP
 from .policies import log_softmax, softmax
@@ -80,6 +80,7 @@ def softmax_policy_gradient(mdp: MDP, theta, ev: Evaluation | None = None) -> np
     -------
     ndarray of shape (S, A)
     """
+    mdp = check_mdp(mdp)
     theta = _as_theta(theta, "theta", mdp.shape)
     pi = softmax(theta)
     ev = resolve_evaluation(mdp, pi, ev, "ev")
@@ -105,6 +106,7 @@ def softmax_surrogate_gradient(mdp: MDP, theta_old, theta, ev_old: Evaluation | 
     ev_old : Evaluation, optional
         A precomputed ``evaluate(mdp, softmax(theta_old))``.
     """
+    mdp = check_mdp(mdp)
     theta_old = _as_theta(theta_old, "theta_old", mdp.shape)
     theta = _as_theta(theta, "theta", mdp.shape)
     pi_old = softmax(theta_old)
@@ -138,7 +140,7 @@ def softmax_fisher(pi, weights, *, sparse: bool = False):
     w = _as_weights(weights, S)
     eye = np.eye(A)
     blocks = w[:, None, None] * (pi[:, :, None] * eye[None] - pi[:, :, None] * pi[:, None, :])  # App. C
-    if sparse:
+    if check_bool(sparse, "sparse"):
         rows = np.repeat(np.arange(S * A), A)  # (s, a, b) -> s*A + a
         cols = np.broadcast_to(np.arange(S)[:, None, None] * A + np.arange(A)[None, None, :], (S, A, A))
         return sp.csr_array((blocks.ravel(), (rows, cols.ravel())), shape=(S * A, S * A))

@@ -15,9 +15,12 @@ Gymnasium is imported only when this function is called (install the ``gymnasium
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from .mdp import MDP
+from .validation import check_gamma, describe
 
 __all__ = ["from_gymnasium"]
 
@@ -40,17 +43,29 @@ def from_gymnasium(env_or_id, gamma: float, **make_kwargs) -> MDP:
 
     Raises
     ------
+    TypeError
+        If ``env_or_id`` is neither a str nor a Gymnasium environment.
     ValueError
-        If the environment has no tabular model (no ``P`` table, or a non-discrete space).
+        If the id is not registered in the installed Gymnasium (the message names the registered
+        versions of the same environment, e.g. ``Taxi-v4`` for the removed ``Taxi-v3``), or the
+        environment has no tabular model (no ``P`` table, or a non-discrete space).
     """
+    gamma = check_gamma(gamma)
     try:
         import gymnasium as gym
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("from_gymnasium needs gymnasium: pip install 'trpo-theory[gymnasium]'") from exc
 
-    env = gym.make(env_or_id, **make_kwargs) if isinstance(env_or_id, str) else env_or_id
-    if make_kwargs and not isinstance(env_or_id, str):
-        raise ValueError("make_kwargs are only used with an environment id, not an environment instance")
+    if isinstance(env_or_id, str):
+        _check_registered(gym, env_or_id)
+        env = gym.make(env_or_id, **make_kwargs)
+    elif isinstance(env_or_id, gym.Env):
+        if make_kwargs:
+            raise ValueError("make_kwargs are only used with an environment id, not an environment instance")
+        env = env_or_id
+    else:
+        raise TypeError("env_or_id must be a Gymnasium environment id (a str such as 'FrozenLake-v1') or a "
+                        f"gymnasium.Env instance, got {describe(env_or_id)}")
     base = env.unwrapped
     name = getattr(getattr(env, "spec", None), "id", type(base).__name__)
     obs, act = env.observation_space, env.action_space
@@ -86,3 +101,32 @@ def from_gymnasium(env_or_id, gamma: float, **make_kwargs) -> MDP:
     rho0 = np.zeros(S + 1)
     rho0[:S] = np.asarray(start, dtype=np.float64)
     return MDP(P, R, rho0, gamma)
+
+
+def _check_registered(gym, env_id: str) -> None:
+    """Raise ``ValueError`` unless ``env_id`` is in the installed Gymnasium's registry, naming the
+    registered versions of the same environment (read from the registry, not hard-coded)."""
+    registry = gym.envs.registration.registry
+    if env_id in registry:
+        return
+    where = f"gymnasium {gym.__version__}"
+    try:
+        ns, name, version = gym.envs.registration.parse_env_id(env_id)
+    except gym.error.Error as exc:
+        raise ValueError(f"env_or_id {env_id!r} is not a Gymnasium environment id ({exc})") from None
+    same = sorted((spec.version or 0, spec.id) for spec in registry.values()
+                  if spec.namespace == ns and spec.name == name)
+    if same and version is None:
+        return  # an unversioned id: gymnasium makes the newest version (with its own warning)
+    if same:
+        ids = ", ".join(repr(i) for _, i in same)
+        newest = same[-1][1]
+        if version < same[-1][0]:
+            raise ValueError(f"env_or_id {env_id!r} no longer exists in {where} (that version was removed); "
+                             f"registered: {ids}. Use {newest!r}, e.g. from_gymnasium({newest!r}, gamma)")
+        raise ValueError(f"env_or_id {env_id!r} does not exist in {where}; registered: {ids}. "
+                         f"Use {newest!r}, e.g. from_gymnasium({newest!r}, gamma)")
+    close = difflib.get_close_matches(env_id, list(registry), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"env_or_id {env_id!r} is not registered in {where}{hint} (toy-text environments "
+                     "with tabular models: FrozenLake, CliffWalking, Taxi)")

@@ -4,11 +4,21 @@ An instance is drawn from a named family with a declared discount and step size,
 on the ``rng`` it is given, so that instance ``i`` of a sweep can be rebuilt from ``(seed, i)``
 through ``np.random.SeedSequence(seed).spawn`` (or ``SeedSequence([seed, i])``).
 
-Families: ``garnet`` (dense, 2-12 states), ``sparse_garnet`` (CSR, branching 1-2, up to 40 states),
-``gridworld``, ``chain``, ``mdp_x`` (THEORY.md §6) and ``two_state``. Old policies range from
-near-deterministic (Dirichlet concentration 0.05, or a one-hot row softened by 1e-6) to uniform.
-New policies are small steps (mixtures with ``alpha`` log-uniform in [1e-4, 1], or softmax
+Families (:data:`FAMILIES`): ``garnet`` (dense, 2-12 states), ``sparse_garnet`` (CSR, branching 1-2,
+up to 40 states), ``gridworld``, ``chain``, ``mdp_x`` (THEORY.md §6) and ``two_state``. Old policies
+range from near-deterministic (Dirichlet concentration 0.05, or a one-hot row softened by 1e-6) to
+uniform. New policies are small steps (mixtures with ``alpha`` log-uniform in [1e-4, 1], or softmax
 perturbations of ``log pi``), large steps (independent random policies) and greedy steps.
+
+Edge families (:data:`EDGE_FAMILIES`, drawn only when asked for by name; :data:`ALL_FAMILIES` lists
+both kinds), where support and visitation bugs hide:
+
+* ``unreachable``: an MDP from :func:`unreachable_mdp` and an old policy that never reaches some
+  states (``rho_pi(s) = 0`` exactly there), while the new policy may reach them;
+* ``deterministic``: a model of one of the base families with an exactly one-hot old policy.
+
+The base families are drawn exactly as before the edge families existed: instance ``i`` of a sweep
+over :data:`FAMILIES` is the same for the same ``(seed, i)``.
 """
 
 from __future__ import annotations
@@ -17,15 +27,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import scipy.sparse as sp
+
 from . import zoo
 from .mdp import MDP
 from .planning import policy_iteration
-from .policies import greedy, random_policy, softmax
+from .policies import deterministic, greedy, random_policy, softmax
 from .evaluation import evaluate
+from .validation import check_bool, check_gamma, check_int, check_mdp
 
-__all__ = ["Instance", "FAMILIES", "sample_instance", "sample_gamma", "sample_policy", "sample_step"]
+__all__ = [
+    "Instance", "FAMILIES", "EDGE_FAMILIES", "ALL_FAMILIES", "sample_instance", "sample_gamma",
+    "sample_policy", "sample_step", "unreachable_mdp", "policy_avoiding",
+]
 
+#: The families a sweep draws from (unchanged: instance i depends only on (seed, i)).
 FAMILIES = ("garnet", "sparse_garnet", "gridworld", "chain", "mdp_x", "two_state")
+#: Edge cases, drawn only by name: states the old policy never reaches, one-hot old policies.
+EDGE_FAMILIES = ("unreachable", "deterministic")
+#: Every family :func:`sample_instance` knows.
+ALL_FAMILIES = FAMILIES + EDGE_FAMILIES
 STEPS = ("small", "medium", "large", "greedy", "any")
 
 
@@ -37,6 +58,11 @@ class Instance:
     pi: np.ndarray
     pi_new: np.ndarray
     meta: dict
+
+    def __repr__(self) -> str:
+        keys = ("family", "gamma", "step")
+        info = ", ".join(f"{k}={self.meta[k]!r}" for k in keys if k in self.meta)
+        return f"Instance({info}, mdp={self.mdp!r})"
 
 
 def sample_gamma(rng) -> float:
@@ -69,6 +95,7 @@ def sample_policy(S: int, A: int, rng) -> np.ndarray:
 
 def sample_step(mdp: MDP, pi: np.ndarray, rng, step: str = "any") -> tuple[np.ndarray, dict]:
     """A new policy at a ``small``, ``medium``, ``large`` or ``greedy`` distance from ``pi``."""
+    mdp = check_mdp(mdp)
     rng = np.random.default_rng(rng)
     S, A = pi.shape
     if step == "any":
@@ -119,11 +146,18 @@ def _family_mdp(family: str, gamma: float, rng) -> MDP:
 
 
 def sample_instance(rng=None, family: str | None = None, gamma: float | None = None, step: str = "any") -> Instance:
-    """Draw one instance. ``family``/``gamma``/``step`` default to random choices."""
+    """Draw one instance. ``family``/``gamma``/``step`` default to random choices.
+
+    ``family=None`` draws one of :data:`FAMILIES`; the :data:`EDGE_FAMILIES` are drawn only by name.
+    """
     rng = np.random.default_rng(rng)
     if family is None:
         family = str(rng.choice(FAMILIES, p=[0.45, 0.2, 0.1, 0.1, 0.1, 0.05]))
-    g = sample_gamma(rng) if gamma is None else float(gamma)
+    elif family not in ALL_FAMILIES:
+        raise ValueError(f"family must be one of {ALL_FAMILIES} or None, got {family!r}")
+    g = sample_gamma(rng) if gamma is None else check_gamma(gamma)
+    if family in EDGE_FAMILIES:
+        return _edge_instance(family, g, rng, step)
     mdp = _family_mdp(family, g, rng)
     S, A = mdp.shape
     pi = sample_policy(S, A, rng)
@@ -132,3 +166,97 @@ def sample_instance(rng=None, family: str | None = None, gamma: float | None = N
     pi_new, meta = sample_step(mdp, pi, rng, step)
     meta.update(family=family, gamma=g, S=S, A=A)
     return Instance(mdp, pi, pi_new, meta)
+
+
+def _edge_instance(family: str, g: float, rng: np.random.Generator, step: str) -> Instance:
+    """An instance of an edge family (never mixed with an optimal policy: that would restore the
+    support the family is about)."""
+    if family == "unreachable":
+        S, A = int(rng.integers(2, 13)), int(rng.integers(2, 5))
+        mdp, safe = unreachable_mdp(S, A, rng, gamma=g, closed=bool(rng.random() < 0.3),
+                                    sparse=bool(rng.random() < 0.3))
+        pi = policy_avoiding(safe, rng, kind=str(rng.choice(["deterministic", "dirichlet"])))
+        extra = dict(n_unreachable=int(np.sum(~safe.any(axis=1))))
+    else:  # deterministic: a base-family model, an exactly one-hot old policy
+        base = str(rng.choice(FAMILIES, p=[0.45, 0.2, 0.1, 0.1, 0.1, 0.05]))
+        mdp = _family_mdp(base, g, rng)
+        S, A = mdp.shape
+        pi = deterministic(rng.integers(A, size=S), A)
+        extra = dict(base_family=base)
+    pi_new, meta = sample_step(mdp, pi, rng, step)
+    meta.update(family=family, gamma=g, S=mdp.n_states, A=mdp.n_actions, **extra)
+    return Instance(mdp, pi, pi_new, meta)
+
+
+# ---------------------------------------------------------------------------- unreachable states
+def unreachable_mdp(n_states: int, n_actions: int, rng=None, *, gamma: float = 0.9, closed: bool = False,
+                    sparse: bool = False) -> tuple[MDP, np.ndarray]:
+    """A random MDP with states that a policy can be kept from ever reaching.
+
+    The states are split at random into a reachable set ``K`` (at least one state) and an unreachable
+    set ``U`` (at least one state). ``rho0`` is supported on ``K``. In each state of ``K`` a random
+    non-empty set of *safe* actions moves only within ``K`` (random supports of 1-3 states,
+    Dirichlet probabilities); the other actions may move anywhere, ``U`` included. With
+    ``closed=True`` every action of ``K`` is safe, so ``U`` is unreachable under every policy. States
+    of ``U`` move anywhere. Rewards are uniform on [-1, 1].
+
+    Returns ``(mdp, safe)`` with ``safe[s, a]`` True for the safe actions of the states of ``K``
+    and all False on the rows of ``U``: every policy that puts its mass on safe actions in ``K``
+    (:func:`policy_avoiding`) reaches no state of ``U``, so ``rho_pi = 0`` there.
+    """
+    S = check_int(n_states, "n_states", lo=2)
+    A = check_int(n_actions, "n_actions", lo=1)
+    gamma = check_gamma(gamma)
+    closed, sparse = check_bool(closed, "closed"), check_bool(sparse, "sparse")
+    rng = np.random.default_rng(rng)
+    perm = rng.permutation(S)
+    n_unreach = int(rng.integers(1, S))
+    U, K = np.sort(perm[:n_unreach]), np.sort(perm[n_unreach:])
+    safe = np.zeros((S, A), dtype=bool)
+    if closed:
+        safe[K] = True
+    else:
+        safe[K] = rng.random((K.size, A)) < 0.5
+        none = ~safe[K].any(axis=1)
+        safe[K[none], rng.integers(A, size=int(none.sum()))] = True
+    P = np.zeros((S, A, S))
+    for s in range(S):
+        for a in range(A):
+            targets = K if safe[s, a] else np.arange(S)
+            k = int(rng.integers(1, min(3, targets.size) + 1))
+            support = rng.choice(targets, size=k, replace=False)
+            P[s, a, support] = rng.dirichlet(np.ones(k))
+    P /= P.sum(axis=2, keepdims=True)
+    rho0 = np.zeros(S)
+    if rng.random() < 0.5:
+        rho0[K[rng.integers(K.size)]] = 1.0
+    else:
+        rho0[K] = rng.dirichlet(np.ones(K.size))
+    R = rng.uniform(-1.0, 1.0, size=(S, A))
+    mdp = MDP(sp.csr_array(P.reshape(S * A, S)) if sparse else P, R, rho0, gamma)
+    return mdp, safe
+
+
+def policy_avoiding(safe, rng=None, kind: str = "dirichlet") -> np.ndarray:
+    """A random policy that uses only the ``safe`` actions in every state that has one.
+
+    ``safe`` is a ``(S, A)`` bool array (as returned by :func:`unreachable_mdp`); in rows without a
+    safe action the policy is unrestricted. ``kind="deterministic"`` gives one-hot rows (a random
+    safe action), ``"dirichlet"`` Dirichlet(1) rows over the safe actions (exact zeros elsewhere).
+    """
+    safe = np.asarray(safe)
+    if safe.dtype != bool or safe.ndim != 2 or min(safe.shape) < 1:
+        raise ValueError(f"safe must be a non-empty (S, A) bool array, got dtype {safe.dtype} shape {safe.shape}")
+    if kind not in ("deterministic", "dirichlet"):
+        raise ValueError(f"kind must be 'deterministic' or 'dirichlet', got {kind!r}")
+    rng = np.random.default_rng(rng)
+    S, A = safe.shape
+    allowed = np.where(safe.any(axis=1, keepdims=True), safe, True)
+    if kind == "deterministic":
+        keys = np.where(allowed, rng.random((S, A)), -1.0)
+        return deterministic(np.argmax(keys, axis=1), A)
+    pi = np.zeros((S, A))
+    for s in range(S):
+        idx = np.flatnonzero(allowed[s])
+        pi[s, idx] = rng.dirichlet(np.ones(idx.size))
+    return pi

@@ -17,7 +17,9 @@ import scipy.sparse as sp
 from .validation import (
     PROB_ATOL,
     as_float_array,
+    check_dense_size,
     check_distribution_rows,
+    check_real_dtype,
     check_gamma,
     readonly,
 )
@@ -47,6 +49,9 @@ class MDP:
     ValueError
         For a non-stochastic row, a negative probability, NaN or inf anywhere, a discount outside
         [0, 1), disagreeing shapes, or an empty state or action set.
+    TypeError
+        For arrays that are not of real numbers (complex, strings, objects; dense or sparse) and a
+        discount that is not a real number.
 
     Notes
     -----
@@ -63,6 +68,7 @@ class MDP:
         gamma = check_gamma(self.gamma)
         P = self.P
         if sp.issparse(P):
+            check_real_dtype(P, "P")  # before the cast, which would drop an imaginary part
             P = sp.csr_array(P, dtype=np.float64, copy=True)
             P.sum_duplicates()
             P.sort_indices()
@@ -152,9 +158,11 @@ class MDP:
         return self.P.reshape(S * A, S)
 
     def dense_P(self) -> np.ndarray:
-        """Transitions as a dense ``(S, A, S)`` array (a copy when ``P`` is sparse)."""
+        """Transitions as a dense ``(S, A, S)`` array (a copy when ``P`` is sparse; raises
+        :class:`~tabular.validation.ModelTooLargeError` first if it would not fit in memory)."""
         if self.is_sparse:
             S, A = self.shape
+            check_dense_size(S, A, "the dense copy of this sparse MDP", sparse_hint=None)
             return self.P.toarray().reshape(S, A, S)
         return self.P
 

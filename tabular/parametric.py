@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_float_array, readonly
+from .validation import as_float_array, check_int, check_mdp, check_real, readonly
 from .evaluation import Evaluation, resolve_evaluation
 from .gradients import _as_weights
 from .mdp import MDP
@@ -67,9 +67,7 @@ def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
 def _positive_int(x, name: str) -> int:
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
         raise TypeError(f"{name} must be a positive integer, got {x!r}")
-    if int(x) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {x!r}")
-    return int(x)
+    return check_int(x, name, lo=1)
 
 
 class ParametricPolicy:
@@ -108,8 +106,7 @@ class ParametricPolicy:
 
     def check_mdp(self, mdp) -> MDP:
         """Raise unless ``mdp`` is a :class:`tabular.MDP` with this policy's ``(S, A)``."""
-        if not isinstance(mdp, MDP):
-            raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
+        mdp = check_mdp(mdp)
         if mdp.shape != (self.n_states, self.n_actions):
             raise ValueError(f"mdp has shape (S, A) = {mdp.shape} but the policy is defined for "
                              f"{(self.n_states, self.n_actions)}")
@@ -291,6 +288,10 @@ class LogLinear(ParametricPolicy):
             raise ValueError(f"features must have shape (S, A, d) with S, A, d >= 1, got {phi.shape}")
         object.__setattr__(self, "features", readonly(phi.copy()))
 
+    def __repr__(self) -> str:
+        S, A, d = self.features.shape
+        return f"LogLinear(S={S}, A={A}, d={d})"
+
     @property
     def n_states(self) -> int:
         return int(self.features.shape[0])
@@ -331,8 +332,7 @@ def random_features(n_states: int, n_actions: int, d: int, rng=None, scale: floa
     S = _positive_int(n_states, "n_states")
     A = _positive_int(n_actions, "n_actions")
     d = _positive_int(d, "d")
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be positive and finite, got {scale!r}")
+    scale = check_real(scale, "scale", positive=True)
     rng = np.random.default_rng(rng)
     return scale * rng.standard_normal((S, A, d))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import readonly
+from .validation import as_float_array, as_policy, check_int, check_mdp, check_tolerance, readonly
 from .evaluation import _q_from_v, evaluate
 from .mdp import MDP
 from .policies import deterministic, greedy, uniform
@@ -37,10 +37,18 @@ class PlanningResult:
     error_bound: float
     converged: bool
 
+    def __repr__(self) -> str:
+        S, A = self.pi.shape
+        return (f"PlanningResult(S={S}, A={A}, eta={self.eta:.10g}, iterations={self.iterations}, "
+                f"error_bound={self.error_bound:.2e}, converged={self.converged})")
+
 
 def bellman_optimality_residual(mdp: MDP, V) -> float:
     """``||T V - V||_inf`` with ``T`` the Bellman optimality operator."""
-    V = np.asarray(V, dtype=np.float64)
+    mdp = check_mdp(mdp)
+    V = as_float_array(V, "V", ndim=1)
+    if V.shape != (mdp.n_states,):
+        raise ValueError(f"V must have shape ({mdp.n_states},) (one value per state), got {V.shape}")
     return float(np.max(np.abs(_q_from_v(mdp, V).max(axis=1) - V)))
 
 
@@ -54,8 +62,12 @@ def policy_iteration(mdp: MDP, pi0=None, max_iter: int = 10_000, tol: float | No
     switches; the policy is then optimal (Puterman 1994, Thm. 6.4.2), and ``error_bound`` is the
     bound ``gamma/(1-gamma) * ||T V - V||_inf`` certified a posteriori.
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
-    pi = uniform(S, A) if pi0 is None else np.asarray(pi0, dtype=np.float64)
+    pi = uniform(S, A) if pi0 is None else as_policy(pi0, S, A, name="pi0")
+    max_iter = check_int(max_iter, "max_iter", lo=1)
+    if tol is not None:
+        tol = check_tolerance(tol, "tol")
     ev = evaluate(mdp, pi)
     actions = np.argmax(greedy(ev.Q), axis=1)
     converged = False
@@ -90,11 +102,12 @@ def value_iteration(mdp: MDP, tol: float = 1e-8, V0=None, max_iter: int = 1_000_
     reached, so ``||V - V*||_inf <= error_bound <= tol``. The greedy policy ``pi`` of the returned
     ``V`` then satisfies ``||V_pi - V*||_inf <= 2 gamma error_bound / (1-gamma)`` (Singh & Yee 1994).
     """
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol}")
+    mdp = check_mdp(mdp)
+    tol = check_tolerance(tol, "tol", positive=True)
+    max_iter = check_int(max_iter, "max_iter", lo=1)
     S, A = mdp.shape
     g = mdp.gamma
-    V = np.zeros(S) if V0 is None else np.array(V0, dtype=np.float64)
+    V = np.zeros(S) if V0 is None else as_float_array(V0, "V0", ndim=1)
     if V.shape != (S,):
         raise ValueError(f"V0 must have shape ({S},), got {V.shape}")
     converged = False
@@ -118,4 +131,4 @@ def value_iteration(mdp: MDP, tol: float = 1e-8, V0=None, max_iter: int = 1_000_
 
 def optimal(mdp: MDP) -> PlanningResult:
     """The optimal deterministic policy and its exact values, by :func:`policy_iteration`."""
-    return policy_iteration(mdp)
+    return policy_iteration(check_mdp(mdp))

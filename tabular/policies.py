@@ -5,9 +5,21 @@ Every function returns a float array of shape ``(S, A)`` whose rows lie on the s
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from .validation import as_float_array, as_policy, check_unit_interval
+from .mdp import MDP
+from .validation import (
+    as_float_array,
+    as_policy,
+    check_int,
+    check_mdp,
+    check_real,
+    check_tolerance,
+    check_unit_interval,
+    describe,
+)
 
 __all__ = [
     "validate_policy",
@@ -21,12 +33,20 @@ __all__ = [
 ]
 
 
-def _shape(mdp_or_S, A=None) -> tuple[int, int]:
+def _shape(mdp_or_S, A=None, func: str = "uniform") -> tuple[int, int]:
+    """``(S, A)`` from an MDP, or from the integers ``S`` and ``A``."""
+    if isinstance(mdp_or_S, MDP):
+        if A is not None:
+            raise TypeError(f"{func}(mdp) takes S and A from the MDP: A must not be given with an MDP, "
+                            f"got A={A!r}; call {func}(mdp) or {func}(S, A)")
+        return mdp_or_S.shape
     if A is None:
-        if hasattr(mdp_or_S, "n_states"):
-            return mdp_or_S.n_states, mdp_or_S.n_actions
-        raise TypeError("give an MDP, or the numbers of states and actions (S, A)")
-    S, A = int(mdp_or_S), int(A)
+        raise TypeError(f"{func} needs an MDP, or the numbers of states and actions (S, A); got "
+                        f"{describe(mdp_or_S)} and no A")
+    if isinstance(mdp_or_S, bool) or not isinstance(mdp_or_S, numbers.Integral):
+        raise TypeError(f"S (the first argument of {func}) must be a tabular.MDP or an integer, got "
+                        f"{describe(mdp_or_S)}")
+    S, A = check_int(mdp_or_S, "S"), check_int(A, "A")
     if S <= 0 or A <= 0:
         raise ValueError(f"S and A must be positive, got S={S}, A={A}")
     return S, A
@@ -40,6 +60,7 @@ def validate_policy(pi, mdp=None, name: str = "pi") -> np.ndarray:
     """
     if mdp is None:
         return as_policy(pi, name=name)
+    mdp = check_mdp(mdp)
     return as_policy(pi, mdp.n_states, mdp.n_actions, name=name)
 
 
@@ -51,10 +72,13 @@ def uniform(mdp_or_S, A: int | None = None) -> np.ndarray:
 
 def deterministic(actions, n_actions: int) -> np.ndarray:
     """One-hot policy choosing ``actions[s]`` in state ``s``."""
+    n_actions = check_int(n_actions, "n_actions", lo=1)
     actions = np.asarray(actions)
     if actions.ndim != 1 or not np.issubdtype(actions.dtype, np.integer):
         raise ValueError(f"actions must be a 1-D integer array, got dtype {actions.dtype} shape {actions.shape}")
-    if n_actions <= 0 or np.any((actions < 0) | (actions >= n_actions)):
+    if actions.size == 0:
+        raise ValueError("actions is empty: a policy needs an action for at least one state")
+    if np.any((actions < 0) | (actions >= n_actions)):
         raise ValueError(f"actions must lie in [0, {n_actions}), got range [{actions.min()}, {actions.max()}]")
     pi = np.zeros((actions.size, n_actions))
     pi[np.arange(actions.size), actions] = 1.0
@@ -68,8 +92,9 @@ def greedy(Q, atol: float = 0.0) -> np.ndarray:
     action within ``atol`` of the row maximum counts as tied.
     """
     Q = as_float_array(Q, "Q", ndim=2)
-    if atol < 0:
-        raise ValueError(f"atol must be non-negative, got {atol}")
+    atol = check_tolerance(atol, "atol")
+    if Q.shape[0] == 0 or Q.shape[1] == 0:
+        raise ValueError(f"Q has an empty state or action set (shape {Q.shape})")
     best = Q.max(axis=1, keepdims=True)
     # first index attaining the (tolerant) maximum
     actions = np.argmax(Q >= best - atol, axis=1)
@@ -83,9 +108,8 @@ def random_policy(mdp_or_S, A: int | None = None, rng=None, concentration: float
     Rows are renormalized after drawing only to remove floating-point drift; rows that underflow
     to all zeros (tiny concentration) fall back to a random one-hot action.
     """
-    S, A = _shape(mdp_or_S, A)
-    if not concentration > 0:
-        raise ValueError(f"concentration must be positive, got {concentration}")
+    S, A = _shape(mdp_or_S, A, "random_policy")
+    concentration = check_real(concentration, "concentration", positive=True)
     rng = np.random.default_rng(rng)
     pi = rng.dirichlet(np.full(A, float(concentration)), size=S)
     bad = ~np.isfinite(pi).all(axis=1) | (pi.sum(axis=1) <= 0)

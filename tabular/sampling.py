@@ -24,7 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_policy, check_gamma, readonly
+from .validation import (
+    as_policy,
+    check_gamma,
+    check_int,
+    check_mdp,
+    check_real,
+    check_real_dtype,
+    check_tolerance,
+    readonly,
+)
 from .mdp import MDP
 
 __all__ = ["Trajectories", "sample_trajectories", "horizon_for", "truncation_bound"]
@@ -52,6 +61,14 @@ class Trajectories:
         shapes = {f: np.shape(getattr(self, f)) for f in ("states", "actions", "rewards")}
         if len(set(shapes.values())) != 1 or len(shapes["states"]) != 2:
             raise ValueError(f"states, actions and rewards must share one (N, H) shape, got {shapes}")
+        for f in ("states", "actions"):
+            if np.asarray(getattr(self, f)).dtype.kind not in "iu":
+                raise TypeError(f"{f} must be an integer array, got dtype {np.asarray(getattr(self, f)).dtype}")
+        check_real_dtype(np.asarray(self.rewards), "rewards")
+
+    def __repr__(self) -> str:
+        return (f"Trajectories(N={self.n_episodes}, H={self.horizon}, gamma={self.gamma:g}, "
+                f"mean_return={float(np.mean(self.discounted_returns())) if self.states.size else 0.0:.6g})")
 
     @property
     def n_episodes(self) -> int:
@@ -98,9 +115,9 @@ def horizon_for(gamma: float, tol: float = 1e-8) -> int:
     ``gamma = 0`` gives ``H = 1``.
     """
     gamma = check_gamma(gamma)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0.0 < float(tol) < 1.0):
+    tol = check_tolerance(tol, "tol", positive=True)
+    if not tol < 1.0:
         raise ValueError(f"tol must be a real number in (0, 1), got {tol!r}")
-    tol = float(tol)
     if gamma == 0.0:
         return 1
     H = max(1, math.ceil(math.log(tol) / math.log(gamma)))
@@ -116,15 +133,16 @@ def truncation_bound(gamma: float, horizon: int, max_abs_reward: float) -> float
     """Bound ``gamma^H max|r| / (1 - gamma)`` on the bias of a return truncated after ``H`` steps."""
     gamma = check_gamma(gamma)
     H = _check_positive_int(horizon, "horizon")
-    if not np.isfinite(max_abs_reward) or max_abs_reward < 0:
-        raise ValueError(f"max_abs_reward must be finite and non-negative, got {max_abs_reward!r}")
+    max_abs_reward = check_real(max_abs_reward, "max_abs_reward", lo=0.0)
     return float(gamma**H * max_abs_reward / (1.0 - gamma))
 
 
 def _check_positive_int(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {x!r}")
-    return int(x)
+    """A positive integer: ``TypeError`` for a float such as 2.5 (never truncated), ``ValueError``
+    below 1."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {x!r}")
+    return check_int(x, name, lo=1)
 
 
 def _first_above(cum: np.ndarray, lo: np.ndarray, width: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -188,6 +206,7 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     -------
     Trajectories
     """
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi = as_policy(pi, S, A, name="pi")
     N = _check_positive_int(n_episodes, "n_episodes")

@@ -5,7 +5,11 @@ These strategies generate the objects of THEORY.md §1 -- an :class:`~tabular.md
 on the edge cases where factor-of-(1-gamma) and support bugs hide: ``gamma = 0`` or tiny,
 ``gamma`` close to 1, deterministic transition rows and policies, transition rows with many exact
 zeros, point-mass start distributions, constant or tiny rewards (ties in ``Q``), and policies with
-zeros where another has mass (infinite KL).
+zeros where another has mass (infinite KL). On request they also give the two edge cases where
+visitation and support bugs hide: states the old policy never reaches from ``rho0`` (``rho = 0``
+there; :func:`unreachable_mdp_and_policies`, or ``unreachable=True`` in :func:`mdps`,
+:func:`mdp_and_policies` and :func:`policy_pairs`) and exactly one-hot old policies
+(``old_kind="deterministic"`` in :func:`policy_pairs`, ``kind="deterministic"`` elsewhere).
 
 Hypothesis is a test extra; nothing else in :mod:`tabular` imports this module. The strategies draw a
 few structural choices (sizes, discount, storage, "kind" flags) from Hypothesis and one seed from which
@@ -30,9 +34,10 @@ import numpy as np
 import scipy.sparse as sp
 from hypothesis import strategies as st
 
+from .instances import policy_avoiding, unreachable_mdp
 from .mdp import MDP
 
-__all__ = ["gammas", "mdps", "policies", "mdp_and_policies", "policy_pairs"]
+__all__ = ["gammas", "mdps", "policies", "mdp_and_policies", "policy_pairs", "unreachable_mdp_and_policies"]
 
 _SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -165,6 +170,7 @@ def mdps(
     gamma=None,
     sparse: bool | None = None,
     sparse_transitions: bool | None = None,
+    unreachable: bool = False,
 ) -> st.SearchStrategy[MDP]:
     """Random finite MDPs.
 
@@ -182,6 +188,10 @@ def mdps(
         Whether the transition rows have sparse support. ``None`` draws a per-MDP mix of full-support
         Dirichlet rows, rows with a few random next states (exact zeros elsewhere) and deterministic
         rows; ``True`` uses only the last two kinds; ``False`` only full-support rows.
+    unreachable : bool
+        ``True``: MDPs (of at least 2 states) with states that no policy ever reaches from ``rho0``,
+        built by :func:`tabular.instances.unreachable_mdp` with ``closed=True`` (then
+        ``sparse_transitions`` is not used).
 
     Rows of ``P`` and ``rho0`` are exactly normalized (to the last rounding). Rewards lie in
     [-1, 1] (uniform; sometimes all equal, integer-valued, or scaled down to 1e-3).
@@ -196,8 +206,25 @@ def mdps(
             f"need 1 <= min_states <= max_states and 1 <= min_actions <= max_actions, got "
             f"states [{min_states}, {max_states}], actions [{min_actions}, {max_actions}]"
         )
+    if unreachable:
+        if max_states < 2:
+            raise ValueError(f"unreachable=True needs max_states >= 2, got {max_states}")
+        return _unreachable(max(2, min_states), max_states, min_actions, max_actions, _gamma_strategy(gamma),
+                            sparse, True).map(lambda ms: ms[0])
     return _mdps(min_states, max_states, min_actions, max_actions, _gamma_strategy(gamma), sparse,
                  sparse_transitions)
+
+
+@st.composite
+def _unreachable(draw, min_states, max_states, min_actions, max_actions, gamma, sparse, closed):
+    """``(mdp, safe)`` from :func:`tabular.instances.unreachable_mdp`; ``closed=None`` draws it."""
+    S = draw(st.integers(min_states, max_states))
+    A = draw(st.integers(min_actions, max_actions))
+    g = draw(gamma)
+    is_sparse = draw(st.booleans()) if sparse is None else bool(sparse)
+    is_closed = draw(st.booleans()) if closed is None else bool(closed)
+    rng = np.random.default_rng(draw(_SEEDS))
+    return unreachable_mdp(S, A, rng, gamma=g, closed=is_closed, sparse=is_sparse)
 
 
 @st.composite
@@ -252,13 +279,78 @@ def _policies(draw, S: int, A: int, kind: str | None) -> np.ndarray:
     return _policy_rows(rng, S, A, kind, concentration)
 
 
-def mdp_and_policies(n_policies: int = 2, full_support: bool = False, **mdp_kwargs) -> st.SearchStrategy:
+def mdp_and_policies(n_policies: int = 2, full_support: bool = False, kind: str | None = None,
+                     unreachable: bool = False, **mdp_kwargs) -> st.SearchStrategy:
     """``(mdp, [pi_1, ..., pi_n])``: an MDP from :func:`mdps` (``mdp_kwargs`` passed on) and
-    ``n_policies`` independent policies from :func:`policies` (full-support if asked)."""
+    ``n_policies`` independent policies from :func:`policies` (full-support if asked, or of the
+    given ``kind``, e.g. ``"deterministic"`` for one-hot policies).
+
+    ``unreachable=True`` gives :func:`unreachable_mdp_and_policies` instead: every policy leaves
+    some states unreachable (``kind`` None, ``"deterministic"`` or ``"dirichlet"``).
+    """
     n = int(n_policies)
     if n < 0:
         raise ValueError(f"n_policies must be non-negative, got {n_policies}")
-    return _mdp_and_policies(mdps(**mdp_kwargs), n, "full_support" if full_support else None)
+    if unreachable:
+        return unreachable_mdp_and_policies(n, full_support=full_support, kind=kind, **mdp_kwargs)
+    kind = _check_kind(kind, full_support)
+    return _mdp_and_policies(mdps(**mdp_kwargs), n, kind)
+
+
+def _check_kind(kind, full_support: bool):
+    if kind is not None and kind != "any" and kind not in _POLICY_KINDS:
+        raise ValueError(f"kind must be one of {_POLICY_KINDS + ('any',)} or None, got {kind!r}")
+    if full_support:
+        if kind not in (None, "any", "full_support"):
+            raise ValueError(f"full_support=True contradicts kind={kind!r}")
+        return "full_support"
+    return None if kind == "any" else kind
+
+
+def unreachable_mdp_and_policies(n_policies: int = 1, full_support: bool = False, kind: str | None = None,
+                                 min_states: int = 2, max_states: int = 8, min_actions: int = 1,
+                                 max_actions: int = 4, gamma=None, sparse: bool | None = None) -> st.SearchStrategy:
+    """``(mdp, [pi_1, ..., pi_n])`` where every policy leaves at least one state unreachable from
+    ``rho0`` (so ``rho_pi = 0`` there).
+
+    The MDP comes from :func:`tabular.instances.unreachable_mdp`: either some actions lead into the
+    unreachable set and the policies avoid them (:func:`tabular.instances.policy_avoiding`), or (drawn,
+    and always with ``full_support=True``) no action does. ``kind``: ``"deterministic"`` (one-hot
+    rows), ``"dirichlet"``, ``"full_support"`` (the same as ``full_support=True``), or None (either of
+    the first two, per policy).
+    """
+    n = int(n_policies)
+    if n < 0:
+        raise ValueError(f"n_policies must be non-negative, got {n_policies}")
+    if not (2 <= max_states and min_states <= max_states and 1 <= min_actions <= max_actions):
+        raise ValueError(
+            f"need min_states <= max_states with max_states >= 2 and 1 <= min_actions <= max_actions, got "
+            f"states [{min_states}, {max_states}], actions [{min_actions}, {max_actions}]"
+        )
+    if kind not in (None, "deterministic", "dirichlet", "full_support"):
+        raise ValueError(f"kind must be 'deterministic', 'dirichlet', 'full_support' or None, got {kind!r}")
+    if full_support and kind not in (None, "full_support"):
+        raise ValueError(f"full_support=True contradicts kind={kind!r}")
+    full_support = full_support or kind == "full_support"  # then no action may lead to the unreached states
+    return _unreachable_and_policies(
+        _unreachable(max(2, min_states), max_states, min_actions, max_actions, _gamma_strategy(gamma), sparse,
+                     True if full_support else None),
+        n, "full_support" if full_support else kind)
+
+
+@st.composite
+def _unreachable_and_policies(draw, pair_strategy, n: int, kind):
+    mdp, safe = draw(pair_strategy)
+    S, A = mdp.shape
+    pis = []
+    for _ in range(n):
+        rng = np.random.default_rng(draw(_SEEDS))
+        if kind == "full_support":  # a closed model: any policy avoids the unreachable states
+            pis.append(_policy_rows(rng, S, A, "full_support", draw(st.sampled_from([0.1, 1.0, 10.0]))))
+        else:
+            k = kind if kind is not None else draw(st.sampled_from(["deterministic", "dirichlet"]))
+            pis.append(policy_avoiding(safe, rng, kind=k))
+    return mdp, pis
 
 
 @st.composite
@@ -267,23 +359,34 @@ def _mdp_and_policies(draw, mdp_strategy, n: int, kind: str | None):
     return mdp, [draw(_policies(mdp.n_states, mdp.n_actions, kind)) for _ in range(n)]
 
 
-def policy_pairs(full_support: bool = False, **mdp_kwargs) -> st.SearchStrategy:
+def policy_pairs(full_support: bool = False, old_kind: str | None = None, unreachable: bool = False,
+                 **mdp_kwargs) -> st.SearchStrategy:
     """``(mdp, pi, pi_new)`` with ``pi_new`` near ``pi`` or far from it.
 
     Near: the conservative mixture ``(1 - alpha) pi + alpha pi'`` of Eq. (5) of [TRPO] with
     ``alpha`` in [0, 0.1] (``alpha = 0`` included) and ``pi'`` random or deterministic, or
     ``softmax(log pi + noise)`` with noise of scale 1e-4..0.3 (zeros of ``pi`` stay zeros). Far: an
     independent random policy. With ``full_support=True`` both policies are strictly positive.
-    ``mdp_kwargs`` are passed to :func:`mdps`.
+
+    ``old_kind`` forces the kind of ``pi`` (``"deterministic"``: exactly one-hot rows; or
+    ``"uniform"``, ``"dirichlet"``, ``"full_support"``). ``unreachable=True``: ``pi`` leaves some
+    states unreachable from ``rho0`` (:func:`unreachable_mdp_and_policies`; ``old_kind`` then
+    ``"deterministic"``, ``"dirichlet"`` or None), while ``pi_new`` may reach them.
+    ``mdp_kwargs`` are passed to :func:`mdps` (sizes, ``gamma`` and ``sparse`` only when
+    ``unreachable``).
     """
-    return _policy_pairs(mdps(**mdp_kwargs), "full_support" if full_support else None)
+    new_kind = "full_support" if full_support else None
+    if unreachable:
+        pairs = unreachable_mdp_and_policies(1, full_support=full_support, kind=old_kind, **mdp_kwargs)
+        return _policy_pairs(pairs, new_kind)
+    old = _check_kind(old_kind, full_support)
+    return _policy_pairs(_mdp_and_policies(mdps(**mdp_kwargs), 1, old), new_kind)
 
 
 @st.composite
-def _policy_pairs(draw, mdp_strategy, kind: str | None):
-    mdp = draw(mdp_strategy)
+def _policy_pairs(draw, mdp_and_pi_strategy, kind: str | None):
+    mdp, (pi,) = draw(mdp_and_pi_strategy)
     S, A = mdp.shape
-    pi = draw(_policies(S, A, kind))
     how = draw(st.sampled_from(["mixture", "perturb", "far"]))
     if how == "far":
         return mdp, pi, draw(_policies(S, A, kind))

@@ -2,11 +2,16 @@
 
 Every check raises ``ValueError`` (or ``TypeError`` for a wrong kind of object) whose message names
 the argument, what was wrong, and what was expected. Nothing is silently renormalized or clipped.
+
+Arrays of numbers must have a real numeric dtype (bool, integer or float): complex arrays raise
+``TypeError`` instead of losing their imaginary part, and string or object arrays raise ``TypeError``
+instead of being parsed as numbers (``np.array(['0.5', '0.5'])`` is not a policy).
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,15 +19,73 @@ import scipy.sparse as sp
 #: Absolute tolerance for a probability row to count as summing to one.
 PROB_ATOL = 1e-8
 
+#: dtype kinds accepted as real numbers: bool, signed and unsigned integers, floats.
+_REAL_KINDS = "biuf"
+
+
+class ModelTooLargeError(MemoryError, ValueError):
+    """A requested model would not fit in memory (raised before anything is allocated).
+
+    Both a ``MemoryError`` (what numpy would raise later, after a long wait) and a ``ValueError``
+    (the size argument is the problem).
+    """
+
+
+def describe(x) -> str:
+    """A short description of ``x`` for error messages: its type, and its shape or a short repr."""
+    if sp.issparse(x):
+        return f"a scipy sparse {type(x).__name__} of shape {x.shape} and dtype {x.dtype}"
+    if isinstance(x, np.ndarray):
+        return f"a numpy array of shape {x.shape} and dtype {x.dtype}"
+    t = type(x)
+    name = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    r = repr(x)
+    if len(r) > 60:
+        r = r[:57] + "..."
+    return f"{name} {r}"
+
+
+def check_real_dtype(x, name: str) -> None:
+    """Raise ``TypeError`` unless the array (dense or sparse) ``x`` has a real numeric dtype.
+
+    Complex values would lose their imaginary part in a cast to float; strings and objects would be
+    parsed as numbers. Both are refused.
+    """
+    kind = x.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} must be an array of real numbers, got a complex array (dtype {x.dtype}); "
+                        "pass the real part explicitly if that is what you mean")
+    if kind not in _REAL_KINDS:
+        what = {"U": "strings", "S": "bytes", "O": "Python objects", "V": "structured records",
+                "M": "datetimes", "m": "timedeltas"}.get(kind, f"dtype {x.dtype}")
+        raise TypeError(f"{name} must be an array of real numbers, got an array of {what} "
+                        f"(dtype {x.dtype}); expected a bool, integer or float dtype")
+
 
 def as_float_array(x, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """Return ``x`` as a float64 array, checking dimension and finiteness."""
+    """Return ``x`` as a (new) float64 array, checking its dtype, dimension and finiteness.
+
+    Raises ``TypeError`` for a sparse matrix, a string, or an array that is not of real numbers
+    (complex, strings, objects), and ``ValueError`` for a ragged nested list, a wrong number of
+    dimensions, NaN or inf.
+    """
     if sp.issparse(x):
         raise TypeError(f"{name} must be a dense array, got a scipy sparse matrix")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got a string {x!r:.60}")
     try:
-        arr = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(x)
+    except ValueError as exc:
+        if "inhomogeneous" in str(exc):
+            raise ValueError(f"{name} is ragged: its rows have different lengths; expected a rectangular "
+                             "array of real numbers") from None
         raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+    except TypeError as exc:
+        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+    if raw.dtype.kind == "O" and raw.ndim == 0:
+        raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
+    check_real_dtype(raw, name)
+    arr = np.array(raw, dtype=np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
@@ -53,7 +116,8 @@ def check_gamma(gamma) -> float:
 
 
 def check_distribution_rows(arr: np.ndarray, name: str, atol: float = PROB_ATOL) -> None:
-    """Raise unless every row along the last axis is a probability distribution."""
+    """Raise unless every row along the last axis is a probability distribution (within ``atol``)."""
+    atol = check_tolerance(atol, "atol")
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     if np.any(arr < 0):
@@ -148,15 +212,129 @@ def check_int(x, name: str, lo: int | None = None, hi: int | None = None) -> int
     return v
 
 
-def check_tolerance(x, name: str = "atol") -> float:
-    """Validate a tolerance: a finite, non-negative real number.
+def check_tolerance(x, name: str = "atol", *, positive: bool = False) -> float:
+    """Validate a tolerance: a finite, non-negative real number (strictly positive with ``positive``).
 
     A NaN tolerance would make every comparison false (every true bound "violated"), a negative one
-    would flip true verdicts and an infinite one would make everything hold: all three raise.
+    would flip true verdicts and an infinite one would make everything hold: all three raise. Use
+    ``positive=True`` where zero cannot be reached (the relative residual of an iterative solver).
     """
+    want = "a finite positive real number" if positive else "a finite non-negative real number"
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a finite non-negative real number, got {x!r}")
+        raise TypeError(f"{name} must be {want}, got {x!r}")
     v = float(x)
-    if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a finite non-negative real number, got {x!r}")
+    if not np.isfinite(v) or v < 0 or (positive and v == 0):
+        raise ValueError(f"{name} must be {want}, got {x!r}")
     return v
+
+
+def check_bool(x, name: str) -> bool:
+    """Validate a flag: ``True`` or ``False`` (or a numpy bool). Strings such as ``"no"`` and
+    numbers raise ``TypeError`` rather than being read by their truth value."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise TypeError(f"{name} must be True or False, got {describe(x)}")
+
+
+def as_index_array(x, name: str, n: int) -> np.ndarray:
+    """``x`` as an integer array with every entry in ``[0, n)`` (states or actions); ``ValueError``
+    naming ``name`` for a non-integer dtype (floats are not truncated) or an entry out of range."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must be integers in [0, {n}), got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must be integers in [0, {n}), got range [{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def check_mdp(mdp, name: str = "mdp"):
+    """Raise ``TypeError`` unless ``mdp`` is a :class:`tabular.MDP`; return it.
+
+    The message says what was given, with a hint for the usual mistakes: arguments in the wrong
+    order (a policy where the MDP goes) and a bare transition array instead of an ``MDP``.
+    """
+    from .mdp import MDP  # lazy: tabular.mdp imports this module
+
+    if isinstance(mdp, MDP):
+        return mdp
+    hint = ""
+    if isinstance(mdp, np.ndarray) or sp.issparse(mdp):
+        if mdp.ndim == 3 or sp.issparse(mdp):
+            hint = "; build one from the transitions with tabular.MDP(P, R, rho0, gamma)"
+        elif mdp.ndim == 2:
+            hint = "; this looks like a policy: the MDP comes first, e.g. evaluate(mdp, pi)"
+    raise TypeError(f"{name} must be a tabular.MDP, got {describe(mdp)}{hint}")
+
+
+def check_path(path, name: str = "path"):
+    """Raise ``TypeError`` unless ``path`` is a ``str`` or an ``os.PathLike``; return it."""
+    if isinstance(path, (str, os.PathLike)):
+        return path
+    raise TypeError(f"{name} must be a file path (str or os.PathLike), got {describe(path)}")
+
+
+def as_policy_batch(pis, n_states: int, n_actions: int, name: str = "pis") -> np.ndarray:
+    """Validate a batch of policies ``pis[k, s, a]`` of shape ``(K, S, A)`` with ``K >= 1``.
+
+    Returns a float64 copy. An invalid policy is reported as ``pis[k] (policy k), state s``.
+    """
+    arr = as_float_array(pis, name)
+    S, A = n_states, n_actions
+    if arr.ndim != 3 or arr.shape[1:] != (S, A):
+        raise ValueError(f"{name} must have shape (K, {S}, {A}) (K policies of {S} states and {A} "
+                         f"actions), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (K = 0 policies, shape {arr.shape}); "
+                         "pass at least one policy")
+    neg = arr < 0
+    if np.any(neg):
+        k, s, a = (int(i) for i in np.argwhere(neg)[0])
+        raise ValueError(f"{name}[{k}] (policy {k}), state {s} has a negative probability "
+                         f"{arr[k, s, a]:.3g} for action {a}; rows must be probability distributions")
+    sums = arr.sum(axis=2)
+    off = np.abs(sums - 1.0) > PROB_ATOL
+    if np.any(off):
+        k, s = (int(i) for i in np.argwhere(off)[0])
+        raise ValueError(f"{name}[{k}] (policy {k}), state {s} row sums to {sums[k, s]:.12g}, not 1 "
+                         f"(tolerance {PROB_ATOL:g}); rows must be probability distributions")
+    return arr
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine, or None where the platform does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000.0
+    raise AssertionError  # pragma: no cover
+
+
+def check_dense_size(n_states: int, n_actions: int | None, what: str, *, copies: int = 1,
+                     sparse_hint: str | None = "pass sparse=True for a CSR model") -> None:
+    """Raise :class:`ModelTooLargeError` *before allocating* if a dense ``(S, A, S)`` float64
+    transition array (an ``(S, S)`` matrix when ``n_actions`` is None; ``copies`` of it while
+    building) would exceed this machine's physical memory.
+
+    The message gives the memory needed and the memory there is, and ``sparse_hint`` (how to get a
+    sparse model instead, if there is a way).
+    """
+    A = 1 if n_actions is None else n_actions
+    one = 8.0 * float(n_states) * float(A) * float(n_states)
+    need = one * copies
+    have = physical_memory()
+    if have is not None and need > have:
+        hint = f"; {sparse_hint}" if sparse_hint else ""
+        building = f" ({_fmt_bytes(need)} while building it)" if copies > 1 else ""
+        sizes = f"S = {n_states:,} states" + ("" if n_actions is None else f" and A = {n_actions} actions")
+        array = "(S, S) float64 matrix" if n_actions is None else "(S, A, S) float64 transition array"
+        raise ModelTooLargeError(
+            f"{what} with {sizes} would need {_fmt_bytes(one)} for its dense {array}{building}, more "
+            f"than this machine's {_fmt_bytes(have)} of memory{hint}"
+        )

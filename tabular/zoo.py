@@ -6,6 +6,11 @@
 * :func:`gridworld` -- a configurable slippery gridworld with a goal (dense or sparse).
 * :func:`garnet` -- random Garnet MDPs (Archibald, McKinnon & Thomas 1995), dense or sparse.
 * :func:`mdp_x` -- the counterexample MDP X of THEORY.md §6.
+
+Every size argument must be an integer (``garnet(2.5)`` raises ``TypeError``; nothing is truncated),
+flags must be ``True`` or ``False``, and a dense model too large for this machine's memory raises
+:class:`~tabular.validation.ModelTooLargeError` (a ``MemoryError`` and a ``ValueError``) before
+anything is allocated, with the memory it would need and a pointer to ``sparse=True``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .validation import check_gamma
+from .validation import (
+    check_bool,
+    check_dense_size,
+    check_gamma,
+    check_int,
+    check_real,
+    check_unit_interval,
+    describe,
+)
 from .mdp import MDP
 
 __all__ = ["two_state", "chain", "sutton_barto_gridworld", "gridworld", "garnet", "mdp_x", "ZOO", "make"]
@@ -26,6 +39,7 @@ def two_state(gamma: float = 0.95) -> MDP:
     (reward 10; move to s2). State s2 has a single action a21 (reward -1; stay). Since our arrays
     need a common action count, s2's second action duplicates a21. Start uniformly.
     """
+    gamma = check_gamma(gamma)
     P = np.zeros((2, 2, 2))
     P[0, 0] = [0.5, 0.5]
     P[0, 1] = [0.0, 1.0]
@@ -49,10 +63,14 @@ def chain(
     ``slip`` the other action's effect happens instead. Start in state 0. ``sparse=True`` builds a
     CSR model.
     """
+    n = check_int(n, "n")
     if n < 2:
         raise ValueError(f"chain needs n >= 2 states, got {n}")
-    if not 0.0 <= slip <= 1.0:
-        raise ValueError(f"slip must lie in [0, 1], got {slip}")
+    slip = check_unit_interval(slip, "slip")
+    gamma = check_gamma(gamma)
+    small, large = check_real(small, "small"), check_real(large, "large")
+    if not check_bool(sparse, "sparse"):
+        check_dense_size(n, 2, "a dense chain", copies=2)
     s = np.arange(n)
     fwd = np.minimum(s + 1, n - 1)
     r_fwd = np.where(s == n - 1, large, 0.0)
@@ -79,6 +97,7 @@ def sutton_barto_gridworld(gamma: float = 0.9) -> MDP:
     The book's Figure 3.2 gives ``V`` of the equiprobable policy and Figure 3.5 ``V*`` for gamma=0.9.
     Start uniformly over the 25 cells.
     """
+    gamma = check_gamma(gamma)
     n = 5
     S = n * n
     P = np.zeros((S, 4, S))
@@ -119,15 +138,26 @@ def gridworld(
     the four moves happens instead. Moves into a wall stay put. Entering the goal (default: the
     bottom-right cell) earns ``goal_reward``; every other step earns ``step_reward``. The goal is
     absorbing with zero reward. Start at the top-left cell. ``sparse=True`` builds a CSR model,
-    suitable for very large grids.
+    suitable for very large grids (a dense one needs ``32 S^2`` bytes: 2.6 PB for 3000 x 3000).
     """
+    height, width = check_int(height, "height"), check_int(width, "width")
     if height < 1 or width < 1 or height * width < 2:
         raise ValueError(f"gridworld needs at least 2 cells, got {height}x{width}")
-    if not 0.0 <= slip <= 1.0:
-        raise ValueError(f"slip must lie in [0, 1], got {slip}")
-    gr, gc = goal if goal is not None else (height - 1, width - 1)
+    slip = check_unit_interval(slip, "slip")
+    gamma = check_gamma(gamma)
+    step_reward = check_real(step_reward, "step_reward")
+    goal_reward = check_real(goal_reward, "goal_reward")
+    if goal is None:
+        gr, gc = height - 1, width - 1
+    else:
+        if isinstance(goal, (str, bytes)) or not hasattr(goal, "__len__") or len(goal) != 2:
+            raise TypeError(f"goal must be a (row, column) pair of integers or None, got {describe(goal)}")
+        gr, gc = check_int(goal[0], "goal[0] (row)"), check_int(goal[1], "goal[1] (column)")
     if not (0 <= gr < height and 0 <= gc < width):
         raise ValueError(f"goal {goal} lies outside the {height}x{width} grid")
+    if not check_bool(sparse, "sparse"):
+        check_dense_size(height * width, 4, f"a dense {height}x{width} gridworld", copies=2,
+                         sparse_hint="pass sparse=True for a CSR model (4 moves per state and action)")
     S = height * width
     g_idx = gr * width + gc
     rows_, cols_ = np.divmod(np.arange(S), width)
@@ -178,12 +208,21 @@ def garnet(
     Rewards ``r(s, a) ~ U[0, 1]`` (``reward="uniform"``) or ``U[-1, 1]`` (``"signed"``). Start
     uniformly. ``sparse=True`` builds a CSR model, fit for ``n_states`` in the hundreds of thousands.
     """
-    S, A, b = int(n_states), int(n_actions), int(branching)
+    S = check_int(n_states, "n_states")
+    A = check_int(n_actions, "n_actions")
+    b = check_int(branching, "branching")
     if S < 1 or A < 1:
         raise ValueError(f"garnet needs n_states >= 1 and n_actions >= 1, got {S}, {A}")
     if not 1 <= b <= S:
         raise ValueError(f"branching must lie in [1, n_states={S}], got {b}")
     check_gamma(gamma)
+    if reward not in ("uniform", "signed"):
+        raise ValueError(f"reward must be 'uniform' or 'signed', got {reward!r}")
+    if not check_bool(sparse, "sparse"):
+        check_dense_size(S, A, "a dense Garnet MDP", copies=2)
+    elif b * 4 >= S:  # the draw of successors below sorts S random keys per row
+        check_dense_size(S, A, f"a sparse Garnet MDP with branching {b} >= n_states / 4",
+                         sparse_hint="use a smaller branching (below n_states / 4)")
     rng = np.random.default_rng(rng)
     n = S * A
     # distinct next states per row: sample b distinct states by sorting random keys (small b) --
@@ -218,6 +257,7 @@ def mdp_x(gamma: float = 0.9) -> MDP:
     States s0, s1, s2; actions a0, a1; start at s0. From s0, a0 -> s1 and a1 -> s2 (reward 0);
     s1 and s2 are absorbing; r(s1, .) = 0, r(s2, a0) = +1, r(s2, a1) = -1.
     """
+    gamma = check_gamma(gamma)
     P = np.zeros((3, 2, 3))
     P[0, 0, 1] = 1.0
     P[0, 1, 2] = 1.0
@@ -239,6 +279,8 @@ ZOO = {
 
 def make(name: str, **kwargs) -> MDP:
     """Build a zoo MDP by name, e.g. ``make("garnet", n_states=50, rng=0)``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the name of a zoo MDP (a str, one of {sorted(ZOO)}), got {describe(name)}")
     if name not in ZOO:
         raise ValueError(f"unknown zoo MDP {name!r}; known: {sorted(ZOO)}")
     return ZOO[name](**kwargs)

@@ -189,3 +189,13 @@ def test_kl_of_nearly_equal_policies_is_accurate(eps):
         exact = sum(a / sx * mpmath.log((a / sx) / (b / sy)) for a, b in zip(x, y) if a > 0)
         # relative error ~ round-off of pi_new / pi relative to the step eps
         assert abs(ours[s] - float(exact)) <= 1e-7 * float(exact) + 1e-30, (s, ours[s], float(exact))
+
+
+def test_weighted_mean_refuses_complex_or_string_values():
+    from tabular.divergences import weighted_mean
+
+    with pytest.raises(TypeError, match=r"^values must be an array of real numbers, got a complex"):
+        weighted_mean(np.array([1.0 + 1j, 0.0]), np.ones(2))
+    with pytest.raises(TypeError, match=r"^weights must be an array of real numbers.*strings"):
+        weighted_mean(np.ones(2), np.array(["1", "1"]))
+    assert weighted_mean(np.array([np.inf, 1.0]), np.array([0.0, 2.0])) == 2.0  # 0 * inf = 0

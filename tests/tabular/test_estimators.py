@@ -366,3 +366,66 @@ def test_vine_dense_and_sparse_models_agree(setup):
         np.testing.assert_array_equal(a.actions, b.actions)
         np.testing.assert_allclose(a.q_hat, b.q_hat, rtol=0, atol=1e-12)
         assert a.steps == b.steps
+
+
+def test_result_reprs_are_short_and_have_the_key_numbers():
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    theta = np.zeros((200, 4))
+    pi = softmax(theta)
+    sp_ = E.single_path(mdp, pi, 50, 20, rng=0)
+    vn = E.vine(mdp, pi, 30, 10, rng=0)
+    for samples, kind in ((sp_, "single_path"), (vn, "vine")):
+        text = repr(samples)
+        assert len(text) < 400 and text.startswith(f"SurrogateSamples(kind='{kind}', ")
+        assert f"n_groups={samples.n_groups}" in text and f"steps={samples.steps}" in text
+    est = E.surrogate_estimate(sp_, theta)
+    text = repr(est)
+    assert len(text) < 400 and f"value={est.value:.6g}" in text and "stderr=" in text
+    traj = sample_trajectories(mdp, pi, 40, 20, rng=1)
+    g = E.pg_reinforce(traj, theta)
+    text = repr(g)
+    assert len(text) < 400 and text.startswith("GradientEstimate(n_episodes=40, shape=(200, 4)")
+    ppo = E.ppo_objectives(theta, theta, traj.states, traj.actions, np.ones(traj.states.shape))
+    text = repr(ppo)
+    assert len(text) < 400 and f"l_clip={ppo.l_clip:.6g}" in text and f"l_is={ppo.l_is:.6g}" in text
+
+
+def test_counts_must_be_integers(setup):
+    c = setup
+    with pytest.raises(TypeError, match=r"^n_episodes must be a positive integer, got 10.0"):
+        E.single_path(c["mdp"], c["pi"], 10.0, 5, rng=0)
+    with pytest.raises(TypeError, match=r"^rollout_horizon must be a positive integer"):
+        E.vine(c["mdp"], c["pi"], 3, 2.5, rng=0)
+    with pytest.raises(TypeError, match=r"^k must be a positive integer"):
+        E.k_step_advantages(c["traj"], c["ev"].V, 1.5)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
+        E.single_path(c["pi"], c["mdp"], 10, 5)
+
+
+def test_states_and_actions_must_be_integer_indices(setup):
+    c = setup
+    traj = c["traj"]
+    with pytest.raises(ValueError, match=r"^states must be integers in \[0, 4\), got dtype float64"):
+        E.score_sums(c["theta"], traj.states.astype(float), traj.actions, np.ones(traj.states.shape))
+    with pytest.raises(ValueError, match=r"^actions must be integers in \[0, 3\)"):
+        E.score_sums(c["theta"], traj.states, traj.actions + 3, np.ones(traj.states.shape))
+    with pytest.raises(TypeError, match=r"^coef must be an array of real numbers"):
+        E.score_sums(c["theta"], traj.states, traj.actions, np.ones(traj.states.shape) * 1j)
+    with pytest.raises(ValueError, match=r"^states must be integers in \[0, 4\)"):
+        E.ppo_objectives(c["theta"], c["theta"], [0.0], [0], [1.0])
+
+
+def test_flags_and_trajectories_are_checked(setup):
+    c = setup
+    with pytest.raises(TypeError, match=r"^common_random_numbers must be True or False, got str 'no'"):
+        E.vine(c["mdp"], c["pi"], 3, 5, rng=0, common_random_numbers="no")
+    with pytest.raises(TypeError, match=r"^discount_states must be True or False"):
+        E.pg_reward_to_go(c["traj"], c["theta"], discount_states="no")
+    with pytest.raises(TypeError, match=r"^discount_states must be True or False"):
+        E.pg_from_advantages(c["traj"], c["theta"], np.zeros(c["traj"].states.shape), discount_states=0)
+    with pytest.raises(TypeError, match=r"^traj must be a tabular.sampling.Trajectories"):
+        E.gae_advantages(c["traj"].states, c["ev"].V, 0.5)
+    with pytest.raises(TypeError, match=r"^traj must be a tabular.sampling.Trajectories"):
+        E.k_step_advantages(None, c["ev"].V, 2)
+    with pytest.raises(ValueError, match=r"^V has 2 entries but traj visits state"):
+        E.k_step_advantages(c["traj"], np.zeros(2), 2)

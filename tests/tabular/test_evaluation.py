@@ -17,14 +17,19 @@ from hypothesis import strategies as st
 
 from tabular import (
     MDP,
+    chain,
     deterministic,
     evaluate,
     evaluate_many,
     expected_advantage,
     garnet,
+    gridworld,
+    kl,
+    mean_kl,
     policy_reward,
     policy_transition,
     random_policy,
+    reachable_states,
     state_distribution,
     surrogate,
     uniform,
@@ -77,7 +82,7 @@ def test_V_and_rho_match_the_power_series(mp):
     np.testing.assert_allclose(ev.rho, N.T @ mdp.rho0, rtol=0, atol=1e-10 / (1 - mdp.gamma))
     np.testing.assert_allclose(ev.d, (1 - mdp.gamma) * ev.rho, rtol=1e-15, atol=0)
     np.testing.assert_allclose(ev.r_pi, r_pi, rtol=0, atol=1e-15)
-    assert np.all(ev.rho >= -1e-12)
+    assert np.all(ev.rho >= 0) and np.all(ev.d >= 0)  # non-negative by definition, round-off removed
 
 
 @given(mdp_and_policies(n_policies=1))
@@ -383,3 +388,156 @@ def test_bad_pi_new_named():
         surrogate(mdp, pi, pi, ev=evaluate(garnet(4, 2, 2, rng=1), uniform(4, 2)))
     with pytest.raises(TypeError, match=r"^ev must be a tabular.Evaluation"):
         surrogate(mdp, pi, pi, ev={"eta": 0.0})
+
+
+# ----------------------------------------------------------------------------- non-negative visitation
+GRID_ACTIONS = [3, 3, 2, 0, 3, 0, 2, 1, 3, 0, 3, 0]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_unreached_states_have_exactly_zero_visitation(sparse):
+    """The dense LU leaves rho = -2.2e-16 at the states this deterministic policy never reaches (it
+    stays in the start cell), and weighted means then refused the "negative weights"."""
+    mdp = gridworld(3, 4, slip=0, gamma=0.99, sparse=sparse)
+    pi = deterministic(np.array(GRID_ACTIONS), 4)
+    ev = evaluate(mdp, pi)
+    expected = np.zeros(12)
+    expected[0] = 100.0
+    batch = evaluate_many(mdp, np.stack([pi, uniform(mdp), pi]))
+    for rho, d in ((ev.rho, ev.d), (batch.rho[0], batch.d[0]), (batch.rho[2], batch.d[2])):
+        assert np.all(rho[1:] == 0.0) and np.all(d[1:] == 0.0)  # exactly 0 at every unreached state
+        np.testing.assert_allclose(rho, expected, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(d, (1 - 0.99) * expected, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(reachable_states(mdp, pi), expected > 0)
+    assert np.all(batch.rho >= 0) and np.all(batch.d >= 0)
+    # downstream: a weighted mean with rho as weights works, and states pi never visits weigh 0
+    pi_new = uniform(mdp)
+    pi_new[5] = [1.0, 0.0, 0.0, 0.0]  # pi_new drops pi's action where rho = 0: KL = inf there
+    assert mean_kl(pi, pi_new, ev.rho) == pytest.approx(100.0 * kl(pi, pi_new)[0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gridworld(3, 4, slip=0, gamma=0.99),
+    lambda: gridworld(4, 4, slip=0, gamma=0.9, sparse=True),
+    lambda: gridworld(3, 3, slip=0.2, gamma=0.999),
+    lambda: chain(6, slip=0.0, gamma=0.95),
+    lambda: garnet(12, 3, 1, rng=4, gamma=0.99),
+    lambda: garnet(30, 2, 1, rng=5, gamma=0.9, sparse=True),
+])
+def test_many_random_deterministic_policies_have_non_negative_visitation(make):
+    mdp = make()
+    S, A = mdp.shape
+    rng = np.random.default_rng(0)
+    pis = np.stack([deterministic(rng.integers(A, size=S), A) for _ in range(200)])
+    batch = evaluate_many(mdp, pis)
+    assert np.all(batch.rho >= 0) and np.all(batch.d >= 0)
+    for k in range(0, 200, 5):
+        ev = evaluate(mdp, pis[k])
+        reach = reachable_states(mdp, pis[k])
+        assert np.all(ev.rho >= 0) and np.all(ev.d >= 0)
+        assert np.all(ev.rho[~reach] == 0.0) and np.all(batch.rho[k][~reach] == 0.0)
+        assert np.all(ev.rho[reach] > 0)  # gamma > 0: every reached state is visited
+        np.testing.assert_allclose(batch.rho[k], ev.rho, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ev.rho.sum(), 1 / (1 - mdp.gamma), rtol=1e-12)
+
+
+@given(mdp_and_policies(n_policies=1))
+@PROPS
+def test_reachable_states_agree_with_state_distributions(mp):
+    """s is reachable iff Pr(s_t = s) > 0 for some t < S (a shortest path has fewer than S steps)."""
+    mdp, (pi,) = mp
+    mus = state_distribution(mdp, pi, np.arange(mdp.n_states))
+    assert np.all(mus >= 0)
+    reach = reachable_states(mdp, pi)
+    np.testing.assert_array_equal(reach, mus.max(axis=0) > 0)
+    ev = evaluate(mdp, pi)
+    assert np.all(ev.rho[~reach] == 0.0) and np.all(ev.rho >= 0)
+
+
+def test_rho_is_not_changed_where_it_is_not_round_off():
+    mdp = garnet(20, 3, 4, rng=0, gamma=0.9)
+    pi = random_policy(mdp, rng=1)
+    ev = evaluate(mdp, pi)
+    M = np.eye(20) - mdp.gamma * policy_transition(mdp, pi).T
+    np.testing.assert_allclose(ev.rho, np.linalg.solve(M, mdp.rho0), rtol=1e-13, atol=0)
+    assert ev.rho.min() > 0
+
+
+# ----------------------------------------------------------------------------- argument checks
+@pytest.mark.parametrize("rtol", [-1e-3, 0.0, np.nan, np.inf])
+def test_rtol_must_be_finite_and_positive(rtol):
+    mdp = garnet(4, 2, 2, rng=0, sparse=True)
+    with pytest.raises(ValueError, match=r"^rtol must be a finite positive real number"):
+        evaluate(mdp, uniform(mdp), rtol=rtol, method="krylov")
+    with pytest.raises(ValueError, match=r"^rtol must be"):
+        evaluate(mdp.to_dense(), uniform(mdp), rtol=rtol)  # checked whatever the solver
+
+
+def test_rtol_of_the_wrong_type():
+    mdp = garnet(4, 2, 2, rng=0)
+    for bad in ("1e-9", None, True):
+        with pytest.raises(TypeError, match=r"^rtol must be a finite positive real number"):
+            evaluate(mdp, uniform(mdp), rtol=bad)
+
+
+def test_arguments_in_the_wrong_order_say_mdp_must_be_an_mdp():
+    mdp = garnet(3, 2, 2, rng=0)
+    pi = uniform(mdp)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP, got a numpy array of shape \(3, 2\)"):
+        evaluate(pi, mdp)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP, got a numpy array of shape \(3, 2, 3\)"):
+        evaluate(mdp.dense_P(), pi)
+    with pytest.raises(TypeError, match=r"^pi must be an array of real numbers, got tabular.mdp.MDP"):
+        evaluate(mdp, mdp)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
+        evaluate_many(pi[None], mdp)
+
+
+def test_complex_string_and_object_policies_are_type_errors():
+    mdp = garnet(2, 2, 2, rng=0)
+    for bad in (np.full((2, 2), 0.5 + 0j), np.full((2, 2), "0.5"), np.full((2, 2), 0.5, dtype=object)):
+        with pytest.raises(TypeError, match=r"^pi must be an array of real numbers"):
+            evaluate(mdp, bad)
+        with pytest.raises(TypeError, match=r"^pis must be an array of real numbers"):
+            evaluate_many(mdp, bad[None])
+
+
+def test_evaluate_many_empty_batch_says_k_is_zero():
+    mdp = garnet(4, 2, 2, rng=0)
+    with pytest.raises(ValueError, match=r"^pis is an empty batch \(K = 0"):
+        evaluate_many(mdp, np.zeros((0, 4, 2)))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_evaluate_many_names_the_bad_policy_and_state(sparse):
+    mdp = garnet(4, 2, 2, rng=0, sparse=sparse)
+    pis = np.full((3, 4, 2), 0.5)
+    pis[1, 2] = [0.7, 0.7]
+    with pytest.raises(ValueError, match=r"^pis\[1\] \(policy 1\), state 2 row sums to 1.4"):
+        evaluate_many(mdp, pis)
+    pis[1, 2] = [-0.5, 1.5]
+    with pytest.raises(ValueError, match=r"^pis\[1\] \(policy 1\), state 2 has a negative probability"):
+        evaluate_many(mdp, pis)
+
+
+def test_evaluate_many_max_bytes_is_checked():
+    mdp = garnet(4, 2, 2, rng=0)
+    with pytest.raises(ValueError, match=r"^max_bytes must be >= 1"):
+        evaluate_many(mdp, uniform(mdp)[None], max_bytes=0)
+    with pytest.raises(TypeError, match=r"^max_bytes must be an integer"):
+        evaluate_many(mdp, uniform(mdp)[None], max_bytes=1e6)
+
+
+# ----------------------------------------------------------------------------- short reprs
+def test_evaluation_repr_is_short_and_has_the_key_numbers():
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    ev = evaluate(mdp, uniform(mdp))
+    text = repr(ev)
+    assert len(text) < 400 and "\n" not in text
+    assert text.startswith("Evaluation(S=200, A=4, gamma=0.9, ")
+    assert f"eta={ev.eta:.10g}" in text and "residual=" in text and "solver='dense-lu'" in text
+    batch = evaluate_many(mdp, np.stack([uniform(mdp), random_policy(mdp, rng=0)]))
+    text = repr(batch)
+    assert len(text) < 400 and text.startswith("EvaluationBatch(K=2, S=200, A=4, gamma=0.9, eta in [")
+    assert f"{batch.eta.min():.6g}" in text
+    assert ev.V.shape == (200,) and batch.V.shape == (2, 200)  # the fields are unchanged

@@ -216,3 +216,10 @@ def test_bad_input_raises():
         softmax_fvp(pi, np.ones(3), np.ones(5))
     with pytest.raises(ValueError, match="theta"):
         mean_kl_softmax(np.zeros((3, 2)), np.zeros((2, 3)), np.ones(3))
+
+
+def test_fisher_sparse_flag_must_be_a_bool():
+    from tabular.gradients import softmax_fisher
+
+    with pytest.raises(TypeError, match=r"^sparse must be True or False, got str 'no'"):
+        softmax_fisher(np.full((2, 2), 0.5), np.ones(2), sparse="no")

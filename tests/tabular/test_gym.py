@@ -171,3 +171,40 @@ def test_monte_carlo_cliffwalking():
     mean, se = _monte_carlo_eta(env, pi, gamma, n_episodes=1500, seed=1)
     assert se > 0
     assert abs(mean - eta) <= 4 * se, (mean, eta, se)
+
+
+# ----------------------------------------------------------------------------- argument checks
+@pytest.mark.parametrize("bad", [None, 42, 3.5, ["Taxi-v4"]])
+def test_env_or_id_of_the_wrong_type(bad):
+    with pytest.raises(TypeError, match=r"^env_or_id must be a Gymnasium environment id \(a str .*\) or a "
+                                        r"gymnasium.Env instance, got"):
+        from_gymnasium(bad, 0.9)
+
+
+def test_gamma_is_checked_before_anything_is_made():
+    with pytest.raises(ValueError, match=r"^gamma must lie in \[0, 1\)"):
+        from_gymnasium("NoSuchEnvironment-v0", 1.0)
+    with pytest.raises(TypeError, match=r"^gamma must be a real number"):
+        from_gymnasium("FrozenLake-v1", "0.9")
+
+
+def _registered(name):
+    return sorted(spec.id for spec in gym.registry.values() if spec.name == name and spec.namespace is None)
+
+
+@pytest.mark.skipif("Taxi-v3" in gym.registry, reason="this Gymnasium still has Taxi-v3")
+def test_a_removed_version_points_to_the_registered_one():
+    """Gymnasium 1.4 removed Taxi-v3; the message says so and names the version it has."""
+    newest = _registered("Taxi")[-1]
+    with pytest.raises(ValueError, match=rf"^env_or_id 'Taxi-v3' no longer exists in gymnasium .*Use '{newest}'"):
+        from_gymnasium("Taxi-v3", 0.9)
+
+
+def test_unknown_ids_are_value_errors_naming_env_or_id():
+    with pytest.raises(ValueError, match=r"^env_or_id 'FrozenLake-v99' does not exist in gymnasium .*registered: "
+                                         r"'FrozenLake-v1'"):
+        from_gymnasium("FrozenLake-v99", 0.9)
+    with pytest.raises(ValueError, match=r"^env_or_id 'Frozenlake-v1' is not registered .*did you mean 'FrozenLake-v1'"):
+        from_gymnasium("Frozenlake-v1", 0.9)
+    with pytest.raises(ValueError, match=r"^env_or_id 'a/b/c-v' is not a Gymnasium environment id"):
+        from_gymnasium("a/b/c-v", 0.9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,227 @@ def test_saved_files_validate_on_load(tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(d))
     with pytest.raises(ValueError, match="sums to"):
         load(tmp_path / "m.json")
+
+
+# ----------------------------------------------------------------------------- the documented format
+def _docstring_example() -> str:
+    """The example file in ``help(tabular.load)``: the indented block after "A complete, valid file"."""
+    doc = load.__doc__
+    lines = doc[doc.index("A complete, valid file"):].splitlines()[1:]
+    start = next(i for i, ln in enumerate(lines) if ln.strip())
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    block = []
+    for ln in lines[start:]:
+        if ln.strip() and len(ln) - len(ln.lstrip()) < indent:
+            break
+        block.append(ln)
+    return textwrap.dedent("\n".join(block)).strip()
+
+
+def test_help_of_load_documents_the_json_format():
+    doc = load.__doc__
+    for field in ("gamma", "rho0", "R", "transitions", "P", "n_states", "n_actions", "sparse"):
+        assert f'``"{field}"``' in doc, field
+    assert "FileNotFoundError" in doc and "TypeError" in doc and "ValueError" in doc
+
+
+def test_the_docstring_example_is_valid_json_and_loads(tmp_path):
+    text = _docstring_example()
+    d = json.loads(text)  # valid JSON: no comments, no trailing commas
+    mdp = from_dict(d)
+    # the README's two-state MDP
+    P = np.zeros((2, 2, 2))
+    P[0, 0] = [0.9, 0.1]
+    P[0, 1] = [0.2, 0.8]
+    P[1, 0] = [0.5, 0.5]
+    P[1, 1] = [0.0, 1.0]
+    np.testing.assert_array_equal(mdp.P, P)
+    np.testing.assert_array_equal(mdp.R, [[0.0, 1.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(mdp.rho0, [1.0, 0.0])
+    assert mdp.gamma == 0.9
+    (tmp_path / "example.json").write_text(text)
+    _assert_same(load(tmp_path / "example.json"), mdp)
+    assert to_json(mdp) == text + "\n"  # and it is exactly what save writes
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_saved_json_has_one_row_per_line(tmp_path, sparse):
+    mdp = garnet(6, 3, 2, rng=2, gamma=0.95, sparse=sparse, reward="signed")
+    save(mdp, tmp_path / "m.json")
+    text = (tmp_path / "m.json").read_text()
+    lines = text.splitlines()
+    assert len(lines) < 40 and max(len(ln) for ln in lines) < 200
+    # each row of R on its own line
+    for s in range(6):
+        assert sum(json.dumps(mdp.R[s].tolist()) in ln for ln in lines) == 1
+    # the entries of each P[s, a] row together on one line, one line per (s, a)
+    body = lines[lines.index('  "transitions": [') + 1: -2]
+    rows = [json.loads("[" + ln.strip().rstrip(",") + "]") for ln in body]
+    assert len(rows) == 6 * 3
+    P = mdp.dense_P()
+    for row in rows:
+        (s, a), = {(e[0], e[1]) for e in row}
+        np.testing.assert_array_equal([e[3] for e in row], P[s, a][P[s, a] > 0])
+    # round trip: exactly the same numbers
+    _assert_same(load(tmp_path / "m.json"), mdp)
+
+
+def test_saved_json_can_be_edited_by_hand(tmp_path):
+    mdp = from_json(_docstring_example())
+    save(mdp, tmp_path / "m.json")
+    text = (tmp_path / "m.json").read_text()
+    edited = text.replace("[1, 0, 0, 0.5], [1, 0, 1, 0.5]", "[1, 0, 0, 0.25], [1, 0, 1, 0.75]")
+    assert edited != text
+    (tmp_path / "m.json").write_text(edited)
+    np.testing.assert_array_equal(load(tmp_path / "m.json").P[1, 0], [0.25, 0.75])
+
+
+def test_compact_json():
+    mdp = garnet(3, 2, 2, rng=0)
+    text = to_json(mdp, indent=None)
+    assert "\n" not in text
+    _assert_same(from_json(text), mdp)
+
+
+# ----------------------------------------------------------------------------- unreadable files
+def _npz_bytes(tmp_path) -> bytes:
+    save(garnet(5, 2, 2, rng=0), tmp_path / "good.npz")
+    return (tmp_path / "good.npz").read_bytes()
+
+
+@pytest.mark.parametrize("content", ["truncated", "garbage", "empty", "text"])
+def test_unreadable_npz_is_a_value_error_naming_the_path(tmp_path, content):
+    raw = _npz_bytes(tmp_path)
+    data = {"truncated": raw[: len(raw) // 2], "garbage": bytes(range(256)) * 4, "empty": b"",
+            "text": b"not an archive"}[content]
+    path = tmp_path / "bad.npz"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=r"bad\.npz is not a readable \.npz archive of an MDP") as info:
+        load(path)
+    assert "allow_pickle" not in str(info.value) and "pickle" not in str(info.value)
+
+
+def test_npy_renamed_npz_is_a_value_error_naming_the_path(tmp_path):
+    with open(tmp_path / "arr.npz", "wb") as f:
+        np.save(f, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"arr\.npz holds a single array \(a \.npy file"):
+        load(tmp_path / "arr.npz")
+
+
+def test_npz_with_an_object_array_never_suggests_allow_pickle(tmp_path):
+    np.savez(tmp_path / "m.npz", P=np.ones((1, 1, 1)), R=np.array([[None]], dtype=object), rho0=np.ones(1),
+             gamma=0.5)
+    with pytest.raises(ValueError, match=r"m\.npz: array 'R' holds Python objects") as info:
+        load(tmp_path / "m.npz")
+    assert "allow_pickle" not in str(info.value)
+
+
+def test_sparse_npz_without_its_index_arrays_names_them(tmp_path):
+    mdp = garnet(4, 2, 2, rng=0, sparse=True)
+    save(mdp, tmp_path / "m.npz")
+    arrays = dict(np.load(tmp_path / "m.npz"))
+    del arrays["P_indices"]
+    np.savez(tmp_path / "cut.npz", **arrays)
+    with pytest.raises(ValueError, match=r"cut\.npz holds a sparse transition model without its array\(s\) "
+                                         r"\['P_indices'\]"):
+        load(tmp_path / "cut.npz")
+    arrays = dict(np.load(tmp_path / "m.npz"))
+    arrays["P_indptr"] = arrays["P_indptr"][:-2]
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=r"bad\.npz: the sparse arrays P_data, P_indices, P_indptr"):
+        load(tmp_path / "bad.npz")
+
+
+def test_npz_gamma_of_the_wrong_shape_names_gamma(tmp_path):
+    np.savez(tmp_path / "m.npz", P=np.ones((1, 1, 1)), R=np.zeros((1, 1)), rho0=np.ones(1), gamma=[0.9, 0.5])
+    with pytest.raises(ValueError, match=r"m\.npz: gamma must be a single number \(shape \(\)\), got an array "
+                                         r"of shape \(2,\)"):
+        load(tmp_path / "m.npz")
+
+
+def test_npz_with_complex_arrays_is_a_type_error_naming_the_field(tmp_path):
+    np.savez(tmp_path / "m.npz", P=np.ones((1, 1, 1)), R=np.zeros((1, 1)) + 1j, rho0=np.ones(1), gamma=0.5)
+    with pytest.raises(TypeError, match=r"^R must be an array of real numbers, got a complex.*m\.npz"):
+        load(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("name", ["nothing.npz", "nothing.json"])
+def test_missing_file_names_the_path(tmp_path, name):
+    with pytest.raises(FileNotFoundError, match=name) as info:
+        load(tmp_path / name)
+    assert info.value.filename == str(tmp_path / name)
+    with pytest.raises(OSError, match=name):
+        load(str(tmp_path / name))
+    if name.endswith(".json"):
+        with pytest.raises(FileNotFoundError, match=name):
+            from_json(str(tmp_path / name))
+
+
+# ----------------------------------------------------------------------------- bad JSON fields
+def _good() -> dict:
+    return json.loads(HAND_WRITTEN)
+
+
+@pytest.mark.parametrize("change, error, pattern", [
+    ({"n_actions": 2.7}, TypeError, r"^n_actions must be an integer, got 2.7"),
+    ({"n_actions": 2.0}, TypeError, r"^n_actions must be an integer"),
+    ({"n_states": "2"}, TypeError, r"^n_states must be an integer"),
+    ({"sparse": "no"}, TypeError, r"^sparse must be a JSON boolean \(true or false\), got str 'no'"),
+    ({"sparse": 0}, TypeError, r"^sparse must be a JSON boolean"),
+    ({"rho0": "abc"}, TypeError, r"^rho0 must be an array of real numbers, got a string 'abc'"),
+    ({"rho0": ["1", 0]}, TypeError, r"^rho0\[0\] must be a number, got str '1'"),
+    ({"rho0": [True, False]}, TypeError, r"^rho0\[0\] must be a number, got bool True"),
+    ({"R": [[1, 0], [0]]}, ValueError, r"^R is ragged"),
+    ({"R": [[1, 0], [0, None]]}, TypeError, r"^R\[1\]\[1\] must be a number, got NoneType"),
+    ({"gamma": "0.5"}, TypeError, r"^gamma must be a real number"),
+    ({"n_states": 5}, ValueError, r"^n_states = 5 but rho0 has 2 entries; they must agree"),
+    ({"n_actions": 3}, ValueError, r"^n_actions = 3 but R has 2 columns"),
+    ({"transitions": [[0, 0, "0", 1.0]]}, TypeError, r"^transitions\[0\]\[2\] must be a number"),
+    ({"transitions": "all"}, TypeError, r"^transitions must be a list of \[s, a, next, p\]"),
+    ({"transitions": [[0, 0, 0, 1.0], [0, 1.0, 1, 1.0], [1, 0, 1, 1.0], [1, 1, 1, 1.0]]}, ValueError,
+     r"^transitions\[1\]: the action index must be an integer, got 1.0"),
+    ({"sparce": True}, ValueError, r"unknown field\(s\) \['sparce'\]"),
+    ({"P": [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]}, ValueError, r"both 'P' and 'transitions'"),
+])
+def test_bad_json_fields_are_named(tmp_path, change, error, pattern):
+    d = {**_good(), **change}
+    with pytest.raises(error, match=pattern):
+        from_dict(d)
+    with pytest.raises(error, match=pattern):
+        from_json(json.dumps(d))
+    (tmp_path / "m.json").write_text(json.dumps(d))
+    with pytest.raises(error, match=pattern + r".*\(in .*m\.json\)"):
+        load(tmp_path / "m.json")
+
+
+@pytest.mark.parametrize("text", ["42", "[1, 2]", '"gamma"', "null"])
+def test_json_top_level_must_be_an_object(tmp_path, text):
+    with pytest.raises(TypeError, match=r"^the top level of an MDP description must be a JSON object"):
+        from_json(text)
+    (tmp_path / "m.json").write_text(text)
+    with pytest.raises(TypeError, match=r"^the top level .*\(in .*m\.json\)"):
+        load(tmp_path / "m.json")
+
+
+def test_json_file_that_is_not_text_or_not_json(tmp_path):
+    (tmp_path / "m.json").write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(ValueError, match=r"m\.json is not a JSON text file"):
+        load(tmp_path / "m.json")
+    (tmp_path / "m.json").write_text('{"gamma": 0.5,')
+    with pytest.raises(ValueError, match=r"m\.json is not valid JSON"):
+        load(tmp_path / "m.json")
+
+
+def test_save_and_load_check_their_arguments(tmp_path):
+    mdp = garnet(3, 2, 2, rng=0)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP, got dict"):
+        save({"P": mdp.P, "R": mdp.R}, tmp_path / "m.npz")
+    for f in (save_npz, to_json, to_dict):
+        with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
+            f(mdp.P) if f is to_dict else f(mdp.P, tmp_path / "m.npz")
+    with pytest.raises(TypeError, match=r"^path must be a file path \(str or os.PathLike\), got int 42"):
+        save(mdp, 42)
+    with pytest.raises(TypeError, match=r"^path must be a file path"):
+        load(None)
+    with pytest.raises(TypeError, match=r"^text_or_path must be JSON text"):
+        from_json(42)

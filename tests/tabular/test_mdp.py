@@ -284,3 +284,11 @@ def test_strategy_defaults(mdp):
     assert 1 <= mdp.n_states <= 8 and 1 <= mdp.n_actions <= 4
     assert 0.0 <= mdp.gamma <= 0.99
     assert np.all(np.abs(mdp.R) <= 1.0)
+
+
+def test_mdp_repr_is_short():
+    from tabular import garnet
+
+    for mdp in (garnet(200, 4, 3, rng=0), garnet(200, 4, 3, rng=0, sparse=True)):
+        text = repr(mdp)
+        assert len(text) < 100 and text.startswith("MDP(S=200, A=4, gamma=0.9, ")

@@ -232,3 +232,21 @@ def test_bad_input_raises():
         TabularSoftmax(0, 2)
     with pytest.raises(TypeError):
         TabularSoftmax(2.5, 2)
+
+
+def test_short_reprs():
+    ll = LogLinear(random_features(200, 4, 5, rng=0))
+    assert repr(ll) == "LogLinear(S=200, A=4, d=5)"
+    assert repr(TabularSoftmax(200, 4)) == "TabularSoftmax(n_states=200, n_actions=4)"
+
+
+def test_check_mdp_names_mdp():
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP, got a numpy array of shape \(3, 2\)"):
+        TabularSoftmax(3, 2).policy_gradient(np.zeros((3, 2)), np.zeros(6))
+
+
+def test_random_features_scale_is_checked():
+    with pytest.raises(ValueError, match=r"^scale must be positive"):
+        random_features(2, 2, 2, scale=0.0)
+    with pytest.raises(TypeError, match=r"^scale must be a real number"):
+        random_features(2, 2, 2, scale="1")

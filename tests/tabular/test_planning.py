@@ -214,3 +214,28 @@ def test_planning_results_are_frozen():
         res.eta = 0.0
     with pytest.raises(ValueError, match="read-only"):
         res.pi[0, 0] = 0.0
+
+
+def test_planning_result_repr_is_short():
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    for res in (policy_iteration(mdp), value_iteration(mdp, tol=1e-6)):
+        text = repr(res)
+        assert len(text) < 400 and "\n" not in text and text.startswith("PlanningResult(S=200, A=4, ")
+        assert f"eta={res.eta:.10g}" in text and f"iterations={res.iterations}" in text
+        assert f"error_bound={res.error_bound:.2e}" in text and f"converged={res.converged}" in text
+
+
+def test_planners_check_their_arguments():
+    mdp = two_state()
+    with pytest.raises(ValueError, match=r"^tol must be a finite positive real number"):
+        value_iteration(mdp, tol=np.inf)
+    with pytest.raises(TypeError, match=r"^max_iter must be an integer"):
+        value_iteration(mdp, max_iter=10.5)
+    with pytest.raises(ValueError, match=r"^tol must be a finite non-negative"):
+        policy_iteration(mdp, tol=-1.0)
+    with pytest.raises(ValueError, match=r"^pi0 row .* sums to"):
+        policy_iteration(mdp, pi0=np.full((2, 2), 0.6))
+    with pytest.raises(TypeError, match=r"^V0 must be an array of real numbers"):
+        value_iteration(mdp, V0=np.array(["0", "0"]))
+    with pytest.raises(ValueError, match=r"^V must have shape \(2,\)"):
+        bellman_optimality_residual(mdp, np.zeros(3))

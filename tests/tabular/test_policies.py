@@ -217,3 +217,28 @@ def test_policy_pairs_strategy(triple):
     validate_policy(pi, mdp)
     validate_policy(pi_new, mdp, name="pi_new")
     assert np.all(pi > 0) and np.all(pi_new > 0)
+
+
+def test_uniform_and_random_policy_with_an_mdp_take_no_A():
+    mdp = garnet(5, 3, 2, rng=0)
+    with pytest.raises(TypeError, match=r"^uniform\(mdp\) takes S and A from the MDP: A must not be given"):
+        uniform(mdp, 3)
+    with pytest.raises(TypeError, match=r"^random_policy\(mdp\) takes S and A from the MDP"):
+        random_policy(mdp, 7)  # rng passed by position
+    with pytest.raises(TypeError, match=r"^S \(the first argument of uniform\) must be a tabular.MDP or an integer"):
+        uniform(mdp.P, 3)
+    with pytest.raises(TypeError, match=r"^A must be an integer, got 2.5"):
+        uniform(3, 2.5)
+    with pytest.raises(TypeError, match=r"^uniform needs an MDP, or the numbers of states and actions"):
+        uniform(np.zeros((2, 2)))
+
+
+def test_deterministic_and_greedy_check_their_arguments():
+    with pytest.raises(TypeError, match=r"^n_actions must be an integer"):
+        deterministic(np.array([0, 1]), 2.0)
+    with pytest.raises(ValueError, match=r"^actions is empty"):
+        deterministic(np.array([], dtype=int), 2)
+    with pytest.raises(ValueError, match=r"^atol must be a finite non-negative"):
+        greedy(np.zeros((2, 2)), atol=np.nan)
+    with pytest.raises(TypeError, match=r"^Q must be an array of real numbers, got a complex"):
+        greedy(np.zeros((2, 2)) + 1j)

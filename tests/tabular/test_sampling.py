@@ -183,3 +183,43 @@ def test_bad_input_raises():
         horizon_for(0.9, 0.0)
     with pytest.raises(ValueError, match="gamma"):
         horizon_for(1.0)
+
+
+def test_counts_must_be_integers_never_truncated():
+    mdp = two_state(0.9)
+    pi = uniform(mdp)
+    with pytest.raises(TypeError, match=r"^n_episodes must be a positive integer, got 2.5"):
+        sample_trajectories(mdp, pi, 2.5, 5)
+    with pytest.raises(TypeError, match=r"^horizon must be a positive integer"):
+        sample_trajectories(mdp, pi, 2, 5.0)
+    with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
+        sample_trajectories(pi, mdp, 2, 5)
+    with pytest.raises(ValueError, match=r"^max_abs_reward must be >= 0"):
+        truncation_bound(0.9, 5, -1.0)
+
+
+def test_trajectories_repr_is_short():
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    traj = sample_trajectories(mdp, uniform(mdp), 500, 60, rng=0)
+    text = repr(traj)
+    assert len(text) < 400 and text.startswith("Trajectories(N=500, H=60, gamma=0.9, mean_return=")
+    assert f"{traj.discounted_returns().mean():.6g}" in text
+
+
+@pytest.mark.parametrize("tol", [0.0, -1e-3, 1.0, np.nan, np.inf])
+def test_horizon_for_tol_must_lie_in_the_open_unit_interval(tol):
+    with pytest.raises(ValueError, match=r"^tol must be"):
+        horizon_for(0.9, tol)
+
+
+def test_horizon_for_tol_of_the_wrong_type():
+    with pytest.raises(TypeError, match=r"^tol must be"):
+        horizon_for(0.9, "1e-8")
+
+
+def test_trajectories_need_integer_states_and_real_rewards():
+    z = np.zeros((2, 3), dtype=np.int64)
+    with pytest.raises(TypeError, match=r"^states must be an integer array, got dtype float64"):
+        Trajectories(states=z.astype(float), actions=z, rewards=np.zeros((2, 3)), gamma=0.5)
+    with pytest.raises(TypeError, match=r"^rewards must be an array of real numbers, got a complex"):
+        Trajectories(states=z, actions=z, rewards=np.zeros((2, 3)) + 1j, gamma=0.5)

@@ -303,3 +303,64 @@ def test_garnet_bad_arguments():
         garnet(5, 2, 2, reward="gaussian")
     with pytest.raises(ValueError, match="gamma"):
         garnet(5, 2, 2, gamma=1.0)
+
+
+# ----------------------------------------------------------------------------- argument types and sizes
+@pytest.mark.parametrize("build, name", [
+    (lambda: garnet(2.5, 2, 1), "n_states"),
+    (lambda: garnet(10, 2.0, 1), "n_actions"),
+    (lambda: garnet(10, 2, 2.5), "branching"),
+    (lambda: garnet("10", 2, 1), "n_states"),
+    (lambda: chain(5.0), "n"),
+    (lambda: gridworld(3, 4.5), "width"),
+    (lambda: gridworld(True, 3), "height"),
+    (lambda: gridworld(3, 3, goal=(0.5, 1)), r"goal\[0\]"),
+    (lambda: make("garnet", n_states=7.9), "n_states"),
+])
+def test_zoo_sizes_must_be_integers_never_truncated(build, name):
+    with pytest.raises(TypeError, match=rf"^{name}.* must be an integer"):
+        build()
+
+
+@pytest.mark.parametrize("build", [
+    lambda: garnet(5, 2, 2, sparse="no"),
+    lambda: chain(5, sparse="no"),
+    lambda: gridworld(3, 3, sparse="no"),
+    lambda: gridworld(3, 3, sparse=1),
+])
+def test_zoo_flags_must_be_booleans(build):
+    """sparse="no" is a true value in Python: it must not silently build a sparse model."""
+    with pytest.raises(TypeError, match=r"^sparse must be True or False, got str 'no'|^sparse must be True or False"):
+        build()
+
+
+@pytest.mark.parametrize("build, size", [
+    (lambda: gridworld(3000, 3000), "2.6 PB"),
+    (lambda: garnet(1_000_000, 4, 5), "32.0 TB"),
+    (lambda: chain(1_000_000), "16.0 TB"),
+])
+def test_huge_dense_models_fail_before_allocating(build, size):
+    """gridworld(3000, 3000) used to run for seconds and then raise a bare MemoryError."""
+    with pytest.raises(MemoryError, match=rf"would need {size} for its dense \(S, A, S\).*sparse=True"):
+        build()
+    with pytest.raises(ValueError, match="sparse=True"):  # also a ValueError: the size is the problem
+        build()
+
+
+def test_a_huge_sparse_model_refuses_to_densify(monkeypatch):
+    import tabular.validation as validation
+
+    mdp = gridworld(30, 30, sparse=True)
+    monkeypatch.setattr(validation, "physical_memory", lambda: 10_000_000)  # a 10 MB machine
+    with pytest.raises(MemoryError, match=r"^the dense copy of this sparse MDP with S = 900 states"):
+        mdp.to_dense()
+    with pytest.raises(MemoryError, match=r"^a dense 30x30 gridworld"):
+        gridworld(30, 30)
+    gridworld(30, 30, sparse=True)  # the sparse one needs no dense array
+
+
+def test_make_needs_a_name():
+    with pytest.raises(TypeError, match=r"^name must be the name of a zoo MDP"):
+        make(42)
+    with pytest.raises(ValueError, match="unknown zoo MDP"):
+        make("garnett")
