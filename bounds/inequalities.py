@@ -27,7 +27,7 @@ import numpy as np
 
 from tabular import divergences as dv
 from tabular.divergences import penalty_product
-from tabular.validation import as_policy, check_tolerance, check_unit_interval
+from tabular.validation import as_policy, check_mdp, check_tolerance, check_unit_interval
 from tabular.evaluation import (Evaluation, evaluate, expected_advantage_of, resolve_evaluation,
                                 surrogate_of)
 from tabular.mdp import MDP
@@ -173,8 +173,7 @@ def default_atol(mdp: MDP) -> float:
 
 
 def _prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None) -> _Instance:
-    if not isinstance(mdp, MDP):
-        raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
+    mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
     ev = resolve_evaluation(mdp, pi, ev)

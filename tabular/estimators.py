@@ -141,6 +141,8 @@ class SurrogateSamples:
     n_groups : int, number of independent units ``n``.
     steps : int, environment steps simulated to produce the samples (the simulation budget).
     kind : str, ``"single_path"`` or ``"vine"``.
+    n_states, n_actions : int or None, the shape ``(S, A)`` of the MDP the samples were drawn from
+        (None for samples built by hand), so a step can refuse samples of another MDP.
     """
 
     states: np.ndarray
@@ -152,6 +154,8 @@ class SurrogateSamples:
     n_groups: int
     steps: int
     kind: str
+    n_states: int | None = None
+    n_actions: int | None = None
 
     def __repr__(self) -> str:
         return (f"SurrogateSamples(kind={self.kind!r}, samples={self.states.size}, "
@@ -293,6 +297,7 @@ def single_path(mdp: MDP, pi_old, n_episodes: int, horizon: int, rng=None) -> Su
         states=readonly(s.copy()), actions=readonly(a.copy()), q_hat=readonly(G.ravel().copy()),
         q_prob=readonly(pi_old[s, a]), weights=readonly(w.ravel().copy()),
         group=readonly(np.repeat(np.arange(N), H)), n_groups=N, steps=N * H, kind="single_path",
+        n_states=S, n_actions=A,
     )
 
 
@@ -402,6 +407,7 @@ def vine(
         states=readonly(s0), actions=readonly(np.ascontiguousarray(acts).ravel().astype(np.int64)),
         q_hat=readonly(Qhat), q_prob=readonly(np.ascontiguousarray(q_prob).ravel()), weights=readonly(w),
         group=readonly(np.repeat(np.arange(n), K)), n_groups=n, steps=steps, kind="vine",
+        n_states=mdp.n_states, n_actions=mdp.n_actions,
     )
 
 

@@ -14,10 +14,10 @@ from types import MappingProxyType
 import numpy as np
 
 from tabular.evaluation import evaluate
-from tabular.validation import as_policy, check_int, check_real, check_tolerance
+from tabular.validation import as_policy, check_int, check_mdp, check_real, check_tolerance
 
 from ..inequalities import check_all, theory_C_of
-from .steps import UPDATES, StepResult, _check_mdp
+from .steps import UPDATES, StepResult
 
 __all__ = ["UpdateHistory", "MMHistory", "run"]
 
@@ -183,7 +183,7 @@ def run(update, mdp, pi0, n_iter: int, tol: float = 1e-12, record_bounds: bool =
     **update_kwargs : passed to the update (e.g. ``delta``).
     """
     name, fn = _resolve(update)
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     n_iter = check_int(n_iter, "n_iter", lo=0)
     tol = check_real(tol, "tol", allow_inf=True) if tol != -np.inf else -np.inf
     atol_given = None if atol is None else check_tolerance(atol, "atol")

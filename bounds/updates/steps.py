@@ -38,7 +38,7 @@ from tabular.divergences import kl_unchecked, tv_unchecked, weighted_mean
 from tabular.evaluation import Evaluation, resolve_evaluation, surrogate_of
 from tabular.mdp import MDP
 from tabular.policies import greedy, softmax
-from tabular.validation import as_float_array, as_policy, check_real
+from tabular.validation import as_float_array, as_policy, check_mdp, check_real
 
 from ..inequalities import cpi_alpha_star_of, cpi_terms, epsilon_of, theory_C, theory_C_of
 from .solvers import Problem, SolverError, max_kl, max_kl_penalty, max_tv_sq_penalty, mean_kl, kl_penalty
@@ -103,14 +103,8 @@ class StepResult:
 
 
 # =============================================================================== helpers
-def _check_mdp(mdp) -> MDP:
-    if not isinstance(mdp, MDP):
-        raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
-    return mdp
-
-
 def _prepare(mdp, pi, ev):
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     return mdp, pi, resolve_evaluation(mdp, pi, ev)
 

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments sweep", description=DESCRIPTION,
                                 formatter_class=HelpFormatter)
     p.add_argument("--n", type=int_arg(lo=0), required=True, help="number of instances (ids 0..n-1)")
-    p.add_argument("--families", type=families_arg, default="garnet,gridworld,chain,frozenlake",
+    p.add_argument("--families", type=families_arg, default="garnet,gridworld,chain,frozenlake,unreachable,deterministic",
                    help=f"comma-separated, from {', '.join(FAMILIES)}")
     p.add_argument("--gammas", type=gammas_arg, default="0.5,0.9,0.99", help="comma-separated discounts in [0, 1)")
     p.add_argument("--seed", type=seed_arg, default=0, help="root of every random stream, a non-negative integer")

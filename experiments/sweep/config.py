@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from tabular.instances import EDGE_FAMILIES
 from tabular.instances import FAMILIES as BASE_FAMILIES
 from tabular.instances import Instance, sample_instance, sample_policy, sample_step
 from tabular.mdp import MDP
@@ -18,7 +19,7 @@ from tabular.planning import policy_iteration
 from tabular.validation import check_int, check_real
 
 #: Every family a sweep can draw from: those of :mod:`tabular.instances` and Gymnasium's FrozenLake.
-FAMILIES = tuple(BASE_FAMILIES) + ("frozenlake",)
+FAMILIES = tuple(BASE_FAMILIES) + tuple(EDGE_FAMILIES) + ("frozenlake",)
 #: Updates iterated from ``pi``; ``theorem`` says whether monotonicity is proven (a failure if broken).
 UPDATES = {"mm": True, "cpi": True, "trust_region": False}
 #: Non-theorems of THEORY.md §6 evaluated with ``--candidates`` (violations expected).

@@ -10,7 +10,7 @@ from tabular.evaluation import evaluate, surrogate_of
 from tabular.divergences import kl as kl_per_state
 from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
-from tabular.validation import check_real
+from tabular.validation import check_mdp, check_real
 
 from ..steps import trust_region_step
 from .step import TRPOStepResult, trpo_step
@@ -82,8 +82,7 @@ def compare_with_exact(mdp: MDP, policy: TabularSoftmax, theta, delta: float, **
                         f"tabular policies), got {type(policy).__name__}")
     if "weights" in step_kwargs:
         raise ValueError("compare_with_exact fixes weights='d' (the exact problem's weights)")
-    if not isinstance(mdp, MDP):
-        raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
+    mdp = check_mdp(mdp)
     theta = policy.check_theta(theta)
     delta = check_real(delta, "delta", positive=True)
     pi = policy.probs(theta)

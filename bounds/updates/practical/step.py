@@ -231,6 +231,9 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
 # =============================================================================== sample-based step
 def _sample_state_weights(samples: SurrogateSamples, n_states: int) -> np.ndarray:
     """The empirical discounted state distribution of the samples (an estimate of ``d_old``)."""
+    if samples.n_states is not None and samples.n_states != n_states:
+        raise ValueError(f"samples were drawn from an MDP with {samples.n_states} states, but the policy has "
+                         f"{n_states}: the samples come from another MDP")
     if samples.states.size and int(samples.states.max()) >= n_states:
         raise ValueError(f"samples visit state {int(samples.states.max())}, but the policy has only {n_states} "
                          "states: the samples come from another MDP")
@@ -273,6 +276,9 @@ def trpo_step_samples(samples: SurrogateSamples, policy, theta, delta: float, cg
     S, A = policy.n_states, policy.n_actions
     if samples.states.size and int(samples.states.max()) >= S:
         raise ValueError(f"samples visit state {int(samples.states.max())} but the policy has {S} states")
+    if samples.n_actions is not None and samples.n_actions != A:
+        raise ValueError(f"samples were drawn with {samples.n_actions} actions, but the policy has {A}: "
+                         "the samples come from another MDP")
     w = _sample_state_weights(samples, S)
     est_old = surrogate_estimate(samples, theta.reshape(S, A))
     g = est_old.grad.ravel()  # gradient of Lhat, Eq. (14)

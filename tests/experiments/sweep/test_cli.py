@@ -61,7 +61,7 @@ def test_help_shows_every_default(capsys):
         SW.main(["--help"])
     assert exc.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    for option, default in [("--families", "(default: garnet,gridworld,chain,frozenlake)"),
+    for option, default in [("--families", "(default: garnet,gridworld,chain,frozenlake,unreachable,deterministic)"),
                             ("--gammas", "(default: 0.5,0.9,0.99)"), ("--seed", "(default: 0)"),
                             ("--workers", "(default: all cores)"), ("--scheduler", "(default: none"),
                             ("--chunk", "(default: about four tasks per worker"), ("--update-steps", "(default: 3)"),
