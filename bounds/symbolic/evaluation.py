@@ -102,6 +102,7 @@ def _from_ring(ring: Ring, ev: RingEvaluation, pi) -> SymbolicEvaluation:
 
 
 def _evaluate_fraction_free(mdp: SymbolicMDP, pi: sp.ImmutableMatrix) -> SymbolicEvaluation:
+    """THEORY.md §1 by fraction-free elimination in ``QQ[symbols]`` (:func:`~bounds.symbolic.ring.ff_evaluate`)."""
     ring = Ring(mdp, pi)
     return _from_ring(ring, ff_evaluate(ring, ring.policies[0]), pi)
 

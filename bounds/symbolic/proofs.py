@@ -42,6 +42,7 @@ __all__ = [
 
 
 def _default_mdp(mdp):
+    """``mdp``, or the fully symbolic ``symbolic_mdp()`` for None."""
     if mdp is None:
         return symbolic_mdp()
     if not isinstance(mdp, SymbolicMDP):

@@ -185,9 +185,11 @@ class Frac:
                           c=self.c, K=K)
 
     def is_zero(self) -> bool:
+        """Whether the rational function is identically zero (exact: ``c == 0``)."""
         return not self.c
 
     def to_sympy(self, K, back: dict):
+        """The sympy expression ``c * prod(num) / prod(den)``, generators mapped by ``back``."""
         if not self.c:
             return sp.Integer(0)
         num = sp.Mul(K.domain.to_sympy(self.c), *[K.to_sympy(f) for f in self.num])
