@@ -1,9 +1,9 @@
-"""Tests of bounds/symbolic.py: exact sympy identities of [TRPO], checked against the numpy core.
+"""Tests of bounds/symbolic/proofs.py: exact sympy identities of [TRPO], checked against the numpy core.
 
 Independent computations used: the float solver of ``tabular.evaluate`` / ``tabular.surrogate``,
 central finite differences of ``tabular.evaluate(...).eta`` and of ``tabular.kl``, plain
-``sympy.diff`` of the ``LUsolve`` expressions, formulas typed in from THEORY.md, and brute-force
-maximization on a grid.
+``sympy.diff`` of the ``LUsolve`` expressions, formulas typed in from THEORY.md, the float CPI bound
+and step of ``bounds.core``, and brute-force maximization on a grid.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import bounds
 import tabular
 from bounds import symbolic as sy
 from bounds.symbolic import (
-    cpi_alpha_star,
+    derive_cpi_alpha_star,
     eta_gradient_symbolic,
     evaluate_symbolic,
     exact_rational_check,
@@ -27,178 +28,7 @@ from bounds.symbolic import (
     symbolic_mdp,
 )
 
-TOL = 1e-12
-
-
-# ---------------------------------------------------------------------------- helpers
-def random_values(mdp, rng, den=20):
-    """Random rational values for every symbol of ``symbolic_mdp`` (probabilities in (0, 1),
-    rewards in [-1, 1], gamma in (0, 1))."""
-    out = {}
-    for s in mdp.symbols:
-        if s.name.startswith("r_"):
-            out[s] = sp.Rational(int(rng.integers(-den, den + 1)), den)
-        else:  # p, q, gamma
-            out[s] = sp.Rational(int(rng.integers(1, den)), den)
-    return out
-
-
-def policy_values(pi_sym, rng, den=20):
-    """Random values in (0, 1/(A-1)) for the free symbols of a simplex policy, so rows stay valid."""
-    A = pi_sym.shape[1]
-    return {x: sp.Rational(int(rng.integers(1, den)), den * max(A - 1, 1))
-            for x in sorted(pi_sym.free_symbols, key=str)}
-
-
-def as_array(M, values=None):
-    return sy.to_float(M, values).reshape(M.shape)
-
-
-def tabular_softmax(theta):
-    return tabular.softmax(np.asarray(theta, dtype=float))
-
-
-# ---------------------------------------------------------------------------- construction
-def test_symbolic_mdp_structure_and_substitution():
-    m = symbolic_mdp()
-    assert m.shape == (2, 2)
-    p01 = m.symbol("p_{0,1}")
-    assert m.P[0][1] == (p01, 1 - p01)
-    assert list(m.rho0) == [m.symbol("q"), 1 - m.symbol("q")]
-    assert len(m.free_symbols) == 4 + 4 + 1 + 1
-    for row in m.P:
-        for probs in row:
-            assert sp.Add(*probs) - 1 == 0
-    n = symbolic_mdp(numeric={"gamma": sp.Rational(9, 10), p01: "1/4"})
-    assert n.gamma == sp.Rational(9, 10)
-    assert n.P[0][1] == (sp.Rational(1, 4), sp.Rational(3, 4))
-    assert m.symbol("gamma") not in n.free_symbols
-    big = symbolic_mdp(3, 2)
-    for row in big.P:
-        for probs in row:
-            assert sp.expand(sp.Add(*probs)) == 1
-    assert sp.expand(sp.Add(*big.rho0)) == 1
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        (dict(S=0), "S must be"),
-        (dict(A=1.5), "A must be"),
-        (dict(numeric={"nope": 1}), "unknown name"),
-        (dict(numeric={"gamma": 1}), "gamma must lie"),
-        (dict(numeric={"p_{0,0}": sp.Rational(3, 2)}), r"must lie in \[0, 1\]"),
-        (dict(numeric={"q": float("nan")}), "finite"),
-        (dict(numeric=[1, 2]), "numeric must be a dict"),
-    ],
-)
-def test_symbolic_mdp_rejects_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        symbolic_mdp(**kwargs)
-
-
-def test_bad_policies_and_methods_raise():
-    m = symbolic_mdp()
-    with pytest.raises(ValueError, match="shape"):
-        evaluate_symbolic(m, sp.Matrix([[1, 0, 0], [0, 1, 0]]))
-    with pytest.raises(ValueError, match="sum to exactly 1"):
-        evaluate_symbolic(m, sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 3)], [1, 0]]))
-    with pytest.raises(ValueError, match="negative"):
-        evaluate_symbolic(m, sp.Matrix([[2, -1], [1, 0]]))
-    with pytest.raises(ValueError, match="method"):
-        evaluate_symbolic(m, sp.Matrix([[1, 0], [1, 0]]), method="inv")
-    with pytest.raises(ValueError, match="free symbols"):
-        sy.to_tabular(m)
-    with pytest.raises(ValueError, match="sum to exactly 1"):
-        sy.from_arrays([[[0.5, 0.4]], [[0.0, 1.0]]], [[0], [0]], [1, 0], 0.5)
-    with pytest.raises(ValueError, match="gamma must lie"):
-        sy.from_arrays([[[0.5, 0.5]], [[0.0, 1.0]]], [[0], [0]], [1, 0], 1)
-
-
-def test_exp_to_symbols_shares_generators():
-    th = sp.Symbol("th", real=True)
-    expr = sp.exp(2 * th) + sp.exp(th) / (1 + sp.exp(-th))
-    new, back = sy.exp_to_symbols(expr)
-    assert not new.has(sp.exp) and len(back) == 1
-    assert sp.simplify(new.xreplace(back) - expr) == 0
-
-
-def test_fraction_free_rejects_non_polynomial_entries():
-    x = sp.Symbol("x", positive=True)
-    m = sy.from_arrays([[[1, 0]], [[0, 1]]], [[1 / (1 + x)], [0]], [1, 0], sp.Rational(1, 2))
-    with pytest.raises(ValueError, match="not a polynomial"):
-        evaluate_symbolic(m, sp.Matrix([[1], [1]]), method="fraction_free")
-    assert sp.cancel(evaluate_symbolic(m, sp.Matrix([[1], [1]])).eta - 2 / (1 + x)) == 0
-
-
-def test_from_arrays_on_a_zoo_mdp_matches_tabular():
-    """Puterman's two-state MDP (tabular.zoo), converted to exact rationals."""
-    m = tabular.two_state(gamma=0.95)
-    sm = sy.from_arrays(m.dense_P(), m.R, m.rho0, m.gamma)
-    assert sm.gamma == sp.Rational(19, 20)
-    pi = np.array([[0.25, 0.75], [0.5, 0.5]])
-    ev = evaluate_symbolic(sm, pi)
-    num = tabular.evaluate(m, pi)
-    np.testing.assert_allclose(as_array(ev.V).ravel(), num.V, rtol=TOL)
-    assert float(ev.eta) == pytest.approx(num.eta, rel=TOL)
-
-
-# ---------------------------------------------------------------------------- evaluation vs numpy
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("method", ["lu", "fraction_free"])
-def test_symbolic_evaluation_matches_tabular(seed, method):
-    """Evaluate with every symbol free (P, R, rho0, gamma and a simplex policy), then substitute
-    random rationals and compare with the float solver of tabular.evaluate / tabular.surrogate."""
-    rng = np.random.default_rng(seed)
-    m = symbolic_mdp()
-    x = sy.simplex_policy(2, 2, "x")
-    ev = evaluate_symbolic(m, x, method=method)
-    L = surrogate_symbolic(m, x, sp.Matrix([[sp.Rational(1, 5), sp.Rational(4, 5)], [1, 0]]), ev=ev)
-    vals = {**random_values(m, rng), **policy_values(x, rng)}
-    num = tabular.evaluate(sy.to_tabular(m, {k: v for k, v in vals.items() if k in m.symbols}),
-                           as_array(x, vals))
-    np.testing.assert_allclose(as_array(ev.V, vals).ravel(), num.V, rtol=TOL, atol=TOL)
-    np.testing.assert_allclose(as_array(ev.Q, vals), num.Q, rtol=TOL, atol=TOL)
-    np.testing.assert_allclose(as_array(ev.A, vals), num.A, rtol=TOL, atol=TOL)
-    np.testing.assert_allclose(as_array(ev.rho, vals).ravel(), num.rho, rtol=TOL, atol=TOL)
-    np.testing.assert_allclose(as_array(ev.d, vals).ravel(), num.d, rtol=TOL, atol=TOL)
-    assert sy.to_float(ev.eta, vals) == pytest.approx(num.eta, rel=TOL, abs=TOL)
-    mdp_num = sy.to_tabular(m, {k: v for k, v in vals.items() if k in m.symbols})
-    L_num = tabular.surrogate(mdp_num, num.pi, np.array([[0.2, 0.8], [1.0, 0.0]]))
-    assert sy.to_float(L, vals) == pytest.approx(L_num, rel=TOL, abs=TOL)
-
-
-def test_rational_evaluation_is_exact_and_matches_tabular():
-    m = sy.random_rational_mdp(3, 2, rng=5)
-    pi = sy.random_rational_policy(3, 2, rng=6)
-    pi_new = sy.random_rational_policy(3, 2, rng=7)
-    ev = evaluate_symbolic(m, pi)
-    assert all(isinstance(v, sp.Rational) for v in [ev.eta, *ev.V, *ev.rho, *ev.A])
-    ff = evaluate_symbolic(m, pi, method="fraction_free")
-    assert ff.eta == ev.eta and ff.V == ev.V and ff.rho == ev.rho and ff.A == ev.A
-    num = tabular.evaluate(sy.to_tabular(m), as_array(pi))
-    assert float(ev.eta) == pytest.approx(num.eta, rel=TOL)
-    np.testing.assert_allclose(as_array(ev.rho).ravel(), num.rho, rtol=TOL)
-    L = surrogate_symbolic(m, pi, pi_new)
-    assert isinstance(L, sp.Rational)
-    assert float(L) == pytest.approx(tabular.surrogate(sy.to_tabular(m), num.pi, as_array(pi_new)), rel=TOL)
-
-
-def test_lu_and_fraction_free_agree_symbolically():
-    """The two exact routes give the same rational functions (fully symbolic MDP and policy)."""
-    m = symbolic_mdp()
-    x = sy.simplex_policy()
-    lu = evaluate_symbolic(m, x)
-    ff = evaluate_symbolic(m, x, method="fraction_free")
-    for s in range(2):
-        assert sp.cancel(lu.V[s] - ff.V[s]) == 0
-        assert sp.cancel(lu.rho[s] - ff.rho[s]) == 0
-
-
-def test_visitation_sums_to_one_over_one_minus_gamma_symbolically():
-    m = symbolic_mdp()
-    ev = evaluate_symbolic(m, sy.simplex_policy())
-    assert sp.cancel(sp.Add(*ev.rho) - 1 / (1 - m.gamma)) == 0
+from .helpers import TOL, as_array, is_zero_matrix, random_values, tabular_softmax
 
 
 # ---------------------------------------------------------------------------- Eq. (4)
@@ -242,6 +72,28 @@ def test_gradient_equals_closed_form_symbolically():
     assert any(abs(sy.to_float(x, vals)) > 1e-6 for x in g.grad)
 
 
+def test_fully_symbolic_gradient_matches_finite_differences():
+    """Independent check of the fully symbolic gradient above (not only grad - closed_form = 0):
+    substitute random values and compare with central differences of tabular eta."""
+    rng = np.random.default_rng(5)
+    g = eta_gradient_symbolic()
+    m = symbolic_mdp()
+    vals = random_values(m, rng)
+    theta = np.array([[0.4, -0.3], [1.2, 0.1]])
+    vals.update({g.theta[s, a]: sp.Rational(repr(float(theta[s, a]))) for s in range(2) for a in range(2)})
+    grad = as_array(g.grad, vals)
+    mdp_num = sy.to_tabular(m, {k: v for k, v in vals.items() if k in m.symbols})
+    h = 1e-5
+    fd = np.zeros_like(theta)
+    for s in range(2):
+        for a in range(2):
+            e = np.zeros_like(theta)
+            e[s, a] = h
+            fd[s, a] = (tabular.evaluate(mdp_num, tabular_softmax(theta + e)).eta
+                        - tabular.evaluate(mdp_num, tabular_softmax(theta - e)).eta) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-7, atol=1e-8)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_gradient_matches_finite_differences_and_closed_form(seed):
     rng = np.random.default_rng(seed)
@@ -283,21 +135,16 @@ def test_gradient_matches_plain_sympy_diff():
 
 
 # ---------------------------------------------------------------------------- Fisher
-def _is_zero_matrix(M):
-    expr, _ = sy.exp_to_symbols(M)
-    return all(sp.cancel(sp.together(x)) == 0 for x in expr)
-
-
 @pytest.mark.parametrize("A", [2, 3])
 def test_kl_hessian_is_fisher_single_state(A):
     res = fisher_from_kl_hessian(A)
     assert res.hessian.shape == (A, A)
-    assert _is_zero_matrix(res.hessian - res.fisher)
+    assert is_zero_matrix(res.hessian - res.fisher)
     # rank A-1: the ones vector is in the null space, and the leading (A-1) minor is prod_a pi_a > 0
-    assert _is_zero_matrix(res.fisher * sp.ones(A, 1))
+    assert is_zero_matrix(res.fisher * sp.ones(A, 1))
     pi = res.pi_old.row(0)
     minor = res.fisher[:A - 1, :A - 1].det()
-    assert _is_zero_matrix(sp.Matrix([minor - sp.Mul(*pi)]))
+    assert is_zero_matrix(sp.Matrix([minor - sp.Mul(*pi)]))
     # independent numeric check: second differences of tabular.kl at theta = theta_old
     theta_old = np.array([0.3, -0.7, 1.1][:A])
     vals = {res.theta_old[0, a]: sp.Rational(repr(float(theta_old[a]))) for a in range(A)}
@@ -322,21 +169,49 @@ def test_kl_hessian_weighted_block_diagonal():
     S, A = 2, 3
     res = fisher_from_kl_hessian(A, S=S)
     assert res.hessian.shape == (S * A, S * A)
-    assert _is_zero_matrix(res.hessian - res.fisher)
+    assert is_zero_matrix(res.hessian - res.fisher)
     # off-diagonal blocks vanish, diagonal blocks are w(s) (diag pi_s - pi_s pi_s^T)
     assert res.hessian[0:A, A:2 * A] == sp.zeros(A, A)
     for s in range(S):
         p = res.pi_old.row(s).T
         block = res.weights[s] * (sp.diag(*p) - p * p.T)
-        assert _is_zero_matrix(res.hessian[s * A:(s + 1) * A, s * A:(s + 1) * A] - block)
+        assert is_zero_matrix(res.hessian[s * A:(s + 1) * A, s * A:(s + 1) * A] - block)
     vals = {th: sp.Rational(k, 5) for k, th in enumerate(res.theta_old)}
     vals.update({w: sp.Rational(s + 1, 3) for s, w in enumerate(res.weights)})
     assert np.linalg.matrix_rank(as_array(res.hessian, vals), tol=1e-10) == S * (A - 1)
 
 
+def test_kl_hessian_weighted_matches_tabular_kl():
+    """Independent check of the weighted case: the KL expression equals sum_s w(s) tabular.kl at a
+    point away from theta_old, and the Hessian equals second differences of that float KL."""
+    S, A = 2, 3
+    res = fisher_from_kl_hessian(A, S=S)
+    rng = np.random.default_rng(1)
+    theta_old, theta = rng.normal(size=(S, A)), rng.normal(size=(S, A))
+    w = np.array([0.25, 1.5])
+    vals = {res.theta_old[s, a]: sp.Rational(repr(float(theta_old[s, a]))) for s in range(S) for a in range(A)}
+    vals.update({res.weights[s]: sp.Rational(repr(float(w[s]))) for s in range(S)})
+    p_old = tabular_softmax(theta_old)
+
+    def kl_at(t):
+        return float(w @ tabular.kl(p_old, tabular_softmax(t)))
+
+    at_theta = {res.theta[s, a]: sp.Rational(repr(float(theta[s, a]))) for s in range(S) for a in range(A)}
+    assert sy.to_float(res.kl, {**vals, **at_theta}) == pytest.approx(kl_at(theta), rel=1e-12)
+    H = as_array(res.hessian, vals)
+    n, h = S * A, 1e-4
+    H_fd = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei, ej = np.eye(n)[i].reshape(S, A) * h, np.eye(n)[j].reshape(S, A) * h
+            H_fd[i, j] = (kl_at(theta_old + ei + ej) - kl_at(theta_old + ei - ej)
+                          - kl_at(theta_old - ei + ej) + kl_at(theta_old - ei - ej)) / (4 * h * h)
+    np.testing.assert_allclose(H, H_fd, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------- CPI step
-def test_cpi_alpha_star_matches_theory():
-    c = cpi_alpha_star()
+def test_derive_cpi_alpha_star_matches_theory():
+    c = derive_cpi_alpha_star()
     g, Ab, eps = c.gamma, c.Abar, c.eps
     # THEORY.md §3, typed in independently
     assert sp.simplify(c.alpha_star - (1 - g) ** 2 * Ab / (4 * g * eps)) == 0
@@ -349,8 +224,8 @@ def test_cpi_alpha_star_matches_theory():
     assert sp.simplify(drop - 2 * eps * g * h ** 2 / (1 - g) ** 2) == 0
 
 
-def test_cpi_alpha_star_numeric_grid_and_clipping():
-    c = cpi_alpha_star()
+def test_derive_cpi_alpha_star_numeric_grid_and_clipping():
+    c = derive_cpi_alpha_star()
     f = sp.lambdify((c.alpha, c.Abar, c.eps, c.gamma), c.f)
     for Ab, eps, g in [(0.05, 1.0, 0.9), (0.3, 2.0, 0.5), (5.0, 0.1, 0.3)]:
         grid = np.linspace(0.0, 1.0, 200001)
@@ -364,6 +239,26 @@ def test_cpi_alpha_star_numeric_grid_and_clipping():
             assert f(best, Ab, eps, g) == pytest.approx(gain, rel=1e-3)
         else:
             assert clipped == 1.0
+
+
+def test_derived_cpi_step_agrees_with_the_float_bound_and_step():
+    """Independent check of f and alpha*: on a random MDP, f(alpha) at the float constants 𝔸', eps',
+    gamma of bounds.core.cpi_bound equals its L - eta - penalty, and Min(1, alpha*) equals
+    bounds.core.cpi_alpha_star (the float home of the same step)."""
+    c = derive_cpi_alpha_star()
+    rng = np.random.default_rng(4)
+    mdp = tabular.garnet(6, 3, 2, rng=rng, gamma=0.8)
+    pi = tabular.random_policy(mdp, rng=rng)
+    ev = tabular.evaluate(mdp, pi)
+    pi_prime = np.eye(mdp.n_actions)[np.argmax(ev.A, axis=1)]  # greedy: 𝔸' > 0
+    for alpha in (0.0, 0.1, 0.5, 1.0):
+        b = bounds.cpi_bound(mdp, pi, pi_prime, alpha, ev=ev)
+        k = b.constants
+        at = {c.alpha: alpha, c.Abar: k["A_prime"], c.eps: k["eps_prime"], c.gamma: mdp.gamma}
+        assert float(c.f.subs(at)) == pytest.approx(b.rhs - b.eta, rel=1e-12, abs=1e-12)
+    assert k["A_prime"] > 0
+    clipped = float(c.alpha_star_clipped.subs({c.Abar: k["A_prime"], c.eps: k["eps_prime"], c.gamma: mdp.gamma}))
+    assert clipped == pytest.approx(bounds.cpi_alpha_star(mdp, pi, pi_prime, ev=ev), rel=1e-12)
 
 
 def test_cpi_premise_mixture_surrogate_is_linear_in_alpha():
@@ -395,6 +290,24 @@ def test_exact_rational_check_residuals_are_exactly_zero(seed, S, A):
     assert float(res.eta) == pytest.approx(ev.eta, rel=TOL, abs=TOL)
     assert float(res.eta_new) == pytest.approx(tabular.evaluate(mdp, pi_new).eta, rel=TOL, abs=TOL)
     assert float(res.L) == pytest.approx(tabular.surrogate(mdp, pi, pi_new, ev=ev), rel=TOL, abs=TOL)
+
+
+@pytest.mark.parametrize("seed, S, A", [(0, 2, 2), (2, 3, 2), (3, 2, 3)])
+def test_exact_rational_check_identities_hold_for_the_float_solver(seed, S, A):
+    """Independent of the exact residuals above (which come from one exact evaluation): the same
+    identities, Eq. (2), the reverse form and eta = sum rho pi R, hold for tabular.evaluate's
+    floats on the same instance, whose rho and A match the exact ones."""
+    res = exact_rational_check(seed, S=S, A=A)
+    mdp = sy.to_tabular(res.mdp)
+    pi, pi_new = as_array(res.pi), as_array(res.pi_new)
+    ev, ev_new = tabular.evaluate(mdp, pi), tabular.evaluate(mdp, pi_new)
+    np.testing.assert_allclose(as_array(res.ev.rho).ravel(), ev.rho, rtol=TOL)
+    np.testing.assert_allclose(as_array(res.ev_new.A), ev_new.A, rtol=TOL, atol=TOL)
+    gap = ev_new.eta - ev.eta
+    assert gap == pytest.approx(np.einsum("s,sa,sa->", ev_new.rho, pi_new, ev.A), abs=1e-12)  # Eq. (2)
+    assert gap == pytest.approx(-np.einsum("s,sa,sa->", ev.rho, pi, ev_new.A), abs=1e-12)
+    assert ev.eta == pytest.approx(np.einsum("s,sa,sa->", ev.rho, pi, mdp.R), abs=1e-12)
+    assert ev.rho.sum() == pytest.approx(1 / (1 - mdp.gamma), rel=1e-12)
 
 
 def test_exact_rational_check_is_reproducible():
