@@ -298,6 +298,7 @@ def random_rational_mdp(S: int = 2, A: int = 2, rng=None, denominator: int = 10)
 def random_rational_policy(S: int = 2, A: int = 2, rng=None, denominator: int = 10) -> sp.ImmutableMatrix:
     """A random full-support policy with Rational entries ``k / sum(k)``, ``k`` uniform in
     ``[1, denominator]``, drawn from ``np.random.default_rng(rng)``."""
+    S, A = check_size(S, "S", lo=1), check_size(A, "A", lo=1)
     den = check_size(denominator, "denominator", lo=2)
     rng = np.random.default_rng(rng)
     return sp.ImmutableMatrix(_random_simplex_rows(rng, S, A, den))
