@@ -64,10 +64,10 @@ from .validation import (
     readonly,
 )
 from .evaluation import Evaluation, policy_transition, resolve_evaluation
-from .gradients import _as_theta
+from .gradients import as_theta
 from .mdp import MDP
 from .policies import softmax
-from .sampling import Trajectories, _first_above, _row_cumsum_csr, sample_trajectories
+from .sampling import Trajectories, first_above, row_cumsum_csr, sample_trajectories
 
 __all__ = [
     "SurrogateSamples",
@@ -103,7 +103,7 @@ def _pos_int(x, name: str) -> int:
     return check_int(x, name, lo=1)
 
 
-_theta = _as_theta  # softmax parameters theta[s, a], validated as in tabular.gradients
+_theta = as_theta  # softmax parameters theta[s, a], validated as in tabular.gradients
 
 def _values(V, S: int, name: str = "V") -> np.ndarray:
     v = as_float_array(V, name, ndim=1)
@@ -305,7 +305,7 @@ def _transition_tables(mdp: MDP):
     S, A = mdp.shape
     if mdp.is_sparse:
         P = mdp.P
-        return _row_cumsum_csr(P), P.indptr[:-1].astype(np.int64), np.diff(P.indptr).astype(np.int64), P.indices
+        return row_cumsum_csr(P), P.indptr[:-1].astype(np.int64), np.diff(P.indptr).astype(np.int64), P.indices
     cum = np.cumsum(mdp.P, axis=2).ravel()
     return cum, np.arange(S * A, dtype=np.int64) * S, np.full(S * A, S, dtype=np.int64), None
 
@@ -323,11 +323,11 @@ def _rollouts(mdp: MDP, pi, s0, a0, U, tables) -> np.ndarray:
     width_A = np.full(M, A, dtype=np.int64)
     for h in range(H):
         if h > 0:
-            a = _first_above(cum_pi, s * A, width_A, U[:, h, 0]) - s * A
+            a = first_above(cum_pi, s * A, width_A, U[:, h, 0]) - s * A
         ret += mdp.gamma**h * mdp.R[s, a]
         if h < H - 1:
             row = s * A + a
-            k = _first_above(cum_P, seg_lo[row], seg_w[row], U[:, h, 1])
+            k = first_above(cum_P, seg_lo[row], seg_w[row], U[:, h, 1])
             s = next_of[k].astype(np.int64) if next_of is not None else k - seg_lo[row]
     return ret
 
@@ -392,7 +392,7 @@ def vine(
         q = pi_old if q is None else as_policy(q, S, A, name="q")
         cum_q = np.cumsum(q, axis=1).ravel()
         srep = np.repeat(s_roll, K)
-        acts = (_first_above(cum_q, srep * A, np.full(n * K, A, np.int64), rng.random(n * K)) - srep * A)
+        acts = (first_above(cum_q, srep * A, np.full(n * K, A, np.int64), rng.random(n * K)) - srep * A)
         acts = acts.reshape(n, K)
         q_prob = q[s_roll[:, None], acts]
     if check_bool(common_random_numbers, "common_random_numbers"):

@@ -236,7 +236,7 @@ def _matvec(M, x: np.ndarray, transpose: bool = False) -> np.ndarray:
     return (M.T if transpose else M) @ x
 
 
-def _q_from_v(mdp: MDP, V: np.ndarray) -> np.ndarray:
+def q_from_v(mdp: MDP, V: np.ndarray) -> np.ndarray:
     """``Q = R + gamma P V`` (one-step lookahead)."""
     S, A = mdp.shape
     return mdp.R + mdp.gamma * _matvec(mdp.P_flat, V).reshape(S, A)
@@ -356,7 +356,7 @@ def evaluate(mdp: MDP, pi, *, method: str = "auto", rtol: float = KRYLOV_RTOL) -
     r_pi = _policy_reward(mdp, pi)
     V, rho, res, solver = _solve_pair(mdp, P_pi, r_pi, method, rtol)
     _clean_visitation(rho, mdp.rho0, res, P_pi)
-    Q = _q_from_v(mdp, V)
+    Q = q_from_v(mdp, V)
     A = Q - V[:, None]
     eta = float(mdp.rho0 @ V)
     d = (1.0 - mdp.gamma) * rho
@@ -572,3 +572,6 @@ def state_distribution(mdp: MDP, pi, t):
         now = int(ts[i])
         out[i] = mu
     return out[0] if scalar else out
+
+
+_q_from_v = q_from_v  # the former private name, for code written before it was shared

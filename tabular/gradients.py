@@ -39,7 +39,7 @@ __all__ = [
 #: Tolerance for an ``Evaluation`` passed in to count as evaluating the policy of ``theta``.
 
 
-def _as_theta(theta, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+def as_theta(theta, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     """Validate softmax parameters ``theta[s, a]``: finite, 2-D, non-empty, of ``shape`` if given."""
     arr = as_float_array(theta, name, ndim=2)
     if arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -49,7 +49,7 @@ def _as_theta(theta, name: str, shape: tuple[int, int] | None = None) -> np.ndar
     return arr
 
 
-def _as_weights(weights, n_states: int) -> np.ndarray:
+def as_weights(weights, n_states: int) -> np.ndarray:
     """Validate per-state weights ``w(s)``: finite, non-negative, shape ``(S,)``."""
     w = as_float_array(weights, "weights", ndim=1)
     if w.shape != (n_states,):
@@ -81,7 +81,7 @@ def softmax_policy_gradient(mdp: MDP, theta, ev: Evaluation | None = None) -> np
     ndarray of shape (S, A)
     """
     mdp = check_mdp(mdp)
-    theta = _as_theta(theta, "theta", mdp.shape)
+    theta = as_theta(theta, "theta", mdp.shape)
     pi = softmax(theta)
     ev = resolve_evaluation(mdp, pi, ev, "ev")
     return ev.rho[:, None] * pi * ev.A  # THEORY.md §2, policy gradient theorem
@@ -107,8 +107,8 @@ def softmax_surrogate_gradient(mdp: MDP, theta_old, theta, ev_old: Evaluation | 
         A precomputed ``evaluate(mdp, softmax(theta_old))``.
     """
     mdp = check_mdp(mdp)
-    theta_old = _as_theta(theta_old, "theta_old", mdp.shape)
-    theta = _as_theta(theta, "theta", mdp.shape)
+    theta_old = as_theta(theta_old, "theta_old", mdp.shape)
+    theta = as_theta(theta, "theta", mdp.shape)
     pi_old = softmax(theta_old)
     ev_old = resolve_evaluation(mdp, pi_old, ev_old, "ev_old")
     pi = softmax(theta)
@@ -137,7 +137,7 @@ def softmax_fisher(pi, weights, *, sparse: bool = False):
     """
     pi = as_policy(pi, name="pi")
     S, A = pi.shape
-    w = _as_weights(weights, S)
+    w = as_weights(weights, S)
     eye = np.eye(A)
     blocks = w[:, None, None] * (pi[:, :, None] * eye[None] - pi[:, :, None] * pi[:, None, :])  # App. C
     if check_bool(sparse, "sparse"):
@@ -167,7 +167,7 @@ def softmax_fvp(pi, weights, v) -> np.ndarray:
     """
     pi = as_policy(pi, name="pi")
     S, A = pi.shape
-    w = _as_weights(weights, S)
+    w = as_weights(weights, S)
     v_arr = as_float_array(v, "v", ndim=(1, 2))
     if v_arr.shape not in ((S * A,), (S, A)):
         raise ValueError(f"v must have shape ({S * A},) or ({S}, {A}), got {v_arr.shape}")
@@ -183,10 +183,16 @@ def mean_kl_softmax(theta_old, theta, weights) -> float:
     have full support) and accurate near ``theta = theta_old``. The weights are not renormalized:
     pass ``rho_old`` for the mean KL of Eq. (12), ``d_old`` for an expectation.
     """
-    theta_old = _as_theta(theta_old, "theta_old")
-    theta = _as_theta(theta, "theta", theta_old.shape)
-    w = _as_weights(weights, theta_old.shape[0])
+    theta_old = as_theta(theta_old, "theta_old")
+    theta = as_theta(theta, "theta", theta_old.shape)
+    w = as_weights(weights, theta_old.shape[0])
     logp_old = log_softmax(theta_old)
     logp = log_softmax(theta)
     kl_s = np.einsum("sa,sa->s", np.exp(logp_old), logp_old - logp)  # KL(pi_old || pi_theta) per state
     return float(w @ kl_s)
+
+
+_as_theta = as_theta  # the former private name, for code written before it was shared
+
+
+_as_weights = as_weights  # the former private name, for code written before it was shared

@@ -46,7 +46,7 @@ import numpy as np
 
 from .validation import as_float_array, check_int, check_mdp, check_real, readonly
 from .evaluation import Evaluation, resolve_evaluation
-from .gradients import _as_weights
+from .gradients import as_weights
 from .mdp import MDP
 
 __all__ = [
@@ -165,7 +165,7 @@ class ParametricPolicy:
         the unnormalized sum of Eq. (12)).
         """
         theta = self.check_theta(theta)
-        w = _as_weights(weights, self.n_states)
+        w = as_weights(weights, self.n_states)
         pi = self.probs(theta)
         G = self.grad_log_prob(theta)  # (S, A, n)
         F = np.einsum("sa,sai,saj->ij", w[:, None] * pi, G, G)  # App. C
@@ -178,7 +178,7 @@ class ParametricPolicy:
         Jacobian products, cost ``O(S A)`` (softmax) or ``O(S A d)`` (log-linear).
         """
         theta = self.check_theta(theta)
-        w = _as_weights(weights, self.n_states)
+        w = as_weights(weights, self.n_states)
         v = as_float_array(v, "v")
         if v.size != self.n_params or v.ndim not in (1, 2):
             raise ValueError(f"v must have {self.n_params} entries, got shape {v.shape}")
@@ -189,7 +189,7 @@ class ParametricPolicy:
     def fvp_operator(self, theta, weights):
         """A fast closure ``v -> F v`` with ``theta`` and ``weights`` validated once (for CG)."""
         theta = self.check_theta(theta)
-        w = _as_weights(weights, self.n_states)
+        w = as_weights(weights, self.n_states)
         pi = self.probs(theta)
         wpi = w[:, None] * pi
 
@@ -214,7 +214,7 @@ class ParametricPolicy:
         """
         theta_old = self.check_theta(theta_old, "theta_old")
         theta = self.check_theta(theta)
-        w = _as_weights(weights, self.n_states)
+        w = as_weights(weights, self.n_states)
         return float(w @ self.kl_per_state(theta_old, theta))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .validation import as_float_array, as_policy, check_int, check_mdp, check_tolerance, readonly
-from .evaluation import _q_from_v, evaluate
+from .evaluation import q_from_v, evaluate
 from .mdp import MDP
 from .policies import deterministic, greedy, uniform
 
@@ -49,7 +49,7 @@ def bellman_optimality_residual(mdp: MDP, V) -> float:
     V = as_float_array(V, "V", ndim=1)
     if V.shape != (mdp.n_states,):
         raise ValueError(f"V must have shape ({mdp.n_states},) (one value per state), got {V.shape}")
-    return float(np.max(np.abs(_q_from_v(mdp, V).max(axis=1) - V)))
+    return float(np.max(np.abs(q_from_v(mdp, V).max(axis=1) - V)))
 
 
 def policy_iteration(mdp: MDP, pi0=None, max_iter: int = 10_000, tol: float | None = None) -> PlanningResult:
@@ -114,7 +114,7 @@ def value_iteration(mdp: MDP, tol: float = 1e-8, V0=None, max_iter: int = 1_000_
     bound = np.inf
     k = 0
     for k in range(1, max_iter + 1):
-        Q = _q_from_v(mdp, V)
+        Q = q_from_v(mdp, V)
         V_new = Q.max(axis=1)
         diff = float(np.max(np.abs(V_new - V)))
         V = V_new
@@ -122,7 +122,7 @@ def value_iteration(mdp: MDP, tol: float = 1e-8, V0=None, max_iter: int = 1_000_
         if bound <= tol:
             converged = True
             break
-    Q = _q_from_v(mdp, V)
+    Q = q_from_v(mdp, V)
     return PlanningResult(
         pi=readonly(greedy(Q)), V=readonly(V), Q=readonly(Q), eta=float(mdp.rho0 @ V), iterations=k,
         error_bound=float(bound), converged=converged,

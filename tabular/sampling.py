@@ -145,7 +145,7 @@ def _check_positive_int(x, name: str) -> int:
     return check_int(x, name, lo=1)
 
 
-def _first_above(cum: np.ndarray, lo: np.ndarray, width: np.ndarray, u: np.ndarray) -> np.ndarray:
+def first_above(cum: np.ndarray, lo: np.ndarray, width: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Vectorized inverse-CDF draw on segments of the flat cumulative array ``cum``.
 
     Segment ``i`` is ``cum[lo[i] : lo[i] + width[i]]`` (non-decreasing, last entry = row total
@@ -170,7 +170,7 @@ def _first_above(cum: np.ndarray, lo: np.ndarray, width: np.ndarray, u: np.ndarr
     return lo
 
 
-def _row_cumsum_csr(P) -> np.ndarray:
+def row_cumsum_csr(P) -> np.ndarray:
     """Sequential cumulative sums of each CSR row's stored values (row-local, no cross-row drift)."""
     counts = np.diff(P.indptr)
     cum = np.empty_like(P.data)
@@ -216,7 +216,7 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     # transition cumulative sums: flat array + segment (start, width) per row s*A + a
     if mdp.is_sparse:
         P = mdp.P
-        cum_P = _row_cumsum_csr(P)
+        cum_P = row_cumsum_csr(P)
         seg_lo = P.indptr[:-1].astype(np.int64)
         seg_w = np.diff(P.indptr).astype(np.int64)
         next_of = P.indices
@@ -231,7 +231,7 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     states = np.empty((N, H), dtype=np.int64)
     actions = np.empty((N, H), dtype=np.int64)
     if start is None:
-        s = _first_above(np.cumsum(mdp.rho0), np.zeros(N, np.int64), np.full(N, S, np.int64), rng.random(N))
+        s = first_above(np.cumsum(mdp.rho0), np.zeros(N, np.int64), np.full(N, S, np.int64), rng.random(N))
     else:
         st = np.asarray(start)
         if not np.issubdtype(st.dtype, np.integer) or st.ndim > 1 or (st.ndim == 1 and st.shape != (N,)):
@@ -242,14 +242,20 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
             raise ValueError(f"start states must lie in [0, {S}), got range [{st.min()}, {st.max()}]")
         s = np.broadcast_to(st, (N,)).astype(np.int64)
     for t in range(H):
-        a = _first_above(cum_pi, s * A, width_A, rng.random(N)) - s * A
+        a = first_above(cum_pi, s * A, width_A, rng.random(N)) - s * A
         states[:, t] = s
         actions[:, t] = a
         if t < H - 1:
             row = s * A + a
-            k = _first_above(cum_P, seg_lo[row], seg_w[row], rng.random(N))
+            k = first_above(cum_P, seg_lo[row], seg_w[row], rng.random(N))
             s = next_of[k].astype(np.int64) if next_of is not None else k - seg_lo[row]
     rewards = mdp.R[states, actions]
     return Trajectories(
         states=readonly(states), actions=readonly(actions), rewards=readonly(rewards), gamma=mdp.gamma
     )
+
+
+_first_above = first_above  # the former private name, for code written before it was shared
+
+
+_row_cumsum_csr = row_cumsum_csr  # the former private name, for code written before it was shared
