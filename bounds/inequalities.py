@@ -94,6 +94,10 @@ class BoundResult:
     constants: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     notes: str = ""
 
+    def __repr__(self) -> str:
+        return (f"BoundResult({self.name!r}, rhs={self.rhs:.10g}, eta_new={self.eta_new:.10g}, "
+                f"slack={self.slack:.4g}, holds={self.holds}, source={self.source!r})")
+
     @property
     def upper(self) -> float:
         """``L + penalty`` for a two-sided bound, else ``+inf``."""
@@ -141,6 +145,11 @@ class BoundTable:
 
     def to_dicts(self) -> list[dict]:
         return [r.as_dict() for r in self.results]
+
+    def __repr__(self) -> str:
+        tight = min(self.results, key=lambda r: r.slack, default=None)
+        which = f", smallest slack {tight.slack:.4g} ({tight.name})" if tight is not None else ""
+        return f"BoundTable({len(self.results)} bounds, all_hold={self.all_hold}{which}; print() for the table)"
 
     def __str__(self) -> str:
         head = f"{'bound':<16} {'rhs':>13} {'eta_new':>13} {'L':>13} {'penalty':>11} {'slack':>11}  holds  source"

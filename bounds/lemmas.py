@@ -27,7 +27,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from tabular.validation import as_float_array, as_policy
+from tabular.validation import as_float_array, as_policy, summary_repr
 from tabular.divergences import tv
 from tabular.evaluation import (
     Evaluation,
@@ -124,6 +124,9 @@ class PerformanceDifference:
     mc_ci: tuple[float, float] | None
     mc_covers: bool | None
     equation: str = "[TRPO] Eq. (1), (2)"
+
+    def __repr__(self) -> str:
+        return summary_repr(self, ('eta', 'eta_new', 'lhs', 'rhs_exact', 'gap'))
 
 
 def performance_difference(
@@ -224,6 +227,9 @@ class Lemma2Result:
     atol: float
     equation: str = "[TRPO] Appendix A, Lemma 2"
 
+    def __repr__(self) -> str:
+        return summary_repr(self, ('alpha', 'epsilon', 'rhs', 'slack', 'holds', 'holds_state', 'equation'))
+
 
 def lemma2(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None, atol: float | None = None) -> Lemma2Result:
     """Lemma 2 of [TRPO] (Appendix A): for ``alpha``-coupled ``(pi, pi_new)``, at every state::
@@ -280,6 +286,9 @@ class Lemma3Result:
     holds: bool
     atol: float
     equation: str = "[TRPO] Appendix A, Lemma 3"
+
+    def __repr__(self) -> str:
+        return summary_repr(self, ('t', 'alpha', 'epsilon', 'slack', 'holds', 'equation'))
 
 
 def lemma3(

@@ -338,3 +338,26 @@ def check_dense_size(n_states: int, n_actions: int | None, what: str, *, copies:
             f"{what} with {sizes} would need {_fmt_bytes(one)} for its dense {array}{building}, more "
             f"than this machine's {_fmt_bytes(have)} of memory{hint}"
         )
+
+
+def summary_repr(obj, fields) -> str:
+    """A one-line repr of a result object: ``Name(field=value, ...)`` for the named ``fields``, with
+    floats to 6 significant digits and arrays shown by their shape (``array(S, A)``), so that a result
+    prints like a numpy/scipy result instead of hundreds of lines of arrays."""
+    parts = []
+    for f in fields:
+        v = getattr(obj, f)
+        if isinstance(v, np.ndarray):
+            s = f"array{v.shape}" if v.ndim else f"{float(v):.6g}"
+        elif isinstance(v, (bool, np.bool_)):
+            s = str(bool(v))
+        elif isinstance(v, numbers.Real):
+            s = f"{float(v):.6g}"
+        elif isinstance(v, (tuple, list)):
+            s = f"<{len(v)} items>"
+        elif isinstance(v, str):
+            s = repr(v)
+        else:
+            s = type(v).__name__
+        parts.append(f"{f}={s}")
+    return f"{type(obj).__name__}({', '.join(parts)})"

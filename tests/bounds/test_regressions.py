@@ -88,3 +88,25 @@ def test_edge_families_never_crash_check_all_or_the_steps(family):
         bounds.mm_step(inst.mdp, inst.pi)
         bounds.cpi_step(inst.mdp, inst.pi)
         bounds.trust_region_step(inst.mdp, inst.pi, 0.05, constraint="mean")
+
+
+def test_result_objects_print_short():
+    """Results print like numpy/scipy results: one short line with the key numbers, not arrays."""
+    from bounds import lemmas
+    from bounds.updates.practical import compare_with_exact
+    from tabular import garnet
+
+    mdp = garnet(200, 4, 3, rng=0, gamma=0.9)
+    pi = uniform(mdp)
+    step = bounds.mm_step(mdp, pi)
+    table = bounds.check_all(mdp, pi, step.pi_new)
+    pol = TabularSoftmax(mdp.n_states, mdp.n_actions)
+    theta = np.zeros(pol.n_params)
+    objs = [step, table, table[0], bounds.run("mm", mdp, pi, 1, record_bounds=False),
+            trpo_step(mdp, pol, theta, 0.01), compare_with_exact(mdp, pol, theta, 0.01),
+            lemmas.lemma2(mdp, pi, step.pi_new), lemmas.lemma3(mdp, pi, step.pi_new),
+            lemmas.performance_difference(mdp, pi, step.pi_new)]
+    for o in objs:
+        r = repr(o)
+        assert len(r) < 400 and "\n" not in r and r.startswith(type(o).__name__), r
+    assert f"{step.eta:.10g}" in repr(step) and "all_hold=True" in repr(table)

@@ -10,7 +10,7 @@ from tabular.evaluation import evaluate, surrogate_of
 from tabular.divergences import kl as kl_per_state
 from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
-from tabular.validation import check_mdp, check_real
+from tabular.validation import check_mdp, check_real, summary_repr
 
 from ..steps import trust_region_step
 from .step import TRPOStepResult, trpo_step
@@ -61,6 +61,9 @@ class ExactComparison:
     eta_practical: float
     eta_exact: float
     delta: float
+
+    def __repr__(self) -> str:
+        return summary_repr(self, ('eta_old', 'improvement_practical', 'improvement_exact', 'improvement_ratio', 'kl_practical', 'kl_exact', 'angle', 'delta'))
 
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
-from tabular.validation import check_int
+from tabular.validation import check_int, summary_repr
 
 from .step import trpo_step_samples
 
@@ -25,6 +25,9 @@ class SampleTRPOHistory:
     steps_used: np.ndarray  # (n_iter + 1,) cumulative environment steps
     thetas: tuple
     results: tuple
+
+    def __repr__(self) -> str:
+        return summary_repr(self, ('eta', 'steps_used', 'thetas'))
 
 
 def sample_trpo(mdp: MDP, theta0, delta: float, n_iter: int, estimator: str = "single_path",

@@ -11,7 +11,7 @@ from tabular.estimators import SurrogateSamples, surrogate_estimate
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation, surrogate_of
 from tabular.mdp import MDP
 from tabular.parametric import ParametricPolicy, TabularSoftmax
-from tabular.validation import as_float_array, check_int, check_real
+from tabular.validation import as_float_array, check_int, check_real, summary_repr
 
 from .cg import conjugate_gradient
 
@@ -74,6 +74,9 @@ class TRPOStepResult:
     max_backtracks: int
     accept_ratio: float | None
     cg_solver: str
+
+    def __repr__(self) -> str:
+        return summary_repr(self, ('accepted', 'n_backtracks', 'step_fraction', 'beta', 'cg_residual', 'predicted_kl', 'actual_kl', 'actual_surrogate_improvement', 'actual_eta_improvement', 'delta'))
 
 
 
