@@ -406,7 +406,7 @@ def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol
     (Pinsker + Jensen) -- note the **reverse** KL direction of [CPO].
     [CPO] writes ``(1/(1-gamma)) E_{s~d, a~pi_new}[A_pi]``, which is ``L - eta`` with [TRPO]'s ``rho``.
     """
-    if corollary not in (1, 3):
+    if isinstance(corollary, bool) or corollary not in (1, 3):
         raise ValueError(f"corollary must be 1 or 3, got {corollary!r}")
     return _cpo_bound(_prepare(mdp, pi, pi_new, ev, ev_new, atol), corollary)
 

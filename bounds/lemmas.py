@@ -27,7 +27,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from tabular.validation import as_float_array, as_policy, summary_repr
+from tabular.validation import as_float_array, as_policy, check_mdp, check_real, check_tolerance, summary_repr
 from tabular.divergences import tv
 from tabular.evaluation import (
     Evaluation,
@@ -42,6 +42,8 @@ from tabular.gradients import softmax_policy_gradient, softmax_surrogate_gradien
 from tabular.mdp import MDP
 from tabular.policies import softmax
 from tabular.sampling import horizon_for, sample_trajectories, truncation_bound
+
+from .inequalities import default_atol
 
 __all__ = [
     "PerformanceDifference",
@@ -60,20 +62,13 @@ RTOL = 1e-9
 MC_HORIZON_TOL = 1e-10
 
 
-def _scale(mdp: MDP) -> float:
-    return max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
-
-
 def _atol(mdp: MDP, atol) -> float:
-    if atol is None:
-        return RTOL * _scale(mdp)
-    atol = float(atol)
-    if not np.isfinite(atol) or atol < 0:
-        raise ValueError(f"atol must be finite and non-negative, got {atol!r}")
-    return atol
+    """The tolerance of the checks: :func:`bounds.inequalities.default_atol` unless given (then finite, >= 0)."""
+    return default_atol(mdp) if atol is None else check_tolerance(atol, "atol")
 
 
 def _policies(mdp: MDP, pi, pi_new):
+    mdp = check_mdp(mdp)
     S, A = mdp.shape
     return as_policy(pi, S, A, name="pi"), as_policy(pi_new, S, A, name="pi_new")
 
@@ -376,15 +371,12 @@ def first_order_match(
     ``(f(theta0 + h e_i) - f(theta0 - h e_i)) / (2 h)`` of :func:`tabular.surrogate` (Eq. (3)) and of
     ``eta`` from exact evaluation (:func:`tabular.evaluate_many`, batched). ``2 S A`` evaluations.
     """
-    S, A = mdp.shape
+    S, A = check_mdp(mdp).shape
     theta0 = as_float_array(theta0, "theta0", ndim=2)
     if theta0.shape != (S, A):
         raise ValueError(f"theta0 must have shape (S, A) = {(S, A)}, got {theta0.shape}")
-    h = float(h)
-    if not np.isfinite(h) or h <= 0:
-        raise ValueError(f"h must be a positive finite step, got {h!r}")
-    if not (np.isfinite(rtol) and rtol > 0):
-        raise ValueError(f"rtol must be positive, got {rtol!r}")
+    h = check_real(h, "h", positive=True)
+    rtol = check_tolerance(rtol, "rtol", positive=True)
     tol = _atol(mdp, atol)
     pi0 = softmax(theta0)
     ev0 = evaluate(mdp, pi0)

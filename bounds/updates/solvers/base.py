@@ -18,7 +18,7 @@ import numpy as np
 
 from tabular.divergences import kl_unchecked, tv_unchecked
 from tabular.evaluation import Evaluation
-from tabular.validation import as_float_array, as_policy, check_real
+from tabular.validation import as_float_array, as_policy, check_real, check_real_dtype
 
 __all__ = [
     "SolverError", "Solution", "Problem", "SOLVERS", "ROOTS", "check_solver", "check_root",
@@ -125,9 +125,12 @@ def check_root(root: str) -> str:
 
 def per_state(x, S: int, name: str, *, allow_inf: bool = False, positive: bool = False) -> np.ndarray:
     """A scalar or an (S,) array of non-negative numbers, as an (S,) array."""
-    arr = np.array(x, dtype=np.float64)
-    if arr.ndim == 0:
-        return np.full(S, check_real(float(arr), name, lo=0.0, positive=positive, allow_inf=allow_inf))
+    if np.ndim(x) == 0:
+        return np.full(S, check_real(x if not isinstance(x, np.ndarray) else x.item(), name, lo=0.0,
+                                     positive=positive, allow_inf=allow_inf))
+    raw = np.asarray(x)
+    check_real_dtype(raw, name)
+    arr = raw.astype(np.float64)
     if arr.shape != (S,):
         raise ValueError(f"{name} must be a scalar or have shape ({S},), got shape {arr.shape}")
     if np.any(np.isnan(arr)):
