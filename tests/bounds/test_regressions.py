@@ -110,3 +110,30 @@ def test_result_objects_print_short():
         r = repr(o)
         assert len(r) < 400 and "\n" not in r and r.startswith(type(o).__name__), r
     assert f"{step.eta:.10g}" in repr(step) and "all_hold=True" in repr(table)
+
+
+def test_lemmas_and_solvers_name_the_bad_argument():
+    from bounds import lemmas
+    from bounds.updates import solvers as so
+    from tabular import garnet
+
+    mdp = garnet(4, 3, 2, rng=0, gamma=0.9)
+    pi = uniform(mdp)
+    pn = random_policy(mdp, rng=1)
+    for f in (lemmas.performance_difference, lemmas.lemma2, lemmas.lemma3):
+        with pytest.raises(TypeError, match="mdp"):
+            f(None, pi, pn)
+        with pytest.raises(TypeError, match="mdp"):
+            f(pi, pi, pn)  # arguments in the wrong order
+        with pytest.raises((TypeError, ValueError), match="atol"):
+            f(mdp, pi, pn, atol=float("nan"))
+    ev = evaluate(mdp, pi)
+    for bad in (True, "1", 1 + 2j):
+        with pytest.raises(TypeError, match="c"):
+            so.solve_kl_penalty(ev.A, pi, bad)
+        with pytest.raises(TypeError, match="t"):
+            so.solve_tv_constraint(ev.A, pi, bad)
+    with pytest.raises(TypeError, match="c"):
+        so.solve_kl_penalty(ev.A, pi, np.array(["1"] * mdp.n_states))
+    with pytest.raises(ValueError, match="corollary"):
+        bounds.cpo_bound(mdp, pi, pn, corollary=True)
