@@ -38,7 +38,9 @@ Theorems as implemented
 
   - ``"sheet"`` -- THEORY.md §8 as written: ``V*(rho) - V^{pi_k}(rho) <= gamma^k (V*(rho) - V^{pi_0}(rho)
     + D_0 / (eta_0 (1-gamma)))``, ``D_0 = sum_s d_rho^{pi*}(s) KL(pi*(.|s) || pi_0(.|s))``. We could
-    not confirm this form in either paper and could not prove it for a general ``rho``.
+    not confirm this form in either paper, and it is **false**: at ``gamma = 0`` (one state, rewards
+    (1, 0)) its right side is 0 at ``k = 1`` while the gap is ``1/(1 + e^eta_0)``
+    (``tests/bounds/test_rates.py``), and random Garnets at ``gamma = 0.1`` violate it by up to 3.5x.
   - ``"derived"`` -- what the three-point lemma of mirror descent proves (the argument of [Xiao22]
     §4, constants worked out here): per state ``V* - V^{k+1} <= gamma P_{pi*} (V* - V^k) +
     (D_k - D_{k+1}) / eta_k`` (``D_k(s) = KL(pi*(.|s) || pi_k(.|s))``); weighting by
