@@ -4,6 +4,8 @@
 * :mod:`bounds.lemmas` -- both sides of Eq. (1), Lemma 2, Lemma 3, Eq. (4).
 * :mod:`bounds.counterexamples` -- known non-theorems and a search for violations of your own claims.
 * :mod:`bounds.symbolic` -- sympy proofs of identities for symbolic MDPs.
+* :mod:`bounds.rates` -- rate theorems of exact NPG, softmax PG, entropy-regularized NPG and PMD
+  (THEORY.md §8), each checked along a run; ``rate_checks`` for sweeps.
 * :mod:`bounds.updates` -- the updates that maximize a bound (Algorithm 1, CPI, trust regions, NPG,
   PG, PI), their iteration, the practical step, and their solvers.
 """
@@ -17,6 +19,8 @@ from .inequalities import (
     cpi_bound,
     cpi_decomposition,
     cpo_bound,
+    cpo_f_tightening,
+    cpo_general_bound,
     kl02_bound,
     kl_bound,
     span_bound,
@@ -25,17 +29,20 @@ from .inequalities import (
     theorem1_tight,
     theory_C,
 )
+from .rates import RateResult, entropy_npg_rate, npg_rate, pg_rate, pmd_rate, rate_checks
 from .updates import (
     MMHistory,
     SolverError,
     UpdateHistory,
     StepResult,
     cpi_step,
+    entropy_npg_update,
     kl_penalty_step,
     mm_step,
     npg_step,
     pg_step,
     pi_step,
+    pmd_update,
     run,
     trust_region_step,
 )
@@ -45,5 +52,7 @@ __all__ = [
     "pg_step", "pi_step", "run", "trust_region_step",
     "BoundResult", "BoundTable", "assert_bound", "check_all", "cpi_alpha_star", "cpi_bound",
     "cpi_decomposition", "cpo_bound", "kl02_bound", "kl_bound", "span_bound", "spi_bound",
-    "theorem1", "theorem1_tight", "theory_C",
+    "theorem1", "theorem1_tight", "theory_C", "cpo_general_bound", "cpo_f_tightening",
+    "npg_rate", "pg_rate", "entropy_npg_rate", "pmd_rate", "rate_checks", "RateResult",
+    "pmd_update", "entropy_npg_update",
 ]

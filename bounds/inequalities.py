@@ -19,6 +19,7 @@ when ``C = 0``: ``gamma = 0`` or all advantages vanish).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
@@ -48,6 +49,8 @@ __all__ = [
     "cpi_alpha_star",
     "cpi_decomposition",
     "cpo_bound",
+    "cpo_general_bound",
+    "cpo_f_tightening",
     "spi_bound",
     "span_bound",
     "check_all",
@@ -427,6 +430,83 @@ def _cpo_bound(inst: _Instance, corollary: int) -> BoundResult:
                    "two-sided; KL(pi_new || pi) averaged over normalized d_pi")
 
 
+def cpo_general_bound(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None, atol=None) -> BoundResult:
+    """[CPO] (Achiam et al. 2017) Theorem 1, the bound for an arbitrary ``f: S -> R``; two-sided::
+
+        |eta(pi_new) - eta(pi) - L_f / (1-gamma)| <= (2 gamma eps_f / (1-gamma)^2) sum_s d_pi(s) D_TV(s)
+
+    with ``delta_f(s, a) = R(s, a) + gamma sum_t P(t|s, a) f(t) - f(s)``,
+    ``eps_f = max_s |sum_a pi_new(a|s) delta_f(s, a)|`` and
+    ``L_f = sum_s d_pi(s) sum_a (pi_new - pi)(a|s) delta_f(s, a)``, ``d_pi`` the **normalized**
+    visitation (THEORY.md §8). [CPO] writes ``L_f`` as ``E_{s~d_pi, a~pi}[(pi_new/pi - 1) delta_f]``
+    and ``delta_f`` with ``s'`` sampled; in expectation over ``s'`` it is the ``delta_f`` above.
+
+    ``f``: ``None`` (default) -- one step of policy evaluation of ``pi_new`` applied to ``V_pi``,
+    ``f = T_{pi_new} V_pi = sum_a pi_new(a|s) Q_pi(s, a)``; ``"V_pi"`` -- [CPO] Cor. 1 (then
+    ``delta_f = A_pi``, ``L_f/(1-gamma) = L_pi(pi_new) - eta(pi)`` of Eq. (3), and this is
+    :func:`cpo_bound`); ``"V_pi_new"`` -- ``eps_f = 0`` and the bound is an equality (the reverse
+    form of THEORY.md §2); or an (S,) array.
+
+    The bound is centred at ``eta(pi) + L_f/(1-gamma)``, not at Eq. (3)'s ``L_pi(pi_new)`` (unless
+    ``f = V_pi``), so in the table's terms (``rhs = L - penalty``, two-sidedness about ``L``) it is
+    reported as a lower bound: ``rhs`` is Theorem 1's lower bound (``penalty = L - rhs``, which may be
+    negative when the lower bound exceeds ``L``) and ``two_sided=False``; Theorem 1's upper bound is
+    ``constants["upper"]`` and is part of ``holds`` (also ``constants["centre"]``, ``["half_width"]``).
+    """
+    return _cpo_general(_prepare(mdp, pi, pi_new, ev, ev_new, atol), f)
+
+
+def _cpo_f(inst: _Instance, f) -> tuple[np.ndarray, str]:
+    S = inst.mdp.n_states
+    if f is None:
+        return np.einsum("sa,sa->s", inst.pi_new, inst.ev.Q), "T_{pi_new} V_pi"  # one evaluation step
+    if isinstance(f, str):
+        if f == "V_pi":
+            return np.asarray(inst.ev.V), "V_pi"
+        if f == "V_pi_new":
+            return np.asarray(inst.ev_new.V), "V_pi_new"
+        raise ValueError(f"f must be None, 'V_pi', 'V_pi_new' or an (S,) array, got {f!r}")
+    arr = np.array(f, dtype=np.float64)
+    if arr.shape != (S,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"f must be a finite array of shape ({S},), got shape {arr.shape}")
+    return arr, "array"
+
+
+def _cpo_general(inst: _Instance, f) -> BoundResult:
+    mdp, g = inst.mdp, inst.mdp.gamma
+    S, A = mdp.shape
+    fv, which = _cpo_f(inst, f)
+    delta_f = mdp.R + g * np.asarray(mdp.P_flat @ fv).reshape(S, A) - fv[:, None]  # [CPO] Thm 1
+    eps_f = float(np.max(np.abs(np.einsum("sa,sa->s", inst.pi_new, delta_f))))
+    L_f = float(inst.ev.d @ np.einsum("sa,sa->s", inst.pi_new - inst.pi, delta_f))
+    mean_tv_d = dv.weighted_mean(dv.tv_unchecked(inst.pi, inst.pi_new), inst.ev.d)
+    half = penalty_product(2.0 * g * eps_f / (1.0 - g) ** 2, mean_tv_d)  # [CPO] Thm 1
+    centre = inst.ev.eta + L_f / (1.0 - g)
+    lower, upper = centre - half, centre + half
+    r = _result(inst, "cpo_general", "[CPO] Theorem 1", inst.L - lower, False,  # rhs = lower
+                dict(eps_f=eps_f, L_f=L_f, mean_tv_d=mean_tv_d, centre=centre, half_width=half,
+                     upper=upper, gamma=g),
+                f"f = {which}; lower bound = rhs, upper bound = constants['upper'] (both in holds); "
+                "TV averaged over normalized d_pi")
+    if r.holds and not r.eta_new <= upper + inst.atol:
+        r = dataclasses.replace(r, holds=False)
+    return r
+
+
+def cpo_f_tightening(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None) -> float:
+    """How much ``f`` tightens [CPO] Cor. 1: the ratio of the two bounds' worst-case errors,
+    ``max(slack, upper - eta_new)`` of :func:`cpo_general_bound` with ``f`` over the same for
+    ``f = V_pi`` (Cor. 1). Below 1 means ``f`` gives the tighter two-sided bound; widths within the
+    default tolerance count as 0, and 0/0 is 1."""
+    inst = _prepare(mdp, pi, pi_new, ev, ev_new, None)
+    ref, new = _cpo_general(inst, "V_pi"), _cpo_general(inst, f)
+    width = lambda r: max(r.slack, r.constants["upper"] - r.eta_new)  # noqa: E731
+    w_ref, w_new = width(ref), width(new)
+    if w_ref <= inst.atol:
+        return 1.0 if w_new <= inst.atol else math.inf
+    return float(w_new / w_ref)
+
+
 def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResult:
     """[SPI] (Pirotta et al. 2013) Theorem 3.5, in [TRPO] units::
 
@@ -477,7 +557,8 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None) -> BoundTable:
 
     The CPI bounds (Eq. (6) and [KL02] Thm 4.1) are applied through the smallest mixture
     decomposition ``pi_new = (1-alpha) pi + alpha pi'`` (:func:`cpi_decomposition`), so they apply to
-    every pair. Both policies are evaluated once and shared by all bounds.
+    every pair. Both policies are evaluated once and shared by all bounds. The last entry,
+    ``"cpo_general"``, is [CPO] Theorem 1 with ``f = T_{pi_new} V_pi`` (:func:`cpo_general_bound`).
     """
     inst = _prepare(mdp, pi, pi_new, ev, None, atol)
     alpha, pi_prime = cpi_decomposition(inst.pi, inst.pi_new)
@@ -492,6 +573,7 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None) -> BoundTable:
         _cpo_bound(inst, 3),
         _spi_bound(inst),
         _span_bound(inst),
+        _cpo_general(inst, None),
     ))
 
 

@@ -61,6 +61,8 @@ MODULES = (
     "fig10_vine_vs_single",
     "fig11_pg_variance",
     "fig12_sample_trpo",
+    "fig14_rates",
+    "fig15_ppo_clip",
 )
 
 

@@ -10,10 +10,15 @@ constraint" (the unifying view of Section 7) and returns a :class:`StepResult`:
   every bound's slack per step.
 * :mod:`.practical` -- the practical algorithm: conjugate gradient, Fisher-vector products, line
   search, on exact or sampled data (Eq. (14)).
+* :mod:`.mirror` -- :func:`pmd_update` (KL policy mirror descent) and :func:`entropy_npg_update`
+  (entropy-regularized NPG), the updates of the rate theorems in :mod:`bounds.rates`.
+* :mod:`.ppo` -- PPO-clip's L^CLIP exactly, its gradient, and :func:`ppo_clip_step` (K epochs).
 * :mod:`.solvers` -- the per-state convex problems, each with a fast exact solver and a cvxpy reference.
 """
 
 from .iteration import MMHistory, UpdateHistory, run
+from .mirror import entropy_npg_update, pmd_update
+from .ppo import PPOClipResult, clip_gradient, clip_objective, ppo_clip_step
 from .solvers import SolverError
 from .steps import (
     UPDATES,
@@ -43,4 +48,10 @@ __all__ = [
     "pi_step",
     "run",
     "UPDATES",
+    "pmd_update",
+    "entropy_npg_update",
+    "ppo_clip_step",
+    "clip_objective",
+    "clip_gradient",
+    "PPOClipResult",
 ]

@@ -259,7 +259,7 @@ def test_table_prints_and_converts():
     text = str(table)
     assert "theorem1" in text and "[TRPO] Eq. (9)" in text
     dicts = table.to_dicts()
-    assert len(dicts) == len(table) == 10
+    assert len(dicts) == len(table) == 11
     for d in dicts:
         for key in ("name", "source", "eta_new", "surrogate", "penalty", "rhs", "slack", "holds"):
             assert key in d
