@@ -25,7 +25,24 @@ BOUND_LABELS = {
     "theorem1": "Thm 1, Eq. (8)", "theorem1_tight": "Thm 1 proof, Eq. (44)", "kl_max": "max-KL, Eq. (9)",
     "kl_max_pinsker": "max-KL, Pinsker", "cpi": "CPI, Eq. (6)", "kl02": "KL02 Thm 4.1",
     "cpo_tv": "CPO Cor. 1", "cpo_kl": "CPO Cor. 3", "spi": "SPI Thm 3.5", "span": "resolvent span",
+    "cpo_general": "CPO Thm 1, f = T V",
 }
+
+#: Bounds of ``check_all`` that are not centred on L (their two-sided interval is centred elsewhere):
+#: their looseness is measured about their own centre (:func:`centre_terms`).
+OFF_CENTRE_BOUNDS = ("cpo_general",)
+
+
+def centre_terms(result) -> tuple[float, float]:
+    """``(half-width, |eta(pi_new) - centre|)`` of a bound result: the penalty and ``|eta - L|`` for a
+    bound centred on L, the half-width and the distance to its own centre for the others ([CPO]
+    Theorem 1 is centred on ``eta(pi) + L_f/(1-gamma)``), so that ``half-width / distance`` is the
+    looseness of every bound in the same sense (>= 1 when it holds)."""
+    c = result.constants
+    if "centre" in c and "half_width" in c:
+        return float(c["half_width"]), abs(float(result.eta_new) - float(c["centre"]))
+    return float(result.penalty), float(result.gap)
+
 
 #: The discounts' colours: equally spaced on this part of the viridis map.
 GAMMA_COLOR_RANGE = (0.15, 0.85)

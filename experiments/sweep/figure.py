@@ -8,12 +8,15 @@ import math
 import numpy as np
 
 from ..drawing import MIN_GAP, label_bounds, looseness_boxes, tightness_order
+from .report import gap_of
 
 
 def _ratios(table: dict, ok, bound: str, where=True) -> np.ndarray:
-    """``penalty / gap`` of ``bound`` on the rows ``ok & where`` with a finite penalty."""
-    sel = ok & np.isfinite(table[f"{bound}_penalty"]) & where
-    return table[f"{bound}_penalty"][sel] / table["gap"][sel]
+    """``penalty / gap`` of ``bound`` on the rows ``ok & where`` with a finite penalty (the gap about the
+    bound's own centre for the bounds not centred on L, :func:`experiments.sweep.report.gap_of`)."""
+    gap = gap_of(table, bound)
+    sel = ok & np.isfinite(table[f"{bound}_penalty"]) & where & (gap > MIN_GAP)
+    return table[f"{bound}_penalty"][sel] / gap[sel]
 
 
 def _log_ratios_or_nan(table: dict, ok, bound: str, gamma) -> np.ndarray:

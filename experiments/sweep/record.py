@@ -14,6 +14,7 @@ from bounds.updates import run as run_updates
 from tabular.evaluation import evaluate, surrogate_of
 from tabular.mdp import MDP
 
+from ..drawing import OFF_CENTRE_BOUNDS, centre_terms
 from .config import CANDIDATES, UPDATES, SweepConfig, instance_spec, make_instance
 
 @functools.lru_cache(maxsize=1)
@@ -35,6 +36,8 @@ def columns(config: SweepConfig) -> tuple:
     cols = ["id", "family", "gamma", "step", "S", "A", "eta", "eta_new", "surrogate", "gap", "atol", "error"]
     for b in bound_names():
         cols += [f"{b}_penalty", f"{b}_slack", f"{b}_upper_slack", f"{b}_holds"]
+        if b in OFF_CENTRE_BOUNDS:
+            cols += [f"{b}_gap"]  # |eta - centre|: this bound is not centred on L
     if config.update_steps > 0:
         for u in UPDATES:
             cols += [f"{u}_steps", f"{u}_nonmono", f"{u}_min_gain"]
@@ -73,7 +76,10 @@ def evaluate_instance(mdp: MDP, pi, pi_new, config: SweepConfig) -> dict:
     atol = float(r0.atol)
     row = dict(eta=r0.eta, eta_new=r0.eta_new, surrogate=r0.surrogate, gap=r0.gap, atol=atol, error="")
     for r in table:
-        row[f"{r.name}_penalty"] = r.penalty
+        half, dist = centre_terms(r)  # = (penalty, |eta - L|) for the bounds centred on L
+        row[f"{r.name}_penalty"] = half
+        if r.name in OFF_CENTRE_BOUNDS:
+            row[f"{r.name}_gap"] = dist
         row[f"{r.name}_slack"] = r.slack
         row[f"{r.name}_upper_slack"] = (r.surrogate + r.penalty - r.eta_new) if r.two_sided else math.inf
         row[f"{r.name}_holds"] = bool(r.holds)

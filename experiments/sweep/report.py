@@ -29,7 +29,13 @@ def _worst(table, col: str, ok, n: int) -> tuple:
     return (float(v[j]), int(table["id"][j])) if n else (None, None)
 
 
-def _ratio_cells(table, pen, ok, resolved, fams, gams) -> dict:
+def gap_of(table, b: str):
+    """The error bound ``b`` must cover: ``|eta - L|``, or ``|eta - centre|`` for the bounds not centred
+    on L (their own ``<b>_gap`` column, :data:`experiments.drawing.OFF_CENTRE_BOUNDS`)."""
+    return table[f"{b}_gap"] if f"{b}_gap" in table else table["gap"]
+
+
+def _ratio_cells(table, pen, ok, resolved, fams, gams, gap=None) -> dict:
     """Penalty and penalty/gap quantiles of one bound per ``family|gamma`` cell that has rows."""
     cells = {}
     for f in fams:
@@ -41,7 +47,7 @@ def _ratio_cells(table, pen, ok, resolved, fams, gams) -> dict:
             cells[f"{f}|{g!r}"] = {
                 "n": int(sel.sum()),
                 "penalty_q": _q(pen[sel]),
-                "ratio_q": _q(pen[rsel] / table["gap"][rsel]),
+                "ratio_q": _q(pen[rsel] / (table["gap"] if gap is None else gap)[rsel]),
                 "n_ratio": int(rsel.sum()),
             }
     return cells
@@ -59,11 +65,12 @@ def _bound_entry(table, b: str, two_sided: bool, source: str, ok, fams, gams) ->
     if two_sided:
         entry["worst_upper_slack"], entry["worst_upper_slack_id"] = _worst(table, f"{b}_upper_slack", ok, n)
     pen = table[f"{b}_penalty"]
-    resolved = ok & (table["gap"] > MIN_GAP)
+    gap = gap_of(table, b)
+    resolved = ok & (gap > MIN_GAP)
     entry["infinite_penalty"] = int(np.sum(ok & np.isinf(pen)))
-    entry["by_family_gamma"] = _ratio_cells(table, pen, ok, resolved, fams, gams)
+    entry["by_family_gamma"] = _ratio_cells(table, pen, ok, resolved, fams, gams, gap)
     rsel = ok & resolved & np.isfinite(pen)
-    entry["ratio_q_all"] = _q(pen[rsel] / table["gap"][rsel])
+    entry["ratio_q_all"] = _q(pen[rsel] / gap[rsel])
     return entry
 
 
