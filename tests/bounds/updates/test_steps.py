@@ -46,6 +46,24 @@ def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
 
 
 # ------------------------------------------------------------------------------ Eq. (10), monotonicity
+def _assert_eq10_independently(mdp, h, penalty="kl"):
+    """Eq. (10) on numbers computed here: eta by np.linalg.solve, L by Eq. (3), C by Eq. (8), the KL / TV by
+    their definitions. eta(pi_{i+1}) >= M_i(pi_{i+1}) (the minorization, Eq. (9) or (8)) and
+    M_i(pi_{i+1}) >= M_i(pi_i) = eta(pi_i) (pi_i is a candidate of the argmax), at every step of run h."""
+    g = mdp.gamma
+    tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - g))
+    assert h.n_steps > 0
+    for i in range(h.n_steps):
+        p, q = h.policies[i], h.policies[i + 1]
+        ep, eq = _np_eval(mdp, p), _np_eval(mdp, q)
+        C = 4 * np.abs(ep["A"]).max() * g / (1 - g) ** 2
+        D = np_kl_rows(p, q).max() if penalty == "kl" else (0.5 * np.abs(p - q).sum(axis=1).max()) ** 2
+        M = ep["eta"] + ep["rho"] @ np.sum(q * ep["A"], axis=1) - C * D
+        assert h.eta[i] == pytest.approx(ep["eta"], abs=tol) and h.M_new[i] == pytest.approx(M, abs=tol)
+        assert eq["eta"] >= M - tol
+        assert M >= ep["eta"] - tol
+
+
 @pytest.mark.parametrize("gamma", GAMMAS)
 def test_algorithm1_eq10_every_iteration(gamma):
     for mdp, pi in _garnets(2, gamma=gamma, seed=int(gamma * 10)):
@@ -64,17 +82,7 @@ def test_algorithm1_eq10_every_iteration(gamma):
                 assert h.M_new[i] == pytest.approx(surrogate(mdp, p, q) - h.C[i] * D, abs=1e-10)
                 assert h.C[i] == pytest.approx(
                     4 * np.abs(evaluate(mdp, p).A).max() * gamma / (1 - gamma) ** 2, rel=1e-12)
-                # Eq. (10) on numbers computed here: eta by np.linalg.solve, L by Eq. (3), C by Eq. (8), the
-                # KL / TV by their definitions. eta(pi_{i+1}) >= M_i(pi_{i+1}) (the minorization, Eq. (9) or
-                # (8)) and M_i(pi_{i+1}) >= M_i(pi_i) = eta(pi_i) (pi_i is a candidate of the argmax)
-                ep, eq = _np_eval(mdp, p), _np_eval(mdp, q)
-                C = 4 * np.abs(ep["A"]).max() * gamma / (1 - gamma) ** 2
-                D = np_kl_rows(p, q).max() if penalty == "kl" else (0.5 * np.abs(p - q).sum(axis=1).max()) ** 2
-                M = ep["eta"] + ep["rho"] @ np.sum(q * ep["A"], axis=1) - C * D
-                tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - gamma))
-                assert h.eta[i] == pytest.approx(ep["eta"], abs=tol) and h.M_new[i] == pytest.approx(M, abs=tol)
-                assert eq["eta"] >= M - tol
-                assert M >= ep["eta"] - tol
+            _assert_eq10_independently(mdp, h, penalty)
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)
@@ -257,6 +265,7 @@ def test_algorithm1_theory_C_converges_on_a_tiny_mdp():
     mdp = mdp_x(0.3)
     h = up.run(up.mm_step, mdp, uniform(mdp), 200, record_bounds=False)
     assert h.eq10_holds
+    _assert_eq10_independently(mdp, h)  # not only the run's own verdict
     assert h.eta[-1] == pytest.approx(policy_iteration(mdp).eta, abs=1e-6)
 
 
