@@ -144,3 +144,27 @@ def test_max_kl_penalty_matches_an_own_cvxpy_model_on_special_rows(C):
     score = _score(A, pi, rho, C, sol.pi_new)
     assert sol.objective == pytest.approx(score, abs=1e-12)
     assert score == pytest.approx(own_cvx_max_kl_penalty(A, pi, rho, C), abs=1e-6)
+
+
+def test_max_kl_penalty_attains_the_brute_force_optimum_on_extreme_policies():
+    """The near-deterministic rows of test_kl.py::test_extreme_policies (probabilities down to 1e-300), whose
+    optimality is there checked only against the same row solver: here against the brute force."""
+    n = 0
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        A = rng.normal(size=(4, 3)) * 10 ** rng.uniform(-3, 3)
+        pi = rng.dirichlet(np.full(3, 0.05), size=4)
+        mask = rng.random((4, 3)) < 0.3
+        pi[mask] = 10.0 ** rng.uniform(-300, -5, size=int(mask.sum()))
+        pi /= pi.sum(axis=1, keepdims=True)
+        if np.any(pi == 0):  # Dirichlet(0.05) underflows to exact zeros: not for the full-support brute force
+            continue
+        n += 1
+        rho = rng.uniform(0.1, 1.0, size=4)
+        C = float(rho @ np.abs(A).max(axis=1))
+        sol = so.solve_max_kl_penalty(A, pi, rho, C)
+        best, _ = brute_force_max_kl_penalty(A, pi, rho, C)
+        score = _score(A, pi, rho, C, sol.pi_new)
+        assert sol.objective == pytest.approx(score, abs=1e-12 * (1 + abs(best)))
+        assert abs(score - best) <= 1e-10 * (1 + abs(best)), (seed, score - best)
+    assert n >= 6
