@@ -397,7 +397,7 @@ def test_cpi_alpha_star_is_one_function_clipped_to_the_unit_interval():
     assert {"one", "interior"} <= cases  # both branches of the clip run (gamma = 0 gives 1)
 
 
-# ------------------------------------------------------------- independent transcriptions (issue: tests that cannot fail)
+# --------------------------------------------------------- independent transcriptions (issue: tests that cannot fail)
 # The checks above compare bounds.inequalities with itself: `holds`, `slack` and the orderings use the
 # module's own penalty, L and eta(pi_new), and three of the orderings (Pinsker C/2 <= C, Eq. (44) <= Eq. (8),
 # [KL02] >= Eq. (6)) hold by construction of the code. Here every penalty is transcribed from its paper with

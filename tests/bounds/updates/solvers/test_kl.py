@@ -202,11 +202,12 @@ def test_kl_constraint_against_a_bisection_written_here(seed):
     bisection on nu of the tests' helpers, and the constraint active with the tests' KL."""
     A, pi, rho = instance(30 + seed, S=6, nA=2 + seed % 3, special=False, scale=10.0 ** (seed - 2))
     kappas = np.logspace(-10, 1, 12)
-    ref = np_kl_constraint_values(A, pi, kappas)
+    expected = np_kl_constraint_values(A, pi, kappas)
     for k, kappa in enumerate(kappas):
         sol = so.solve_kl_constraint(A, pi, kappa)
-        gain = np.abs(ref[k] - np.sum(pi * A, axis=1))  # the improvement over pi, the part that can be wrong
-        np.testing.assert_allclose(sol.value, ref[k], rtol=0, atol=1e-9 * gain.max() + 1e-15 * np.abs(A).max())
+        gain = np.abs(expected[k] - np.sum(pi * A, axis=1))  # the improvement over pi, the part that can be wrong
+        np.testing.assert_allclose(sol.value, expected[k], rtol=0,
+                                   atol=1e-9 * gain.max() + 1e-15 * np.abs(A).max())
         np.testing.assert_allclose(np_kl_rows(pi, sol.pi_new), kappa, rtol=1e-7)
 
 
