@@ -155,6 +155,9 @@ def test_zero_coefficient_times_infinite_kl_is_zero():
     pn = T.deterministic(np.zeros(4, dtype=int), 2)
     r = kl_bound(m, pi, pn)
     assert r.penalty == 0.0 and r.rhs == pytest.approx(r.eta_new, abs=1e-14)
+    # independent: at gamma = 0, eta(pi_new) = L = rho0 . sum_a pi_new R
+    assert r.eta_new == pytest.approx(float(m.rho0 @ np.sum(pn * m.R, axis=1)), abs=1e-14)
+    assert r.rhs == pytest.approx(float(m.rho0 @ np.sum(pn * m.R, axis=1)), abs=1e-14)
 
 
 def test_cpi_alpha_star_maximizes_eq6_over_a_grid():
@@ -177,8 +180,10 @@ def test_cpi_alpha_star_maximizes_eq6_over_a_grid():
                 ev.eta + a * A_p - 2 * eps_p * g * a**2 / (1 - g) ** 2, abs=1e-10)
         r = cpi_bound(m, pi, pi_prime, a_star, ev=ev)
         assert r.rhs >= max(rhs) - 1e-12
+        assert a_star < 1  # the branch below runs on every seed (checked: alpha* in (0, 1) here)
         if a_star < 1:  # guaranteed gain (1-gamma)^2 A'^2 / (8 gamma eps')
-            A_p, eps_p, g = r.constants["A_prime"], r.constants["eps_prime"], m.gamma
+            assert r.constants["A_prime"] == pytest.approx(A_p, rel=1e-12)
+            assert r.constants["eps_prime"] == pytest.approx(eps_p, rel=1e-12)
             assert r.rhs - r.eta >= (1 - g) ** 2 * A_p**2 / (8 * g * eps_p) - 1e-12
             assert r.eta_new - r.eta >= r.rhs - r.eta - r.atol
 
@@ -194,6 +199,18 @@ def test_kl02_is_at_least_eq6_and_both_hold_for_mixtures():
             assert a.holds and b.holds
             # L(pi_new) = eta(pi) + alpha * A' (THEORY.md §2: Abar scales by alpha for a mixture)
             assert a.surrogate == pytest.approx(a.eta + alpha * a.constants["A_prime"], abs=1e-10)
+            # independent: A', eps', L and both penalties from evaluate() outputs and the formulas
+            ev = T.evaluate(m, pi)
+            Ap_s = np.sum(pi_prime * ev.A, axis=1)
+            A_p, eps_p, g = float(ev.rho @ Ap_s), float(np.abs(Ap_s).max()), m.gamma
+            pn = (1 - alpha) * pi + alpha * pi_prime  # Eq. (5)
+            L = ev.eta + ev.rho @ np.sum(pn * ev.A, axis=1)  # Eq. (3)
+            assert a.surrogate == pytest.approx(L, abs=1e-10) and b.surrogate == pytest.approx(L, abs=1e-10)
+            assert a.surrogate == pytest.approx(ev.eta + alpha * A_p, abs=1e-10)
+            assert a.penalty == pytest.approx(2 * eps_p * g * alpha**2 / (1 - g) ** 2, rel=1e-12, abs=1e-300)
+            assert b.penalty == pytest.approx(
+                2 * alpha**2 * g * eps_p / ((1 - g) * (1 - g * (1 - alpha))), rel=1e-12, abs=1e-300)
+            assert a.eta_new == pytest.approx(_np_eval(m, pn)["eta"], abs=1e-10)
 
 
 def test_cpi_decomposition_reconstructs_pi_new():
@@ -323,6 +340,7 @@ def test_every_bound_holds_as_a_hypothesis_property(instance):
     assert_bound(table)
     for r in table:
         assert not math.isnan(r.slack)
+    _check_against_formulas(mdp, pi, pi_new, table)  # independent numbers, not the module's own
 
 
 # ------------------------------------------------------------------------------ tolerances (issue: no verdict flipped)
@@ -358,6 +376,7 @@ def test_cpi_alpha_star_is_one_function_clipped_to_the_unit_interval():
     from bounds.inequalities import cpi_terms
     from tabular import evaluate, garnet, greedy, random_policy
 
+    cases = set()
     for seed in range(20):
         mdp = garnet(5, 3, 2, rng=seed, gamma=[0.0, 0.5, 0.9, 0.99][seed % 4])
         pi = random_policy(mdp, rng=seed, concentration=0.3)
@@ -366,8 +385,125 @@ def test_cpi_alpha_star_is_one_function_clipped_to_the_unit_interval():
         a = cpi_alpha_star(mdp, pi, pi_prime, ev=ev)
         step = cpi_step(mdp, pi, ev=ev)
         assert step.info["alpha_star"] == a and 0.0 <= a <= 1.0
-        A_bold, eps_p = cpi_terms(ev, pi_prime)
+        # independent: A', eps' transcribed from Eq. (6) (cpi_terms is the code cpi_alpha_star_of calls)
+        Ap_s = np.sum(pi_prime * ev.A, axis=1)
+        A_bold, eps_p = float(ev.rho @ Ap_s), float(np.abs(Ap_s).max())
+        assert cpi_terms(ev, pi_prime) == pytest.approx((A_bold, eps_p), rel=1e-12, abs=1e-15)
         # independent closed form of Eq. (6)'s maximizer on [0, 1]
         g = mdp.gamma
         ref = 0.0 if A_bold <= 1e-14 else (1.0 if g == 0 else min(1.0, (1 - g) ** 2 * A_bold / (4 * g * eps_p)))
         assert a == pytest.approx(ref, abs=1e-12)
+        cases.add("zero" if ref == 0 else "one" if ref == 1 else "interior")
+    assert {"one", "interior"} <= cases  # both branches of the clip run (gamma = 0 gives 1)
+
+
+# --------------------------------------------------------- independent transcriptions (issue: tests that cannot fail)
+# The checks above compare bounds.inequalities with itself: `holds`, `slack` and the orderings use the
+# module's own penalty, L and eta(pi_new), and three of the orderings (Pinsker C/2 <= C, Eq. (44) <= Eq. (8),
+# [KL02] >= Eq. (6)) hold by construction of the code. Here every penalty is transcribed from its paper with
+# plain numpy, and eta, V, Q, rho come from np.linalg.solve on the dense model (no tabular.evaluation code).
+def _np_eval(mdp, pi):
+    """Exact evaluation by two dense linear solves: (I - g P_pi) V = r_pi and (I - g P_pi^T) rho = rho0."""
+    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
+    S = P.shape[0]
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
+    Q = R + g * P @ V
+    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
+    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho, P_pi=P_pi)
+
+
+def _np_kl(p, q):
+    """KL(p(.|s) || q(.|s)) per row as sum_a [p log(p/q) + q - p] (each term >= 0): p (r - log1p(r)) with
+    r = q/p - 1 where p > 0 (no cancellation for q ~ p), and q where p = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(p > 0, q / np.where(p > 0, p, 1.0) - 1.0, 0.0)
+        near = p * (r - np.log1p(r))  # q ~ p
+        far = p * np.log(p / q) + q - p  # q << p (r rounds to -1)
+        terms = np.where(p > 0, np.where(r > -0.5, near, far), q)
+    return terms.sum(axis=1)
+
+
+def _times(coef, div):
+    """coef * div with 0 * inf = 0 (THEORY.md §3)."""
+    return 0.0 if coef == 0 or div == 0 else coef * div
+
+
+def _np_bounds(mdp, pi, pn):
+    """(eta_new, L, {name: penalty}) from the formulas of the papers, in [TRPO] units."""
+    g = mdp.gamma
+    ev, evn = _np_eval(mdp, pi), _np_eval(mdp, pn)
+    A, rho = ev["A"], ev["rho"]
+    d = (1 - g) * rho
+    Abar = np.sum(pn * A, axis=1)
+    L = ev["eta"] + rho @ Abar  # Eq. (3)
+    eps = np.abs(A).max()
+    tv_s = 0.5 * np.abs(pi - pn).sum(axis=1)
+    alpha = tv_s.max()
+    C = 4 * eps * g / (1 - g) ** 2
+    kl_max = _np_kl(pi, pn).max()
+    kl_rev = _np_kl(pn, pi)
+    mean_kl_rev = float(np.sum(np.where(d > 0, d * np.where(d > 0, kl_rev, 0.0), 0.0)))
+    eps_new = np.abs(Abar).max()
+    # smallest mixture weight with pn = (1-a) pi + a pi' ([KL02]); a eps' = max_s |sum_a (pn - (1-a) pi) A| = eps_new
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_mix = float(np.clip(1 - np.min(np.where(pi > 0, pn / np.where(pi > 0, pi, 1.0), np.inf)), 0, 1))
+    w = np.linalg.solve(np.eye(pi.shape[0]) - g * evn["P_pi"], Abar)  # THEORY.md §3 span bound
+    pen = {
+        "theorem1": C * alpha**2,  # [TRPO] Eq. (8)
+        "theorem1_tight": 4 * alpha**2 * g * eps / ((1 - g) * (1 - g * (1 - alpha))),  # Eq. (44)
+        "kl_max": _times(C, kl_max),  # Eq. (9)
+        "kl_max_pinsker": _times(C / 2, kl_max),
+        "cpi": 2 * g * a_mix * eps_new / (1 - g) ** 2,  # Eq. (6): 2 eps' gamma a^2 / (1-g)^2
+        "kl02": 2 * a_mix * g * eps_new / ((1 - g) * (1 - g * (1 - a_mix))),  # [KL02] Thm 4.1
+        "cpo_tv": 2 * g * eps_new / (1 - g) ** 2 * (d @ tv_s),  # [CPO] Cor. 1
+        "cpo_kl": _times(2 * g * eps_new / (1 - g) ** 2, np.sqrt(0.5 * mean_kl_rev)),  # [CPO] Cor. 3
+        "spi": g / (1 - g) ** 2 * np.abs(pn - pi).sum(axis=1).max() * (Abar.max() - Abar.min()) / 2,  # [SPI] 3.5
+        "span": g / (1 - g) * (d @ tv_s) * (w.max() - w.min()),
+    }
+    return evn["eta"], L, pen
+
+
+TWO_SIDED = {"theorem1_tight", "cpo_tv", "cpo_kl", "span"}
+
+
+def _check_against_formulas(mdp, pi, pn, table, meta=None):
+    """Every entry of ``table`` against the numpy transcription, and the bound itself on numpy values."""
+    eta_new, L, pen = _np_bounds(mdp, pi, pn)
+    scale = max(1.0, np.abs(mdp.R).max() / (1 - mdp.gamma))
+    tol = 1e-9 * scale
+    assert set(pen) == set(table.names)
+    for r in table:
+        assert r.eta_new == pytest.approx(eta_new, abs=tol), (r.name, meta)
+        assert r.surrogate == pytest.approx(L, abs=tol), (r.name, meta)
+        p = pen[r.name]
+        if math.isinf(p):
+            assert r.penalty == math.inf, (r.name, meta)
+        else:
+            assert r.penalty == pytest.approx(p, rel=1e-7, abs=1e-12 * scale), (r.name, p, r.penalty, meta)
+        # the theorem itself, on the independent numbers
+        assert eta_new >= L - p - tol, (r.name, meta)
+        if r.name in TWO_SIDED:
+            assert eta_new <= L + p + tol, (r.name, meta)
+        assert r.two_sided == (r.name in TWO_SIDED)
+
+
+def test_every_penalty_l_and_eta_against_the_papers_formulas(sweep):
+    """All 2,000 instances: the ten penalties, L (Eq. (3)) and eta(pi_new), each transcribed from its source."""
+    n_inf = 0
+    for inst, table in sweep:
+        _check_against_formulas(inst.mdp, inst.pi, inst.pi_new, table, inst.meta)
+        n_inf += math.isinf(table["kl_max"].penalty)
+    assert n_inf > 10  # the infinite-KL branch is exercised
+
+
+def test_orderings_hold_between_the_transcribed_formulas(sweep):
+    """The orderings of test_orderings_between_bounds, on the numpy transcriptions (so that they are
+    statements about the papers' penalties, not about code that computes one from the other)."""
+    for inst, _ in sweep[:500]:
+        _, _, p = _np_bounds(inst.mdp, inst.pi, inst.pi_new)
+        tol = 1e-12 + 1e-9 * p["theorem1"]
+        assert p["cpo_tv"] <= p["theorem1"] + tol  # Lemma 2: eps_new <= 2 alpha eps; E_d TV <= alpha
+        assert p["theorem1_tight"] <= p["theorem1"] + tol
+        assert p["kl02"] <= p["cpi"] + 1e-12 + 1e-9 * p["cpi"]
+        assert p["theorem1"] <= p["kl_max"] + tol  # TV^2 <= KL (Pollard)

@@ -34,9 +34,36 @@ def _scale(mdp):
     return max(1.0, np.max(np.abs(mdp.R)) / (1 - mdp.gamma))
 
 
+def _np_eval(mdp, pi):
+    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, eta."""
+    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
+    S = P.shape[0]
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
+    Q = R + g * P @ V
+    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
+    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho)
+
+
+def _np_rollouts(mdp, pi, n, H, seed):
+    """n episodes of length H of pi, sampled here with inverse-CDF draws (no tabular.sampling code)."""
+    rng = np.random.default_rng(seed)
+    P = np.asarray(mdp.dense_P())
+    cum_pi, cum_P, cum_0 = np.cumsum(pi, axis=1), np.cumsum(P, axis=2), np.cumsum(mdp.rho0)
+    states, actions = np.empty((n, H), dtype=int), np.empty((n, H), dtype=int)
+    s = np.minimum(np.searchsorted(cum_0, rng.random(n), side="right"), len(cum_0) - 1)
+    for t in range(H):
+        a = (rng.random(n)[:, None] >= cum_pi[s]).sum(axis=1)
+        a = np.minimum(a, pi.shape[1] - 1)
+        states[:, t], actions[:, t] = s, a
+        s = np.minimum((rng.random(n)[:, None] >= cum_P[s, a]).sum(axis=1), P.shape[0] - 1)
+    return states, actions
+
+
 # ------------------------------------------------------------------------------------------ Eq. (1)
 def test_performance_difference_exact_sides_agree():
     rng = np.random.default_rng(2024)
+    n_time_sums = 0
     for _ in range(60):
         mdp, pi, pi_new = _instance(rng)
         res = performance_difference(mdp, pi, pi_new)
@@ -48,6 +75,7 @@ def test_performance_difference_exact_sides_agree():
         assert abs(res.lhs - reverse) <= 1e-10 * _scale(mdp)
         # independent: Eq. (1) as an explicit time sum with exact state distributions of pi_new
         if mdp.gamma <= 0.9:
+            n_time_sums += 1
             T = int(np.ceil(np.log(1e-14) / np.log(mdp.gamma))) if mdp.gamma > 0 else 1
             P_new = np.einsum("sa,sat->st", pi_new, mdp.dense_P())
             Abar = np.sum(pi_new * ev.A, axis=1)
@@ -56,6 +84,7 @@ def test_performance_difference_exact_sides_agree():
                 total += mdp.gamma**t * (mu @ Abar)
                 mu = mu @ P_new
             assert abs(total - res.rhs_exact) <= 1e-10 * _scale(mdp)
+    assert n_time_sums >= 10  # the explicit time sum (the independent side) really runs
 
 
 def test_performance_difference_on_mdp_x_by_hand():
@@ -94,6 +123,19 @@ def test_performance_difference_monte_carlo(mdp, seed):
     # reproducible
     res2 = performance_difference(mdp, pi, pi_new, n_episodes=3000, rng=seed)
     assert res2.mc_mean == res.mc_mean
+    # independent Monte Carlo of Eq. (1) (own sampler, own A_pi, own eta's), and of its standard error
+    ex, ex_new = _np_eval(mdp, pi), _np_eval(mdp, pi_new)
+    lhs = ex_new["eta"] - ex["eta"]
+    assert res.lhs == pytest.approx(lhs, abs=1e-10 * _scale(mdp))
+    states, actions = _np_rollouts(mdp, pi_new, 3000, res.horizon, seed=1000 + seed)
+    X = ex["A"][states, actions] @ mdp.gamma ** np.arange(res.horizon)
+    se = X.std(ddof=1) / np.sqrt(X.size)
+    trunc = mdp.gamma**res.horizon * np.abs(ex["A"]).max() / (1 - mdp.gamma)
+    assert abs(X.mean() - lhs) <= 4 * se + trunc + 1e-12
+    if se > 0:  # two estimates of one standard error from 3,000 episodes each agree to ~ +-5%
+        assert res.mc_stderr == pytest.approx(se, rel=0.2)
+    else:
+        assert res.mc_stderr == pytest.approx(0.0, abs=1e-15)
 
 
 def test_performance_difference_bad_input():
@@ -138,6 +180,15 @@ def test_lemmas_2_and_3_hold_on_random_instances():
         np.testing.assert_allclose(r3.rhs, 4 * alpha * (1 - (1 - alpha) ** t) * eps, rtol=1e-12, atol=1e-300)
         assert r3.holds
         assert np.all(r3.lhs <= r3.rhs + tol)
+        # independent left side: exact time-t distributions by repeated products with the dense P_pi
+        P = mdp.dense_P()
+        P_new, P_old = np.einsum("sa,sat->st", pi_new, P), np.einsum("sa,sat->st", pi, P)
+        mu_new, mu_old, lhs = mdp.rho0.copy(), mdp.rho0.copy(), np.empty(41)
+        for k in range(41):
+            lhs[k] = abs(mu_new @ Abar - mu_old @ Abar)
+            mu_new, mu_old = mu_new @ P_new, mu_old @ P_old
+        np.testing.assert_allclose(r3.lhs, lhs, rtol=1e-9, atol=1e-12 * _scale(mdp))
+        assert np.all(lhs <= 4 * alpha * (1 - (1 - alpha) ** t) * eps + tol)  # Lemma 3 on independent numbers
     assert n_tight2 > 0  # the Lemma 2 bound is not vacuous on this sample
 
 
@@ -188,6 +239,21 @@ def test_first_order_match(gamma, sparse):
     assert res.err_match <= 1e-10
     # independent: the L value at theta0 equals eta from a separate evaluation
     assert res.L0 == pytest.approx(evaluate(mdp, softmax(theta0)).eta, abs=1e-10 * _scale(mdp))
+    # independent: both gradients equal the tabular-softmax formula d eta / d theta = rho(s) pi(a|s) A(s, a)
+    # (THEORY.md §2), with V and rho by np.linalg.solve, and central differences of that eta on a few entries
+    pi0 = softmax(theta0)
+    ex = _np_eval(mdp, pi0)
+    formula = ex["rho"][:, None] * pi0 * ex["A"]
+    gscale = 1e-9 * max(1.0, np.abs(mdp.R).max()) / (1 - gamma) ** 2
+    np.testing.assert_allclose(res.grad_eta, formula, rtol=1e-8, atol=gscale)
+    np.testing.assert_allclose(res.grad_L, formula, rtol=1e-8, atol=gscale)
+    h = 1e-6
+    for s, a in [(0, 0), (2, 1), (5, 2)]:
+        tp, tm = theta0.copy(), theta0.copy()
+        tp[s, a] += h
+        tm[s, a] -= h
+        fd = (_np_eval(mdp, softmax(tp))["eta"] - _np_eval(mdp, softmax(tm))["eta"]) / (2 * h)
+        assert fd == pytest.approx(formula[s, a], abs=1e-6 * max(1.0, np.abs(formula).max()))
 
 
 def test_first_order_match_second_order_differs():

@@ -5,8 +5,28 @@ import dataclasses
 import numpy as np
 import pytest
 
+from bounds import check_all
 from bounds import updates as up
-from tabular import garnet, policy_iteration, random_policy
+from tabular import evaluate, garnet, policy_iteration, random_policy
+
+
+def _np_eval(mdp, pi):
+    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, eta."""
+    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
+    S = P.shape[0]
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
+    Q = R + g * P @ V
+    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
+    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho)
+
+
+def _np_kl(p, q):
+    """KL(p(.|s) || q(.|s)) per row, sum_a [p log(p/q) + q - p] (each term >= 0), +inf off the support."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(p > 0, q / np.where(p > 0, p, 1.0) - 1.0, 0.0)
+        terms = np.where(p > 0, np.where(r > -0.5, p * (r - np.log1p(r)), p * np.log(p / q) + q - p), q)
+    return terms.sum(axis=1)
 
 
 def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
@@ -26,9 +46,63 @@ def test_run_records_bounds_that_hold():
     h = up.run("mm", mdp, pi, 3)
     assert h.bound_slack and all(v.shape == (h.n_steps,) for v in h.bound_slack.values())
     assert all(v.all() for v in h.bound_holds.values())
-    assert up.theory_C(mdp, pi) == pytest.approx(core.theory_C(mdp, pi), rel=1e-14)
+    assert up.theory_C(mdp, pi) == pytest.approx(core.theory_C(mdp, pi), rel=1e-14)  # one function, re-exported
+    # ... so the value itself from Eq. (8), written here
+    g = mdp.gamma
+    assert up.theory_C(mdp, pi) == pytest.approx(4 * np.abs(_np_eval(mdp, pi)["A"]).max() * g / (1 - g) ** 2,
+                                                 rel=1e-10)
     text = h.table()
     assert "eta_i" in text and "min slack" in text and len(text.splitlines()) == h.n_steps + 4
+
+
+@pytest.mark.parametrize("update, kw", [
+    ("mm", {}), ("mm", {"penalty": "tv"}), ("mm", {"C_scale": 0.2}), ("trust_region", {"delta": 0.1}),
+    ("cpi", {}), ("pi", {})])
+def test_run_records_against_a_manual_loop(update, kw):
+    """run()'s records against the step function called in a loop here, and against numbers computed here:
+    eta (np.linalg.solve), L (Eq. (3)), C (Eq. (8) or the step's), D (KL / TV^2 by definition), M_i (Eq. (10)),
+    the divergences, and the slack of Theorem 1 (Eq. (8)) and of Eq. (9) by their formulas."""
+    mdp, pi0 = _garnets(1, gamma=0.7, seed=31)[0]
+    n = 3
+    h = up.run(update, mdp, pi0, n, tol=-np.inf, **kw)
+    assert h.n_steps == n  # tol = -inf never stops early
+    g = mdp.gamma
+    step_fn = up.UPDATES[update]
+    pi = pi0
+    for i in range(n):
+        res = step_fn(mdp, pi, ev=evaluate(mdp, pi), **kw)
+        q = res.pi_new
+        np.testing.assert_array_equal(h.policies[i], pi)
+        np.testing.assert_array_equal(h.policies[i + 1], q)
+        assert h.multiplier[i] is not None and np.array_equal(h.multiplier[i], res.multiplier)
+        e, en = _np_eval(mdp, pi), _np_eval(mdp, q)
+        tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - g))
+        C_th = 4 * np.abs(e["A"]).max() * g / (1 - g) ** 2
+        C = C_th * kw.get("C_scale", 1.0) if update == "mm" else C_th
+        L = e["eta"] + e["rho"] @ np.sum(q * e["A"], axis=1)
+        kl_s, tv_s = _np_kl(pi, q), 0.5 * np.abs(pi - q).sum(axis=1)
+        D = tv_s.max() ** 2 if kw.get("penalty") == "tv" else kl_s.max()
+        M = -np.inf if np.isinf(D) else L - C * D
+        assert h.eta[i] == pytest.approx(e["eta"], abs=tol) and h.eta[i + 1] == pytest.approx(en["eta"], abs=tol)
+        assert h.surrogate[i] == pytest.approx(L, abs=tol)
+        assert h.C[i] == pytest.approx(C, rel=1e-10) and h.C_theory[i] == pytest.approx(C_th, rel=1e-10)
+        assert h.M_old[i] == pytest.approx(e["eta"], abs=tol)
+        assert h.M_new[i] == (-np.inf if np.isinf(M) else pytest.approx(M, abs=tol))
+        assert h.kl_max[i] == (np.inf if np.isinf(kl_s.max()) else pytest.approx(kl_s.max(), rel=1e-8, abs=1e-15))
+        assert h.kl_mean[i] == (np.inf if np.isinf(kl_s.max()) else
+                                pytest.approx(e["rho"] @ kl_s, rel=1e-8, abs=1e-15))
+        assert h.tv_max[i] == pytest.approx(tv_s.max(), rel=1e-12, abs=1e-15)
+        assert h.eta_gain[i] == pytest.approx(en["eta"] - e["eta"], abs=tol)
+        # every recorded bound is that of check_all on the same pair, and two of them by their formulas
+        table = check_all(mdp, pi, q)
+        assert set(h.bound_slack) == set(table.names)
+        for r in table:
+            assert h.bound_slack[r.name][i] == r.slack and h.bound_holds[r.name][i] == r.holds
+        assert h.bound_slack["theorem1"][i] == pytest.approx(en["eta"] - (L - C_th * tv_s.max() ** 2), abs=tol)
+        kl_slack = np.inf if np.isinf(kl_s.max()) else en["eta"] - (L - C_th * kl_s.max())
+        assert h.bound_slack["kl_max"][i] == (np.inf if np.isinf(kl_slack) else pytest.approx(kl_slack, abs=tol))
+        pi = q
+    np.testing.assert_allclose(h.M_gain, h.M_new - h.M_old)
 
 
 def test_run_stops_when_no_gain_and_reports():
@@ -54,6 +128,18 @@ def test_a_decrease_is_never_converged_and_tolerances_are_apart():
     assert h.n_steps >= 2  # a decrease does not stop the run, nor does it count as converged
     # it stopped at the worst policy's fixed point: converged refers to that last, non-decreasing step
     assert h.converged == bool(-h.atol <= h.eta_gain[-1] < h.tol) and h.eta_gain[-1] >= -h.atol
+    # the line above restates run's rule; the stopping itself, replayed here with gains from np.linalg.solve:
+    # the run ends at the first step whose gain lies in [-atol, tol), and only there
+    p, gains = pi, []
+    for _ in range(3):
+        q = np.eye(mdp.n_actions)[np.argmin(_np_eval(mdp, p)["Q"], axis=1)]
+        gains.append(_np_eval(mdp, q)["eta"] - _np_eval(mdp, p)["eta"])
+        p = q
+        if -h.atol <= gains[-1] < 1e-3:
+            break
+    assert gains[0] < -1e-6 and -h.atol <= gains[-1] < 1e-3  # the replay does stop, after a decrease
+    assert h.n_steps == len(gains) and h.converged
+    np.testing.assert_allclose(h.eta_gain, gains, atol=1e-12)
     assert h.atol < 1e-9 and h.tol == 1e-3  # the early-stop tol is not the verification tolerance
     # a large early-stop tol no longer hides a decrease from `monotonic`
     h2 = up.run("pi", mdp, pi, 5, tol=10.0, record_bounds=False)

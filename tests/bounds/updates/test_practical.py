@@ -33,6 +33,42 @@ def _loglinear_fisher(phi, theta, w):
     return np.einsum("s,sa,sai,saj->ij", w, pi, psi, psi), pi
 
 
+def _np_eval(mdp, pi):
+    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, d, eta."""
+    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
+    S = P.shape[0]
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
+    Q = R + g * P @ V
+    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
+    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho, d=(1 - g) * rho)
+
+
+def _np_kl(p, q):
+    """KL(p(.|s) || q(.|s)) per row as sum_a p log(p/q) (full-support rows), written here."""
+    return np.sum(p * (np.log(p) - np.log(q)), axis=1)
+
+
+def _np_softmax(theta):
+    z = theta - theta.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _own_mean_kl_value(A, pi, rho, w, delta):
+    """Eq. (12) as a cvxpy model written here: max sum_s rho(s) <p_s, A_s> s.t. sum_s w(s) KL_s <= delta."""
+    cp = pytest.importorskip("cvxpy")
+    ps = [cp.Variable(pi.shape[1], nonneg=True) for _ in range(pi.shape[0])]
+    lin = sum(rho[s] * (A[s] @ ps[s]) for s in range(len(ps)))
+    kl_w = sum(w[s] * cp.sum(cp.rel_entr(pi[s], ps[s])) for s in range(len(ps)))
+    prob = cp.Problem(cp.Maximize(lin), [cp.sum(p) == 1 for p in ps] + [kl_w <= delta])
+    # tight tolerances: at Clarabel's defaults (1e-8) the KL row is violated by ~1e-7 relative at gamma = 0.99,
+    # which is worth ~1e-6 of L; at 1e-10 the value is within ~1e-8 relative (from above: slightly infeasible)
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10, max_iter=500)
+    assert prob.status == cp.OPTIMAL, prob.status
+    return prob.value
+
+
 def _instance(k, S=None, A=None):
     rng = np.random.default_rng([2024, k])
     S = S or int(rng.integers(3, 9))
@@ -108,12 +144,15 @@ def test_conjugate_gradient_implementations_agree():
 def test_line_search_never_decreases_eta_softmax():
     """30 random Garnet/softmax instances x 5 radii: with exact advantages eta never decreases,
     the mean KL stays within delta and the surrogate improves (all rechecked independently)."""
+    n_accepted = n_backtracked = 0
     for k in range(30):
         mdp, theta = _instance(100 + k)
         S, A = mdp.shape
         pol = TabularSoftmax(S, A)
         pi = softmax(theta.reshape(S, A))
         ev = evaluate(mdp, pi)
+        p_old = _np_softmax(theta.reshape(S, A))
+        ex = _np_eval(mdp, p_old)
         for delta in (1e-3, 1e-2, 0.1, 1.0, 10.0):
             r = trpo_step(mdp, pol, theta, delta, ev=ev)
             pi_new = softmax(r.theta_new.reshape(S, A))
@@ -124,33 +163,58 @@ def test_line_search_never_decreases_eta_softmax():
             assert kl_d <= delta * (1 + 1e-9)
             assert np.isclose(r.actual_kl, kl_d, rtol=1e-8, atol=1e-15)
             if r.accepted:
+                n_accepted += 1
+                n_backtracked += r.n_backtracks > 0
                 assert surrogate(mdp, pi, pi_new, ev=ev) > ev.eta
+                # the same rules on numbers computed here (softmax, eta, L of Eq. (3), KL by definition)
+                p_new = _np_softmax(r.theta_new.reshape(S, A))
+                tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - mdp.gamma))
+                assert ex["rho"] @ np.sum(p_new * ex["A"], axis=1) > -tol  # L_new - eta_old
+                assert _np_eval(mdp, p_new)["eta"] >= ex["eta"] - tol
+                assert ex["d"] @ _np_kl(p_old, p_new) <= delta * (1 + 1e-9)
+                assert np.isclose(r.actual_kl, ex["d"] @ _np_kl(p_old, p_new), rtol=1e-7, atol=1e-14)
+    # the accepted branch (and a real backtracking) runs: "never decreases" is not true only of unmoved steps
+    assert n_accepted >= 100 and n_backtracked >= 10
 
 
-def test_line_search_acceptance_rules_loglinear():
-    """With shared features and a large radius the full step violates the KL constraint; the accepted
-    step satisfies the rules (rechecked independently) and equals theta + backtrack^k beta s."""
-    mdp = garnet(12, 3, 3, rng=11, gamma=0.95)
-    phi = random_features(12, 3, 3, rng=12, scale=2.0)
+@pytest.mark.parametrize("seed, scale, delta, rejected_by", [(13, 2.0, 5.0, "kl"), (11, 4.0, 20.0, "surrogate")])
+def test_line_search_acceptance_rules_loglinear(seed, scale, delta, rejected_by):
+    """With shared features the full step fails a rule (the KL constraint, or the surrogate improvement);
+    the accepted step satisfies the rules (rechecked independently) and equals theta + backtrack^k beta s,
+    and every earlier candidate failed a rule. (The former instance, seed 11 with delta 5, accepted the
+    full step, so its check of the rejected candidate never ran.)"""
+    mdp = garnet(12, 3, 3, rng=seed, gamma=0.95)
+    phi = random_features(12, 3, 3, rng=seed + 1, scale=scale)
     pol = LogLinear(phi)
-    theta = np.random.default_rng(13).normal(size=3)
-    full = trpo_step(mdp, pol, theta, 5.0, line_search=False)
-    r = trpo_step(mdp, pol, theta, 5.0, backtrack=0.5, max_backtracks=15)
+    theta = np.random.default_rng(seed + 2).normal(size=3)
+    full = trpo_step(mdp, pol, theta, delta, line_search=False)
+    r = trpo_step(mdp, pol, theta, delta, backtrack=0.5, max_backtracks=15)
+    assert r.accepted and r.n_backtracks > 0  # the line search really backtracks here
     pi = pol.probs(theta)
     ev = evaluate(mdp, pi)
-    F, _ = _loglinear_fisher(phi, theta, ev.d)
+    F, pi_np = _loglinear_fisher(phi, theta, ev.d)
     assert np.allclose(r.theta_new, theta + 0.5**r.n_backtracks * r.beta * r.search_direction)
     assert np.isclose(r.step_fraction, 0.5**r.n_backtracks)
     pi_new = pol.probs(r.theta_new)
-    assert float(ev.d @ kl(pi, pi_new)) <= 5.0
+    assert float(ev.d @ kl(pi, pi_new)) <= delta
     assert surrogate(mdp, pi, pi_new, ev=ev) > ev.eta
     assert np.isclose(r.predicted_kl, 0.5 * (r.step_fraction * r.beta) ** 2 * r.search_direction @ F @ r.search_direction)
-    # the candidate before the accepted one (if any) failed a rule
-    if r.n_backtracks > 0:
-        prev = theta + 0.5 ** (r.n_backtracks - 1) * r.beta * r.search_direction
-        pi_prev = pol.probs(prev)
-        assert (float(ev.d @ kl(pi, pi_prev)) > 5.0) or (surrogate(mdp, pi, pi_prev, ev=ev) <= ev.eta)
-    assert full.accepted and full.step_fraction == 1.0 and np.isclose(full.predicted_kl, 5.0)
+    # every candidate before the accepted one failed a rule, judged with numbers computed here (the
+    # log-linear policy from its features, eta and rho by np.linalg.solve, L by Eq. (3), KL by definition)
+    ex = _np_eval(mdp, pi_np)
+
+    def rules(th):
+        _, p = _loglinear_fisher(phi, th, ex["d"])
+        return ex["d"] @ _np_kl(pi_np, p) <= delta, ex["rho"] @ np.sum(p * ex["A"], axis=1) > 0
+
+    for k in range(r.n_backtracks + 1):
+        kl_ok, gain_ok = rules(theta + 0.5**k * r.beta * r.search_direction)
+        if k < r.n_backtracks:
+            assert not (kl_ok and gain_ok)
+            assert not (kl_ok if rejected_by == "kl" else gain_ok)
+        else:
+            assert kl_ok and gain_ok
+    assert full.accepted and full.step_fraction == 1.0 and np.isclose(full.predicted_kl, delta)
 
 
 def test_accept_ratio_and_check_kl_options():
@@ -164,6 +228,29 @@ def test_accept_ratio_and_check_kl_options():
     r2 = trpo_step(mdp, pol, theta, 1.0, check_kl=False)
     assert r2.actual_surrogate_improvement > 0 or not r2.accepted
     assert r2.n_backtracks <= r.n_backtracks or not r.accepted
+    # the branches above run (the `or not accepted` forms alone could pass with no step at all), and the
+    # ratio rule is rechecked with the gradient and surrogate computed here, on every candidate
+    assert r.accepted and r.n_backtracks > 0 and r2.accepted
+    phi = pol.features
+    pi_np = _loglinear_fisher(phi, theta, np.ones(12))[1]
+    ex = _np_eval(mdp, pi_np)
+    psi = phi - np.einsum("sa,sai->si", pi_np, phi)[:, None, :]
+    g = np.einsum("s,sa,sa,sai->i", ex["rho"], pi_np, ex["A"], psi)  # grad eta of a log-linear policy
+    np.testing.assert_allclose(r.gradient, g, rtol=1e-9, atol=1e-12)
+    for k in range(r.n_backtracks + 1):
+        step = 0.8**k * r.beta * r.search_direction
+        _, p = _loglinear_fisher(phi, theta + step, np.ones(12))
+        gain = ex["rho"] @ np.sum(p * ex["A"], axis=1)
+        ok = gain >= 0.5 * (g @ step) and ex["d"] @ _np_kl(pi_np, p) <= 1.0
+        assert ok == (k == r.n_backtracks), k
+    # check_kl=False accepts a full step that leaves the trust region (where check_kl=True backtracks)
+    mdp13 = garnet(12, 3, 3, rng=13, gamma=0.95)
+    pol13 = LogLinear(random_features(12, 3, 3, rng=14, scale=2.0))
+    theta13 = np.random.default_rng(15).normal(size=3)
+    free = trpo_step(mdp13, pol13, theta13, 5.0, check_kl=False)
+    kept = trpo_step(mdp13, pol13, theta13, 5.0)
+    assert free.accepted and free.n_backtracks == 0 and free.actual_kl > 5.0
+    assert kept.accepted and kept.n_backtracks > 0 and kept.actual_kl <= 5.0
 
 
 def test_weights_forms_agree():
@@ -205,10 +292,18 @@ def test_small_delta_approaches_exact_trust_region_solution():
     assert short[-1] < 0.1 * short[0] and short[-1] < 1e-3
     assert np.all(gap_m >= -1e-6) and np.all(np.diff(gap_m) < 0) and gap_m[-1] < 0.1 * gap_m[0]
     assert over[-1] < 0.2 * over.max() and over[-1] < 1e-3  # |KL - delta| / delta -> 0 (sign may change)
-    # independent check of the exact side: its KL is delta and its surrogate matches the solver's
+    # the exact side: its KL is delta and its surrogate matches the solver's (a regression check: both are
+    # trust_region_step) ...
     ex = trust_region_step(mdp, cs[0].pi, deltas[0], constraint="mean", weights="d")
     assert np.isclose(cs[0].surrogate_exact, ex.info["surrogate"], rtol=1e-12)
     assert np.isclose(cs[0].kl_exact, deltas[0], rtol=1e-6)
+    # ... and independently: the optimum of Eq. (12) with weights d from a cvxpy model written here, the KL
+    # of the exact policy by definition
+    e = _np_eval(mdp, cs[0].pi)
+    for c, d in zip(cs[:2], deltas[:2]):
+        assert c.surrogate_exact == pytest.approx(e["eta"] + _own_mean_kl_value(e["A"], c.pi, e["rho"], e["d"], d),
+                                                  abs=2e-8 * max(1.0, abs(c.surrogate_exact)))
+        assert e["d"] @ _np_kl(c.pi, c.pi_exact) == pytest.approx(d, rel=1e-7)
 
 
 def test_practical_step_within_radius_never_beats_exact():
@@ -222,6 +317,15 @@ def test_practical_step_within_radius_never_beats_exact():
             assert c.surrogate_gap >= -1e-9 * max(1.0, abs(c.surrogate_exact))
             assert c.improvement_ratio <= 1 + 1e-7
             assert 0.0 <= c.angle <= np.pi
+            # independent: the practical policy is feasible (KL by definition), and its L (Eq. (3), from a
+            # np.linalg.solve evaluation) never beats the Eq. (12) optimum of a cvxpy model written here
+            if k % 2 == 0:
+                e = _np_eval(mdp, c.pi)
+                L_p = e["eta"] + e["rho"] @ np.sum(c.pi_practical * e["A"], axis=1)
+                L_opt = e["eta"] + _own_mean_kl_value(e["A"], c.pi, e["rho"], e["d"], delta)
+                assert e["d"] @ _np_kl(c.pi, c.pi_practical) <= delta * (1 + 1e-9)
+                tol = 2e-8 * max(1.0, abs(L_opt))
+                assert L_p <= L_opt + tol and c.surrogate_exact == pytest.approx(L_opt, abs=tol)
 
 
 def test_bad_input():
@@ -279,6 +383,10 @@ def test_sample_gradient_is_within_its_confidence_interval_of_the_exact_gradient
 
     se = surrogate_estimate(smp, theta.reshape(6, 3)).grad_stderr.ravel()
     assert np.all(np.abs(res.gradient - exact) <= 5 * se + 0.9**40 * 10)
+    # the exact side by the tabular-softmax formula rho(s) pi(a|s) A(s, a), from a np.linalg.solve evaluation
+    p = _np_softmax(theta.reshape(6, 3))
+    e = _np_eval(mdp, p)
+    np.testing.assert_allclose(exact, (e["rho"][:, None] * p * e["A"]).ravel(), rtol=1e-9, atol=1e-12)
 
 
 def test_sample_step_full_step_meets_the_kl_model_and_constraint():
@@ -292,10 +400,24 @@ def test_sample_step_full_step_meets_the_kl_model_and_constraint():
     ls = trpo_step_samples(smp, pol, theta, 0.02, mdp=mdp)
     via_dispatch = trpo_step(smp, pol, theta, 0.02)  # trpo_step accepts samples too
     np.testing.assert_array_equal(via_dispatch.theta_new, ls.theta_new)
+    assert ls.accepted  # the branch below runs on this instance
     if ls.accepted:
         assert ls.actual_kl <= 0.02 + 1e-12
         assert np.isfinite(ls.eta_new)
     np.testing.assert_allclose(full.weights.sum(), 1.0)
+    # independent of the policy class: the weights are the samples' discounted state frequencies, and the
+    # KL model uses the Fisher matrix of the tabular softmax, block-diagonal w(s) (diag pi_s - pi_s pi_s^T)
+    w = np.bincount(smp.states, weights=smp.weights, minlength=6)
+    np.testing.assert_allclose(full.weights, w / w.sum(), rtol=1e-12)
+    p = _np_softmax(theta.reshape(6, 3))
+    F = np.zeros((18, 18))
+    for st in range(6):
+        F[3 * st:3 * st + 3, 3 * st:3 * st + 3] = w[st] / w.sum() * (np.diag(p[st]) - np.outer(p[st], p[st]))
+    assert 0.5 * full.beta**2 * (s_dir @ F @ s_dir) == pytest.approx(0.02, rel=1e-9)
+    p_new = _np_softmax(ls.theta_new.reshape(6, 3))
+    assert ls.actual_kl == pytest.approx(full.weights @ _np_kl(p, p_new), rel=1e-8)
+    e, e_new = _np_eval(mdp, p), _np_eval(mdp, p_new)
+    assert ls.eta_new == pytest.approx(e_new["eta"], abs=1e-10) and ls.eta_old == pytest.approx(e["eta"], abs=1e-10)
 
 
 def test_sample_trpo_improves_eta_with_both_estimators():

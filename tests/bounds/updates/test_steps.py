@@ -16,7 +16,22 @@ from tabular.divergences import kl as kl_rows
 
 cp = pytest.importorskip("cvxpy")
 
+from .solvers._helpers import (cvx_kl_penalty, np_kl_rows, own_cvx_kl_constraint,  # noqa: E402
+                               own_cvx_max_kl_penalty, own_cvx_max_tv_sq_penalty, own_cvx_mean_kl,
+                               own_cvx_reverse_kl_penalty)
+
 GAMMAS = (0.3, 0.6, 0.9)
+
+
+def _np_eval(mdp, pi):
+    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, eta."""
+    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
+    S = P.shape[0]
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
+    Q = R + g * P @ V
+    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
+    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho)
 
 
 def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
@@ -31,6 +46,24 @@ def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
 
 
 # ------------------------------------------------------------------------------ Eq. (10), monotonicity
+def _assert_eq10_independently(mdp, h, penalty="kl"):
+    """Eq. (10) on numbers computed here: eta by np.linalg.solve, L by Eq. (3), C by Eq. (8), the KL / TV by
+    their definitions. eta(pi_{i+1}) >= M_i(pi_{i+1}) (the minorization, Eq. (9) or (8)) and
+    M_i(pi_{i+1}) >= M_i(pi_i) = eta(pi_i) (pi_i is a candidate of the argmax), at every step of run h."""
+    g = mdp.gamma
+    tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - g))
+    assert h.n_steps > 0
+    for i in range(h.n_steps):
+        p, q = h.policies[i], h.policies[i + 1]
+        ep, eq = _np_eval(mdp, p), _np_eval(mdp, q)
+        C = 4 * np.abs(ep["A"]).max() * g / (1 - g) ** 2
+        D = np_kl_rows(p, q).max() if penalty == "kl" else (0.5 * np.abs(p - q).sum(axis=1).max()) ** 2
+        M = ep["eta"] + ep["rho"] @ np.sum(q * ep["A"], axis=1) - C * D
+        assert h.eta[i] == pytest.approx(ep["eta"], abs=tol) and h.M_new[i] == pytest.approx(M, abs=tol)
+        assert eq["eta"] >= M - tol
+        assert M >= ep["eta"] - tol
+
+
 @pytest.mark.parametrize("gamma", GAMMAS)
 def test_algorithm1_eq10_every_iteration(gamma):
     for mdp, pi in _garnets(2, gamma=gamma, seed=int(gamma * 10)):
@@ -49,19 +82,31 @@ def test_algorithm1_eq10_every_iteration(gamma):
                 assert h.M_new[i] == pytest.approx(surrogate(mdp, p, q) - h.C[i] * D, abs=1e-10)
                 assert h.C[i] == pytest.approx(
                     4 * np.abs(evaluate(mdp, p).A).max() * gamma / (1 - gamma) ** 2, rel=1e-12)
+            _assert_eq10_independently(mdp, h, penalty)
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)
 def test_cpi_alpha_star_is_monotone(gamma):
     for mdp, pi in _garnets(2, gamma=gamma, seed=1):
         h = up.run("cpi", mdp, pi, 6, record_bounds=False, tol=0.0)
-        etas = np.array([evaluate(mdp, p).eta for p in h.policies])
+        etas = np.array([_np_eval(mdp, p)["eta"] for p in h.policies])  # np.linalg.solve, not evaluate
         assert np.all(np.diff(etas) >= -1e-12)
-        # THEORY.md §3: the gain is at least (1-gamma)^2 A'^2 / (8 gamma eps') when alpha* < 1
+        # THEORY.md §3: the gain is at least (1-gamma)^2 A'^2 / (8 gamma eps') when alpha* < 1, with A' and
+        # eps' of Eq. (6) computed here (not the step's own info entries)
+        n_interior = 0
         for i, s in enumerate(h.steps):
+            ex = _np_eval(mdp, h.policies[i])
+            Ap_s = np.sum(np.eye(mdp.n_actions)[np.argmax(ex["Q"], axis=1)] * ex["A"], axis=1)  # greedy pi'
+            A_p, eps_p = float(ex["rho"] @ Ap_s), float(np.abs(Ap_s).max())
+            alpha = min(1.0, (1 - gamma) ** 2 * A_p / (4 * gamma * eps_p)) if eps_p > 1e-12 else 0.0
+            assert s.multiplier == pytest.approx(alpha, rel=1e-9, abs=1e-12)
+            np.testing.assert_allclose(h.policies[i + 1], (1 - alpha) * h.policies[i]
+                                       + alpha * np.eye(mdp.n_actions)[np.argmax(ex["Q"], axis=1)], atol=1e-9)
             if s.info["alpha_star"] < 1:
-                lb = (1 - gamma) ** 2 * s.info["A_prime"] ** 2 / (8 * gamma * s.info["eps_prime"])
+                n_interior += 1
+                lb = (1 - gamma) ** 2 * A_p**2 / (8 * gamma * eps_p)
                 assert etas[i + 1] - etas[i] >= lb - 1e-12
+        assert n_interior > 0  # the guaranteed-gain branch runs
 
 
 @pytest.mark.parametrize("step", [0.1, 1.0, 10.0, 1e6])
@@ -122,13 +167,22 @@ def test_trust_region_feasible_and_beats_random(constraint):
 @pytest.mark.parametrize("constraint", ["max", "mean"])
 def test_trust_region_matches_cvxpy(constraint):
     mdp, pi = _garnets(1, S=4, gamma=0.8, seed=6)[0]
+    ev = evaluate(mdp, pi)
     for delta in (0.01, 0.5):
         fast = up.trust_region_step(mdp, pi, delta, constraint=constraint)
         ref = up.trust_region_step(mdp, pi, delta, constraint=constraint, solver="cvxpy")
         assert fast.objective == pytest.approx(ref.objective, abs=1e-7)
+        # independent: a cvxpy model written in the tests (the "cvxpy" solver is the module's own program)
+        if constraint == "max":  # Eq. (11)
+            own = ev.eta + ev.rho @ own_cvx_kl_constraint(ev.A, pi, delta)
+        else:  # Eq. (12), weights rho
+            own = ev.eta + own_cvx_mean_kl(ev.A, pi, ev.rho, ev.rho, delta)
+        assert fast.objective == pytest.approx(own, abs=1e-6)
     fast = up.trust_region_step(mdp, pi, 0.05, constraint="mean", weights="d")
     ref = up.trust_region_step(mdp, pi, 0.05, constraint="mean", weights="d", solver="cvxpy")
     assert fast.objective == pytest.approx(ref.objective, abs=1e-7)
+    assert fast.objective == pytest.approx(ev.eta + own_cvx_mean_kl(ev.A, pi, ev.rho, ev.d, 0.05), abs=1e-6)
+    assert ev.d @ np_kl_rows(pi, fast.pi_new) == pytest.approx(0.05, rel=1e-8)  # active
 
 
 def test_trust_region_limits():
@@ -152,22 +206,33 @@ def test_trust_region_limits():
 def test_closed_forms_match_cvxpy():
     mdp, pi = _garnets(1, S=4, gamma=0.5, seed=8)[0]
     ev = evaluate(mdp, pi)
+    g = mdp.gamma
     for c in (0.1, 2.0):
         a = up.kl_penalty_step(mdp, pi, c, weights="d", ev=ev)
         b = up.kl_penalty_step(mdp, pi, c, weights="d", solver="cvxpy", ev=ev)
         assert a.objective == pytest.approx(b.objective, abs=1e-7)
+        # independent: per-state cvxpy models written in the tests, c_s = c d(s), and the step re-scored
+        own = ev.eta + ev.rho @ cvx_kl_penalty(ev.A, pi, c * ev.d)
+        score = ev.eta + ev.rho @ (np.sum(a.pi_new * ev.A, axis=1) - c * ev.d * np_kl_rows(pi, a.pi_new))
+        assert a.objective == pytest.approx(score, abs=1e-12) and score == pytest.approx(own, abs=1e-6)
     # NPG = argmax of sum_a p A - (1-gamma)/step KL(p || pi), solved by cvxpy
     for step in (0.3, 3.0):
         a = up.npg_step(mdp, pi, step, ev=ev)
         b = up.npg_step(mdp, pi, step, ev=ev, solver="cvxpy")
         assert a.objective == pytest.approx(b.objective, abs=1e-7)
         np.testing.assert_allclose(a.pi_new, b.pi_new, atol=1e-5)
+        own = ev.eta + own_cvx_reverse_kl_penalty(ev.A, pi, ev.rho, (1 - g) / step)
+        assert a.objective == pytest.approx(own, abs=1e-6)
     # Algorithm 1, KL and TV penalties, theory C (moderate at gamma = 0.5) and a smaller one
     for C_scale in (1.0, 0.1):
         for penalty in ("kl", "tv"):
             a = up.mm_step(mdp, pi, penalty=penalty, C_scale=C_scale, ev=ev)
             b = up.mm_step(mdp, pi, penalty=penalty, C_scale=C_scale, solver="cvxpy", ev=ev)
             assert a.objective == pytest.approx(b.objective, abs=1e-7)
+            C = C_scale * 4 * np.abs(ev.A).max() * g / (1 - g) ** 2  # Eq. (8), written here
+            assert a.info["C"] == pytest.approx(C, rel=1e-12)
+            own_model = own_cvx_max_kl_penalty if penalty == "kl" else own_cvx_max_tv_sq_penalty
+            assert a.objective == pytest.approx(ev.eta + own_model(ev.A, pi, ev.rho, C), abs=1e-6)
 
 
 # ------------------------------------------------------------------------------ convergence
@@ -200,6 +265,7 @@ def test_algorithm1_theory_C_converges_on_a_tiny_mdp():
     mdp = mdp_x(0.3)
     h = up.run(up.mm_step, mdp, uniform(mdp), 200, record_bounds=False)
     assert h.eq10_holds
+    _assert_eq10_independently(mdp, h)  # not only the run's own verdict
     assert h.eta[-1] == pytest.approx(policy_iteration(mdp).eta, abs=1e-6)
 
 
@@ -321,6 +387,10 @@ def test_algorithm1_methods_are_explicit_and_agree():
     mdp, pi = _garnets(1, S=8, A=4, gamma=0.9, seed=18)[0]
     ref = up.mm_step(mdp, pi, C_scale=0.1, method="nested")
     assert ref.info["method"] == "nested"
+    # the methods share one row solver; the optimum itself against a cvxpy model written in the tests
+    ev = evaluate(mdp, pi)
+    own = ev.eta + own_cvx_max_kl_penalty(ev.A, pi, ev.rho, ref.info["C"])
+    assert ref.objective == pytest.approx(own, abs=1e-6)
     for method in ("auto", "nu-newton", "joint-newton"):
         r = up.mm_step(mdp, pi, C_scale=0.1, method=method)
         assert r.info["method"] == (method if method != "auto" else "nu-newton")

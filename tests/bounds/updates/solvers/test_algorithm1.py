@@ -9,7 +9,7 @@ from bounds.updates import solvers as so
 from bounds.updates.solvers import SolverError
 from bounds.updates.solvers import reference as ref
 
-from ._helpers import instance
+from ._helpers import (brute_force_max_kl_penalty, instance, np_kl_rows, own_cvx_max_kl_penalty)
 
 cp = pytest.importorskip("cvxpy")
 
@@ -81,12 +81,90 @@ def test_nu_newton_fast_path_matches_the_general_solver(seed):
     pi = np.maximum(pi, 1e-6)
     pi /= pi.sum(axis=1, keepdims=True)
     rho = rng.uniform(0.1, 2.0, size=S)
+    n_fast = 0
     for C in (0.1, 1.0, 10.0, 100.0):
         fast = so.solve_max_kl_penalty(A, pi, rho, C)
         ref = so.solve_max_kl_penalty(A, pi, rho, C, root="brentq", method="nested")
         assert ref.info["method"] == "nested"
         assert fast.objective == pytest.approx(ref.objective, abs=1e-9 * (1 + abs(ref.objective)))
         if fast.info["method"] == "nu-newton":
+            n_fast += 1
             kappa = fast.multiplier
             np.testing.assert_allclose(fast.kl, kappa, rtol=1e-8)
+            np.testing.assert_allclose(np_kl_rows(pi, fast.pi_new), kappa, rtol=1e-8)  # KL written in the tests
             assert float(rho @ fast.info["c"]) == pytest.approx(C, rel=1e-8)
+            # the multipliers are those of the KKT form p = c pi / (nu - A): c_s / p(a|s) * pi(a|s) + A = nu_s
+            nu = A + fast.info["c"][:, None] * pi / fast.pi_new
+            assert np.all(np.ptp(nu, axis=1) <= 1e-8 * (1 + np.abs(nu).max(axis=1)))
+    assert n_fast > 0  # the fast path's KKT checks run (full-support pi, rho > 0)
+
+
+# ---------------------------------------------------------------- independent checks (issue: tests that cannot fail)
+# The tests above compare Algorithm 1 with the module's own cvxpy program (reference.kl_program), with a
+# grid of levels solved by the same row solver (solve_max_kl), or its methods with each other. Below: a
+# brute force over KL levels with a per-state solver written in the tests (bisection on nu), and a cvxpy
+# model written in the tests, each against the solver's policy re-scored with a KL written in the tests.
+def _score(A, pi, rho, C, p):
+    """The Algorithm 1 objective of a policy p, recomputed here: sum rho <p, A> - C max_s KL(pi || p)."""
+    assert np.all(p >= 0) and np.allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    kl_max = np_kl_rows(pi, p).max()
+    return float(rho @ np.sum(p * A, axis=1)) - (0.0 if C == 0 or kl_max == 0 else C * kl_max)
+
+
+def test_every_method_attains_the_brute_force_optimum_over_kl_levels():
+    """Full-support problems (with and without a state of rho = 0) x C from 0.01 to 1e3, every method:
+    the solver's policy scores max_kappa [sum_s rho v_s(kappa) - C kappa] up to round-off."""
+    ran = set()
+    for seed in range(4):
+        A, pi, rho = instance(20 + seed, S=5, nA=[2, 3, 4, 3][seed], special=False)
+        if seed % 2:
+            rho[0] = 0.0  # nu-newton does not apply: the level-based methods run
+        for C in (0.01, 1.0, 30.0, 1e3):
+            best, _ = brute_force_max_kl_penalty(A, pi, rho, C)
+            tol = 1e-10 * (1.0 + abs(best))
+            for method in ("auto", "nu-newton", "joint-newton", "nested"):
+                try:
+                    sol = so.solve_max_kl_penalty(A, pi, rho, C, method=method)
+                except SolverError:
+                    assert method in ("nu-newton", "joint-newton")  # documented: these may not apply
+                    continue
+                ran.add(sol.info["method"])
+                score = _score(A, pi, rho, C, sol.pi_new)
+                assert sol.objective == pytest.approx(score, abs=tol)  # the reported objective is the policy's
+                assert abs(score - best) <= tol, (seed, C, method, score - best)
+    assert ran == {"nu-newton", "joint-newton", "nested"}
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0, 8.0])
+def test_max_kl_penalty_matches_an_own_cvxpy_model_on_special_rows(C):
+    """A zero in pi, a deterministic row with better off-support actions, a flat row, a state with rho = 0."""
+    A, pi, rho = instance(7)
+    rho[3] = 0.0
+    sol = so.solve_max_kl_penalty(A, pi, rho, C)
+    score = _score(A, pi, rho, C, sol.pi_new)
+    assert sol.objective == pytest.approx(score, abs=1e-12)
+    assert score == pytest.approx(own_cvx_max_kl_penalty(A, pi, rho, C), abs=1e-6)
+
+
+def test_max_kl_penalty_attains_the_brute_force_optimum_on_extreme_policies():
+    """The near-deterministic rows of test_kl.py::test_extreme_policies (probabilities down to 1e-300), whose
+    optimality is there checked only against the same row solver: here against the brute force."""
+    n = 0
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        A = rng.normal(size=(4, 3)) * 10 ** rng.uniform(-3, 3)
+        pi = rng.dirichlet(np.full(3, 0.05), size=4)
+        mask = rng.random((4, 3)) < 0.3
+        pi[mask] = 10.0 ** rng.uniform(-300, -5, size=int(mask.sum()))
+        pi /= pi.sum(axis=1, keepdims=True)
+        if np.any(pi == 0):  # Dirichlet(0.05) underflows to exact zeros: not for the full-support brute force
+            continue
+        n += 1
+        rho = rng.uniform(0.1, 1.0, size=4)
+        C = float(rho @ np.abs(A).max(axis=1))
+        sol = so.solve_max_kl_penalty(A, pi, rho, C)
+        best, _ = brute_force_max_kl_penalty(A, pi, rho, C)
+        score = _score(A, pi, rho, C, sol.pi_new)
+        assert sol.objective == pytest.approx(score, abs=1e-12 * (1 + abs(best)))
+        assert abs(score - best) <= 1e-10 * (1 + abs(best)), (seed, score - best)
+    assert n >= 6

@@ -9,7 +9,8 @@ from bounds.updates import solvers as so
 from bounds.updates.solvers import SolverError
 from bounds.updates.solvers import reference as ref
 
-from ._helpers import instance, cvx_kl_penalty
+from ._helpers import (cvx_kl_penalty, instance, np_kl_constraint_values, np_kl_rows, own_cvx_kl_constraint,
+                       own_cvx_mean_kl)
 
 cp = pytest.importorskip("cvxpy")
 
@@ -140,6 +141,11 @@ def test_mean_kl_common_multiplier():
     pen = so.solve_kl_penalty(A, pi, lam)
     np.testing.assert_allclose(sol.pi_new, pen.pi_new, atol=1e-12)
     assert rho @ sol.kl == pytest.approx(0.1, rel=1e-9)
+    # the same KKT conditions checked without the row solver: A(s, a) + lambda pi(a|s) / p(a|s) = nu_s on
+    # every row (one common lambda), and the constraint active with a KL written in the tests
+    nu = A + lam * pi / sol.pi_new
+    assert np.all(np.ptp(nu, axis=1) <= 1e-9 * (1 + np.abs(nu).max(axis=1)))
+    assert rho @ np_kl_rows(pi, sol.pi_new) == pytest.approx(0.1, rel=1e-9)
 
 
 @settings(max_examples=20, deadline=None)
@@ -157,10 +163,86 @@ def test_extreme_policies(seed, log_delta):
     delta = 10.0**log_delta
     sol = so.solve_max_kl(A, pi, rho, delta)
     assert np.all(np.isfinite(sol.pi_new)) and np.all(sol.kl <= delta + 1e-8)
+    assert np.all(np_kl_rows(pi, sol.pi_new) <= delta + 1e-8)  # feasible by a KL written in the tests
     mean = so.solve_mean_kl(A, pi, rho, rho, delta)
     assert rho @ mean.kl <= delta + 1e-8
+    assert rho @ np_kl_rows(pi, mean.pi_new) <= delta + 1e-8
     C = float(rho @ np.abs(A).max(axis=1))
     mm = so.solve_max_kl_penalty(A, pi, rho, C)
     for kappa in (1e-8, 1e-4, 1e-2, 1.0):
         other = so.solve_max_kl(A, pi, rho, kappa)
         assert other.objective - C * other.kl.max() <= mm.objective + 1e-9 * (1 + abs(mm.objective))
+
+
+# ---------------------------------------------------------------- independent checks (issue: tests that cannot fail)
+# test_max_and_mean_kl_match_cvxpy compares with the module's own cvxpy programs (reference.kl_program),
+# test_kl_constraint_is_active_and_feasible checks feasibility only, and test_newton_and_brentq_agree and
+# test_mean_kl_common_multiplier use one row solver on both sides. Below: cvxpy models written in the tests,
+# a per-state bisection written in the tests, and a brute-force grid over the 2-action simplex.
+@pytest.mark.parametrize("seed", [0, 5])
+def test_kl_constraint_max_kl_and_mean_kl_against_own_cvxpy_models(seed):
+    A, pi, rho = instance(seed)  # special rows: a zero in pi, one-hot pi with better off-support actions, flat
+    for kappa in (1e-3, 0.2, 3.0):
+        sol = so.solve_kl_constraint(A, pi, kappa)
+        np.testing.assert_allclose(sol.value, own_cvx_kl_constraint(A, pi, kappa), atol=1e-6)
+        assert np.all(np_kl_rows(pi, sol.pi_new) <= kappa * (1 + 1e-9))
+        mk = so.solve_max_kl(A, pi, rho, kappa)
+        assert mk.objective == pytest.approx(rho @ own_cvx_kl_constraint(A, pi, kappa), abs=1e-6)
+        for w in (rho, np.array([1.0, 0.0, 2.0, 0.5])):
+            mean = so.solve_mean_kl(A, pi, rho, w, kappa)
+            assert mean.objective == pytest.approx(float(rho @ np.sum(mean.pi_new * A, axis=1)), abs=1e-12)
+            assert mean.objective == pytest.approx(own_cvx_mean_kl(A, pi, rho, w, kappa), abs=1e-6)
+            used = w > 0
+            assert w[used] @ np_kl_rows(pi, mean.pi_new)[used] <= kappa * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kl_constraint_against_a_bisection_written_here(seed):
+    """Full-support rows, levels 1e-10 .. 10: the values of solve_kl_constraint against the per-state
+    bisection on nu of the tests' helpers, and the constraint active with the tests' KL."""
+    A, pi, rho = instance(30 + seed, S=6, nA=2 + seed % 3, special=False, scale=10.0 ** (seed - 2))
+    kappas = np.logspace(-10, 1, 12)
+    expected = np_kl_constraint_values(A, pi, kappas)
+    for k, kappa in enumerate(kappas):
+        sol = so.solve_kl_constraint(A, pi, kappa)
+        gain = np.abs(expected[k] - np.sum(pi * A, axis=1))  # the improvement over pi, the part that can be wrong
+        np.testing.assert_allclose(sol.value, expected[k], rtol=0,
+                                   atol=1e-9 * gain.max() + 1e-15 * np.abs(A).max())
+        np.testing.assert_allclose(np_kl_rows(pi, sol.pi_new), kappa, rtol=1e-7)
+
+
+def _two_action_grid(n=400_001):
+    """Every policy row (q, 1 - q) of a 2-action simplex on a grid of q (plus q = 0 and 1 exactly)."""
+    q = np.linspace(0.0, 1.0, n)
+    return np.stack([q, 1.0 - q], axis=1)
+
+
+def test_two_action_rows_against_a_brute_force_grid():
+    """2 actions, including a deterministic pi with the better action off its support: KL penalty, KL
+    constraint and reverse-KL penalty per row against the best grid policy (objectives from the tests'
+    KL). The solver must be at least as good as every grid point, and the grid within its resolution."""
+    grid = _two_action_grid()
+    rows = [(np.array([0.3, -0.5]), np.array([0.4, 0.6])), (np.array([0.0, 1.0]), np.array([1.0, 0.0])),
+            (np.array([2.0, -1.0]), np.array([0.01, 0.99])), (np.array([-0.2, 0.1]), np.array([0.999, 0.001]))]
+    for a, p0 in rows:
+        P0 = np.broadcast_to(p0, grid.shape)
+        lin = grid @ a
+        kl_fwd = np_kl_rows(P0, grid)  # KL(pi || p)
+        kl_rev = np_kl_rows(grid, P0)  # KL(p || pi)
+        step = grid[1, 0] - grid[0, 0]
+        res = np.ptp(a) * step * (1 + 1e-9) + 1e-12  # <p, a> is linear in q with slope ptp(a)
+        for c in (0.05, 1.0, 10.0):
+            sol = so.solve_kl_penalty(a[None], p0[None], c)
+            mine = sol.pi_new[0] @ a - c * np_kl_rows(p0[None], sol.pi_new)[0]
+            best = np.max(lin - c * kl_fwd)
+            assert best - 1e-12 <= mine <= best + 1e-8 * (1 + c), (a, p0, c)  # smooth in q: O(step^2)
+            tau_sol = so.solve_reverse_kl_penalty(a[None], p0[None], c)
+            mine = tau_sol.pi_new[0] @ a - c * np_kl_rows(tau_sol.pi_new, p0[None])[0]
+            best = np.max(np.where(np.isfinite(kl_rev), lin - c * kl_rev, -np.inf))
+            assert best - 1e-12 <= mine <= best + 1e-8 * (1 + c), (a, p0, c)
+        for kappa in (1e-4, 0.1, 2.0):
+            sol = so.solve_kl_constraint(a[None], p0[None], kappa)
+            assert np_kl_rows(p0[None], sol.pi_new)[0] <= kappa * (1 + 1e-9)
+            best = np.max(np.where(kl_fwd <= kappa, lin, -np.inf))
+            # the feasible set is an interval of q: its best grid point is within one grid step of the optimum
+            assert best - 1e-12 <= sol.value[0] <= best + res, (a, p0, kappa)

@@ -10,7 +10,7 @@ from bounds.updates import solvers as so
 from bounds.updates.solvers import SolverError
 from bounds.updates.solvers import reference as ref
 
-from ._helpers import instance
+from ._helpers import instance, own_cvx_max_tv_sq_penalty
 
 cp = pytest.importorskip("cvxpy")
 
@@ -47,3 +47,10 @@ def test_tv_sq_penalty_matches_cvxpy_and_grid(C):
     for t in np.linspace(0, 1, 101):
         other = so.solve_tv_constraint(A, pi, t, rho)
         assert other.objective - C * other.tv.max() ** 2 <= fast.objective + 1e-12
+    # independent (the grid above uses the same closed form as the solver, the cvxpy one the module's own
+    # program): the policy re-scored here, against a cvxpy model written in the tests
+    p = fast.pi_new
+    assert np.all(p >= 0) and np.allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    score = rho @ np.sum(p * A, axis=1) - C * (0.5 * np.abs(p - pi).sum(axis=1).max()) ** 2
+    assert fast.objective == pytest.approx(score, abs=1e-12)
+    assert score == pytest.approx(own_cvx_max_tv_sq_penalty(A, pi, rho, C), abs=1e-6)
