@@ -461,6 +461,16 @@ def _np_bounds(mdp, pi, pn):
         "spi": g / (1 - g) ** 2 * np.abs(pn - pi).sum(axis=1).max() * (Abar.max() - Abar.min()) / 2,  # [SPI] 3.5
         "span": g / (1 - g) * (d @ tv_s) * (w.max() - w.min()),
     }
+    # [CPO] Theorem 1 with f = one step of policy evaluation of pn applied to V_pi (check_all's default):
+    # delta_f = R + g P f - f, eps_f = max_s |sum_a pn delta_f|, L_f = sum_s d sum_a (pn - pi) delta_f,
+    # interval centre eta + L_f/(1-g), half-width 2 g eps_f/(1-g)^2 sum_s d TV; penalty = L - lower end
+    P = np.asarray(mdp.dense_P())
+    f = np.sum(pn * mdp.R, axis=1) + g * np.einsum("sa,sat->st", pn, P) @ ev["V"]
+    delta_f = mdp.R + g * P @ f - f[:, None]
+    eps_f = np.abs(np.sum(pn * delta_f, axis=1)).max()
+    L_f = float(d @ np.sum((pn - pi) * delta_f, axis=1))
+    half = _times(2 * g * eps_f / (1 - g) ** 2, float(d @ tv_s))
+    pen["cpo_general"] = L - (ev["eta"] + L_f / (1 - g) - half)
     return evn["eta"], L, pen
 
 
