@@ -3,6 +3,9 @@
 * :mod:`.known` -- the non-theorems of THEORY.md §6 as claimed lower bounds, replayed on MDP X.
 * :mod:`.search` -- :func:`find_violation`, random restarts plus Nelder-Mead or CMA-ES for any claim
   ``(mdp, pi, pi_new) -> lower bound on eta(pi_new)``.
+* :mod:`.claims` -- every named claim (the bounds of :mod:`bounds.inequalities` and the non-theorems),
+  each with an exact twin; :mod:`.exact` -- rational evaluation and rigorous KL intervals.
+* :mod:`.certificate` -- JSON certificates and :func:`verify_certificate` (no floating point).
 """
 
 from .known import (
@@ -14,6 +17,8 @@ from .known import (
     surrogate_monotone_candidate,
 )
 from .search import ViolationSearch, find_violation
+from .claims import CLAIMS, Claim, claim_named
+from .certificate import Certificate, Verification, load_certificate, make_certificate, verify_certificate
 
 __all__ = [
     "mean_kl_candidate",
@@ -24,4 +29,12 @@ __all__ = [
     "known_counterexamples",
     "ViolationSearch",
     "find_violation",
+    "CLAIMS",
+    "Claim",
+    "claim_named",
+    "Certificate",
+    "Verification",
+    "load_certificate",
+    "make_certificate",
+    "verify_certificate",
 ]
