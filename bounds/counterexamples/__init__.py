@@ -5,6 +5,7 @@
   ``(mdp, pi, pi_new) -> lower bound on eta(pi_new)``.
 * :mod:`.claims` -- every named claim (the bounds of :mod:`bounds.inequalities` and the non-theorems),
   each with an exact twin; :mod:`.exact` -- rational evaluation and rigorous KL intervals.
+* :mod:`.shrink` -- :func:`shrink`: fewer states and actions, small-denominator rationals, a table.
 * :mod:`.certificate` -- JSON certificates and :func:`verify_certificate` (no floating point).
 """
 
@@ -19,6 +20,7 @@ from .known import (
 from .search import ViolationSearch, find_violation
 from .claims import CLAIMS, Claim, claim_named
 from .certificate import Certificate, Verification, load_certificate, make_certificate, verify_certificate
+from .shrink import Shrunk, shrink
 
 __all__ = [
     "mean_kl_candidate",
@@ -37,4 +39,6 @@ __all__ = [
     "load_certificate",
     "make_certificate",
     "verify_certificate",
+    "Shrunk",
+    "shrink",
 ]

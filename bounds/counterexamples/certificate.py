@@ -100,6 +100,12 @@ def claim_label(claim) -> tuple[str, dict, str, str]:
         for c in CLAIMS.values():
             if c.function is claim:
                 return c.name, dict(c.params), c.statement, c.source
+        if getattr(claim, "__module__", "") in ("bounds.inequalities", "bounds.counterexamples.known"):
+            try:  # a library function under its own name (default parameters)
+                c = claim_named(claim.__name__)
+                return c.name, dict(c.params), c.statement, c.source
+            except ValueError:
+                pass
         name = f"{getattr(claim, '__module__', '?')}:{getattr(claim, '__qualname__', repr(claim))}"
         return name, {}, "user claim", name
     raise TypeError(f"claim must be a name or a callable, got {type(claim).__name__}")
