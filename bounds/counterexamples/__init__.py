@@ -6,6 +6,8 @@
 * :mod:`.claims` -- every named claim (the bounds of :mod:`bounds.inequalities` and the non-theorems),
   each with an exact twin; :mod:`.exact` -- rational evaluation and rigorous KL intervals.
 * :mod:`.shrink` -- :func:`shrink`: fewer states and actions, small-denominator rationals, a table.
+* :mod:`.falsify` -- :func:`falsify`: search under a time budget, shrink, certify.
+* :mod:`.frontier` -- the mean-KL frontier of THEORY.md §9.
 * :mod:`.certificate` -- JSON certificates and :func:`verify_certificate` (no floating point).
 """
 
@@ -21,6 +23,7 @@ from .search import ViolationSearch, find_violation
 from .claims import CLAIMS, Claim, claim_named
 from .certificate import Certificate, Verification, load_certificate, make_certificate, verify_certificate
 from .shrink import Shrunk, shrink
+from .falsify import Falsification, falsify
 
 __all__ = [
     "mean_kl_candidate",
@@ -41,4 +44,6 @@ __all__ = [
     "verify_certificate",
     "Shrunk",
     "shrink",
+    "Falsification",
+    "falsify",
 ]

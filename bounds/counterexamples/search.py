@@ -5,11 +5,13 @@ or an object with an ``rhs`` attribute such as :class:`bounds.inequalities.Bound
 restart draws a starting point (transition structure, rewards, discount, policy logits) and
 minimizes the scale-free relative slack
 
-    f = (eta(pi_new) - rhs) / (|eta(pi_new) - eta(pi)| + |rhs - eta(pi)| + 1e-12)
+    f = (eta(pi_new) - rhs) / (|eta(pi_new) - eta(pi)| + |rhs - eta(pi)| + 1e-10 scale),
+    scale = max(1, max|R| / (1 - gamma))
 
 with a local method: Nelder-Mead (scipy) or CMA-ES (the ``cma`` package). ``f < 0`` is a
 violation; ``f`` is invariant under rescaling the rewards, so flat regions of tiny values do not
-hide violations. ``eta`` is the value of Eq. (2)/(3) of [TRPO], computed by :func:`tabular.evaluate`.
+hide violations; the ``1e-10 scale`` term keeps round-off-sized differences from counting.
+``eta`` is the value of Eq. (2)/(3) of [TRPO], computed by :func:`tabular.evaluate`.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ def relative_slack(candidate, mdp: MDP, pi, pi_new) -> tuple[float, float, float
         return _BAD, math.nan, rhs
     if not math.isfinite(rhs):
         return (_BAD if rhs < 0 else -_BAD), eta_new - rhs, rhs
-    return (eta_new - rhs) / (abs(eta_new - eta) + abs(rhs - eta) + 1e-12), eta_new - rhs, rhs
+    scale = max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
+    return (eta_new - rhs) / (abs(eta_new - eta) + abs(rhs - eta) + 1e-10 * scale), eta_new - rhs, rhs
 
 
 # ----------------------------------------------------------------------------- one restart's search space

@@ -64,13 +64,15 @@ class _Inst:
     pn: np.ndarray
     fixed: dict
     r_scale: float = 1.0
+    g_lo: float = 0.0
+    g_hi: float = 1.0
 
     def build(self):
         return MDP(self.P, self.R, self.rho0, self.gamma), self.pi, self.pn
 
     def replace(self, **kw):
         d = dict(P=self.P, R=self.R, rho0=self.rho0, gamma=self.gamma, pi=self.pi, pn=self.pn, fixed=self.fixed,
-                 r_scale=self.r_scale)
+                 r_scale=self.r_scale, g_lo=self.g_lo, g_hi=self.g_hi)
         d.update(kw)
         return _Inst(**d)
 
@@ -196,9 +198,10 @@ def _free_blocks(inst: _Inst):
             supp = np.flatnonzero(v > 0)
             if supp.size > 1:
                 blocks.append((g, supp, np.log(v[supp])))
-        elif g[0] == "gamma":
-            gm = min(max(inst.gamma, 1e-9), 1 - 1e-6)
-            blocks.append((g, None, np.array([math.log(gm / (1 - gm))])))
+        elif g[0] == "gamma":  # gamma = lo + (hi - lo) sigmoid(z), inside the range searched
+            lo, hi = inst.g_lo, inst.g_hi
+            u = min(max((inst.gamma - lo) / (hi - lo), 1e-9), 1 - 1e-9)
+            blocks.append((g, None, np.array([math.log(u / (1 - u))])))
         else:  # rewards stay in [-r_scale, r_scale]: R = r_scale tanh(z)
             blocks.append((g, None, np.arctanh(np.clip(v / inst.r_scale, -0.999, 0.999))))
     return blocks
@@ -211,7 +214,7 @@ def _apply(inst: _Inst, blocks, x) -> _Inst:
         z = x[k:k + x0.size]
         k += x0.size
         if g[0] == "gamma":
-            gamma = min(0.5 * (1 + math.tanh(0.5 * z[0])), 1 - 1e-9)
+            gamma = min(inst.g_lo + (inst.g_hi - inst.g_lo) * 0.5 * (1 + math.tanh(0.5 * z[0])), 1 - 1e-9)
         elif g[0] == "R":
             R[g[1], g[2]] = inst.r_scale * math.tanh(z[0])
         else:
@@ -249,7 +252,7 @@ def _raise_small_gamma(candidate, inst: _Inst, max_den: int, log: list, deadline
     """A discount below ``1/max_denominator`` needs a large denominator: double it (re-optimizing the
     rest) while the violation survives and it stays below ``2/max_denominator``."""
     moved = False
-    while 0 < inst.gamma < 1.0 / max_den and time.perf_counter() < deadline:
+    while 0 < inst.gamma < 1.0 / max_den and 2 * inst.gamma <= inst.g_hi and time.perf_counter() < deadline:
         trial = _polish(candidate, inst.replace(gamma=2 * inst.gamma, fixed={**inst.fixed, ("gamma",): None}),
                         fev, deadline)
         trial = trial.replace(fixed={k: v for k, v in trial.fixed.items() if k != ("gamma",)})
@@ -265,7 +268,8 @@ def _raise_small_gamma(candidate, inst: _Inst, max_den: int, log: list, deadline
 def _round_group(inst: _Inst, g, q: int):
     v = inst.get(g)
     if g[0] == "gamma":
-        return _round_scalar(v, q, 0, Fraction(q - 1, q) if q > 1 else 0)
+        f = _round_scalar(v, q, 0, Fraction(q - 1, q) if q > 1 else 0)
+        return f if inst.g_lo <= f <= inst.g_hi else None
     if g[0] == "R":
         return _round_scalar(v, q)
     return round_row(v, q)
@@ -276,7 +280,10 @@ def _rationalize(candidate, inst: _Inst, max_den: int, log: list, deadline: floa
     for g in inst.groups():
         q_found = None
         for q in list(range(1, max_den + 1)) + [10**k for k in range(3, 13) if 10**k > max_den]:
-            trial = inst.set(g, _round_group(inst, g, q))
+            value = _round_group(inst, g, q)
+            if value is None:
+                continue
+            trial = inst.set(g, value)
             if _violates(candidate, trial)[0]:
                 inst, q_found = trial, q
                 break
@@ -389,10 +396,11 @@ def _finish(candidate, inst: _Inst, original_shape, log) -> Shrunk:
 
 
 def shrink(candidate, mdp: MDP, pi, pi_new, *, max_denominator: int = 100, time_budget: float = 30.0,
-           polish_evaluations: int = 300) -> Shrunk:
+           polish_evaluations: int = 300, gamma_range: tuple = (0.0, 1.0)) -> Shrunk:
     """Shrink a violation of ``candidate`` (a named claim, :class:`~.claims.Claim` or callable) to a
     small rational counterexample (see the module docstring for the three stages).
 
+    ``gamma_range`` bounds the discount while re-optimizing and rounding (it must contain ``mdp.gamma``).
     Raises ``ValueError`` if ``(mdp, pi, pi_new)`` does not violate the claim to begin with.
     """
     from .claims import claim_named
@@ -405,10 +413,14 @@ def shrink(candidate, mdp: MDP, pi, pi_new, *, max_denominator: int = 100, time_
         raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")
     if int(max_denominator) < 1:
         raise ValueError(f"max_denominator must be >= 1, got {max_denominator}")
+    lo, hi = gamma_range
+    if not (0.0 <= lo <= mdp.gamma <= hi <= 1.0):
+        raise ValueError(f"gamma_range must contain mdp.gamma = {mdp.gamma} within [0, 1], got {gamma_range}")
     deadline = time.perf_counter() + float(time_budget)
+    hard = deadline + 0.5 * float(time_budget)  # fallbacks included, never more than 1.5 x the budget
     inst = _Inst(mdp.dense_P().copy(), np.array(mdp.R, dtype=float), np.array(mdp.rho0, dtype=float),
                  float(mdp.gamma), np.array(pi, dtype=float), np.array(pi_new, dtype=float), {},
-                 max(1.0, float(np.max(np.abs(mdp.R)))))
+                 max(1.0, float(np.max(np.abs(mdp.R)))), float(lo), float(hi))
     if not _violates(candidate, inst, strict=0.0)[0]:
         raise ValueError("pi_new: the instance does not violate the claim, nothing to shrink")
     log: list = []
@@ -425,7 +437,9 @@ def shrink(candidate, mdp: MDP, pi, pi_new, *, max_denominator: int = 100, time_
             best = res
         if best.violated and best.max_denominator <= max_denominator:
             break
-        deadline += 0.5 * float(time_budget)  # a fallback gets half the budget again
+        if time.perf_counter() > hard:
+            break
+        deadline = min(deadline + 0.5 * float(time_budget), hard)  # a fallback gets half the budget again
     return best
 
 
