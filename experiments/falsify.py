@@ -113,7 +113,9 @@ def report_text(res: Falsification, target: str) -> str:
     else:
         head.append(f"smallest slack found: {res.search.slack:.6g} (relative {res.search.rel_slack:.3g}) "
                     f"at gamma = {res.search.mdp.gamma:.4g}, S = {res.search.mdp.shape[0]}, A = {res.search.mdp.shape[1]}")
-    head.append(f"certificate check: {res.verification}")
+    import textwrap
+
+    head += textwrap.wrap(f"certificate check: {res.verification}", 100, subsequent_indent="    ")
     title = "counterexample" if res.found else "closest instance found (no violation)"
     return "\n".join(head) + "\n\n" + format_instance(cert.mdp, cert.pi, cert.pi_new, title) + "\n"
 
@@ -126,11 +128,11 @@ def plot_report(res: Falsification, target: str, candidate):
     seg = segment(candidate, m, p, q)
     text = report_text(res, target)
     n_lines = text.count("\n") + 1
-    fig = plt.figure(figsize=(8.27, 11.69))  # A4 portrait
-    ax_t = fig.add_axes([0.06, 0.50, 0.9, 0.46])
+    fig = plt.figure(figsize=(8.27, 9.0))
+    ax_t = fig.add_axes([0.06, 0.56, 0.9, 0.42])
     ax_t.axis("off")
-    ax_t.text(0, 1, text, family="monospace", fontsize=min(8.5, 330 / max(n_lines, 1) / 1.2), va="top")
-    ax = fig.add_axes([0.12, 0.07, 0.82, 0.36])
+    ax_t.text(0, 1, text, family="monospace", fontsize=min(8.5, 300 / max(n_lines, 1)), va="top")
+    ax = fig.add_axes([0.12, 0.07, 0.82, 0.40])
     L = seg["L"]
     ax.plot(seg["t"], seg["eta_new"] - L, color="k", lw=2.4, label="η(π_t) (truth)")
     ax.plot(seg["t"], seg["rhs"] - L, color="tab:red", label=f"claimed bound ({res.claim})")

@@ -2,10 +2,10 @@
 
 The mean-KL forms ``eta(pi_new) >= L - C sum_s w(s) KL(pi(.|s) || pi_new(.|s))`` (``w = rho`` or
 ``d``; Eq. (9) with its max replaced by a mean) are false at gamma = 0.01 (THEORY.md §6). For each
-size ``S x A``, :func:`frontier_point` scans a grid of discounts upward, searching at each fixed
-gamma (:func:`.search.find_violation` with the discount held fixed) and certifying every
-violation exactly (:func:`.certificate.verify_certificate`); the scan stops after ``patience``
-consecutive discounts without a violation. The frontier is the largest certified gamma.
+size ``S x A``, :func:`frontier_point` scans bands of discounts upward, searching inside each band
+(:func:`.search.find_violation` with gamma free within the band) and certifying every violation
+exactly (:func:`.certificate.verify_certificate`); the scan stops after ``patience`` consecutive
+bands without a violation. The frontier is the largest certified gamma.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from .search import find_violation
 __all__ = ["FrontierPoint", "frontier_point", "describe_structure", "GAMMA_GRID"]
 
 #: Discounts scanned upward.
-GAMMA_GRID = (0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.06, 0.1, 0.2)
+GAMMA_GRID = (0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.4)  # band i is [GAMMA_GRID[i], GAMMA_GRID[i+1]]
 
 
 @dataclass(frozen=True, eq=False)
 class FrontierPoint:
     """One ``(S, A, weights, method)`` scan.
 
-    ``gamma_max`` is the largest discount of ``gammas`` with a certified violation (0 if none);
-    ``found[i]``/``rel_slack[i]`` are per discount; ``certificate`` is the extreme instance's
+    ``gamma_max`` is the largest discount with a certified violation (0 if none);
+    ``found[i]``/``rel_slack[i]`` are per band ``[gammas[i], next grid point]``; ``certificate`` is the extreme instance's
     certificate (a dict, or ``None``) and ``structure`` a short description of it.
     """
 
@@ -75,9 +75,9 @@ def frontier_point(S: int, A: int, weights: str = "rho", method: str = "nelder-m
     seeds = np.random.SeedSequence(rng).spawn(len(gammas))
     found, rels, tested = [], [], []
     best, misses = None, 0
-    for g, seed in zip(gammas, seeds):
+    for g, g_hi, seed in zip(gammas[:-1], gammas[1:], seeds):
         res = find_violation(claim, rng=seed, n_restarts=restarts_per_gamma, n_states=S,
-                             n_actions=A, gamma_range=(g, g * (1 + 1e-12)), optimize_gamma=False, method=method,
+                             n_actions=A, gamma_range=(g, g_hi), method=method,
                              maxiter=1500 if method == "cma" else 800)
         ok = False
         if res.found:
@@ -85,7 +85,7 @@ def frontier_point(S: int, A: int, weights: str = "rho", method: str = "nelder-m
             ver = verify_certificate(cert)
             ok = ver.proven
             if ok:
-                best = (g, float(ver.violated_by), describe_structure(res.mdp, res.pi, res.pi_new), cert.to_dict())
+                best = (res.mdp.gamma, float(ver.violated_by), describe_structure(res.mdp, res.pi, res.pi_new), cert.to_dict())
         tested.append(g)
         found.append(ok)
         rels.append(res.rel_slack)
