@@ -249,16 +249,19 @@ def _polish(candidate, inst: _Inst, maxfev: int, deadline: float) -> _Inst:
 
 
 def _raise_small_gamma(candidate, inst: _Inst, max_den: int, log: list, deadline: float, fev: int) -> _Inst:
-    """A discount below ``1/max_denominator`` needs a large denominator: double it (re-optimizing the
-    rest) while the violation survives and it stays below ``2/max_denominator``."""
-    moved = False
-    while 0 < inst.gamma < 1.0 / max_den and 2 * inst.gamma <= inst.g_hi and time.perf_counter() < deadline:
-        trial = _polish(candidate, inst.replace(gamma=2 * inst.gamma, fixed={**inst.fixed, ("gamma",): None}),
-                        fev, deadline)
-        trial = trial.replace(fixed={k: v for k, v in trial.fixed.items() if k != ("gamma",)})
-        if not _violates(candidate, trial)[0]:
+    """A discount below ``1/max_denominator`` needs a large denominator: raise it by a factor 2, 1.5 or
+    1.25 (re-optimizing the rest) while the violation survives, until it reaches ``1/max_denominator``."""
+    moved, factors = False, (2.0, 1.5, 1.25)
+    while 0 < inst.gamma < 1.0 / max_den and time.perf_counter() < deadline:
+        for fac in factors:
+            g = min(fac * inst.gamma, inst.g_hi)
+            trial = _polish(candidate, inst.replace(gamma=g, fixed={**inst.fixed, ("gamma",): None}), fev, deadline)
+            trial = trial.replace(fixed={k: v for k, v in trial.fixed.items() if k != ("gamma",)})
+            if _violates(candidate, trial)[0]:
+                inst, moved = trial, True
+                break
+        else:
             break
-        inst, moved = trial, True
     if moved:
         log.append(f"gamma raised to {inst.gamma:.4g}")
     return inst
