@@ -8,6 +8,7 @@ Usage::
     python -m experiments --quick --seed 1 --out /tmp/figs
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
+    python -m experiments falsify TARGET --out DIR [...]     # search, shrink, certify (experiments.falsify)
 
 The exit status is non-zero if any claim fails. The figures are the modules of
 ``experiments._common.MODULES``; what each defines (the figure-module contract) is stated in
@@ -48,6 +49,10 @@ def main(argv=None) -> int:
         from . import sweep
 
         return sweep.main(argv[1:])
+    if argv and argv[0] == "falsify":
+        from . import falsify
+
+        return falsify.main(argv[1:])
     if argv and argv[0] == "benchmark":
         from . import benchmark
 

@@ -63,6 +63,7 @@ MODULES = (
     "fig12_sample_trpo",
     "fig14_rates",
     "fig15_ppo_clip",
+    "fig16_mean_kl_frontier",
 )
 
 

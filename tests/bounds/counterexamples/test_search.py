@@ -1,5 +1,5 @@
-"""Tests of bounds/counterexamples.py: the non-theorems of THEORY.md §6 replayed with the sheet's
-numbers, and find_violation discovering a violation of the mean-KL form on its own."""
+"""Tests of bounds/counterexamples/search.py: find_violation discovers the non-theorems of THEORY.md §6
+on its own (Nelder-Mead and CMA-ES), reports the smallest slack of a true bound, and rejects bad input."""
 
 from __future__ import annotations
 
@@ -10,55 +10,10 @@ import tabular as T
 from bounds.core import kl_bound, theorem1
 from bounds.counterexamples import (
     find_violation,
-    known_counterexamples,
     mean_kl_candidate,
     mean_tv_squared_candidate,
     squared_mean_tv_candidate,
 )
-
-
-def _by_name():
-    return {c.name: c for c in known_counterexamples()}
-
-
-def test_mean_kl_counterexample_matches_theory_sheet():
-    c = _by_name()["mean_kl"]
-    assert c.violated
-    v = c.values
-    # THEORY.md §6: eta = -0.0033333, L - C mean_rho KL = -0.0032814 (-0.0032789 with d), max-KL -0.01214
-    assert v["eta_new"] == pytest.approx(-0.0033333, abs=5e-8)
-    assert v["rhs_mean_rho"] == pytest.approx(-0.0032814, abs=5e-8)
-    assert v["rhs_mean_d"] == pytest.approx(-0.0032789, abs=5e-8)
-    assert v["rhs_max_kl"] == pytest.approx(-0.01214, abs=5e-6)
-    assert v["eta_new"] < v["rhs_mean_rho"] and v["eta_new"] < v["rhs_mean_d"]
-    assert kl_bound(c.mdp, c.pi, c.pi_new).holds  # while the max-KL bound holds
-
-
-def test_quadratic_mean_tv_counterexample_matches_theory_sheet():
-    c = _by_name()["mean_tv_quadratic"]
-    assert c.violated
-    assert c.values["eta_new"] == pytest.approx(-0.07272, abs=5e-6)
-    assert c.values["rhs_mean_tv_squared"] == pytest.approx(-0.0095, abs=5e-5)
-    assert c.values["rhs_squared_mean_tv"] == pytest.approx(-0.0011, abs=5e-5)
-    assert theorem1(c.mdp, c.pi, c.pi_new).holds
-
-
-def test_larger_surrogate_smaller_eta_matches_theory_sheet():
-    c = _by_name()["surrogate_not_monotone"]
-    assert c.violated
-    assert c.values["surrogate"] == pytest.approx(4.2336, abs=5e-5)
-    assert c.values["eta"] == pytest.approx(0.0882, abs=5e-5)
-    assert c.values["eta_new"] == pytest.approx(-4.41, abs=5e-3)
-
-
-def test_mdp_x_values_by_hand():
-    """Independent of the evaluator: in MDP X, eta(pi) = gamma/(1-gamma) * pi(a1|s0) * (pi(a0|s2) - pi(a1|s2))
-    (the reward at s2 is +1 for a0 and -1 for a1, reached after one step through a1 at s0)."""
-    for c in known_counterexamples():
-        g = c.mdp.gamma
-        for pol in (c.pi, c.pi_new):
-            by_hand = g / (1 - g) * pol[0, 1] * (pol[2, 0] - pol[2, 1])
-            assert T.evaluate(c.mdp, pol).eta == pytest.approx(by_hand, abs=1e-14)
 
 
 def _dense_eta(mdp, pi):
@@ -108,3 +63,30 @@ def test_find_violation_rejects_bad_arguments():
         find_violation(theorem1, n_restarts=0)
     with pytest.raises(ValueError, match="gamma_range"):
         find_violation(theorem1, gamma_range=(0.5, 1.0))
+
+
+def test_cma_es_finds_the_mean_kl_failure_and_reports_its_method():
+    res = find_violation(mean_kl_candidate, rng=3, n_restarts=8, method="cma", maxiter=1500)
+    assert res.found and res.method == "cma"
+    assert _dense_eta(res.mdp, res.pi_new) < mean_kl_candidate(res.mdp, res.pi, res.pi_new)
+    assert "found=True" in repr(res)
+
+
+def test_time_budget_stops_the_search():
+    res = find_violation(theorem1, rng=0, n_restarts=None, time_budget=1.0, method="portfolio")
+    assert not res.found and res.seconds < 5.0 and res.n_restarts >= 1
+
+
+def test_optimized_transitions_give_valid_instances():
+    res = find_violation(squared_mean_tv_candidate, rng=4, n_restarts=6, optimize_transitions=True)
+    assert res.found
+    np.testing.assert_allclose(res.mdp.dense_P().sum(axis=2), 1.0)
+
+
+def test_find_violation_rejects_bad_method_and_budget():
+    with pytest.raises(ValueError, match="method"):
+        find_violation(theorem1, method="bfgs")
+    with pytest.raises(ValueError, match="time_budget"):
+        find_violation(theorem1, time_budget=-1)
+    with pytest.raises(TypeError, match="template"):
+        find_violation(theorem1, template="mdp_x")

@@ -1,0 +1,104 @@
+"""Falsify a claimed bound under a time budget: search, shrink, certify.
+
+:func:`falsify` runs :func:`.search.find_violation` in rounds that alternate the instance size
+(2 x 2, 3 x 2, then the requested size), the local method (Nelder-Mead, CMA-ES) and whether the
+transition probabilities are optimized too, until a violation is found or 60% of the budget is
+spent; a violation is then shrunk (:func:`.shrink.shrink`) with the rest of the budget and
+certified (:mod:`.certificate`). For a claim that holds, the result carries the smallest slack found.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .certificate import Certificate, Verification, claim_label, make_certificate, verify_certificate
+from .search import ViolationSearch, find_violation
+from .shrink import Shrunk, shrink
+
+__all__ = ["Falsification", "falsify", "search_rounds"]
+
+
+@dataclass(frozen=True, eq=False)
+class Falsification:
+    """Outcome of :func:`falsify`: the best search result, its shrunk form and certificate when violated."""
+
+    claim: str
+    found: bool
+    search: ViolationSearch
+    shrunk: Shrunk | None
+    certificate: Certificate
+    verification: Verification
+    seconds: float
+    n_rounds: int
+
+    def __repr__(self) -> str:
+        s = f"Falsification({self.claim!r}, found={self.found}, "
+        if self.found and self.shrunk is not None:
+            S, A = self.shrunk.shape
+            s += f"S={S}, A={A}, max_denominator={self.shrunk.max_denominator}, "
+        return s + f"slack={self.search.slack:.3g}, {self.seconds:.1f} s)"
+
+
+def search_rounds(n_states: int, n_actions: int):
+    """The cycle of ``(S, A, method, optimize_transitions)`` the search goes through."""
+    sizes = sorted({(2, 2), (min(3, n_states), min(2, n_actions)), (n_states, n_actions)})
+    sizes = [(s, a) for s, a in sizes if s <= n_states and a <= n_actions] or [(n_states, n_actions)]
+    out = []
+    for method, trans in (("nelder-mead", False), ("cma", False), ("nelder-mead", True), ("cma", True)):
+        out += [(s, a, method, trans) for s, a in sizes]
+    return out
+
+
+def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_actions: int = 2,
+            gamma_range: tuple = (1e-3, 0.99), rng=0, max_denominator: int = 100) -> Falsification:
+    """Search for a violation of ``candidate`` within ``time_budget`` seconds, then shrink and certify it.
+
+    ``candidate`` is a named claim (:data:`.claims.CLAIMS`), a :class:`~.claims.Claim` or a callable
+    ``(mdp, pi, pi_new) -> lower bound`` (or an object with ``rhs``). Sizes are at most
+    ``n_states`` x ``n_actions``.
+    """
+    from .claims import claim_named
+
+    if isinstance(candidate, str):
+        candidate = claim_named(candidate)
+    if not callable(candidate):
+        raise TypeError(f"candidate must be callable or a claim name, got {type(candidate).__name__}")
+    if not (time_budget > 0):
+        raise ValueError(f"time_budget must be positive, got {time_budget}")
+    t0 = time.perf_counter()
+    seq = np.random.SeedSequence(rng if isinstance(rng, int) else None)
+    rounds = search_rounds(int(n_states), int(n_actions))
+    search_end = t0 + 0.6 * time_budget
+    best, k = None, 0
+    while time.perf_counter() < search_end - 0.05:
+        S, A, method, trans = rounds[k % len(rounds)]
+        left = search_end - time.perf_counter()
+        res = find_violation(candidate, rng=seq.spawn(1)[0], n_restarts=1, n_states=S, n_actions=A,
+                             gamma_range=gamma_range, method=method, optimize_transitions=trans,
+                             maxiter=1500 if method == "cma" else 800, time_budget=max(left, 0.05))
+        k += 1
+        if best is None or (res.found and not best.found) or (res.found == best.found and res.rel_slack < best.rel_slack):
+            best = res
+        if best.found:
+            break
+    if best is None:
+        raise ValueError(f"time_budget={time_budget} s is too small for one search round")
+    name = claim_label(candidate)[0]
+    shrunk = None
+    if best.found:
+        left = max(t0 + time_budget - time.perf_counter(), 5.0)
+        try:
+            shrunk = shrink(candidate, best.mdp, best.pi, best.pi_new, max_denominator=max_denominator,
+                            time_budget=0.8 * left, gamma_range=gamma_range)
+        except ValueError:  # the violation is too slight for the shrinker's margin: certify it as found
+            shrunk = None
+    prov = {"search": repr(best), "rounds": k}
+    if shrunk is not None and shrunk.violated:
+        cert = shrunk.certificate(prov)
+    else:
+        cert = make_certificate(best.mdp, best.pi, best.pi_new, candidate, provenance=prov)
+    ver = verify_certificate(cert, bound=candidate)
+    return Falsification(name, bool(best.found), best, shrunk, cert, ver, time.perf_counter() - t0, k)

@@ -1,0 +1,91 @@
+"""Export the sweep's saved violations as certificates (reads the saved files only; the sweep is not run).
+
+A sweep (``python -m experiments sweep ... --out DIR``) saves every flagged instance as
+``DIR/violations/<id>.npz`` (the MDP, :func:`tabular.io.save`), ``<id>.policies.npz`` (``pi``,
+``pi_new``) and ``<id>.json`` (``"reasons"``, e.g. ``"candidate:mean_kl_rho"`` or ``"bound:theorem1"``).
+:func:`export_sweep` writes one certificate per (instance, claim) to ``OUT/<id>_<claim>.json`` and
+verifies it exactly; non-monotone update steps and errors are not bound claims and are skipped.
+
+    python -m experiments.export_certificates SWEEP_DIR OUT_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bounds.counterexamples.certificate import Verification, make_certificate, verify_certificate
+from bounds.counterexamples.claims import CLAIMS, claim_named
+from tabular import io as tio
+
+__all__ = ["Exported", "export_sweep", "claim_of_reason"]
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One exported certificate: the sweep instance, the claim, the file and its exact verification."""
+
+    instance_id: int
+    claim: str
+    path: Path
+    verification: Verification
+
+    def __repr__(self) -> str:
+        return f"Exported(id={self.instance_id}, {self.claim!r}, proven={self.verification.proven})"
+
+
+def claim_of_reason(reason: str) -> str | None:
+    """The named claim of a sweep reason (``"candidate:mean_kl_rho"`` -> ``"mean_kl"``), or None."""
+    kind, _, name = reason.partition(":")
+    if kind not in ("candidate", "bound"):
+        return None
+    try:
+        return claim_named(name).name
+    except ValueError:
+        return None
+
+
+def export_sweep(sweep_dir, out_dir) -> list:
+    """Certificates for every saved violation of a named claim in ``sweep_dir/violations``."""
+    vdir = Path(sweep_dir) / "violations"
+    if not vdir.is_dir():
+        raise ValueError(f"sweep_dir: no violations/ folder in {sweep_dir}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    done = []
+    for meta_file in sorted(vdir.glob("*.json"), key=lambda p: int(p.stem) if p.stem.isdigit() else -1):
+        if not meta_file.stem.isdigit():
+            continue
+        i = int(meta_file.stem)
+        meta = json.loads(meta_file.read_text())
+        mdp = tio.load(vdir / f"{i}.npz")
+        with np.load(vdir / f"{i}.policies.npz", allow_pickle=False) as z:
+            pi, pi_new = z["pi"].copy(), z["pi_new"].copy()
+        for reason in meta.get("reasons", []):
+            name = claim_of_reason(reason)
+            if name is None or name not in CLAIMS:
+                continue
+            cert = make_certificate(mdp, pi, pi_new, name,
+                                    provenance={"sweep_dir": str(sweep_dir), "id": i, "reason": reason,
+                                                "family": meta.get("family"), "seed": meta.get("seed")})
+            path = cert.save(out / f"{i}_{name}.json")
+            done.append(Exported(i, name, path, verify_certificate(path)))
+    return done
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) != 2:
+        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        return 2
+    for e in export_sweep(*argv):
+        print(f"{e.path}: {e.verification}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
