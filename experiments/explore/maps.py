@@ -138,8 +138,7 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (layout.n_states,):
         raise ValueError(f"values must have shape ({layout.n_states},), got {values.shape}")
-    cm = plt.get_cmap(cmap or ("RdBu" if diverging else "viridis")).copy()
-    cm.set_bad("#dddddd")
+    cm = plt.get_cmap(cmap or ("RdBu" if diverging else "viridis")).with_extremes(bad="#dddddd")
     on = layout.on_map
     lo, hi = _limits(values[on], diverging, vmin)
     norm = Normalize(lo, hi)

@@ -177,7 +177,8 @@ def report_figure(rep: ExploreReport):
     s = summary(rep)
     lines = [
         f"MDP: {rep.name}   S = {s['S']}, A = {s['A']}, γ = {s['gamma']:g}",
-        f"start policy: {rep.policy or 'given'};  step: {_step_label(rep)}",
+        f"start policy: {rep.policy or 'given'}",
+        f"step: {_step_label(rep)}",
         "",
         f"η(π)          = {s['eta']:.8g}",
         f"η(π_new)      = {s['eta_new']:.8g}",
@@ -194,20 +195,18 @@ def report_figure(rep: ExploreReport):
                  transform=text_ax.transAxes)
     tab_ax = fig.add_subplot(sub[0, split:])
     tab_ax.axis("off")
-    tab = tab_ax.table(cellText=_table_rows(rep), colLabels=["bound", "lower bound", "penalty", "slack", "holds",
-                                                             "source"],
-                       loc="upper center", cellLoc="left", colLoc="left",
-                       colWidths=[0.11, 0.11, 0.09, 0.09, 0.05, 0.55])
-    tab.auto_set_font_size(False)
-    tab.set_fontsize(7.5)
-    tab.scale(1.0, 1.25)
-    for (r, c), cell in tab.get_celld().items():
-        cell.set_edgecolor("#bbbbbb")
-        if r == 0:
-            cell.set_facecolor("#eeeeee")
-        elif c == 4 and cell.get_text().get_text() == "NO":
-            cell.set_facecolor("#f4b6b6")
-    tab_ax.set_title(f"bounds.check_all(mdp, π, π_new): η(π_new) = {s['eta_new']:.8g} ≥ lower bound?", fontsize=9)
+    head = ["bound", "lower bound", "penalty", "slack", "holds", "source"]
+    rows = _table_rows(rep)
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
+    fmt_row = lambda r: "  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5]  # noqa: E731
+    lines_t = [fmt_row(head), "─" * (sum(widths) + 10 + max(len(r[5]) for r in rows))] + [fmt_row(r) for r in rows]
+    tab_ax.text(0.0, 1.0, "\n".join(lines_t), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
+                transform=tab_ax.transAxes)
+    failed = [r[0] for r in rows if r[4] == "NO"]
+    if failed:
+        tab_ax.text(0.0, 0.02, "VIOLATED: " + ", ".join(failed), color="red", fontsize=9, transform=tab_ax.transAxes)
+    tab_ax.set_title(f"bounds.check_all(mdp, π, π_new): is η(π_new) = {s['eta_new']:.8g} ≥ each lower bound?",
+                     fontsize=9, loc="left")
     fig.suptitle(f"{rep.name}: one step {_step_label(rep)} from the {rep.policy or 'given'} policy", fontsize=12,
                  y=0.995)
     return fig
