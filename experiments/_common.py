@@ -37,6 +37,7 @@ MODULES = (
     "fig10_vine_vs_single",
     "fig11_pg_variance",
     "fig12_sample_trpo",
+    "fig13_value_polytope",
 )
 
 
