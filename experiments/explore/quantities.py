@@ -17,13 +17,14 @@ Eq. (2) with the new policy's visitation, Eq. (3) with the old one's.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 import tabular as T
 
-__all__ = ["PolicyPicture", "StepTerms", "policy_picture", "step_terms"]
+__all__ = ["PolicyPicture", "StepTerms", "policy_picture", "step_terms", "clip_roundoff"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,3 +86,21 @@ def step_terms(mdp: T.MDP, pi, pi_new) -> StepTerms:
     terms = (new.rho - old.rho) * Abar  # Eq. (2) - Eq. (3), state by state
     return StepTerms(old=old, new=new, tv=T.tv(old.pi, new.pi), kl=T.kl(old.pi, new.pi), Abar=Abar,
                      dV=new.V - old.V, terms=terms, eta=old.eta, eta_new=new.eta, surrogate=L)
+
+
+def clip_roundoff(ev: T.Evaluation) -> T.Evaluation:
+    """``ev`` with visitations of round-off size below zero set to 0.
+
+    The LU solve can return ``rho(s) = -2e-16`` for a state no policy reaches (CliffWalking's cliff
+    cells); ``bounds`` rejects negative weights. The visitation is non-negative in exact arithmetic,
+    so entries in ``[-1e-12 sum(rho), 0)`` are round-off and are set to 0; anything more negative is
+    left alone (and reported by ``bounds``).
+    """
+    tiny = (ev.rho < 0) & (ev.rho >= -1e-12 * float(np.sum(np.abs(ev.rho))))
+    if not np.any(tiny):
+        return ev
+    rho = np.where(tiny, 0.0, ev.rho)
+    rho.flags.writeable = False
+    d = (1.0 - ev.gamma) * rho
+    d.flags.writeable = False
+    return dataclasses.replace(ev, rho=rho, d=d)

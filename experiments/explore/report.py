@@ -9,7 +9,6 @@ bound) and ``<stem>_summary.csv`` (eta, eta*, L, ...).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -20,7 +19,7 @@ import bounds as B
 import tabular as T
 
 from .layout import Layout
-from .quantities import StepTerms, step_terms
+from .quantities import StepTerms, clip_roundoff, step_terms
 
 __all__ = ["STEPS", "START_POLICIES", "ExploreReport", "start_policy", "explore", "report_figure", "write_report"]
 
@@ -63,24 +62,6 @@ def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"policy must be one of {START_POLICIES}, got {policy!r}")
 
 
-def _clip_roundoff(ev: T.Evaluation) -> T.Evaluation:
-    """``ev`` with visitations of round-off size below zero set to 0.
-
-    The LU solve can return ``rho(s) = -2e-16`` for a state no policy reaches (CliffWalking's cliff
-    cells); ``bounds`` rejects negative weights. The visitation is non-negative in exact arithmetic,
-    so entries in ``[-1e-12 sum(rho), 0)`` are round-off and are set to 0; anything more negative is
-    left alone (and reported by ``bounds``).
-    """
-    tiny = (ev.rho < 0) & (ev.rho >= -1e-12 * float(np.sum(np.abs(ev.rho))))
-    if not np.any(tiny):
-        return ev
-    rho = np.where(tiny, 0.0, ev.rho)
-    rho.flags.writeable = False
-    d = (1.0 - ev.gamma) * rho
-    d.flags.writeable = False
-    return dataclasses.replace(ev, rho=rho, d=d)
-
-
 def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", policy: str = "",
             **step_kwargs) -> ExploreReport:
     """Take one step of ``update`` (a key of :data:`STEPS`) from ``pi`` with ``step_kwargs`` (e.g.
@@ -90,7 +71,7 @@ def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", 
     step = update
     if layout.n_states != mdp.n_states:
         raise ValueError(f"the layout has {layout.n_states} states but the MDP has {mdp.n_states}")
-    ev = _clip_roundoff(T.evaluate(mdp, pi))
+    ev = clip_roundoff(T.evaluate(mdp, pi))
     res = STEPS[step](mdp, ev.pi, ev=ev, **step_kwargs)
     terms = step_terms(mdp, ev.pi, res.pi_new)
     table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev)
