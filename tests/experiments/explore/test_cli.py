@@ -42,9 +42,12 @@ def test_json_file_with_layout(tmp_path):
     d["layout"] = {"grid": [2, 3], "moves": "urdl", "marks": {"5": "goal"}}
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(d))
-    out = tmp_path / "out"
-    assert main(["explore", str(path), "--step", "cpi", "--out", str(out)]) == 0
+    out, again = tmp_path / "out", tmp_path / "again"
+    for o in (out, again):
+        assert main(["explore", str(path), "--step", "cpi", "--out", str(o)]) == 0
     _files(out, "explore_tiny")
+    for f in out.iterdir():  # deterministic: PNG, PDF and CSV byte-identical across runs
+        assert (again / f.name).read_bytes() == f.read_bytes(), f.name
     with open(out / "explore_tiny_states.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["col"]) for r in rows] == [0, 1, 2, 0, 1, 2]
