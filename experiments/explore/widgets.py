@@ -15,7 +15,7 @@ from . import layout as Lay
 from .quantities import clip_roundoff, step_terms
 from .report import STEPS, start_policy
 
-__all__ = ["MDPS", "UPDATES", "build", "redraw", "explorer"]
+__all__ = ["MDPS", "UPDATES", "build", "redraw", "render_png", "explorer"]
 
 #: Menu name -> function gamma -> (mdp, layout).
 MDPS = {
@@ -113,10 +113,30 @@ def redraw(mdp_name: str = "gridworld 4x4", gamma: float = 0.9, update: str = "A
     return fig, st
 
 
+def render_png(dpi: int = 90, **kwargs) -> bytes:
+    """The figure of :func:`redraw` (same keywords) as PNG bytes."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig, _ = redraw(show=False, **kwargs)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def explorer(**defaults):
     """ipywidgets controls (MDP, gamma, update, C scale, delta, step size, number of steps) around
-    :func:`redraw`; returns the widget box (display it as a notebook cell's last line)."""
+    :func:`redraw`; returns the widget box (display it as a notebook cell's last line).
+
+    Every change of a control calls the box's ``update()`` (also callable directly), which redraws and
+    puts the new picture into the box's output area. The picture is appended as display data rather
+    than captured from a ``with output:`` block: output capture made headless notebook runs (nbclient)
+    stall until their cell timeout, intermittently.
+    """
     import ipywidgets as W
+    from IPython.display import Image
 
     controls = {
         "mdp_name": W.Dropdown(options=list(MDPS), value=defaults.get("mdp_name", "gridworld 4x4"), description="MDP"),
@@ -131,5 +151,18 @@ def explorer(**defaults):
                                       description="NPG step"),
         "n_steps": W.IntSlider(value=defaults.get("n_steps", 1), min=1, max=20, description="steps"),
     }
-    out = W.interactive_output(redraw, controls)
-    return W.VBox([W.HBox(list(controls.values())[:4]), W.HBox(list(controls.values())[4:]), out])
+    out = W.Output()
+
+    def update(_change=None):
+        png = render_png(**{k: c.value for k, c in controls.items()})
+        out.outputs = ()
+        out.append_display_data(Image(data=png, format="png"))
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    box = W.VBox([W.HBox(list(controls.values())[:4]), W.HBox(list(controls.values())[4:]), out])
+    box.update = update
+    box.controls = controls
+    box.output = out
+    update()
+    return box

@@ -50,7 +50,7 @@ def test_notebook_runs_top_to_bottom(kernel_env, path):
     for cell in nb.cells:  # stored stripped: no outputs, no execution counts
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name} has stored outputs"
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=60,
                                      resources={"metadata": {"path": str(REPO)}})
     client.execute()  # raises CellExecutionError on any failing cell
     kinds = [o.get("output_type") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -68,10 +68,12 @@ def test_widget_callback_directly():
     import tabular as T
     from experiments.explore import widgets
 
-    box = widgets.explorer()
-    assert len(box.children) == 3
-    for name, update in (("gridworld 4x4", "Algorithm 1 (mm)"), ("MDP X", "policy iteration"),
-                         ("CliffWalking", "trust region, mean KL")):
+    box = widgets.explorer(mdp_name="MDP X")
+    assert len(box.children) == 3 and len(box.output.outputs) == 1
+    box.controls["gamma"].value = 0.5  # a slider move runs the callback
+    (shown,) = box.output.outputs
+    assert shown["data"]["image/png"]  # the new picture replaced the old one
+    for name, update in (("gridworld 4x4", "policy iteration"), ("CliffWalking", "trust region, mean KL")):
         fig, st = widgets.redraw(name, gamma=0.9, update=update, n_steps=2, show=False)
         mdp, _ = widgets.build(name, 0.9)
         assert abs(st.terms.sum() - (T.evaluate(mdp, st.new.pi).eta - T.surrogate(mdp, st.old.pi, st.new.pi))) < 1e-9
