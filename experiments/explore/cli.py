@@ -206,13 +206,18 @@ def main(argv=None) -> int:
             parser.error(f"--grid/--moves: {exc}")
         if lay.n_actions != mdp.n_actions:
             parser.error(f"--moves names {lay.n_actions} actions but the MDP has {mdp.n_actions}")
+    if args.seed < 0:
+        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     pi = start_policy(mdp, args.policy, args.seed)
     try:
         rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, **kwargs)
     except ValueError as exc:
         parser.error(f"--step {args.step}: {exc}")
     stem = "explore_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    files = write_report(rep, args.out, stem)
+    try:
+        files = write_report(rep, args.out, stem)
+    except OSError as exc:
+        parser.error(f"--out: cannot write the report into {str(args.out)!r}: {exc}")
     st = rep.terms
     print(f"{name}: eta {st.eta:.8g} -> {st.eta_new:.8g} (eta* = {rep.eta_star:.8g}), L = {st.surrogate:.8g}; "
           f"bounds hold: {rep.bounds.all_hold}")

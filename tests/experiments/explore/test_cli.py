@@ -65,6 +65,7 @@ def test_json_file_with_layout(tmp_path):
     (["chain", "--moves", "urdl"], "--grid"),
     (["chain", "--grid", "2x3"], "--grid"),
     (["NoSuchEnv-v0"], "Gymnasium"),
+    (["chain", "--seed", "-3"], "--seed"),
 ])
 def test_bad_arguments_are_argparse_errors(tmp_path, capsys, argv, needle):
     with pytest.raises(SystemExit) as exc:
@@ -72,3 +73,11 @@ def test_bad_arguments_are_argparse_errors(tmp_path, capsys, argv, needle):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+
+
+def test_unwritable_out_is_an_argparse_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as exc:
+        main(["explore", "two_state", "--step", "pi", "--out", str(blocker / "sub")])
+    assert exc.value.code == 2 and "--out" in capsys.readouterr().err
