@@ -26,6 +26,8 @@ from .quantities import PolicyPicture, StepTerms
 __all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure",
            "ANNOTATE_MAX_CELLS"]
 
+#: Marks of states where no policy is drawn: the episode ends there, or they are never entered.
+NO_POLICY_MARKS = ("hole", "cliff", "goal", "terminal")
 #: Heat maps with at most this many states write each value in its cell.
 ANNOTATE_MAX_CELLS = 64
 _ACTION_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
@@ -233,7 +235,10 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
     """Draw ``pi`` (S, A) on top of a map.
 
     Actions that are moves: one arrow per (state, action) from the cell centre, length
-    ``0.45 pi(a|s)`` cells (``arrays["U"], arrays["V"]`` in data units, ``arrays["prob"]``).
+    ``0.45 pi(a|s)`` cells (``arrays["U"], arrays["V"]`` in data units, ``arrays["prob"]``, with
+    ``arrays["state"], arrays["action"]``). Nothing is drawn at states where the policy does not
+    matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
+    absorbing state keeps its policy, whose rewards may differ, as in MDP X).
     Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)``
     (``arrays["segments"]`` (S, A)), with a legend of the action names.
     """
@@ -241,7 +246,7 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
     S, A = pi.shape
     if S != layout.n_states or A != layout.n_actions:
         raise ValueError(f"pi must have shape ({layout.n_states}, {layout.n_actions}), got {pi.shape}")
-    on = layout.on_map
+    on = layout.on_map & ~np.isin(np.arange(S), [s for s, k in layout.marks.items() if k in NO_POLICY_MARKS])
     if layout.kind == "grid" and layout.moves is not None:
         states = np.repeat(np.flatnonzero(on), A)
         acts = np.tile(np.arange(A), int(on.sum()))
@@ -272,7 +277,7 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
         handles = [mpatches.Patch(color=_ACTION_COLORS[a % 8], label=n) for a, n in enumerate(layout.action_names)]
         ax.legend(handles=handles, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(A, 4),
                   frameon=False, handlelength=1.0, columnspacing=0.8)
-    return Drawn("bars", {"segments": segments})
+    return Drawn("bars", {"segments": segments, "state": np.flatnonzero(on)})
 
 
 def _off_map_note(layout: Layout, values: np.ndarray, name: str) -> str:
