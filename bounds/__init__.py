@@ -1,5 +1,9 @@
 """Policy-improvement bounds of the theory of TRPO, computed exactly on tabular MDPs.
 
+The equations, constants and conventions implemented here (cited as "THEORY.md §N") are on the theory
+page shipped with the package: ``bounds.theory()`` returns it, ``bounds.theory(3)`` one section, and
+``python -m bounds theory`` prints it (``bounds/THEORY.md``).
+
 * :mod:`bounds.inequalities` -- every bound (Theorem 1, Eq. (9), CPI, CPO, SPI, span), ``check_all``.
 * :mod:`bounds.lemmas` -- both sides of Eq. (1), Lemma 2, Lemma 3, Eq. (4).
 * :mod:`bounds.counterexamples` -- known non-theorems and a search for violations of your own claims.
@@ -30,6 +34,8 @@ from .inequalities import (
     theory_C,
 )
 from .rates import RateResult, entropy_npg_rate, npg_rate, pg_rate, pmd_rate, rate_checks
+
+from .theory_page import theory
 from .updates import (
     MMHistory,
     SolverError,
@@ -54,5 +60,5 @@ __all__ = [
     "cpi_decomposition", "cpo_bound", "kl02_bound", "kl_bound", "span_bound", "spi_bound",
     "theorem1", "theorem1_tight", "theory_C", "cpo_general_bound", "cpo_f_tightening",
     "npg_rate", "pg_rate", "entropy_npg_rate", "pmd_rate", "rate_checks", "RateResult",
-    "pmd_update", "entropy_npg_update",
+    "pmd_update", "entropy_npg_update", "theory",
 ]

@@ -53,6 +53,10 @@ def main(argv=None) -> int:
         from . import falsify
 
         return falsify.main(argv[1:])
+    if argv and argv[0] == "explore":
+        from .explore import cli
+
+        return cli.main(argv[1:])
     if argv and argv[0] == "benchmark":
         from . import benchmark
 

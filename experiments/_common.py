@@ -61,6 +61,7 @@ MODULES = (
     "fig10_vine_vs_single",
     "fig11_pg_variance",
     "fig12_sample_trpo",
+    "fig13_value_polytope",
     "fig14_rates",
     "fig15_ppo_clip",
     "fig16_mean_kl_frontier",

@@ -1,0 +1,339 @@
+"""Pictures of one MDP: per-state heat maps, policies, and the state graph (matplotlib only).
+
+Every drawing function takes a matplotlib ``Axes`` and a :class:`~experiments.explore.layout.Layout`
+and returns a :class:`Drawn` record holding the exact arrays it handed to matplotlib (the ``imshow``
+grid, the arrow components, the bar segments, the edge widths), so that tests can compare what is
+drawn with :func:`tabular.evaluate`.
+
+* :func:`draw_map` -- one per-state quantity: a heat map on a grid (a chain is a 1-row grid), node
+  colours on a graph. ``inf`` (an infinite KL) is hatched and written as ``∞``; cells that are no
+  state are light grey; marked cells (start, goal, hole, cliff, absorbing, terminal) carry a letter.
+* :func:`draw_policy` -- ``pi`` as arrows whose length is proportional to ``pi(a|s)`` where actions
+  are moves, and as stacked bars (one colour per action) elsewhere.
+* :func:`draw_edges` -- on a graph, the edges ``s -> t`` with width proportional to ``P_pi[s, t]``.
+* :func:`policy_figure`, :func:`step_figure` -- small ready-made figures for one policy and one step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .layout import MARKS, Layout
+from .quantities import PolicyPicture, StepTerms
+
+__all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure",
+           "ANNOTATE_MAX_CELLS"]
+
+#: Marks of states where no policy is drawn: the episode ends there, or they are never entered.
+NO_POLICY_MARKS = ("hole", "cliff", "goal", "terminal")
+#: Heat maps with at most this many states write each value in its cell.
+ANNOTATE_MAX_CELLS = 64
+_ACTION_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+
+
+@dataclass(frozen=True, eq=False)
+class Drawn:
+    """What a drawing function drew: ``arrays`` maps a name to the exact array given to matplotlib."""
+
+    kind: str
+    arrays: dict = field(default_factory=dict)
+    artist: object = None
+
+
+def _fmt(v: float, scale: float = 0.0) -> str:
+    """A short label; ``|v| <= 1e-9 scale`` (round-off next to the map's largest value) prints as 0."""
+    if np.isfinite(v) and abs(v) <= 1e-9 * scale:
+        return "0"
+    if np.isposinf(v):
+        return "∞"
+    if np.isneginf(v):
+        return "−∞"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 0.01:
+        return f"{v:.2f}"
+    return f"{v:.0e}".replace("e-0", "e-")
+
+
+def _limits(values: np.ndarray, diverging: bool, vmin: float | None = None):
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return (-1.0, 1.0) if diverging else (0.0, 1.0)
+    if diverging:
+        m = float(np.max(np.abs(finite)))
+        m = m if m > 0 else 1.0
+        return -m, m
+    lo, hi = float(finite.min()) if vmin is None else float(vmin), float(finite.max())
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1e-300):  # a constant map: one colour, a readable scale
+        pad = 0.5 * abs(hi) if hi != 0 else 1.0
+        return (lo - pad, hi + pad) if vmin is None else (lo, lo + pad if hi <= lo else hi)
+    return lo, hi
+
+
+def _text_color(cmap, norm, v) -> str:
+    r, g, b, _ = cmap(norm(v))
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def draw_marks(ax, layout: Layout, fontsize: float = 7.0) -> None:
+    """Letters for marked states (S start, G goal, H hole, C cliff, ∘ absorbing, ↷ jump) in the
+    top-left corner of their cell (or beside their node); holes and cliffs also get a dark frame."""
+    import matplotlib.patches as mpatches
+
+    for s, kind in sorted(layout.marks.items()):
+        if not layout.on_map[s]:
+            continue
+        x, y = layout.positions[s]
+        if layout.kind == "grid":
+            ax.text(x - 0.46, y - 0.46, MARKS[kind], ha="left", va="top", fontsize=fontsize, fontweight="bold",
+                    color="black", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
+            if kind in ("hole", "cliff"):
+                ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="black", lw=1.6,
+                                                hatch="..", alpha=0.6))
+            if kind == "goal":
+                ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="gold", lw=2.2))
+        else:
+            ax.text(x + 0.13, y + 0.13, MARKS[kind], fontsize=fontsize + 1, fontweight="bold")
+
+
+def _grid_axes(ax, layout: Layout) -> None:
+    H, W = layout.shape
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+    ax.set_aspect("equal")
+
+
+def _graph_axes(ax) -> None:
+    ax.set_xlim(-1.45, 1.45)
+    ax.set_ylim(-1.45, 1.45)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = None, diverging: bool = False,
+             annotate: bool | None = None, colorbar: bool = True, edges=None, vmin: float | None = None) -> Drawn:
+    """Draw one per-state quantity ``values`` (S,).
+
+    On a grid the (rows, cols) array :meth:`Layout.to_grid` is given to ``imshow`` (returned as
+    ``arrays["grid"]``; non-state cells NaN, ``inf`` kept). On a graph the node colours are the values
+    (``arrays["nodes"]``) and ``edges`` (an (S, S) matrix such as ``P_pi``) is drawn by
+    :func:`draw_edges`. ``diverging=True`` centres the colour scale at 0 (blue > 0 > red); ``vmin``
+    fixes the low end (0 for divergences and visitations).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (layout.n_states,):
+        raise ValueError(f"values must have shape ({layout.n_states},), got {values.shape}")
+    cm = plt.get_cmap(cmap or ("RdBu" if diverging else "viridis")).with_extremes(bad="#dddddd")
+    on = layout.on_map
+    lo, hi = _limits(values[on], diverging, vmin)
+    norm = Normalize(lo, hi)
+    annotate = (on.sum() <= ANNOTATE_MAX_CELLS) if annotate is None else annotate
+    fin = values[on][np.isfinite(values[on])]
+    scale = float(np.max(np.abs(fin))) if fin.size else 0.0
+    arrays = {}
+    if layout.kind == "grid":
+        grid = layout.to_grid(values)
+        arrays["grid"] = grid
+        shown = np.where(np.isfinite(grid), grid, np.nan)
+        art = ax.imshow(shown, cmap=cm, norm=norm, interpolation="nearest")
+        _grid_axes(ax, layout)
+        H, W = layout.shape
+        bbox = ax.get_position()  # font size from the size of a cell on the page (points)
+        cell_pt = 72.0 * min(bbox.width * ax.figure.get_figwidth() / W, bbox.height * ax.figure.get_figheight() / H)
+        fs = max(4.5, min(8.5, 0.24 * cell_pt))
+        for s in np.flatnonzero(on):
+            x, y = layout.positions[s]
+            v = values[s]
+            if np.isinf(v):
+                import matplotlib.patches as mpatches
+
+                ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fc="black", ec="white", hatch="xx",
+                                                lw=0.5))
+                ax.text(x, y, _fmt(v), ha="center", va="center", color="white", fontsize=fs + 3)
+            elif annotate:
+                ax.text(x, y + 0.28, _fmt(v, scale), ha="center", va="center", fontsize=fs,
+                        color=_text_color(cm, norm, v))
+    else:
+        _graph_axes(ax)
+        if edges is not None:
+            arrays["edge_width"] = draw_edges(ax, layout, edges).arrays["edge_width"]
+        colors = np.where(np.isfinite(values), values, np.nan)
+        arrays["nodes"] = values
+        art = ax.scatter(layout.positions[:, 0], layout.positions[:, 1], c=colors, cmap=cm, norm=norm, s=520,
+                         edgecolors="black", linewidths=0.8, zorder=3, plotnonfinite=True)
+        inf = np.isinf(values)
+        if inf.any():  # an infinite KL: a black node, like the black hatched cell of a grid
+            ax.scatter(layout.positions[inf, 0], layout.positions[inf, 1], c="black", s=520, zorder=3.5,
+                       edgecolors="black", hatch="xx")
+        for s in range(layout.n_states):
+            x, y = layout.positions[s]
+            ax.text(x, y, f"s{s}", ha="center", va="center", fontsize=7, zorder=4,
+                    color="white" if np.isinf(values[s]) else _text_color(cm, norm, values[s]))
+            ax.text(x, y - 0.22, _fmt(values[s], scale), ha="center", va="top", fontsize=7, zorder=4)
+    draw_marks(ax, layout)
+    if colorbar:
+        from matplotlib.ticker import FuncFormatter
+
+        cb = ax.figure.colorbar(art, ax=ax, fraction=0.046, pad=0.03, format=FuncFormatter(lambda v, _: f"{v:.3g}"))
+        from matplotlib.ticker import MaxNLocator
+
+        cb.ax.yaxis.set_major_locator(MaxNLocator(5))
+        cb.ax.tick_params(labelsize=6.5)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return Drawn(layout.kind, arrays, art)
+
+
+def draw_edges(ax, layout: Layout, P_pi, min_prob: float = 1e-3, max_width: float = 6.0) -> Drawn:
+    """Draw ``s -> t`` for ``P_pi[s, t] >= min_prob`` with line width ``max_width * P_pi[s, t]``
+    (self-loops as small circles). Returns ``arrays["edge_width"]``, the (S, S) widths used (0 where
+    no edge is drawn)."""
+    import matplotlib.patches as mpatches
+
+    P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi, dtype=np.float64)
+    S = layout.n_states
+    if P_pi.shape != (S, S):
+        raise ValueError(f"P_pi must have shape ({S}, {S}), got {P_pi.shape}")
+    widths = np.where(P_pi >= min_prob, max_width * P_pi, 0.0)
+    pos = layout.positions
+    for s in range(S):
+        for t in range(S):
+            w = widths[s, t]
+            if w <= 0:
+                continue
+            if s == t:
+                x, y = pos[s]
+                r = np.hypot(x, y)
+                ux, uy = (x / r, y / r) if r > 0 else (0.0, 1.0)
+                ax.add_patch(mpatches.Circle((x + 0.2 * ux, y + 0.2 * uy), 0.12, fill=False, lw=w,
+                                             ec="#555555", alpha=0.7, zorder=1))
+                continue
+            ax.add_patch(mpatches.FancyArrowPatch(pos[s], pos[t], connectionstyle="arc3,rad=0.18",
+                                                  arrowstyle="-|>", mutation_scale=8 + 2 * w, lw=w,
+                                                  color="#555555", alpha=0.7, shrinkA=13, shrinkB=13, zorder=2))
+    return Drawn("edges", {"edge_width": widths})
+
+
+def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: float = 0.8, legend: bool = True) -> Drawn:
+    """Draw ``pi`` (S, A) on top of a map.
+
+    Actions that are moves: one arrow per (state, action) from the cell centre, length
+    ``0.45 pi(a|s)`` cells (``arrays["U"], arrays["V"]`` in data units, ``arrays["prob"]``, with
+    ``arrays["state"], arrays["action"]``). Nothing is drawn at states where the policy does not
+    matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
+    absorbing state keeps its policy, whose rewards may differ, as in MDP X).
+    Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)``
+    (``arrays["segments"]`` (S, A)), with a legend of the action names.
+    """
+    pi = np.asarray(pi, dtype=np.float64)
+    S, A = pi.shape
+    if S != layout.n_states or A != layout.n_actions:
+        raise ValueError(f"pi must have shape ({layout.n_states}, {layout.n_actions}), got {pi.shape}")
+    on = layout.on_map & ~np.isin(np.arange(S), [s for s, k in layout.marks.items() if k in NO_POLICY_MARKS])
+    if layout.kind == "grid" and layout.moves is not None:
+        states = np.repeat(np.flatnonzero(on), A)
+        acts = np.tile(np.arange(A), int(on.sum()))
+        prob = pi[states, acts]
+        keep = prob > 1e-3
+        X, Y = layout.positions[states, 0], layout.positions[states, 1]
+        U = 0.45 * prob * layout.moves[acts, 1]
+        V = 0.45 * prob * layout.moves[acts, 0]  # rows grow downwards, like the y axis of imshow
+        art = ax.quiver(X[keep], Y[keep], U[keep], V[keep], angles="xy", scale_units="xy", scale=1.0,
+                        color=color, width=0.012, headwidth=3.5, headlength=3.5, headaxislength=3.0,
+                        minlength=0.0, zorder=5)
+        return Drawn("arrows", {"X": X, "Y": Y, "U": U, "V": V, "prob": prob, "state": states, "action": acts},
+                     art)
+    import matplotlib.patches as mpatches
+
+    segments = bar_width * pi
+    grid = layout.kind == "grid"
+    h = 0.16 if grid else 0.09
+    for s in np.flatnonzero(on):
+        x, y = layout.positions[s]
+        x0 = x - bar_width / 2
+        yb = y - 0.05 if grid else y + 0.2
+        for a in range(A):
+            ax.add_patch(mpatches.Rectangle((x0, yb - h / 2), segments[s, a], h, fc=_ACTION_COLORS[a % 8],
+                                            ec="white", lw=0.4, zorder=5))
+            x0 += segments[s, a]
+    if legend:
+        handles = [mpatches.Patch(color=_ACTION_COLORS[a % 8], label=n) for a, n in enumerate(layout.action_names)]
+        ax.legend(handles=handles, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(A, 4),
+                  frameon=False, handlelength=1.0, columnspacing=0.8)
+    return Drawn("bars", {"segments": segments, "state": np.flatnonzero(on)})
+
+
+def _off_map_note(layout: Layout, values: np.ndarray, name: str) -> str:
+    off = layout.off_map
+    return "; ".join(f"state {s} (off-map {layout.marks.get(s, 'state')}): {name} = {_fmt(values[s])}" for s in off)
+
+
+def policy_figure(layout: Layout, pic: PolicyPicture, title: str = ""):
+    """Three maps of one policy: ``V_pi`` with the policy drawn on it, ``d_pi`` and the per-state
+    contribution ``rho(s) r_pi(s)`` to ``eta``. Returns ``(fig, {name: Drawn})``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=_panel_size(layout, 3))
+    edges = pic.ev.P_pi if layout.kind == "graph" else None
+    out = {"V": draw_map(axes[0], layout, pic.V, title="V_π and π", edges=edges)}
+    out["pi"] = draw_policy(axes[0], layout, pic.pi)
+    out["d"] = draw_map(axes[1], layout, pic.d, title="d_π = (1−γ) ρ_π", cmap="magma", edges=edges,
+                                vmin=0.0)
+    out["eta_contribution"] = draw_map(axes[2], layout, pic.eta_contribution, diverging=True, edges=edges,
+                                       title="ρ_π(s) r_π(s)  (sums to η)")
+    fig.suptitle(title or f"{layout.title}: η(π) = {pic.eta:.6g}", fontsize=10)
+    return fig, out
+
+
+def step_figure(layout: Layout, st: StepTerms, title: str = ""):
+    """Five maps of a step ``pi -> pi_new``: TV, KL(pi || pi_new), Abar, V_new - V and the terms
+    ``(rho_new - rho) Abar`` of ``eta - L``. Returns ``(fig, {name: Drawn})``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 5, figsize=_panel_size(layout, 5))
+    out = step_panels(list(axes), layout, st)
+    fig.suptitle(title or (f"{layout.title}: η {st.eta:.6g} → {st.eta_new:.6g}, L = {st.surrogate:.6g}, "
+                           f"η − L = {st.gap:.3g}"), fontsize=10)
+    return fig, out
+
+
+def step_panels(axes, layout: Layout, st: StepTerms) -> dict:
+    """Draw the five step maps of :func:`step_figure` into ``axes`` (a list of 5 Axes)."""
+    edges = st.new.ev.P_pi if layout.kind == "graph" else None
+    out = {
+        "tv": draw_map(axes[0], layout, st.tv, title="D_TV(π, π_new)(s)", cmap="Greens", edges=edges,
+                       vmin=0.0),
+        "kl": draw_map(axes[1], layout, st.kl, title="KL(π ‖ π_new)(s)", cmap="Oranges", edges=edges,
+                       vmin=0.0),
+        "Abar": draw_map(axes[2], layout, st.Abar, diverging=True, title="Ā(s) = Σ_a π_new A_π", edges=edges),
+        "dV": draw_map(axes[3], layout, st.dV, diverging=True, title="V_new − V", edges=edges),
+        "terms": draw_map(axes[4], layout, st.terms, diverging=True, edges=edges,
+                          title="(ρ_new − ρ)(s) Ā(s)  (Σ = η − L)"),
+    }
+    return out
+
+
+def _panel_size(layout: Layout, n: int) -> tuple[float, float]:
+    if layout.kind == "graph":
+        return (3.4 * n, 3.4)
+    H, W = layout.shape
+    w = 3.4 if W <= 2 * H else min(6.5, 0.45 * W + 1.0)
+    h = max(1.6, w * H / W + 0.9)
+    return (w * n, h)

@@ -1,0 +1,228 @@
+"""The one-page report of one MDP and one step ``pi -> pi_new``: maps, values and the bounds table.
+
+:func:`explore` computes everything (exactly: :func:`tabular.evaluate`, :func:`tabular.optimal`, the
+step of :mod:`bounds` and :func:`bounds.check_all` on the pair); :func:`report_figure` draws the page;
+:func:`write_report` writes ``<stem>.png``, ``<stem>.pdf`` (deterministic: no timestamps) and the
+numbers behind them, ``<stem>_states.csv`` (one row per state), ``<stem>_bounds.csv`` (one row per
+bound) and ``<stem>_summary.csv`` (eta, eta*, L, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+import bounds as B
+import tabular as T
+
+from .layout import Layout
+from .quantities import StepTerms, step_terms
+
+__all__ = ["STEPS", "START_POLICIES", "ExploreReport", "start_policy", "explore", "report_figure", "write_report"]
+
+#: Step name -> bounds function. Keyword arguments are passed through.
+STEPS = MappingProxyType({
+    "mm": B.mm_step, "cpi": B.cpi_step, "trust_region": B.trust_region_step, "npg": B.npg_step,
+    "pg": B.pg_step, "pi": B.pi_step, "kl_penalty": B.kl_penalty_step,
+})
+START_POLICIES = ("uniform", "optimal", "random")
+
+
+@dataclass(frozen=True, eq=False)
+class ExploreReport:
+    """Everything on the page. ``step`` is the :class:`bounds.StepResult`, ``bounds`` the
+    :class:`bounds.BoundTable` of ``check_all(mdp, pi, pi_new)``, ``terms`` the per-state
+    :class:`~experiments.explore.quantities.StepTerms`."""
+
+    mdp: T.MDP
+    layout: Layout
+    name: str
+    policy: str
+    step_name: str
+    step_kwargs: MappingProxyType
+    step: object
+    terms: StepTerms
+    bounds: object
+    eta_star: float
+    pi_star: np.ndarray
+    notes: tuple = field(default_factory=tuple)
+
+
+def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
+    """``"uniform"``, ``"optimal"`` (policy iteration) or ``"random"`` (Dirichlet(1) rows, ``seed``)."""
+    if policy == "uniform":
+        return T.uniform(mdp)
+    if policy == "optimal":
+        return T.optimal(mdp).pi
+    if policy == "random":
+        return T.random_policy(mdp, rng=np.random.default_rng(seed))
+    raise ValueError(f"policy must be one of {START_POLICIES}, got {policy!r}")
+
+
+def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", policy: str = "",
+            **step_kwargs) -> ExploreReport:
+    """Take one step of ``update`` (a key of :data:`STEPS`) from ``pi`` with ``step_kwargs`` (e.g.
+    ``delta=0.01``, or ``step=0.1`` for npg) and collect what the report shows."""
+    if update not in STEPS:
+        raise ValueError(f"update must be one of {sorted(STEPS)}, got {update!r}")
+    step = update
+    if layout.n_states != mdp.n_states:
+        raise ValueError(f"the layout has {layout.n_states} states but the MDP has {mdp.n_states}")
+    ev = T.evaluate(mdp, pi)  # rho >= 0 exactly: tabular zeroes the round-off at unreached states
+    res = STEPS[step](mdp, ev.pi, ev=ev, **step_kwargs)
+    terms = step_terms(mdp, ev.pi, res.pi_new)
+    table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev)
+    opt = T.optimal(mdp)
+    notes = []
+    for s in layout.off_map:
+        notes.append(f"off the map: state {s} ({layout.marks.get(s, 'state')}),")
+        notes.append(f"  V = {terms.old.V[s]:.4g}, d = {terms.old.d[s]:.4g}, KL = {terms.kl[s]:.3g}")
+    return ExploreReport(mdp=mdp, layout=layout, name=name or layout.title, policy=policy, step_name=step,
+                         step_kwargs=MappingProxyType(dict(step_kwargs)), step=res, terms=terms, bounds=table,
+                         eta_star=float(opt.eta), pi_star=opt.pi, notes=tuple(notes))
+
+
+def _step_label(rep: ExploreReport) -> str:
+    kw = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in rep.step_kwargs.items())
+    return f"{rep.step_name}({kw})"
+
+
+def summary(rep: ExploreReport) -> dict:
+    """The scalar numbers of the page, name -> value."""
+    st, res = rep.terms, rep.step
+    out = {
+        "S": rep.mdp.n_states, "A": rep.mdp.n_actions, "gamma": rep.mdp.gamma,
+        "eta": st.eta, "eta_new": st.eta_new, "eta_star": rep.eta_star, "surrogate": st.surrogate,
+        "eta_new_minus_L": st.gap, "sum_of_terms": float(np.sum(st.terms)),
+        "kl_max": res.kl_max, "kl_mean_rho": res.kl_mean, "tv_max": res.tv_max,
+        "theory_C": float(res.info["theory_C"]), "all_bounds_hold": rep.bounds.all_hold,
+    }
+    if "C" in res.info:
+        out["C_used"] = float(res.info["C"])
+    return out
+
+
+def _table_rows(rep: ExploreReport):
+    rows = []
+    for r in rep.bounds:
+        rows.append([r.name, f"{r.rhs:.6g}", f"{r.penalty:.4g}", f"{r.slack:.4g}", "yes" if r.holds else "NO",
+                     r.source])
+    return rows
+
+
+def report_figure(rep: ExploreReport):
+    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom)."""
+    import matplotlib.pyplot as plt
+
+    from .maps import draw_map, draw_policy, step_panels
+
+    lay, st = rep.layout, rep.terms
+    wide = lay.kind == "grid" and lay.shape[1] > 2 * lay.shape[0]
+    if wide:  # long grids (CliffWalking, chains): 3 maps per row, 3 rows
+        W = 18.0
+        map_h = max(1.9, (W / 3 - 1.2) * lay.shape[0] / lay.shape[1] + 0.8)
+        fig = plt.figure(figsize=(W, 3 * map_h + 4.6))
+        gs = fig.add_gridspec(4, 6, height_ratios=[map_h] * 3 + [4.2], hspace=0.45, wspace=0.35,
+                              top=1 - 0.6 / (3 * map_h + 4.6))
+        cells = [gs[r, 2 * c:2 * c + 2] for r in range(3) for c in range(3)]
+        top, mid = [fig.add_subplot(g) for g in cells[:4]], [fig.add_subplot(g) for g in cells[4:]]
+        bottom = gs[3, :]
+        split = 6
+    else:
+        map_h = 3.3
+        fig = plt.figure(figsize=(17.0, 2 * map_h + 4.6))
+        gs = fig.add_gridspec(3, 20, height_ratios=[map_h, map_h, 4.2], hspace=0.35, wspace=1.6,
+                              top=1 - 0.6 / (2 * map_h + 4.6))
+        top = [fig.add_subplot(gs[0, 5 * i:5 * i + 5]) for i in range(4)]
+        mid = [fig.add_subplot(gs[1, 4 * i:4 * i + 4]) for i in range(5)]
+        bottom = gs[2, :]
+        split = 6
+    graph = lay.kind == "graph"
+    e_old = st.old.ev.P_pi if graph else None
+    e_new = st.new.ev.P_pi if graph else None
+    draw_map(top[0], lay, st.old.V, title="V_π with π" + (" (edges: P_π)" if graph else ""), edges=e_old)
+    draw_policy(top[0], lay, st.old.pi)
+    draw_map(top[1], lay, st.old.d, title="d_π = (1−γ) ρ_π (visitation)", cmap="magma", vmin=0.0, edges=e_old)
+    draw_map(top[2], lay, st.old.eta_contribution, diverging=True, edges=e_old,
+             title="ρ_π(s) r_π(s)  (Σ = η(π))")
+    draw_map(top[3], lay, st.new.V, title="V_new with π_new" + (" (edges: P_new)" if graph else ""), edges=e_new)
+    draw_policy(top[3], lay, st.new.pi)
+    step_panels(mid, lay, st)
+    sub = bottom.subgridspec(1, 20)
+
+    text_ax = fig.add_subplot(sub[0, :split])
+    text_ax.axis("off")
+    s = summary(rep)
+    lines = [
+        f"MDP: {rep.name}   S = {s['S']}, A = {s['A']}, γ = {s['gamma']:g}",
+        f"start policy: {rep.policy or 'given'}",
+        f"step: {_step_label(rep)}",
+        "",
+        f"η(π)          = {s['eta']:.8g}",
+        f"η(π_new)      = {s['eta_new']:.8g}",
+        f"η*            = {s['eta_star']:.8g}",
+        f"L_π(π_new)    = {s['surrogate']:.8g}   (Eq. 3)",
+        f"η − L         = {s['eta_new_minus_L']:.4g}",
+        f"Σ (ρ_new−ρ)Ā  = {s['sum_of_terms']:.4g}",
+        f"max KL = {s['kl_max']:.4g},  Σ_s ρ KL = {s['kl_mean_rho']:.4g}",
+        f"max TV = {s['tv_max']:.4g}",
+        f"theory C = 4εγ/(1−γ)² = {s['theory_C']:.4g}" + (f",  C used = {s['C_used']:.4g}" if "C_used" in s else ""),
+    ]
+    lines += list(rep.notes)
+    text_ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
+                 transform=text_ax.transAxes)
+    tab_ax = fig.add_subplot(sub[0, split:])
+    tab_ax.axis("off")
+    head = ["bound", "lower bound", "penalty", "slack", "holds", "source"]
+    rows = _table_rows(rep)
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
+    fmt_row = lambda r: "  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5]  # noqa: E731
+    lines_t = [fmt_row(head), "─" * (sum(widths) + 10 + max(len(r[5]) for r in rows))] + [fmt_row(r) for r in rows]
+    tab_ax.text(0.0, 1.0, "\n".join(lines_t), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
+                transform=tab_ax.transAxes)
+    failed = [r[0] for r in rows if r[4] == "NO"]
+    if failed:
+        tab_ax.text(0.0, 0.02, "VIOLATED: " + ", ".join(failed), color="red", fontsize=9, transform=tab_ax.transAxes)
+    tab_ax.set_title(f"bounds.check_all(mdp, π, π_new): is η(π_new) = {s['eta_new']:.8g} ≥ each lower bound?",
+                     fontsize=9, loc="left")
+    fig.suptitle(f"{rep.name}: one step {_step_label(rep)} from the {rep.policy or 'given'} policy", fontsize=12,
+                 y=0.995)
+    return fig
+
+
+def state_columns(rep: ExploreReport) -> dict:
+    """The per-state numbers drawn on the page, as CSV columns."""
+    lay, st = rep.layout, rep.terms
+    S, A = rep.mdp.shape
+    cols = {"state": np.arange(S), "row": lay.cells[:, 0], "col": lay.cells[:, 1],
+            "mark": np.array([lay.marks.get(s, "") for s in range(S)], dtype=object)}
+    for a in range(A):
+        cols[f"pi_{a}"] = st.old.pi[:, a]
+    for a in range(A):
+        cols[f"pi_new_{a}"] = st.new.pi[:, a]
+    cols.update({"V": st.old.V, "V_new": st.new.V, "dV": st.dV, "rho": st.old.rho, "rho_new": st.new.rho,
+                 "d": st.old.d, "eta_contribution": st.old.eta_contribution, "Abar": st.Abar, "tv": st.tv,
+                 "kl": st.kl, "term_rho_diff_Abar": st.terms})
+    return cols
+
+
+def write_report(rep: ExploreReport, out, stem: str = "explore") -> tuple[Path, ...]:
+    """Write the page (PNG 150 dpi + PDF, no timestamps) and its three CSV files into ``out``."""
+    from .._common import save_figure, style, write_csv
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    style()
+    png, pdf = save_figure(report_figure(rep), out, stem)
+    states = out / f"{stem}_states.csv"
+    write_csv(states, state_columns(rep))
+    bnd = out / f"{stem}_bounds.csv"
+    keys = ("name", "source", "eta", "eta_new", "surrogate", "penalty", "rhs", "slack", "holds", "two_sided")
+    write_csv(bnd, {k: np.array([getattr(r, k) for r in rep.bounds], dtype=object) for k in keys})
+    summ = out / f"{stem}_summary.csv"
+    s = summary(rep)
+    write_csv(summ, {"quantity": np.array(list(s), dtype=object), "value": np.array(list(s.values()), dtype=object)})
+    return png, pdf, states, bnd, summ
