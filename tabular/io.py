@@ -33,7 +33,7 @@ from .validation import (
 __all__ = ["save", "load", "save_npz", "load_npz", "to_json", "from_json", "to_dict", "from_dict"]
 
 #: The fields of the JSON form (see :func:`load`); ``comment`` and ``name`` are free text, ignored.
-JSON_FIELDS = ("gamma", "n_states", "n_actions", "sparse", "rho0", "R", "transitions", "P", "comment", "name")
+JSON_FIELDS = ("gamma", "n_states", "n_actions", "sparse", "rho0", "R", "transitions", "P", "comment", "name", "layout")
 
 
 # ----------------------------------------------------------------------------- npz
@@ -434,7 +434,10 @@ def load(path) -> MDP:
     ``"sparse"``: ``true`` or ``false``, optional (default ``false``)
         Load as a sparse (CSR) model.
     ``"comment"``, ``"name"``: any JSON value, optional
-        Ignored. Any other field is an error, so that a misspelled field is not silently dropped.
+    ``"layout"``: optional drawing hints (a grid shape, action moves) read by ``python -m experiments
+    explore``; ``tabular`` ignores it
+        Ignored. Any other field (except ``"layout"`` below) is an error, so that a misspelled field is not
+        silently dropped.
 
     Numbers must be JSON numbers (not strings such as ``"0.5"``), integers JSON integers (``2``, not
     ``2.0``) and flags JSON booleans. :func:`save` writes one row per line (each ``P[s, a]`` row's
