@@ -65,6 +65,7 @@ MODULES = (
     "fig14_rates",
     "fig15_ppo_clip",
     "fig16_mean_kl_frontier",
+    "paper_fig3",
 )
 
 

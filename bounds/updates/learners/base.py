@@ -1,0 +1,171 @@
+"""What every learner of :mod:`bounds.updates.learners` shares: the learning-curve record, the checks
+of the common arguments, the per-iteration budget arithmetic and the batched rollouts of a population.
+
+The budget. A learner gets ``budget`` environment steps per iteration and never spends more (the vine,
+whose trunk lengths are random, spends at most ``budget`` in expectation; see
+:func:`vine_states_for`). Every episode has the same length ``horizon`` (default
+:func:`default_horizon`: the smallest ``H >= 10`` with ``gamma^H <= 1e-3``, as
+:func:`bounds.updates.practical.sample_trpo`), so a truncated discounted return is biased by at most
+``1e-3 max|R| / (1 - gamma)`` (:func:`tabular.sampling.truncation_bound`).
+
+The learning curve records the **exact** ``eta`` of every iterate (:func:`tabular.evaluate`), for
+evaluation only: no learner ever reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from tabular.evaluation import evaluate
+from tabular.mdp import MDP
+from tabular.parametric import ParametricPolicy
+from tabular.sampling import horizon_for, sample_trajectories
+from tabular.validation import as_policy_batch, check_int, check_mdp, readonly
+
+__all__ = [
+    "LearningCurve",
+    "check_problem",
+    "default_horizon",
+    "episodes_for",
+    "vine_states_for",
+    "Population",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class LearningCurve:
+    """A learner's run: the exact ``eta`` of every iterate and the environment steps it used.
+
+    Attributes
+    ----------
+    method : str, the learner's name (e.g. ``"trpo_single_path"``).
+    eta : (n_iter + 1,) exact ``eta(pi_theta_i)`` of the iterates ``theta_0 .. theta_n`` (evaluation
+        only; the learner never sees it).
+    env_steps : (n_iter + 1,) int, cumulative environment steps (0 for ``theta_0``).
+    thetas : (n_iter + 1, n_params) the iterates (for CEM and CMA-ES: the mean of the search
+        distribution).
+    budget : int, the environment steps allowed per iteration.
+    settings : tuple of ``(name, value)`` pairs, the learner's parameters as used.
+    """
+
+    method: str
+    eta: np.ndarray
+    env_steps: np.ndarray
+    thetas: np.ndarray
+    budget: int
+    settings: tuple
+
+    def __repr__(self) -> str:
+        return (f"LearningCurve(method={self.method!r}, n_iter={self.eta.size - 1}, "
+                f"eta {self.eta[0]:.4g} -> {self.eta[-1]:.4g}, env_steps={int(self.env_steps[-1]):,})")
+
+    @property
+    def n_iter(self) -> int:
+        return int(self.eta.size - 1)
+
+    @property
+    def steps_per_iteration(self) -> np.ndarray:
+        """Environment steps used by each iteration, shape (n_iter,)."""
+        return np.diff(self.env_steps)
+
+    def normalized(self, eta_star: float) -> np.ndarray:
+        """``(eta_i - eta_0) / (eta* - eta_0)``: 0 at the start, 1 at the optimum."""
+        return (self.eta - self.eta[0]) / (float(eta_star) - self.eta[0])
+
+
+def check_problem(mdp, policy, theta0, n_iter, budget, horizon):
+    """Validate the arguments every learner takes; return ``(mdp, theta0, n_iter, budget, H)``."""
+    mdp = check_mdp(mdp)
+    if not isinstance(policy, ParametricPolicy):
+        raise TypeError(f"policy must be a TabularSoftmax or LogLinear (tabular.parametric), "
+                        f"got {type(policy).__name__}")
+    policy.check_mdp(mdp)
+    theta0 = policy.check_theta(theta0, "theta0")
+    n_iter = check_int(n_iter, "n_iter", lo=0)
+    budget = check_int(budget, "budget", lo=1)
+    H = default_horizon(mdp.gamma) if horizon is None else check_int(horizon, "horizon", lo=1)
+    return mdp, theta0, n_iter, budget, H
+
+
+def default_horizon(gamma: float) -> int:
+    """The episode length used when none is given: ``max(10, horizon_for(gamma, 1e-3))``."""
+    return max(10, horizon_for(gamma, 1e-3))
+
+
+def episodes_for(budget: int, horizon: int, n_groups: int = 1, what: str = "episodes") -> int:
+    """Episodes of length ``horizon`` per group that fit in ``budget``: ``budget // (n_groups H)``.
+
+    Raises ``ValueError`` naming ``budget`` when not even one episode per group (two for a single
+    group, the least a sample standard error needs) fits.
+    """
+    n = budget // (n_groups * horizon)
+    least = 2 if n_groups == 1 else 1
+    if n < least:
+        raise ValueError(f"budget = {budget:,} environment steps is too small for {least} {what} of "
+                         f"horizon {horizon} per group x {n_groups} group(s); give at least "
+                         f"{least * n_groups * horizon:,}")
+    return int(n)
+
+
+def vine_states_for(budget: int, mdp: MDP, horizon: int) -> int:
+    """Rollout states of the vine (all ``A`` actions, rollouts of length ``horizon``) for ``budget``.
+
+    A rollout state costs its trunk, ``t + 1`` steps with ``t`` geometric of mean ``gamma / (1 -
+    gamma)``, plus ``A H`` rollout steps ([TRPO] §5.2; :func:`tabular.estimators.vine`). We take
+    ``n = budget // (A H + 2 / (1 - gamma))``: twice the mean trunk per state, so the realized cost
+    exceeds ``budget`` only if the trunks are twice as long as expected on average.
+    """
+    per_state = mdp.n_actions * horizon + 2.0 / (1.0 - mdp.gamma)
+    n = int(budget // per_state)
+    if n < 2:
+        raise ValueError(f"budget = {budget:,} environment steps is too small for the vine: 2 rollout "
+                         f"states of {mdp.n_actions} rollouts of horizon {horizon} need about "
+                         f"{int(np.ceil(2 * per_state)):,}")
+    return n
+
+
+def record(method, mdp, policy, thetas, steps, budget, settings) -> LearningCurve:
+    """Build the :class:`LearningCurve` of the iterates ``thetas`` (exact ``eta`` of each)."""
+    T = np.array([policy.check_theta(t) for t in thetas])
+    eta = np.array([evaluate(mdp, policy.probs(t)).eta for t in T])
+    return LearningCurve(method=method, eta=readonly(eta), env_steps=readonly(np.cumsum([0, *steps])),
+                         thetas=readonly(T), budget=int(budget), settings=tuple(settings))
+
+
+class Population:
+    """Monte Carlo returns of ``n`` policies at once (for CEM and CMA-ES).
+
+    The ``n`` policies run in one call of :func:`tabular.sampling.sample_trajectories` on the
+    block-diagonal MDP made of ``n`` copies of ``mdp`` (copy ``k`` follows policy ``k`` and starts
+    in copy ``k``): the same law as ``n`` separate calls, at the cost of one. The fitness of policy
+    ``k`` is the mean discounted return ``sum_{t<H} gamma^t r_t`` of its ``m`` episodes, an estimate of
+    ``eta(pi_k)`` (biased by the truncation only).
+    """
+
+    def __init__(self, mdp: MDP, n: int, episodes_each: int, horizon: int):
+        S, A = mdp.shape
+        P = mdp.to_sparse().P
+        self.mdp, self.n, self.m, self.H = mdp, int(n), int(episodes_each), int(horizon)
+        self.stacked = MDP(sp.block_diag([P] * self.n, format="csr"), np.tile(mdp.R, (self.n, 1)),
+                           np.tile(mdp.rho0, self.n) / self.n, mdp.gamma)
+
+    @property
+    def steps(self) -> int:
+        """Environment steps of one evaluation of the population: ``n m H``."""
+        return self.n * self.m * self.H
+
+    def returns(self, pis, rng) -> np.ndarray:
+        """Mean discounted return of each policy, shape (n,); ``pis`` is (n, S, A)."""
+        S, A = self.mdp.shape
+        pis = as_policy_batch(pis, S, A, "pis")
+        if pis.shape[0] != self.n:
+            raise ValueError(f"pis must hold {self.n} policies, got {pis.shape[0]}")
+        rng = np.random.default_rng(rng)
+        copy = np.repeat(np.arange(self.n), self.m)
+        s0 = rng.choice(S, size=copy.size, p=self.mdp.rho0)
+        traj = sample_trajectories(self.stacked, pis.reshape(self.n * S, A), copy.size, self.H, rng=rng,
+                                   start=copy * S + s0)
+        return traj.discounted_returns().reshape(self.n, self.m).mean(axis=1)
