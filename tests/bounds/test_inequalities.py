@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from tests.reference import np_eval
 
 import numpy as np
 import pytest
@@ -210,7 +211,7 @@ def test_kl02_is_at_least_eq6_and_both_hold_for_mixtures():
             assert a.penalty == pytest.approx(2 * eps_p * g * alpha**2 / (1 - g) ** 2, rel=1e-12, abs=1e-300)
             assert b.penalty == pytest.approx(
                 2 * alpha**2 * g * eps_p / ((1 - g) * (1 - g * (1 - alpha))), rel=1e-12, abs=1e-300)
-            assert a.eta_new == pytest.approx(_np_eval(m, pn)["eta"], abs=1e-10)
+            assert a.eta_new == pytest.approx(np_eval(m, pn)["eta"], abs=1e-10)
 
 
 def test_cpi_decomposition_reconstructs_pi_new():
@@ -402,15 +403,6 @@ def test_cpi_alpha_star_is_one_function_clipped_to_the_unit_interval():
 # module's own penalty, L and eta(pi_new), and three of the orderings (Pinsker C/2 <= C, Eq. (44) <= Eq. (8),
 # [KL02] >= Eq. (6)) hold by construction of the code. Here every penalty is transcribed from its paper with
 # plain numpy, and eta, V, Q, rho come from np.linalg.solve on the dense model (no tabular.evaluation code).
-def _np_eval(mdp, pi):
-    """Exact evaluation by two dense linear solves: (I - g P_pi) V = r_pi and (I - g P_pi^T) rho = rho0."""
-    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    S = P.shape[0]
-    P_pi = np.einsum("sa,sat->st", pi, P)
-    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
-    Q = R + g * P @ V
-    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
-    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho, P_pi=P_pi)
 
 
 def _np_kl(p, q):
@@ -432,7 +424,7 @@ def _times(coef, div):
 def _np_bounds(mdp, pi, pn):
     """(eta_new, L, {name: penalty}) from the formulas of the papers, in [TRPO] units."""
     g = mdp.gamma
-    ev, evn = _np_eval(mdp, pi), _np_eval(mdp, pn)
+    ev, evn = np_eval(mdp, pi), np_eval(mdp, pn)
     A, rho = ev["A"], ev["rho"]
     d = (1 - g) * rho
     Abar = np.sum(pn * A, axis=1)

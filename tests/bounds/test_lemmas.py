@@ -8,6 +8,7 @@ from bounds.lemmas import first_order_match, lemma2, lemma3, performance_differe
 from tabular.evaluation import evaluate
 from tabular.policies import mixture, random_policy, softmax, uniform
 from tabular.zoo import chain, garnet, gridworld, mdp_x
+from tests.reference import np_eval
 
 
 def _instance(rng):
@@ -34,15 +35,6 @@ def _scale(mdp):
     return max(1.0, np.max(np.abs(mdp.R)) / (1 - mdp.gamma))
 
 
-def _np_eval(mdp, pi):
-    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, eta."""
-    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    S = P.shape[0]
-    P_pi = np.einsum("sa,sat->st", pi, P)
-    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
-    Q = R + g * P @ V
-    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
-    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho)
 
 
 def _np_rollouts(mdp, pi, n, H, seed):
@@ -124,7 +116,7 @@ def test_performance_difference_monte_carlo(mdp, seed):
     res2 = performance_difference(mdp, pi, pi_new, n_episodes=3000, rng=seed)
     assert res2.mc_mean == res.mc_mean
     # independent Monte Carlo of Eq. (1) (own sampler, own A_pi, own eta's), and of its standard error
-    ex, ex_new = _np_eval(mdp, pi), _np_eval(mdp, pi_new)
+    ex, ex_new = np_eval(mdp, pi), np_eval(mdp, pi_new)
     lhs = ex_new["eta"] - ex["eta"]
     assert res.lhs == pytest.approx(lhs, abs=1e-10 * _scale(mdp))
     states, actions = _np_rollouts(mdp, pi_new, 3000, res.horizon, seed=1000 + seed)
@@ -242,7 +234,7 @@ def test_first_order_match(gamma, sparse):
     # independent: both gradients equal the tabular-softmax formula d eta / d theta = rho(s) pi(a|s) A(s, a)
     # (THEORY.md §2), with V and rho by np.linalg.solve, and central differences of that eta on a few entries
     pi0 = softmax(theta0)
-    ex = _np_eval(mdp, pi0)
+    ex = np_eval(mdp, pi0)
     formula = ex["rho"][:, None] * pi0 * ex["A"]
     gscale = 1e-9 * max(1.0, np.abs(mdp.R).max()) / (1 - gamma) ** 2
     np.testing.assert_allclose(res.grad_eta, formula, rtol=1e-8, atol=gscale)
@@ -252,7 +244,7 @@ def test_first_order_match(gamma, sparse):
         tp, tm = theta0.copy(), theta0.copy()
         tp[s, a] += h
         tm[s, a] -= h
-        fd = (_np_eval(mdp, softmax(tp))["eta"] - _np_eval(mdp, softmax(tm))["eta"]) / (2 * h)
+        fd = (np_eval(mdp, softmax(tp))["eta"] - np_eval(mdp, softmax(tm))["eta"]) / (2 * h)
         assert fd == pytest.approx(formula[s, a], abs=1e-6 * max(1.0, np.abs(formula).max()))
 
 

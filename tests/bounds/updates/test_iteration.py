@@ -8,17 +8,9 @@ import pytest
 from bounds import check_all
 from bounds import updates as up
 from tabular import evaluate, garnet, policy_iteration, random_policy
+from tests.reference import np_eval
 
 
-def _np_eval(mdp, pi):
-    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, eta."""
-    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    S = P.shape[0]
-    P_pi = np.einsum("sa,sat->st", pi, P)
-    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
-    Q = R + g * P @ V
-    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
-    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho)
 
 
 def _np_kl(p, q):
@@ -49,7 +41,7 @@ def test_run_records_bounds_that_hold():
     assert up.theory_C(mdp, pi) == pytest.approx(core.theory_C(mdp, pi), rel=1e-14)  # one function, re-exported
     # ... so the value itself from Eq. (8), written here
     g = mdp.gamma
-    assert up.theory_C(mdp, pi) == pytest.approx(4 * np.abs(_np_eval(mdp, pi)["A"]).max() * g / (1 - g) ** 2,
+    assert up.theory_C(mdp, pi) == pytest.approx(4 * np.abs(np_eval(mdp, pi)["A"]).max() * g / (1 - g) ** 2,
                                                  rel=1e-10)
     text = h.table()
     assert "eta_i" in text and "min slack" in text and len(text.splitlines()) == h.n_steps + 4
@@ -75,7 +67,7 @@ def test_run_records_against_a_manual_loop(update, kw):
         np.testing.assert_array_equal(h.policies[i], pi)
         np.testing.assert_array_equal(h.policies[i + 1], q)
         assert h.multiplier[i] is not None and np.array_equal(h.multiplier[i], res.multiplier)
-        e, en = _np_eval(mdp, pi), _np_eval(mdp, q)
+        e, en = np_eval(mdp, pi), np_eval(mdp, q)
         tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - g))
         C_th = 4 * np.abs(e["A"]).max() * g / (1 - g) ** 2
         C = C_th * kw.get("C_scale", 1.0) if update == "mm" else C_th
@@ -132,8 +124,8 @@ def test_a_decrease_is_never_converged_and_tolerances_are_apart():
     # the run ends at the first step whose gain lies in [-atol, tol), and only there
     p, gains = pi, []
     for _ in range(3):
-        q = np.eye(mdp.n_actions)[np.argmin(_np_eval(mdp, p)["Q"], axis=1)]
-        gains.append(_np_eval(mdp, q)["eta"] - _np_eval(mdp, p)["eta"])
+        q = np.eye(mdp.n_actions)[np.argmin(np_eval(mdp, p)["Q"], axis=1)]
+        gains.append(np_eval(mdp, q)["eta"] - np_eval(mdp, p)["eta"])
         p = q
         if -h.atol <= gains[-1] < 1e-3:
             break

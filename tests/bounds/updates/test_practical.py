@@ -7,6 +7,7 @@ eta, the surrogate and the KL, and the exact trust-region solver bounds.updates.
 
 import numpy as np
 import pytest
+from tests.reference import np_eval
 
 from bounds.practical import (
     ExactComparison,
@@ -33,15 +34,6 @@ def _loglinear_fisher(phi, theta, w):
     return np.einsum("s,sa,sai,saj->ij", w, pi, psi, psi), pi
 
 
-def _np_eval(mdp, pi):
-    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, d, eta."""
-    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    S = P.shape[0]
-    P_pi = np.einsum("sa,sat->st", pi, P)
-    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
-    Q = R + g * P @ V
-    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
-    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho, d=(1 - g) * rho)
 
 
 def _np_kl(p, q):
@@ -152,7 +144,7 @@ def test_line_search_never_decreases_eta_softmax():
         pi = softmax(theta.reshape(S, A))
         ev = evaluate(mdp, pi)
         p_old = _np_softmax(theta.reshape(S, A))
-        ex = _np_eval(mdp, p_old)
+        ex = np_eval(mdp, p_old)
         for delta in (1e-3, 1e-2, 0.1, 1.0, 10.0):
             r = trpo_step(mdp, pol, theta, delta, ev=ev)
             pi_new = softmax(r.theta_new.reshape(S, A))
@@ -170,7 +162,7 @@ def test_line_search_never_decreases_eta_softmax():
                 p_new = _np_softmax(r.theta_new.reshape(S, A))
                 tol = 1e-10 * max(1.0, np.abs(mdp.R).max() / (1 - mdp.gamma))
                 assert ex["rho"] @ np.sum(p_new * ex["A"], axis=1) > -tol  # L_new - eta_old
-                assert _np_eval(mdp, p_new)["eta"] >= ex["eta"] - tol
+                assert np_eval(mdp, p_new)["eta"] >= ex["eta"] - tol
                 assert ex["d"] @ _np_kl(p_old, p_new) <= delta * (1 + 1e-9)
                 assert np.isclose(r.actual_kl, ex["d"] @ _np_kl(p_old, p_new), rtol=1e-7, atol=1e-14)
     # the accepted branch (and a real backtracking) runs: "never decreases" is not true only of unmoved steps
@@ -201,7 +193,7 @@ def test_line_search_acceptance_rules_loglinear(seed, scale, delta, rejected_by)
     assert np.isclose(r.predicted_kl, 0.5 * (r.step_fraction * r.beta) ** 2 * r.search_direction @ F @ r.search_direction)
     # every candidate before the accepted one failed a rule, judged with numbers computed here (the
     # log-linear policy from its features, eta and rho by np.linalg.solve, L by Eq. (3), KL by definition)
-    ex = _np_eval(mdp, pi_np)
+    ex = np_eval(mdp, pi_np)
 
     def rules(th):
         _, p = _loglinear_fisher(phi, th, ex["d"])
@@ -233,7 +225,7 @@ def test_accept_ratio_and_check_kl_options():
     assert r.accepted and r.n_backtracks > 0 and r2.accepted
     phi = pol.features
     pi_np = _loglinear_fisher(phi, theta, np.ones(12))[1]
-    ex = _np_eval(mdp, pi_np)
+    ex = np_eval(mdp, pi_np)
     psi = phi - np.einsum("sa,sai->si", pi_np, phi)[:, None, :]
     g = np.einsum("s,sa,sa,sai->i", ex["rho"], pi_np, ex["A"], psi)  # grad eta of a log-linear policy
     np.testing.assert_allclose(r.gradient, g, rtol=1e-9, atol=1e-12)
@@ -299,7 +291,7 @@ def test_small_delta_approaches_exact_trust_region_solution():
     assert np.isclose(cs[0].kl_exact, deltas[0], rtol=1e-6)
     # ... and independently: the optimum of Eq. (12) with weights d from a cvxpy model written here, the KL
     # of the exact policy by definition
-    e = _np_eval(mdp, cs[0].pi)
+    e = np_eval(mdp, cs[0].pi)
     for c, d in zip(cs[:2], deltas[:2]):
         assert c.surrogate_exact == pytest.approx(e["eta"] + _own_mean_kl_value(e["A"], c.pi, e["rho"], e["d"], d),
                                                   abs=2e-8 * max(1.0, abs(c.surrogate_exact)))
@@ -320,7 +312,7 @@ def test_practical_step_within_radius_never_beats_exact():
             # independent: the practical policy is feasible (KL by definition), and its L (Eq. (3), from a
             # np.linalg.solve evaluation) never beats the Eq. (12) optimum of a cvxpy model written here
             if k % 2 == 0:
-                e = _np_eval(mdp, c.pi)
+                e = np_eval(mdp, c.pi)
                 L_p = e["eta"] + e["rho"] @ np.sum(c.pi_practical * e["A"], axis=1)
                 L_opt = e["eta"] + _own_mean_kl_value(e["A"], c.pi, e["rho"], e["d"], delta)
                 assert e["d"] @ _np_kl(c.pi, c.pi_practical) <= delta * (1 + 1e-9)
@@ -385,7 +377,7 @@ def test_sample_gradient_is_within_its_confidence_interval_of_the_exact_gradient
     assert np.all(np.abs(res.gradient - exact) <= 5 * se + 0.9**40 * 10)
     # the exact side by the tabular-softmax formula rho(s) pi(a|s) A(s, a), from a np.linalg.solve evaluation
     p = _np_softmax(theta.reshape(6, 3))
-    e = _np_eval(mdp, p)
+    e = np_eval(mdp, p)
     np.testing.assert_allclose(exact, (e["rho"][:, None] * p * e["A"]).ravel(), rtol=1e-9, atol=1e-12)
 
 
@@ -416,7 +408,7 @@ def test_sample_step_full_step_meets_the_kl_model_and_constraint():
     assert 0.5 * full.beta**2 * (s_dir @ F @ s_dir) == pytest.approx(0.02, rel=1e-9)
     p_new = _np_softmax(ls.theta_new.reshape(6, 3))
     assert ls.actual_kl == pytest.approx(full.weights @ _np_kl(p, p_new), rel=1e-8)
-    e, e_new = _np_eval(mdp, p), _np_eval(mdp, p_new)
+    e, e_new = np_eval(mdp, p), np_eval(mdp, p_new)
     assert ls.eta_new == pytest.approx(e_new["eta"], abs=1e-10) and ls.eta_old == pytest.approx(e["eta"], abs=1e-10)
 
 

@@ -16,6 +16,8 @@ from tabular.divergences import kl as kl_rows
 
 cp = pytest.importorskip("cvxpy")
 
+from tests.reference import np_eval  # noqa: E402
+
 from .solvers._helpers import (cvx_kl_penalty, np_kl_rows, own_cvx_kl_constraint,  # noqa: E402
                                own_cvx_max_kl_penalty, own_cvx_max_tv_sq_penalty, own_cvx_mean_kl,
                                own_cvx_reverse_kl_penalty)
@@ -23,15 +25,6 @@ from .solvers._helpers import (cvx_kl_penalty, np_kl_rows, own_cvx_kl_constraint
 GAMMAS = (0.3, 0.6, 0.9)
 
 
-def _np_eval(mdp, pi):
-    """Exact evaluation by two dense linear solves (no tabular.evaluation code): V, Q, A, rho, eta."""
-    P, R, g = np.asarray(mdp.dense_P()), np.asarray(mdp.R), mdp.gamma
-    S = P.shape[0]
-    P_pi = np.einsum("sa,sat->st", pi, P)
-    V = np.linalg.solve(np.eye(S) - g * P_pi, np.sum(pi * R, axis=1))
-    Q = R + g * P @ V
-    rho = np.linalg.solve(np.eye(S) - g * P_pi.T, np.asarray(mdp.rho0))
-    return dict(eta=float(mdp.rho0 @ V), V=V, Q=Q, A=Q - V[:, None], rho=rho)
 
 
 def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
@@ -55,7 +48,7 @@ def _assert_eq10_independently(mdp, h, penalty="kl"):
     assert h.n_steps > 0
     for i in range(h.n_steps):
         p, q = h.policies[i], h.policies[i + 1]
-        ep, eq = _np_eval(mdp, p), _np_eval(mdp, q)
+        ep, eq = np_eval(mdp, p), np_eval(mdp, q)
         C = 4 * np.abs(ep["A"]).max() * g / (1 - g) ** 2
         D = np_kl_rows(p, q).max() if penalty == "kl" else (0.5 * np.abs(p - q).sum(axis=1).max()) ** 2
         M = ep["eta"] + ep["rho"] @ np.sum(q * ep["A"], axis=1) - C * D
@@ -89,13 +82,13 @@ def test_algorithm1_eq10_every_iteration(gamma):
 def test_cpi_alpha_star_is_monotone(gamma):
     for mdp, pi in _garnets(2, gamma=gamma, seed=1):
         h = up.run("cpi", mdp, pi, 6, record_bounds=False, tol=0.0)
-        etas = np.array([_np_eval(mdp, p)["eta"] for p in h.policies])  # np.linalg.solve, not evaluate
+        etas = np.array([np_eval(mdp, p)["eta"] for p in h.policies])  # np.linalg.solve, not evaluate
         assert np.all(np.diff(etas) >= -1e-12)
         # THEORY.md §3: the gain is at least (1-gamma)^2 A'^2 / (8 gamma eps') when alpha* < 1, with A' and
         # eps' of Eq. (6) computed here (not the step's own info entries)
         n_interior = 0
         for i, s in enumerate(h.steps):
-            ex = _np_eval(mdp, h.policies[i])
+            ex = np_eval(mdp, h.policies[i])
             Ap_s = np.sum(np.eye(mdp.n_actions)[np.argmax(ex["Q"], axis=1)] * ex["A"], axis=1)  # greedy pi'
             A_p, eps_p = float(ex["rho"] @ Ap_s), float(np.abs(Ap_s).max())
             alpha = min(1.0, (1 - gamma) ** 2 * A_p / (4 * gamma * eps_p)) if eps_p > 1e-12 else 0.0
