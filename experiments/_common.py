@@ -61,6 +61,7 @@ MODULES = (
     "fig10_vine_vs_single",
     "fig11_pg_variance",
     "fig12_sample_trpo",
+    "fig18_ratio_products",
 )
 
 

@@ -76,7 +76,7 @@ import scipy.sparse as sp
 from .evaluation import Evaluation, resolve_evaluation, surrogate_of
 from .mdp import MDP
 from .sampling import Trajectories
-from .validation import as_float_array, as_policy, check_bool, check_int, check_mdp, readonly
+from .validation import as_float_array, as_policy, as_policy_batch, check_bool, check_int, check_mdp, readonly
 
 __all__ = [
     "ESTIMATORS",
@@ -106,7 +106,8 @@ class ISMoments:
     ----------
     estimator : str, the estimator's name. family : ``"difference"`` or ``"reuse"``.
     gradient : bool, whether the estimate is a gradient (then arrays carry trailing ``(S, A)``).
-    mean : (H,) or (H, S, A), ``E_mu[X_h]`` for the estimator computed on episodes of length ``h``.
+    mean : (H,) or (H, S, A), ``E_mu[X_h]`` for the estimator computed on episodes of length ``h``
+        (:func:`reuse_moments` of a batch of ``B`` behaviour policies: (H, B) or (H, B, S, A)).
     second_moment : same shape, ``E_mu[X_h^2]`` (per coordinate).
     variance : same shape, ``second_moment - mean^2``, clipped at 0 (round-off).
     """
@@ -130,9 +131,10 @@ class ISMoments:
 
     @property
     def total_variance(self) -> np.ndarray:
-        """(H,) the variance, summed over coordinates for a gradient (``tr Cov``)."""
+        """(H,) (or (H, B) for a batch of behaviour policies) the variance, summed over the ``(S, A)``
+        coordinates for a gradient (``tr Cov``)."""
         v = self.variance
-        return v.reshape(v.shape[0], -1).sum(axis=1)
+        return v.sum(axis=(-2, -1)) if self.gradient else v
 
 
 # ----------------------------------------------------------------------------- validation
@@ -145,12 +147,14 @@ def _choice(x, name: str, options: tuple) -> str:
 def _ratio(p: np.ndarray, mu: np.ndarray, p_name: str, mu_name: str) -> np.ndarray:
     """``p / mu`` where ``mu > 0`` (0 elsewhere, never sampled); ``p`` must be absolutely continuous
     with respect to ``mu``, else importance sampling cannot represent it."""
+    p, mu = np.broadcast_arrays(p, mu)
     bad = (mu <= 0) & (p > 0)
     if np.any(bad):
-        s, a = np.argwhere(bad)[0]
-        raise ValueError(f"{p_name}[{s}, {a}] = {p[s, a]:.3g} > 0 where {mu_name}[{s}, {a}] = 0: importance "
+        i = tuple(int(x) for x in np.argwhere(bad)[0])
+        where = ", ".join(map(str, i))
+        raise ValueError(f"{p_name}[{where}] = {p[i]:.3g} > 0 where {mu_name}[{where}] = 0: importance "
                          f"weights need {mu_name} > 0 wherever {p_name} > 0")
-    out = np.zeros_like(p)
+    out = np.zeros(p.shape)
     np.divide(p, mu, out=out, where=mu > 0)
     return out
 
@@ -219,9 +223,9 @@ def _scores(pi_new: np.ndarray) -> np.ndarray:
     return psi
 
 
-def _cumulative_score(mdp: MDP, mu, w, g, H: int):
-    """Moments of ``X = sum_t c_t W_t sum_{u<=t} g(s_u, a_u)`` (``W_t`` products of ``w``; ``w = 1``
-    allowed), coordinates ``g``: (J, S, A). Accumulator ``u = (W, W D, X)``::
+def _cumulative_score_reference(mdp: MDP, mu, w, g, H: int):
+    """:func:`_cumulative_score` through the general recursion :func:`_affine_moments` (the tests'
+    reference). Accumulator ``u = (W, W D, X)``::
 
         W' = w W,   (W D)' = w (W D) + w g W,   X' = X + c (W D)'."""
     S, A = mdp.shape
@@ -237,6 +241,41 @@ def _cumulative_score(mdp: MDP, mu, w, g, H: int):
     u0 = np.tile([1.0, 0.0, 0.0], (J, 1))
     mean, second = _affine_moments(mdp, mu, H, u0, M0, M1, b0, b1)
     return mean[..., 2], second[..., 2, 2]
+
+
+def _cumulative_score(mdp: MDP, mu, w, g, H: int):
+    """Moments (H, J) of ``X = sum_t c_t W_t sum_{u<=t} g(s_u, a_u)`` (``W_t`` products of ``w``;
+    ``w = 1`` allowed) for coordinates ``g``: (J, S, A).
+
+    The recursion of :func:`_affine_moments` for ``u = (W, V, X)``, ``V = W D``, written out entry by
+    entry (it is the hot loop of the figures): with ``Y = V + g W`` the update is ``W' = w W``,
+    ``V' = w Y``, ``X' = X + c w Y``, so ``W'W' = w^2 WW``, ``W'V' = w^2 WY``, ``W'X' = w WX + c w^2 WY``,
+    ``V'V' = w^2 YY``, ``V'X' = w XY + c w^2 YY``, ``X'X' = XX + 2 c w XY + c^2 w^2 YY``, where
+    ``WY = WV + g WW``, ``XY = VX + g WX``, ``YY = VV + 2 g WV + g^2 WW``."""
+    S, A = mdp.shape
+    J = g.shape[0]
+    Pf = mdp.P if mdp.is_sparse else mdp.P.reshape(S * A, S)
+    # moments joint with s_t, each (J, S): m0, W, V, X, WW, WV, WX, VV, VX, XX
+    m = np.zeros((10, J, S))
+    m[0] = m[1] = m[4] = mdp.rho0[None, :]
+    mean, second = np.empty((H, J)), np.empty((H, J))
+    w2 = w * w
+    for t in range(H):
+        c = mdp.gamma**t * mdp.R  # (S, A)
+        m0, W, V, X, WW, WV, WX, VV, VX, XX = (x[:, :, None] for x in m)
+        Y = V + g * W
+        WY = WV + g * WW
+        XY = VX + g * WX
+        YY = VV + 2.0 * g * WV + g * g * WW
+        cw2 = c * w2
+        T = np.stack(np.broadcast_arrays(m0, w * W, w * Y, X + c * w * Y, w2 * WW, w2 * WY,
+                                         w * WX + cw2 * WY, w2 * YY, w * XY + cw2 * YY,
+                                         XX + 2.0 * c * w * XY + c * cw2 * YY)) * mu  # (10, J, S, A)
+        mean[t], second[t] = T[3].sum(axis=(1, 2)), T[9].sum(axis=(1, 2))
+        if t < H - 1:
+            flat = T.reshape(10 * J, S * A)
+            m = (Pf.T @ flat.T).T.reshape(10, J, S) if mdp.is_sparse else (flat @ Pf).reshape(10, J, S)
+    return mean, second
 
 
 def _full_value(mdp: MDP, mu, w, H: int):
@@ -288,12 +327,12 @@ def _per_decision_value(mdp: MDP, mu, w, H: int):
     return mean[..., 1], second[..., 1, 1]
 
 
-def _moments_result(estimator, family, gradient, mean, second, shape) -> ISMoments:
+def _moments_result(estimator, family, gradient, mean, second, shape, batch=None) -> ISMoments:
+    """Reshape (H, [B *] J) moments to (H, [B,] [S, A])."""
     H = mean.shape[0]
-    if gradient:
-        mean, second = mean.reshape(H, *shape), second.reshape(H, *shape)
-    else:
-        mean, second = mean[:, 0], second[:, 0]
+    lead = (H,) if batch is None else (H, batch)
+    tail = tuple(shape) if gradient else ()
+    mean, second = mean.reshape(*lead, *tail), second.reshape(*lead, *tail)
     var = np.maximum(second - mean**2, 0.0)
     return ISMoments(estimator, family, bool(gradient), readonly(mean), readonly(second), readonly(var))
 
@@ -351,25 +390,36 @@ def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_
 
     Parameters
     ----------
-    mdp : MDP. mu : (S, A) the policy that sampled the episodes. pi : (S, A) the current policy.
-    pi_new : (S, A) the candidate. ``mu > 0`` wherever ``pi`` or ``pi_new`` is, and ``pi > 0`` wherever
-        ``pi_new`` is (per decision). horizon : int >= 1. estimator : str. gradient : bool.
+    mdp : MDP. mu : (S, A) the policy that sampled the episodes, or (B, S, A) a batch of them (one
+        pass of the recursion for all; the results gain a batch axis after the horizon).
+    pi : (S, A) the current policy. pi_new : (S, A) the candidate. ``mu > 0`` wherever ``pi`` or
+        ``pi_new`` is, and ``pi > 0`` wherever ``pi_new`` is (per decision).
+    horizon : int >= 1. estimator : str. gradient : bool.
     """
     mdp = check_mdp(mdp)
-    mu, pi, pi_new = _policies(mdp, (("mu", mu), ("pi", pi), ("pi_new", pi_new)))
+    S, A = mdp.shape
+    batched = np.ndim(mu) == 3
+    mus = as_policy_batch(mu, S, A, name="mu") if batched else as_policy(mu, S, A, name="mu")[None]
+    pi, pi_new = _policies(mdp, (("pi", pi), ("pi_new", pi_new)))
     H = _horizon(horizon)
     estimator = _choice(estimator, "estimator", REUSE_ESTIMATORS)
     gradient = check_bool(gradient, "gradient")
     _full_support(pi_new, gradient)
+    B = mus.shape[0]
+    w_pi = _ratio(pi[None], mus, "pi", "mu")  # (B, S, A)
     if estimator == "per_decision":
-        w, e = _ratio(pi, mu, "pi", "mu"), _ratio(pi_new, pi, "pi_new", "pi")
-        g = e * _scores(pi_new) if gradient else (e - 1.0)[None]
-        mean, second = _cumulative_score(mdp, mu, w, g, H)
+        e = _ratio(pi_new, pi, "pi_new", "pi")
+        g = e * _scores(pi_new) if gradient else (e - 1.0)[None]  # (J, S, A)
+        w = w_pi
     else:
-        f, w = _ratio(pi_new, mu, "pi_new", "mu"), _ratio(pi, mu, "pi", "mu")
-        g = f * _scores(pi_new) if gradient else (f - w)[None]
-        mean, second = _cumulative_score(mdp, mu, np.ones_like(f), g, H)
-    return _moments_result(estimator, "reuse", gradient, mean, second, mdp.shape)
+        f = _ratio(pi_new[None], mus, "pi_new", "mu")
+        g = f[:, None] * _scores(pi_new)[None] if gradient else (f - w_pi)[:, None]  # (B, J, S, A)
+        w = np.ones_like(w_pi)
+    J = g.shape[-3]
+    g = np.broadcast_to(g, (B, J, S, A)).reshape(B * J, S, A)
+    rep = lambda x: np.repeat(x, J, axis=0)  # noqa: E731  (one row per (behaviour, coordinate))
+    mean, second = _cumulative_score(mdp, rep(mus), rep(w), g, H)
+    return _moments_result(estimator, "reuse", gradient, mean, second, mdp.shape, B if batched else None)
 
 
 def stale_surrogate_target(mdp: MDP, mu, pi, pi_new, ev_mu: Evaluation | None = None) -> float:

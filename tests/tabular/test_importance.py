@@ -205,3 +205,31 @@ def test_repr_and_fields(setup):
     m = I.is_moments(setup["mdp"], setup["mu"], setup["pi_new"], 4, "full", gradient=True)
     assert m.horizon == 4 and m.mean.shape == (4, 3, 2) and m.total_variance.shape == (4,)
     assert "full" in repr(m) and not m.mean.flags.writeable
+
+
+def test_written_out_recursion_equals_the_general_one(setup):
+    """The entry-by-entry recursion of the cumulative-score estimators (the fast path) against the
+    general affine-recursion moments, with a non-trivial weight and several coordinates."""
+    mdp, mu = setup["mdp"], setup["mu"]
+    rng = np.random.default_rng(5)
+    w, g = 2.0 * rng.random((3, 2)), rng.normal(size=(4, 3, 2))
+    fast = I._cumulative_score(mdp, mu, w, g, 25)
+    ref = I._cumulative_score_reference(mdp, mu, w, g, 25)
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_a_batch_of_behaviour_policies_equals_one_at_a_time(setup):
+    mdp, mu, pi, pi_new = setup["mdp"], setup["mu"], setup["pi"], setup["pi_new"]
+    mus = np.stack([mu, pi, 0.5 * (mu + pi_new)])
+    for est in I.REUSE_ESTIMATORS:
+        for gradient in (False, True):
+            batch = I.reuse_moments(mdp, mus, pi, pi_new, 7, est, gradient)
+            assert batch.mean.shape == ((7, 3, 3, 2) if gradient else (7, 3))
+            assert batch.total_variance.shape == (7, 3)
+            for b in range(3):
+                one = I.reuse_moments(mdp, mus[b], pi, pi_new, 7, est, gradient)
+                np.testing.assert_allclose(batch.mean[:, b], one.mean, rtol=1e-13, atol=1e-15)
+                np.testing.assert_allclose(batch.variance[:, b], one.variance, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="mu"):
+        I.reuse_moments(mdp, np.zeros((2, 3, 2)), pi, pi_new, 3)
