@@ -62,6 +62,7 @@ MODULES = (
     "fig11_pg_variance",
     "fig12_sample_trpo",
     "fig18_ratio_products",
+    "fig19_penalty_vs_constraint",
 )
 
 
