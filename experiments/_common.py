@@ -61,6 +61,7 @@ MODULES = (
     "fig10_vine_vs_single",
     "fig11_pg_variance",
     "fig12_sample_trpo",
+    "fig17_sample_reuse",
     "fig18_ratio_products",
     "fig19_penalty_vs_constraint",
 )

@@ -161,9 +161,9 @@ def _ratio(p: np.ndarray, mu: np.ndarray, p_name: str, mu_name: str) -> np.ndarr
 
 def _full_support(pi_new: np.ndarray, gradient: bool) -> None:
     if gradient and np.any(pi_new <= 0):
-        s, a = np.argwhere(pi_new <= 0)[0]
+        where = ", ".join(str(int(i)) for i in np.argwhere(pi_new <= 0)[0])
         raise ValueError(f"gradients are with respect to softmax logits: pi_new needs full support, "
-                         f"got pi_new[{s}, {a}] = 0")
+                         f"got pi_new[{where}] = 0")
 
 
 def _policies(mdp, names_values):
@@ -213,13 +213,14 @@ def _templates(J: int, S: int, A: int, k: int):
 
 def _scores(pi_new: np.ndarray) -> np.ndarray:
     """``psi_j(s, a) = d log pi_new(a|s) / d theta_new[j]`` for ``j = (s_j, a_j)``: (S*A, S, A),
-    ``1{s = s_j} (1{a = a_j} - pi_new(a_j|s_j))`` (tabular softmax)."""
-    S, A = pi_new.shape
-    psi = np.zeros((S * A, S, A))
+    ``1{s = s_j} (1{a = a_j} - pi_new(a_j|s_j))`` (tabular softmax); a batch (B, S, A) of policies gives
+    (B, S*A, S, A)."""
+    *lead, S, A = pi_new.shape
+    psi = np.zeros((*lead, S * A, S, A))
     for s in range(S):
         for a in range(A):
-            psi[s * A + a, s, :] = -pi_new[s, a]
-            psi[s * A + a, s, a] += 1.0
+            psi[..., s * A + a, s, :] = -pi_new[..., s, a, None]
+            psi[..., s * A + a, s, a] += 1.0
     return psi
 
 
@@ -376,6 +377,11 @@ def is_moments(mdp: MDP, mu, pi_new, horizon: int, estimator: str = "per_decisio
     return _moments_result(estimator, "difference", gradient, mean, second, mdp.shape)
 
 
+def _policy_or_batch(mdp: MDP, x, name: str) -> np.ndarray:
+    S, A = mdp.shape
+    return as_policy_batch(x, S, A, name=name) if np.ndim(x) == 3 else as_policy(x, S, A, name=name)[None]
+
+
 def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_decision",
                   gradient: bool = False) -> ISMoments:
     """Exact mean and variance of an estimate of ``L_pi(pi_new) - eta(pi)`` from episodes of an older ``mu``.
@@ -390,35 +396,41 @@ def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_
 
     Parameters
     ----------
-    mdp : MDP. mu : (S, A) the policy that sampled the episodes, or (B, S, A) a batch of them (one
-        pass of the recursion for all; the results gain a batch axis after the horizon).
-    pi : (S, A) the current policy. pi_new : (S, A) the candidate. ``mu > 0`` wherever ``pi`` or
-        ``pi_new`` is, and ``pi > 0`` wherever ``pi_new`` is (per decision).
+    mdp : MDP. mu : (S, A) the policy that sampled the episodes. pi : (S, A) the current policy.
+    pi_new : (S, A) the candidate. ``mu > 0`` wherever ``pi`` or ``pi_new`` is, and ``pi > 0`` wherever
+        ``pi_new`` is (per decision). Any of the three may instead be a batch (B, S, A); they are
+        broadcast together and computed in one pass of the recursion, and the results gain a batch
+        axis after the horizon.
     horizon : int >= 1. estimator : str. gradient : bool.
     """
     mdp = check_mdp(mdp)
     S, A = mdp.shape
-    batched = np.ndim(mu) == 3
-    mus = as_policy_batch(mu, S, A, name="mu") if batched else as_policy(mu, S, A, name="mu")[None]
-    pi, pi_new = _policies(mdp, (("pi", pi), ("pi_new", pi_new)))
+    batched = any(np.ndim(x) == 3 for x in (mu, pi, pi_new))
+    mus, pis, news = (_policy_or_batch(mdp, x, n) for x, n in ((mu, "mu"), (pi, "pi"), (pi_new, "pi_new")))
+    try:
+        B = np.broadcast_shapes(mus.shape, pis.shape, news.shape)[0]
+    except ValueError:
+        raise ValueError(f"batches of mu, pi and pi_new must have one length (or 1), got "
+                         f"{mus.shape[0]}, {pis.shape[0]}, {news.shape[0]}") from None
+    mus, pis, news = (np.broadcast_to(x, (B, S, A)) for x in (mus, pis, news))
     H = _horizon(horizon)
     estimator = _choice(estimator, "estimator", REUSE_ESTIMATORS)
     gradient = check_bool(gradient, "gradient")
-    _full_support(pi_new, gradient)
-    B = mus.shape[0]
-    w_pi = _ratio(pi[None], mus, "pi", "mu")  # (B, S, A)
+    # errors name (s, a) for single policies and (b, s, a) for batches
+    ratio = _ratio if batched else (lambda p, q, pn, qn: _ratio(p[0], q[0], pn, qn)[None])
+    _full_support(news if batched else news[0], gradient)
+    w_pi = ratio(pis, mus, "pi", "mu")  # (B, S, A)
     if estimator == "per_decision":
-        e = _ratio(pi_new, pi, "pi_new", "pi")
-        g = e * _scores(pi_new) if gradient else (e - 1.0)[None]  # (J, S, A)
+        e = ratio(news, pis, "pi_new", "pi")
+        g = e[:, None] * _scores(news) if gradient else (e - 1.0)[:, None]  # (B, J, S, A)
         w = w_pi
     else:
-        f = _ratio(pi_new[None], mus, "pi_new", "mu")
-        g = f[:, None] * _scores(pi_new)[None] if gradient else (f - w_pi)[:, None]  # (B, J, S, A)
+        f = ratio(news, mus, "pi_new", "mu")
+        g = f[:, None] * _scores(news) if gradient else (f - w_pi)[:, None]
         w = np.ones_like(w_pi)
-    J = g.shape[-3]
-    g = np.broadcast_to(g, (B, J, S, A)).reshape(B * J, S, A)
-    rep = lambda x: np.repeat(x, J, axis=0)  # noqa: E731  (one row per (behaviour, coordinate))
-    mean, second = _cumulative_score(mdp, rep(mus), rep(w), g, H)
+    J = g.shape[1]
+    rep = lambda x: np.repeat(x, J, axis=0)  # noqa: E731  (one row per (batch element, coordinate))
+    mean, second = _cumulative_score(mdp, rep(mus), rep(w), g.reshape(B * J, S, A), H)
     return _moments_result(estimator, "reuse", gradient, mean, second, mdp.shape, B if batched else None)
 
 

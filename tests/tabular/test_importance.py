@@ -233,3 +233,17 @@ def test_a_batch_of_behaviour_policies_equals_one_at_a_time(setup):
                 np.testing.assert_allclose(batch.variance[:, b], one.variance, rtol=1e-12, atol=1e-15)
     with pytest.raises(ValueError, match="mu"):
         I.reuse_moments(mdp, np.zeros((2, 3, 2)), pi, pi_new, 3)
+
+
+def test_batches_of_all_three_policies_broadcast(setup):
+    mdp, mu, pi, pi_new = setup["mdp"], setup["mu"], setup["pi"], setup["pi_new"]
+    mus, pis, news = np.stack([mu, pi]), np.stack([pi, pi_new]), np.stack([pi_new, mu])
+    for est in I.REUSE_ESTIMATORS:
+        batch = I.reuse_moments(mdp, mus, pis, news, 6, est, gradient=True)
+        for b in range(2):
+            one = I.reuse_moments(mdp, mus[b], pis[b], news[b], 6, est, gradient=True)
+            np.testing.assert_allclose(batch.variance[:, b], one.variance, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(I.reuse_moments(mdp, mu, pis, pi_new, 6, est).mean[:, 1],
+                                   I.reuse_moments(mdp, mu, pi_new, pi_new, 6, est).mean, atol=1e-15)
+    with pytest.raises(ValueError, match="one length"):
+        I.reuse_moments(mdp, np.stack([mu, mu, mu]), pis, pi_new, 3)
