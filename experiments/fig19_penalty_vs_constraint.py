@@ -51,8 +51,8 @@ from ._updates import test_mdps
 
 NAME = "fig19_penalty_vs_constraint"
 CLAIM = ("every δ has a KL coefficient β(δ) whose penalized step is the constrained one (exact solver "
-         "multiplier), and a fixed δ moves KL = δ every step; but no single β gives steady steps: at a "
-         "fixed β the KL per step spans ≥ 10× across iterations and MDPs")
+         "multiplier), and a fixed δ moves KL = δ at every step until it reaches the optimum; but no single β "
+         "gives steady steps: at a fixed β the KL per step spans ≥ 10× across iterations and MDPs")
 
 DELTA = 0.01
 DELTAS = tuple(np.geomspace(1e-4, 1.0, 9))  # panel (c)
