@@ -66,6 +66,9 @@ MODULES = (
     "fig15_ppo_clip",
     "fig16_mean_kl_frontier",
     "paper_fig3",
+    "fig17_sample_reuse",
+    "fig18_ratio_products",
+    "fig19_penalty_vs_constraint",
 )
 
 
