@@ -1,5 +1,6 @@
-"""Tests of bounds/core.py: every bound holds on 2,000 random instances, the orderings between them,
-exact values from THEORY.md §6, and the handling of infinite divergences."""
+"""Tests of bounds/inequalities/ (every bound of check_all, its result types and assert_bound; each
+bound against a numpy transcription of its paper, exact values from THEORY.md §6, infinite divergences);
+the CPO general bound has its own test_cpo.py."""
 
 from __future__ import annotations
 

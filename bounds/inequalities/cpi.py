@@ -1,0 +1,115 @@
+"""Conservative policy iteration's bounds: Eq. (6) of [TRPO] and [KL02] Theorem 4.1 for mixtures, the
+mixture decomposition of any pair, and the one home of CPI's step size alpha* (THEORY.md §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tabular.evaluation import Evaluation, expected_advantage_of, resolve_evaluation
+from tabular.validation import as_policy, check_unit_interval
+
+from .base import NOTE_TRPO, Instance, make_result, prepare
+from .results import BoundResult
+
+__all__ = ["cpi_decomposition", "cpi_terms", "cpi_alpha_star_of", "cpi_alpha_star", "cpi_bound", "kl02_bound",
+           "cpi_result_of"]
+
+def cpi_decomposition(pi, pi_new) -> tuple[float, np.ndarray]:
+    """Write ``pi_new = (1 - alpha) pi + alpha pi'`` with the smallest ``alpha`` in [0, 1].
+
+    ``alpha = 1 - min_{s,a: pi(a|s) > 0} pi_new(a|s) / pi(a|s)`` and ``pi' = (pi_new - (1-alpha) pi)/alpha``
+    (``pi' = pi`` when ``alpha = 0``). Every policy pair has such a decomposition (``alpha = 1``,
+    ``pi' = pi_new`` at worst), so the CPI bounds apply to any pair.
+    """
+    pi = as_policy(pi, name="pi")
+    pi_new = as_policy(pi_new, pi.shape[0], pi.shape[1], name="pi_new")
+    pos = pi > 0
+    ratio = np.min(np.where(pos, pi_new / np.where(pos, pi, 1.0), np.inf))
+    alpha = float(np.clip(1.0 - ratio, 0.0, 1.0))
+    if alpha <= 1e-15:
+        return 0.0, pi.copy()
+    pi_prime = (pi_new - (1.0 - alpha) * pi) / alpha
+    pi_prime = np.maximum(pi_prime, 0.0)  # remove round-off negatives of order 1e-16
+    pi_prime /= pi_prime.sum(axis=1, keepdims=True)
+    return alpha, pi_prime
+
+
+def cpi_terms(ev: Evaluation, pi_prime: np.ndarray) -> tuple[float, float]:
+    """``(𝔸', eps')`` of Eq. (6) of [TRPO] (THEORY.md §3) from an evaluation of ``pi`` and a validated
+    ``pi'``: ``𝔸' = sum_s rho_pi(s) sum_a pi'(a|s) A_pi(s, a)`` and ``eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|``."""
+    Aprime_s = expected_advantage_of(ev, pi_prime)
+    return float(ev.rho @ Aprime_s), float(np.max(np.abs(Aprime_s)))  # 𝔸' in [TRPO] units, eps'
+
+
+def cpi_alpha_star_of(ev: Evaluation, pi_prime: np.ndarray) -> float:
+    """The one home of CPI's step size: ``alpha* = min{1, (1-gamma)^2 𝔸' / (4 gamma eps')}`` clipped to
+    ``[0, 1]`` (the maximizer of the lower bound of Eq. (6) of [TRPO] over ``alpha in [0, 1]``; THEORY.md §3).
+
+    Edge rules: 0 when ``𝔸' <= 0`` (no improvement certified) or ``eps'`` is zero up to round-off
+    (``eps' <= 64 machine-eps (1 + max|Q|)``: ``pi`` is already greedy where it matters); 1 when
+    ``gamma = 0`` (the bound has no penalty).
+    """
+    A_bold, eps_p = cpi_terms(ev, pi_prime)
+    g = ev.gamma
+    if A_bold <= 0.0 or eps_p <= 64 * np.finfo(float).eps * (1.0 + float(np.max(np.abs(ev.Q)))):
+        return 0.0
+    if g == 0.0:
+        return 1.0
+    return float(min(1.0, (1.0 - g) ** 2 * A_bold / (4.0 * g * eps_p)))  # Eq. (6)
+
+
+def cpi_alpha_star(mdp, pi, pi_prime, *, ev=None) -> float:
+    """The mixture weight maximizing the CPI bound Eq. (6): ``alpha* = min{1, (1-gamma)^2 𝔸'/(4 gamma eps')}``.
+
+    ``𝔸' = sum_s rho_pi(s) sum_a pi'(a|s) A_pi(s, a)``, ``eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|``
+    (THEORY.md §3). Returns 0 when ``𝔸' <= 0`` (no improvement certified) and 1 when ``gamma = 0``;
+    see :func:`cpi_alpha_star_of` for the edge rules (the same function :func:`bounds.cpi_step` uses).
+    """
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
+    return cpi_alpha_star_of(resolve_evaluation(mdp, pi, ev), pi_prime)
+
+
+def _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol):
+    alpha = check_unit_interval(alpha, "alpha")
+    pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    pi_prime = as_policy(pi_prime, mdp.n_states, mdp.n_actions, name="pi_prime")
+    pi_new = (1.0 - alpha) * pi + alpha * pi_prime  # Eq. (5)
+    return prepare(mdp, pi, pi_new, ev, None, atol), pi_prime, alpha
+
+
+def cpi_result_of(inst: Instance, pi_prime: np.ndarray, alpha: float, which: str) -> BoundResult:
+    """Eq. (6) (``which="cpi"``) or [KL02] Thm 4.1 (``"kl02"``) for ``inst.pi_new = (1-alpha) pi + alpha pi'``."""
+    A_bold, eps_p = cpi_terms(inst.ev, pi_prime)
+    g = inst.mdp.gamma
+    consts = dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g)
+    if which == "cpi":
+        penalty = 2.0 * eps_p * g * alpha**2 / (1.0 - g) ** 2  # Eq. (6)
+        return make_result(inst, "cpi", "[TRPO] Eq. (6) ([KL02] in TRPO units)", penalty, False, consts,
+                       "mixture (1-alpha) pi + alpha pi'; " + NOTE_TRPO)
+    penalty = 2.0 * alpha**2 * g * eps_p / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # [KL02] Thm 4.1
+    return make_result(inst, "kl02", "[KL02] Theorem 4.1 (TRPO units)", penalty, False, consts,
+                   "mixture (1-alpha) pi + alpha pi'; values unnormalized; " + NOTE_TRPO)
+
+
+def cpi_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
+    """Eq. (6) of [TRPO] (Kakade & Langford's bound in [TRPO] units) for ``pi_new = (1-alpha) pi + alpha pi'``::
+
+        eta(pi_new) >= L_pi(pi_new) - 2 eps' gamma alpha^2 / (1-gamma)^2,
+        eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|.
+    """
+    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
+    return cpi_result_of(inst, pi_prime, alpha, "cpi")
+
+
+def kl02_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
+    """[KL02] Theorem 4.1 in [TRPO] units (THEORY.md §3), for ``pi_new = (1-alpha) pi + alpha pi'``::
+
+        eta(pi_new) - eta(pi) >= alpha 𝔸' - 2 alpha^2 gamma eps' / ((1-gamma)(1 - gamma(1-alpha))).
+
+    Since ``L_pi(pi_new) = eta(pi) + alpha 𝔸'``, the penalty is the subtracted term; it never exceeds
+    Eq. (6)'s because ``1 - gamma(1-alpha) >= 1 - gamma``. ([KL02] writes values normalized by
+    ``(1-gamma)``; both sides here are in [TRPO]'s unnormalized units.)
+    """
+    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
+    return cpi_result_of(inst, pi_prime, alpha, "kl02")
