@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import _q_from_v, evaluate
+from .evaluation import evaluate, q_from_v
 from .mdp import MDP
 from .validation import as_policy, check_int, check_real, readonly
 
@@ -114,7 +114,7 @@ def soft_evaluate(mdp: MDP, pi, tau: float) -> SoftEvaluation:
         logpi = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)), 0.0)  # weight 0 where pi = 0
     R_soft = mdp.R - tau * logpi
     V = evaluate(mdp.with_rewards(R_soft), pi).V  # V_tau = (I - gamma P_pi)^{-1} (r_pi + tau H)
-    Q = _q_from_v(mdp, np.asarray(V))  # Q_tau = r + gamma P V_tau
+    Q = q_from_v(mdp, np.asarray(V))  # Q_tau = r + gamma P V_tau
     return SoftEvaluation(pi=readonly(pi.copy()), tau=tau, V=readonly(np.array(V)), Q=readonly(Q),
                           entropy=readonly(_entropy(pi)), eta=float(mdp.rho0 @ V), gamma=mdp.gamma)
 
@@ -142,7 +142,7 @@ def soft_bellman_residual(mdp: MDP, V, tau: float) -> float:
     mdp = _check_mdp(mdp)
     tau = check_real(tau, "tau", positive=True)
     V = np.asarray(V, dtype=np.float64)
-    return float(np.max(np.abs(_soft_max(_q_from_v(mdp, V), tau)[0] - V)))
+    return float(np.max(np.abs(_soft_max(q_from_v(mdp, V), tau)[0] - V)))
 
 
 def soft_optimal(mdp: MDP, tau: float, tol: float = 1e-13, max_iter: int = 100_000) -> SoftOptimum:
@@ -164,7 +164,7 @@ def soft_optimal(mdp: MDP, tau: float, tol: float = 1e-13, max_iter: int = 100_0
     V = np.zeros(mdp.n_states)
     it = 0
     for it in range(1, max_iter + 1):  # soft value iteration
-        V_new, pi = _soft_max(_q_from_v(mdp, V), tau)
+        V_new, pi = _soft_max(q_from_v(mdp, V), tau)
         diff = float(np.max(np.abs(V_new - V)))
         V = V_new
         if g * diff <= (1.0 - g) * max(tol, 1e-8 * scale):

@@ -1,0 +1,236 @@
+"""Policy-gradient estimators (REINFORCE, reward-to-go, baselines, k-step and GAE advantages) and the closed-form expectations of the biased ones."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..validation import (
+    as_float_array,
+    check_bool,
+    check_mdp,
+    check_unit_interval,
+)
+from ..evaluation import Evaluation, policy_transition, resolve_evaluation
+from ..mdp import MDP
+from ..policies import softmax
+from ..sampling import Trajectories
+from .checks import BASELINES_REINFORCE, BASELINES_RTG, check_traj, pos_int, theta_of, values_of
+from .results import GradientEstimate
+from .surrogate import score_sums
+
+__all__ = ['pg_reinforce', 'pg_reward_to_go', 'pg_from_advantages', 'gae_advantages', 'k_step_advantages', 'gae_expected_gradient', 'k_step_expected_gradient']
+
+
+# ----------------------------------------------------------------------------- policy gradients
+def _loo_mean(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Leave-one-out mean along axis 0: ``(sum_j x_j - x_i) / (N - 1)``."""
+    N = x.shape[0]
+    if N < 2:
+        raise ValueError("data-dependent baselines need at least 2 episodes (leave-one-out)")
+    return (x.sum(axis=0, keepdims=True) - x) / (N - 1)
+
+
+def _loo_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Leave-one-out ratio ``(sum_{j != i} num_j) / (sum_{j != i} den_j)`` along axis 0 (0 where den = 0)."""
+    if num.shape[0] < 2:
+        raise ValueError("data-dependent baselines need at least 2 episodes (leave-one-out)")
+    n = num.sum(axis=0, keepdims=True) - num
+    d = den.sum(axis=0, keepdims=True) - den
+    tiny = 1e-300
+    return np.where(d > tiny, n / np.where(d > tiny, d, 1.0), 0.0)
+
+
+def _optimal_baseline(X: np.ndarray, h: np.ndarray, scalar: bool) -> np.ndarray:
+    """Variance-minimizing constant baseline for ``X - b h`` (per episode), leave-one-out.
+
+    Per coordinate ``k``: ``b_k = E[X_k h_k] / E[h_k^2]`` (returns (N, S, A)); scalar: ``b = E[X . h] /
+    E[|h|^2]`` (returns (N, 1, 1)). For REINFORCE ``X = h R`` this is the seed notes'
+    ``E[g^2 R] / E[g^2]``.
+    """
+    if scalar:
+        num = np.einsum("nsa,nsa->n", X, h)
+        den = np.einsum("nsa,nsa->n", h, h)
+        return _loo_ratio(num, den)[:, None, None]
+    return _loo_ratio(X * h, h * h)
+
+
+def pg_reinforce(traj: Trajectories, theta, baseline=None) -> GradientEstimate:
+    """REINFORCE with the full discounted return (seed notes 003; Williams 1992)::
+
+        g_i = (sum_{t<H} grad log pi_theta(a_t|s_t)) (sum_{t<H} gamma^t r_t - b)
+
+    unbiased for ``grad eta(pi_theta)`` (of the H-truncated return) for any action-independent ``b``.
+    ``baseline``: None (b = 0), a float, ``"constant"`` (leave-one-out mean return), ``"optimal"``
+    (per-coordinate ``E[h_k^2 R] / E[h_k^2]``, ``h = sum_t score_t``) or ``"optimal_scalar"``
+    (``E[|h|^2 R] / E[|h|^2]``); the last three leave-one-out. ``traj`` must be sampled from
+    ``softmax(theta)``.
+    """
+    theta = theta_of(theta, "theta")
+    check_traj(traj, theta.shape[0])
+    N, H = traj.states.shape
+    h = score_sums(theta, traj.states, traj.actions, np.ones((N, H)))
+    R = traj.discounted_returns()
+    X = h * R[:, None, None]
+    if baseline is None:
+        return GradientEstimate(grad=X.mean(axis=0), per_episode=X)
+    if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
+        b = np.full((N, 1, 1), float(baseline))
+    elif baseline == "constant":
+        b = _loo_mean(R)[:, None, None]
+    elif baseline in ("optimal", "optimal_scalar"):
+        b = _optimal_baseline(X, h, baseline == "optimal_scalar")
+    else:
+        raise ValueError(f"baseline must be None, a number or one of {BASELINES_REINFORCE[1:]}, got {baseline!r}")
+    g = X - b * h
+    return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+
+
+def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = True) -> GradientEstimate:
+    """``g_i = sum_t gamma^t grad log pi_theta(a_t|s_t) psi_t`` for given per-step weights ``psi`` (N, H).
+
+    With ``discount_states=False`` the ``gamma^t`` factor is dropped (common practice; a biased
+    estimate of ``grad eta`` since states are then weighted by the undiscounted visitation).
+    """
+    theta = theta_of(theta, "theta")
+    check_traj(traj, theta.shape[0])
+    psi = as_float_array(psi, "psi", ndim=2)
+    if psi.shape != traj.states.shape:
+        raise ValueError(f"psi must have shape {traj.states.shape} (N, H), got {psi.shape}")
+    coef = psi * traj.discounts()[None, :] if check_bool(discount_states, "discount_states") else psi
+    g = score_sums(theta, traj.states, traj.actions, coef)
+    return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+
+
+def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_states: bool = True) -> GradientEstimate:
+    """Reward-to-go (causality) estimator ``g_i = sum_t gamma^t score_t (G_t - b_t)``, ``G_t`` the
+    discounted return-to-go (seed notes 003). Unbiased for ``grad eta`` for every baseline offered:
+
+    * None; a float ``b``;
+    * ``"constant"``: leave-one-out ``gamma^t``-weighted mean of ``G_t`` over the other episodes;
+    * ``"optimal"`` / ``"optimal_scalar"``: variance-minimizing constant for ``X - b h`` with
+      ``X = sum_t gamma^t score_t G_t``, ``h = sum_t gamma^t score_t`` (per coordinate
+      ``E[X_k h_k]/E[h_k^2]``, or scalar ``E[X.h]/E[|h|^2]``), leave-one-out;
+    * ``"time"``: ``b_t`` = leave-one-out mean of ``G_t`` at the same ``t``;
+    * ``"state"``: ``b(s_t) = V[s_t]`` for a given ``V`` (e.g. exact ``V_pi``; any ``V`` is unbiased).
+    """
+    theta = theta_of(theta, "theta")
+    S = theta.shape[0]
+    check_traj(traj, S)
+    discount_states = check_bool(discount_states, "discount_states")
+    N, H = traj.states.shape
+    G = traj.returns_to_go()
+    if baseline not in BASELINES_RTG and not (isinstance(baseline, numbers.Real) and not isinstance(baseline, bool)):
+        raise ValueError(f"baseline must be None, a number or one of {BASELINES_RTG[1:]}, got {baseline!r}")
+    if V is not None and baseline != "state":
+        raise ValueError("V is only used with baseline='state'")
+    if baseline is None:
+        psi = G
+    elif isinstance(baseline, numbers.Real) and not isinstance(baseline, str):
+        psi = G - float(baseline)
+    elif baseline == "constant":
+        disc = traj.discounts()
+        per = (G @ disc) / disc.sum()
+        psi = G - _loo_mean(per)[:, None]
+    elif baseline == "time":
+        psi = G - _loo_mean(G)
+    elif baseline == "state":
+        if V is None:
+            raise ValueError("baseline='state' needs V (shape (S,))")
+        psi = G - values_of(V, S)[traj.states]
+    else:  # optimal
+        disc = traj.discounts()[None, :] if discount_states else np.ones((1, H))
+        X = score_sums(theta, traj.states, traj.actions, G * disc)
+        h = score_sums(theta, traj.states, traj.actions, np.broadcast_to(disc, (N, H)))
+        g = X - _optimal_baseline(X, h, baseline == "optimal_scalar") * h
+        return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    return pg_from_advantages(traj, theta, psi, discount_states=discount_states)
+
+
+def gae_advantages(traj: Trajectories, V, lam: float) -> np.ndarray:
+    """GAE(gamma, lambda) advantages ``Ahat_t = sum_{l >= 0} (gamma lambda)^l delta_{t+l}`` with
+    ``delta_t = r_t + gamma V(s_{t+1}) - V(s_t)`` (Schulman et al. 2016, Eq. (16)), truncated at the
+    episode end with ``V(s_H) := 0``; shape (N, H). ``lambda = 1`` gives ``G_t - V(s_t)``;
+    ``lambda = 0`` the one-step TD error.
+    """
+    lam = check_unit_interval(lam, "lam")
+    v = as_float_array(V, "V", ndim=1)
+    check_traj(traj, v.shape[0], "V")
+    N, H = traj.states.shape
+    Vs = v[traj.states]
+    Vnext = np.zeros_like(Vs)
+    Vnext[:, :-1] = Vs[:, 1:]  # V(s_H) := 0
+    delta = traj.rewards + traj.gamma * Vnext - Vs  # TD residual
+    out = np.empty_like(delta)
+    acc = np.zeros(N)
+    for t in range(H - 1, -1, -1):
+        acc = delta[:, t] + traj.gamma * lam * acc  # GAE recursion
+        out[:, t] = acc
+    return out
+
+
+def k_step_advantages(traj: Trajectories, V, k: int) -> np.ndarray:
+    """k-step (A3C-style) advantages ``Ahat_t = sum_{l<k} gamma^l r_{t+l} + gamma^k V(s_{t+k}) - V(s_t)``
+    (``= sum_{l<k} gamma^l delta_{t+l}``), truncated at the episode end with ``V(s_H) := 0``; (N, H)."""
+    k = pos_int(k, "k")
+    v = as_float_array(V, "V", ndim=1)
+    check_traj(traj, v.shape[0], "V")
+    H = traj.states.shape[1]
+    g = traj.gamma
+    Vs = v[traj.states]
+    out = -Vs.copy()
+    for l in range(k):
+        out[:, : max(H - l, 0)] += g**l * traj.rewards[:, l:]
+    if k < H:
+        out[:, : H - k] += g**k * Vs[:, k:]
+    return out
+
+
+def _expected_adv_gradient(ev: Evaluation, pi: np.ndarray, Atilde: np.ndarray) -> np.ndarray:
+    """``sum_s rho(s) sum_a pi (e_a - pi) Atilde(s, a)`` = ``rho pi (Atilde - pi . Atilde)``."""
+    return ev.rho[:, None] * pi * (Atilde - np.einsum("sa,sa->s", pi, Atilde)[:, None])
+
+
+def _value_error(mdp: MDP, theta, V_hat, ev):
+    """``pi = softmax(theta)``, its evaluation, the value error ``e = V_hat - V_pi`` and dense ``P_pi``."""
+    pi = softmax(theta_of(theta, "theta", mdp.shape))
+    ev = resolve_evaluation(mdp, pi, ev, "ev")
+    e = values_of(V_hat, mdp.n_states, "V_hat") - ev.V
+    P_pi = policy_transition(mdp, pi)
+    return pi, ev, e, (P_pi.toarray() if hasattr(P_pi, "toarray") else P_pi)
+
+
+def _lookahead(mdp: MDP, y: np.ndarray) -> np.ndarray:
+    """``[P y](s, a) = sum_t P[s, a, t] y(t)``, shape (S, A), without densifying a sparse ``P``."""
+    return (mdp.P_flat @ y).reshape(mdp.shape)
+
+
+def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | None = None) -> np.ndarray:
+    """Exact expectation (infinite horizon) of ``sum_t gamma^t score_t Ahat_t^{GAE}`` with value ``V_hat``.
+
+    With ``e = V_hat - V_pi``, ``E[delta_{t+l} | s_t, a_t]`` telescopes and
+    ``E[Ahat_t | s, a] = A_pi(s, a) - e(s) + (1 - lambda) gamma [P (I - gamma lambda P_pi)^{-1} e](s, a)``,
+    so the expected gradient is ``rho pi (Atilde - pi.Atilde)`` with ``Atilde`` that expectation (the
+    ``-e(s)`` term cancels). The bias is ``(1 - lambda)`` times a fixed term: zero at ``lambda = 1`` or
+    ``e = 0``.
+    """
+    mdp = check_mdp(mdp)
+    lam = check_unit_interval(lam, "lam")
+    pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
+    y = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * lam * P_pi, e)
+    B = (1.0 - lam) * mdp.gamma * _lookahead(mdp, y)  # (S, A)
+    return _expected_adv_gradient(ev, pi, ev.A + B)
+
+
+def k_step_expected_gradient(mdp: MDP, theta, V_hat, k: int, ev: Evaluation | None = None) -> np.ndarray:
+    """Exact expectation of the k-step estimator: ``E[Ahat^(k)_t | s, a] = A_pi(s, a) - e(s) +
+    gamma^k [P P_pi^{k-1} e](s, a)`` with ``e = V_hat - V_pi`` (telescoping ``sum_{l<k} gamma^l delta``)."""
+    mdp = check_mdp(mdp)
+    k = pos_int(k, "k")
+    pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
+    y = e
+    for _ in range(k - 1):
+        y = P_pi @ y
+    B = mdp.gamma**k * _lookahead(mdp, y)
+    return _expected_adv_gradient(ev, pi, ev.A + B)
