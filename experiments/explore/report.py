@@ -113,13 +113,10 @@ def _table_rows(rep: ExploreReport):
     return rows
 
 
-def report_figure(rep: ExploreReport):
-    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom)."""
+def _page_layout(lay):
+    """The figure and its axes: 4 policy maps (top), 5 step maps (middle), a bottom strip."""
     import matplotlib.pyplot as plt
 
-    from .maps import draw_map, draw_policy, step_panels
-
-    lay, st = rep.layout, rep.terms
     wide = lay.kind == "grid" and lay.shape[1] > 2 * lay.shape[0]
     if wide:  # long grids (CliffWalking, chains): 3 maps per row, 3 rows
         W = 18.0
@@ -129,17 +126,20 @@ def report_figure(rep: ExploreReport):
                               top=1 - 0.6 / (3 * map_h + 4.6))
         cells = [gs[r, 2 * c:2 * c + 2] for r in range(3) for c in range(3)]
         top, mid = [fig.add_subplot(g) for g in cells[:4]], [fig.add_subplot(g) for g in cells[4:]]
-        bottom = gs[3, :]
-        split = 6
-    else:
-        map_h = 3.3
-        fig = plt.figure(figsize=(17.0, 2 * map_h + 4.6))
-        gs = fig.add_gridspec(3, 20, height_ratios=[map_h, map_h, 4.2], hspace=0.35, wspace=1.6,
-                              top=1 - 0.6 / (2 * map_h + 4.6))
-        top = [fig.add_subplot(gs[0, 5 * i:5 * i + 5]) for i in range(4)]
-        mid = [fig.add_subplot(gs[1, 4 * i:4 * i + 4]) for i in range(5)]
-        bottom = gs[2, :]
-        split = 6
+        return fig, top, mid, gs[3, :]
+    map_h = 3.3
+    fig = plt.figure(figsize=(17.0, 2 * map_h + 4.6))
+    gs = fig.add_gridspec(3, 20, height_ratios=[map_h, map_h, 4.2], hspace=0.35, wspace=1.6,
+                          top=1 - 0.6 / (2 * map_h + 4.6))
+    top = [fig.add_subplot(gs[0, 5 * i:5 * i + 5]) for i in range(4)]
+    mid = [fig.add_subplot(gs[1, 4 * i:4 * i + 4]) for i in range(5)]
+    return fig, top, mid, gs[2, :]
+
+
+def _policy_maps(top, lay, st) -> None:
+    """Top row: V with pi, d, the eta contributions, V_new with pi_new (edges of P_pi on graphs)."""
+    from .maps import draw_map, draw_policy
+
     graph = lay.kind == "graph"
     e_old = st.old.ev.P_pi if graph else None
     e_new = st.new.ev.P_pi if graph else None
@@ -150,12 +150,11 @@ def report_figure(rep: ExploreReport):
              title="ρ_π(s) r_π(s)  (Σ = η(π))")
     draw_map(top[3], lay, st.new.V, title="V_new with π_new" + (" (edges: P_new)" if graph else ""), edges=e_new)
     draw_policy(top[3], lay, st.new.pi)
-    step_panels(mid, lay, st)
-    sub = bottom.subgridspec(1, 20)
 
-    text_ax = fig.add_subplot(sub[0, :split])
-    text_ax.axis("off")
-    s = summary(rep)
+
+def _numbers_text(ax, rep: ExploreReport, s: dict) -> None:
+    """The numbers of the step as monospace text: eta, eta_new, eta*, L, divergences, C."""
+    ax.axis("off")
     lines = [
         f"MDP: {rep.name}   S = {s['S']}, A = {s['A']}, γ = {s['gamma']:g}",
         f"start policy: {rep.policy or 'given'}",
@@ -172,22 +171,40 @@ def report_figure(rep: ExploreReport):
         f"theory C = 4εγ/(1−γ)² = {s['theory_C']:.4g}" + (f",  C used = {s['C_used']:.4g}" if "C_used" in s else ""),
     ]
     lines += list(rep.notes)
-    text_ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
-                 transform=text_ax.transAxes)
-    tab_ax = fig.add_subplot(sub[0, split:])
-    tab_ax.axis("off")
+    ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
+            transform=ax.transAxes)
+
+
+def _bounds_text(ax, rep: ExploreReport, s: dict) -> None:
+    """The bounds table of the step (``bounds.check_all``) as monospace text, violations in red."""
+    ax.axis("off")
     head = ["bound", "lower bound", "penalty", "slack", "holds", "source"]
     rows = _table_rows(rep)
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
     fmt_row = lambda r: "  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5]  # noqa: E731
     lines_t = [fmt_row(head), "─" * (sum(widths) + 10 + max(len(r[5]) for r in rows))] + [fmt_row(r) for r in rows]
-    tab_ax.text(0.0, 1.0, "\n".join(lines_t), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
-                transform=tab_ax.transAxes)
+    ax.text(0.0, 1.0, "\n".join(lines_t), va="top", ha="left", family="DejaVu Sans Mono", fontsize=8.5,
+            transform=ax.transAxes)
     failed = [r[0] for r in rows if r[4] == "NO"]
     if failed:
-        tab_ax.text(0.0, 0.02, "VIOLATED: " + ", ".join(failed), color="red", fontsize=9, transform=tab_ax.transAxes)
-    tab_ax.set_title(f"bounds.check_all(mdp, π, π_new): is η(π_new) = {s['eta_new']:.8g} ≥ each lower bound?",
-                     fontsize=9, loc="left")
+        ax.text(0.0, 0.02, "VIOLATED: " + ", ".join(failed), color="red", fontsize=9, transform=ax.transAxes)
+    ax.set_title(f"bounds.check_all(mdp, π, π_new): is η(π_new) = {s['eta_new']:.8g} ≥ each lower bound?",
+                 fontsize=9, loc="left")
+
+
+def report_figure(rep: ExploreReport):
+    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom)."""
+    from .maps import step_panels
+
+    lay, st = rep.layout, rep.terms
+    fig, top, mid, bottom = _page_layout(lay)
+    _policy_maps(top, lay, st)
+    step_panels(mid, lay, st)
+    sub = bottom.subgridspec(1, 20)
+    split = 6
+    s = summary(rep)
+    _numbers_text(fig.add_subplot(sub[0, :split]), rep, s)
+    _bounds_text(fig.add_subplot(sub[0, split:]), rep, s)
     fig.suptitle(f"{rep.name}: one step {_step_label(rep)} from the {rep.policy or 'given'} policy", fontsize=12,
                  y=0.995)
     return fig
