@@ -178,19 +178,29 @@ def _brentq_rows(eq: _RowSum, z, z_hi, solve):
 
 def _newton_rows(eq: _RowSum, z, z_hi, solve):
     """Newton on ``H(u) = 1/S(u)`` for every row at once (in place on ``z``); returns the rows whose
-    last step is not a convergence certificate."""
+    last step is not a convergence certificate.
+
+    Each iteration works on the rows still moving only (most rows converge in a few steps, a few take
+    many): every row's iterates are those of the same loop run on all rows, where a stopped row takes
+    zero steps."""
     pi = eq.pi
-    active = solve.copy()
+    idx = np.flatnonzero(solve)
+    last_idx, last_step = idx, np.zeros(idx.size)
     for _ in range(100):
-        sm1, d = eq.s_minus_1(z)
-        t = np.sum((pi / d) / d, axis=1)  # not pi / d^2: d may be ~1e-307
-        # Newton on H(u) = 1/S(u): u <- u + (1 - H)/H' = u + S (S - 1) / T
-        step = np.where(active, np.maximum((1.0 + sm1) * sm1 / t, 0.0), 0.0)
-        z[:] = np.minimum(z + step, z_hi)
-        active &= (step > 4.0 * np.finfo(float).eps * np.abs(z)) & np.isfinite(z)
-        if not active.any():
+        if idx.size == 0:
             break
-    # the last step is the convergence certificate
+        zi = z[idx]
+        sm1, d = eq.s_minus_1(zi, idx)
+        t = np.sum((pi[idx] / d) / d, axis=1)  # not pi / d^2: d may be ~1e-307
+        # Newton on H(u) = 1/S(u): u <- u + (1 - H)/H' = u + S (S - 1) / T
+        step = np.maximum((1.0 + sm1) * sm1 / t, 0.0)
+        zi = np.minimum(zi + step, z_hi[idx])
+        z[idx] = zi
+        last_idx, last_step = idx, step
+        idx = idx[(step > 4.0 * np.finfo(float).eps * np.abs(zi)) & np.isfinite(zi)]
+    # the last iteration's step is the convergence certificate (rows stopped before it took none)
+    step = np.zeros(z.shape)
+    step[last_idx] = last_step
     return np.flatnonzero(solve & ~(step <= 1e-10 * np.abs(z) + 1e-300))
 
 
