@@ -219,9 +219,10 @@ def _nu_newton_batch(A, pi, rho, C, segs: Segments, maxiter: int = 40):
 
 
 def _nested_batch(R: KLRows, act: np.ndarray, ra: np.ndarray, lengths: np.ndarray, C: np.ndarray,
-                  t0: np.ndarray) -> np.ndarray:
-    """:func:`.algorithm1._nested` for many problems: ``kappa*`` per problem. ``act`` are the active
-    rows of the problems (problem-major, ``lengths`` of each), ``ra`` their ``rho``."""
+                  t0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`.algorithm1._nested` for many problems: ``kappa*`` per problem, and the multipliers of
+    the active rows at the last level tried. ``act`` are the active rows of the problems
+    (problem-major, ``lengths`` of each), ``ra`` their ``rho``."""
     starts = np.cumsum(lengths) - lengths
     warm = np.full(act.size, np.nan)  # no warm start yet (kl_level ignores non-finite c0)
     logC = np.log(C)
@@ -241,7 +242,7 @@ def _nested_batch(R: KLRows, act: np.ndarray, ra: np.ndarray, lengths: np.ndarra
 
     y = decreasing_root(fun, np.log(t0), ftol=1e-9, x_min=float(np.log(1e-280)), x_max=float(np.log(1e5)),
                         accept_min=True, what="Algorithm 1 KL level kappa")
-    return np.exp(y)
+    return np.exp(y), warm
 
 
 def _level_batch(A, pi, rho, C, segs: Segments):
@@ -265,11 +266,12 @@ def _level_batch(A, pi, rho, C, segs: Segments):
         t0 = np.where(scale > 0, (scale / C) ** 2, 1.0)  # small-step approximation KL ~ Var / (2 c^2)
     t0 = np.minimum(np.maximum(t0, 1e-200), 1e3)
     kappa = np.full(K, np.nan)
+    warm = np.full(segs.N, np.nan)  # the multipliers at the last level tried: the final solve's start
     lengths = segs.sum(act.astype(np.intp))
 
     def solve(ids):
         rows = segs.rows_of(np.isin(np.arange(K), ids)) & act
-        kappa[ids] = _nested_batch(R, np.flatnonzero(rows), rho[rows], lengths[ids], C[ids], t0[ids])
+        kappa[ids], warm[rows] = _nested_batch(R, np.flatnonzero(rows), rho[rows], lengths[ids], C[ids], t0[ids])
 
     try:
         solve(todo)
@@ -283,7 +285,7 @@ def _level_batch(A, pi, rho, C, segs: Segments):
     rows = segs.rows_of(np.isin(np.arange(K), todo))
     nf = np.flatnonzero(rows & nonflat)
     c = np.zeros(segs.N)
-    c[nf] = kl_level(R, kappa[segs.seg[nf]], nf)
+    c[nf] = kl_level(R, kappa[segs.seg[nf]], nf, warm[nf])  # the same root as unstarted, to 1e-15
     r_idx = np.flatnonzero(rows)
     pp, _, _ = penalized(R, np.where(R.flat, np.inf, c)[r_idx], r_idx)
     p[r_idx] = pp
