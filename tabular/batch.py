@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .evaluation import ROUND_OFF_REL
-from .mdp import MDP
 from .validation import as_float_array, as_policy, check_mdp, readonly
 
 __all__ = ["Segments", "MDPBatch", "BatchEvaluation", "evaluate_batch", "MAX_BATCH_STATES"]
