@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import textwrap
 import threading
 
 from .config import CSV_NAME, FAMILIES, check_families, check_gammas
@@ -40,8 +41,14 @@ def gammas_arg(text: str) -> tuple:
 def build_parser() -> argparse.ArgumentParser:
     from .._common import HelpFormatter, int_arg, out_dir_arg, real_arg, seed_arg
 
+    class Formatter(HelpFormatter):
+        """Never breaks a word (the default family list is one long word) whatever the terminal width."""
+
+        def _split_lines(self, text, width):
+            return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
+
     p = argparse.ArgumentParser(prog="python -m experiments sweep", description=DESCRIPTION,
-                                formatter_class=HelpFormatter)
+                                formatter_class=Formatter)
     p.add_argument("--n", type=int_arg(lo=0), required=True, help="number of instances (ids 0..n-1)")
     p.add_argument("--families", type=families_arg, default="garnet,gridworld,chain,frozenlake,unreachable,deterministic",
                    help=f"comma-separated, from {', '.join(FAMILIES)}")
