@@ -18,10 +18,15 @@ ratio and the goal:
   0.02x) at ``C_scale = 0.01``, a large step that takes the fast solver the most Newton iterations and
   that Clarabel solves at its first attempt; the theory ``C = 4 eps gamma/(1-gamma)^2`` is timed too,
   for information (its KL level is tiny: few Newton iterations, and Clarabel often needs its retry);
-* the sweep of :mod:`experiments.sweep` (Garnet, gridworld, chain, FrozenLake; gamma 0.5/0.9/0.99;
-  every bound plus 3 steps of Algorithm 1, CPI and the trust region per instance) on 1 and on 2 worker
-  processes, in instances per second, and the scaling efficiency ``rate_2 / (2 rate_1)`` (goal: at
-  least 80%, i.e. a time ratio under 0.625x).
+* the sweep of :mod:`experiments.sweep` with the settings of ``figures/sweep_100k`` (every base family
+  and FrozenLake; gamma 0, 0.5, 0.9, 0.99; every bound, the candidates and 3 steps of Algorithm 1, CPI and
+  the trust region per instance), in instances per second: the reference engine (one instance at a time)
+  against the batched engine, both in one process on the same ids (the ratio), with the engines'
+  agreement on those instances (worst difference relative to the verification tolerance, verdicts);
+  then the batched engine on 1 and on 2 worker processes (goal: at least 1,000 instances/s on 2
+  workers) and the scaling efficiency ``rate_2 / (2 rate_1)`` (goal: at least 80%, i.e. a time ratio
+  under 0.625x). CPU seconds per instance are reported too: on a shared machine they say what the
+  cores that were actually available did.
 
 The peak memory (``tracemalloc``) of the largest case is reported. No timing is asserted anywhere in
 the test suite; this script is where speed goals live.
@@ -149,21 +154,85 @@ def bench_mm_solvers(S: int, A: int, repeat: int) -> tuple[list, list]:
     return rows, notes
 
 
+#: The settings of figures/sweep_100k (and of the README's measured sweeps).
+SWEEP_FAMILIES = ("garnet", "sparse_garnet", "gridworld", "chain", "frozenlake", "mdp_x", "two_state")
+SWEEP_GAMMAS = (0.0, 0.5, 0.9, 0.99)
+
+
+def _cpu(who) -> float:
+    u = resource.getrusage(who)
+    return u.ru_utime + u.ru_stime
+
+
+def engines_agreement(ref: dict, new: dict) -> dict:
+    """Compare two sweep tables (:func:`experiments.sweep.load_results`) on their common ids: the worst
+    ``|a - b| / (1 + |a|)`` over every float column, in units of the row's verification tolerance
+    ``atol``; the rows where one value is infinite and the other not; whether every string, count and
+    ``holds`` column is equal."""
+    n = min(ref["id"].size, new["id"].size)
+    worst, flips, same = 0.0, set(), True
+    for c in ref:
+        a, b = ref[c][:n], new[c][:n]
+        if a.dtype.kind != "f":
+            same &= bool(np.array_equal(a, b))
+            continue
+        inf = np.isinf(a) | np.isinf(b)
+        flips |= set(ref["id"][:n][inf & (a != b)].tolist())
+        fin = ~inf & ~np.isnan(a)
+        if fin.any():
+            worst = max(worst, float(np.max(np.abs(a[fin] - b[fin]) / (1.0 + np.abs(a[fin])) / ref["atol"][:n][fin])))
+    return dict(n=n, worst_in_atol=worst, inf_flips=sorted(flips), discrete_equal=same)
+
+
+def bench_engines(n_ref: int, n: int) -> tuple[list, list]:
+    """The reference and the batched sweep engines in one process (ids ``0..n_ref-1`` and ``0..n-1``),
+    per instance, their ratio and their agreement on the ids both computed."""
+    from experiments.sweep import load_results, run_sweep
+
+    t, cpu = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine, m in (("reference", n_ref), ("batched", n)):
+            c0 = _cpu(resource.RUSAGE_SELF)
+            r = run_sweep(m, SWEEP_FAMILIES, SWEEP_GAMMAS, 0, Path(tmp) / engine, workers=1, candidates=True,
+                          progress=False, figure=False, engine=engine)
+            cpu[engine] = (_cpu(resource.RUSAGE_SELF) - c0) / m
+            if not r.passed:
+                raise RuntimeError(f"sweep found failures while benchmarking:\n{r.text}")
+            t[engine] = r.seconds / m
+        agree = engines_agreement(load_results(Path(tmp) / "reference"), load_results(Path(tmp) / "batched", n_ref))
+    ratio = t["batched"] / t["reference"]
+    rows = [
+        dict(name=f"sweep reference 1 proc n={n_ref}", ours=t["reference"], base=np.nan, baseline="-", ratio=np.nan,
+             goal=f"{1 / t['reference']:,.1f} instances/s", ok=None),
+        dict(name=f"sweep batched 1 proc n={n}", ours=t["batched"], base=t["reference"],
+             baseline="reference engine, 1 process", ratio=ratio, goal=f"{1 / t['batched']:,.0f} instances/s",
+             ok=None),
+    ]
+    notes = [
+        f"sweep engines in one process: batched {1 / t['batched']:,.0f}/s vs reference {1 / t['reference']:,.1f}/s "
+        f"= {1 / ratio:.1f}x faster (CPU per instance: {1e3 * cpu['batched']:.2f} ms vs {1e3 * cpu['reference']:.1f} ms, "
+        f"{cpu['reference'] / cpu['batched']:.1f}x)",
+        f"  engines agree on the {agree['n']} instances both computed: worst |batched - reference| / (1 + |x|) = "
+        f"{agree['worst_in_atol']:.2e} x atol; discrete columns (holds, counts, strings) equal: "
+        f"{agree['discrete_equal']}; 0 * inf on one path only: {len(agree['inf_flips'])} instance(s)",
+    ]
+    return rows, notes
+
+
 def bench_sweep(n: int, quick: bool = False) -> tuple[list, list]:
-    """Sweep throughput on 1 and 2 worker processes (compute phase, process start-up included); in
-    ``quick`` mode the efficiency goal, set for the full size, is not checked."""
+    """Batched sweep throughput on 1 and 2 worker processes (compute phase, process start-up included);
+    in ``quick`` mode the goals, set for the full size, are not checked."""
     from experiments.sweep import run_sweep
 
-    fams, gams = ("garnet", "gridworld", "chain", "frozenlake"), (0.5, 0.9, 0.99)
-    def cpu(who):
-        u = resource.getrusage(who)
-        return u.ru_utime + u.ru_stime
+    fams, gams = SWEEP_FAMILIES, SWEEP_GAMMAS
+    cpu = _cpu
 
     res, cpu_used = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for w in (1, 2):
             c_self, c_kids = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
-            r = run_sweep(n, fams, gams, 0, Path(tmp) / f"w{w}", workers=w, progress=False, figure=False)
+            r = run_sweep(n, fams, gams, 0, Path(tmp) / f"w{w}", workers=w, candidates=True, progress=False,
+                          figure=False)
             # CPU seconds of this process and of the (joined) worker processes
             cpu_used[w] = cpu(resource.RUSAGE_SELF) - c_self + cpu(resource.RUSAGE_CHILDREN) - c_kids
             if not r.passed:
@@ -172,17 +241,20 @@ def bench_sweep(n: int, quick: bool = False) -> tuple[list, list]:
     t1, t2 = res[1].seconds / n, res[2].seconds / n
     eff = t1 / (2 * t2)
     rows = [
-        dict(name=f"sweep 1 worker n={n}", ours=t1, base=np.nan, baseline="-", ratio=np.nan,
+        dict(name=f"sweep batched 1 worker n={n}", ours=t1, base=np.nan, baseline="-", ratio=np.nan,
              goal=f"{1 / t1:,.1f} instances/s", ok=None),
-        dict(name=f"sweep 2 workers n={n}", ours=t2, base=t1, baseline="sweep on 1 worker", ratio=t2 / t1,
+        dict(name=f"sweep batched 2 workers n={n}", ours=t2, base=t1, baseline="sweep on 1 worker", ratio=t2 / t1,
              goal=f"< 0.625x ({1 / t2:,.1f} inst/s)", ok=t2 / t1 < 0.625),
+        dict(name="sweep batched 2 workers rate", ours=t2, base=np.nan, baseline="-", ratio=np.nan,
+             goal=f">= 1,000 inst/s ({1 / t2:,.0f})", ok=1 / t2 >= 1000),
     ]
     load = os.getloadavg()[0]
     notes = [
         f"sweep scaling efficiency on 2 workers (wall clock): {100 * eff:.0f}% (goal >= 80%)"
         + ("  " + NOT_APPLICABLE if quick else "" if eff >= 0.8 else "  <-- MISSED"),
         f"  CPU seconds: {cpu_used[1]:.1f} on 1 worker, {cpu_used[2]:.1f} on 2 workers (CPU-time efficiency "
-        f"{100 * cpu_used[1] / cpu_used[2]:.0f}%); 1-min load average {load:.1f} on {os.cpu_count()} cores"
+        f"{100 * cpu_used[1] / max(cpu_used[2], 1e-9):.0f}%; {n / max(cpu_used[2], 1e-9):,.0f} instances per CPU second "
+        f"on 2 workers); 1-min load average {load:.1f} on {os.cpu_count()} cores"
         + (" -- the machine is shared, wall-clock scaling is limited by other jobs" if load > (os.cpu_count() or 1)
            else ""),
     ]
@@ -201,7 +273,10 @@ def run_benchmarks(quick: bool) -> tuple[list, list, int]:
     rows[2:2] = bench_many(100 if q else 1000, 50, 1 if q else 3)
     mm_rows, notes = bench_mm_solvers(200, 5, 1 if q else 3)
     rows += mm_rows
-    sweep_rows, sweep_notes = bench_sweep(24 if q else 200, quick=q)
+    engine_rows, engine_notes = bench_engines(14 if q else 300, 56 if q else 4000)
+    rows += engine_rows
+    notes += engine_notes
+    sweep_rows, sweep_notes = bench_sweep(56 if q else 16000, quick=q)
     rows += sweep_rows
     notes += sweep_notes
     S = 10_000 if q else 100_000

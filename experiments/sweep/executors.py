@@ -1,45 +1,58 @@
 """Where the chunks of a sweep run: in this process, on a process pool, or on a Dask cluster.
 
-Every backend yields the row lists of :func:`experiments.sweep.record.run_chunk` as chunks complete;
-the rows depend on ``(seed, i)`` only, never on the backend.
+Every backend yields the row lists of a chunk function as chunks complete: ``engine="batched"``
+(:func:`experiments.sweep.batched.run_chunk_batched`, the default) or ``"reference"``
+(:func:`experiments.sweep.record.run_chunk`, one instance at a time); the rows depend on ``(seed, i)``
+and the engine only, never on the backend (and the two engines agree to round-off).
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from .batched import run_chunk_batched
 from .record import run_chunk
 
+#: The chunk function of each engine.
+ENGINES = {"batched": run_chunk_batched, "reference": run_chunk}
 
-def rows_as_completed(config, chunks, workers: int, scheduler=None):
+
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {tuple(ENGINES)}, got {engine!r}")
+    return engine
+
+
+def rows_as_completed(config, chunks, workers: int, scheduler=None, engine: str = "batched"):
     """Yield the row lists of ``chunks`` as they complete, on the requested backend: the Dask
     cluster at ``scheduler`` (an address or a ``distributed.Client``) if given, else this process
-    (``workers == 1``) or a pool of ``workers`` processes."""
+    (``workers == 1``) or a pool of ``workers`` processes; ``engine`` picks the chunk function."""
+    fn = ENGINES[check_engine(engine)]
     if scheduler is not None:
-        return dask_rows(config, chunks, scheduler)
+        return dask_rows(config, chunks, scheduler, fn)
     if workers == 1:
-        return inline_rows(config, chunks)
-    return process_rows(config, chunks, workers)
+        return inline_rows(config, chunks, fn)
+    return process_rows(config, chunks, workers, fn)
 
 
-def inline_rows(config, chunks):
+def inline_rows(config, chunks, fn=run_chunk_batched):
     """The chunks one after the other, in this process."""
     for ch in chunks:
-        yield run_chunk(config, ch)
+        yield fn(config, ch)
 
 
-def process_rows(config, chunks, workers: int):
+def process_rows(config, chunks, workers: int, fn=run_chunk_batched):
     """The chunks on a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` processes."""
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        futures = [pool.submit(run_chunk, config, ch) for ch in chunks]
+        futures = [pool.submit(fn, config, ch) for ch in chunks]
         for fut in as_completed(futures):
             yield fut.result()
     finally:  # interrupted (Ctrl-C, an error): drop the queued chunks; what was written stays resumable
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def dask_rows(config, chunks, scheduler):
+def dask_rows(config, chunks, scheduler, fn=run_chunk_batched):
     """The chunks on a Dask distributed cluster (``client.map`` over chunks, gathered as they complete);
     a client made here from an address is closed at the end, a given one is left open."""
     try:
@@ -50,7 +63,7 @@ def dask_rows(config, chunks, scheduler):
     client = distributed.Client(scheduler) if own else scheduler
     pending: set = set()
     try:
-        futures = client.map(run_chunk, [config] * len(chunks), chunks, pure=False)
+        futures = client.map(fn, [config] * len(chunks), chunks, pure=False)
         pending = set(futures)
         for fut in distributed.as_completed(futures):
             pending.discard(fut)

@@ -100,7 +100,9 @@ def evaluate_instance(mdp: MDP, pi, pi_new, config: SweepConfig) -> dict:
     return row
 
 
-def _one(config: SweepConfig, i: int) -> dict:
+def instance_row(config: SweepConfig, i: int) -> dict:
+    """The row of instance ``i`` by the reference path: drawn from ``(seed, i)``, then :func:`evaluate_instance`
+    (an exception is recorded in the ``error`` column, never raised)."""
     family, gamma = instance_spec(i, config)
     row = {"id": int(i), "family": family, "gamma": gamma, "step": "", "S": -1, "A": -1}
     try:
@@ -114,5 +116,5 @@ def _one(config: SweepConfig, i: int) -> dict:
 
 def run_chunk(config: SweepConfig, ids) -> list:
     """Rows of the instances ``ids`` (a picklable top-level function for process pools and Dask)."""
-    return [_one(config, int(i)) for i in ids]
+    return [instance_row(config, int(i)) for i in ids]
 

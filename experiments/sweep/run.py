@@ -13,7 +13,7 @@ from pathlib import Path
 from tabular.validation import check_int, check_real
 
 from .config import CSV_NAME, FIGURE_NAME, SweepConfig, resolve_families
-from .executors import rows_as_completed
+from .executors import check_engine, rows_as_completed
 from .figure import plot_tightness
 from .progress import progress_display
 from .record import columns
@@ -49,22 +49,38 @@ class SweepResult:
 
 
 
-def _plan_chunks(missing: list, chunk: int | None, n_par: int) -> list:
-    """``missing`` cut into chunks of ``chunk`` ids (default: about four per worker, at most 50)."""
+#: Largest default chunk of each engine: the batched engine needs many instances per chunk (its groups
+#: of one number of actions are the batches), the reference one streams best in small chunks.
+MAX_CHUNK = {"batched": 4000, "reference": 50}
+
+
+def _plan_chunks(missing: list, chunk: int | None, n_par: int, engine: str = "batched") -> list:
+    """``missing`` cut into chunks of ``chunk`` ids (default: about four per worker, at most
+    :data:`MAX_CHUNK` of the engine)."""
     if chunk is None:
-        chunk = max(1, min(50, math.ceil(len(missing) / (4 * n_par)))) if missing else 1
+        chunk = max(1, min(MAX_CHUNK[engine], math.ceil(len(missing) / (4 * n_par)))) if missing else 1
     return [missing[k:k + chunk] for k in range(0, len(missing), chunk)]
 
 
 def _compute(csv_path: Path, cols, config: SweepConfig, chunks: list, n_missing: int, workers: int, scheduler,
-             progress: bool | None, heartbeat: float) -> None:
+             progress: bool | None, heartbeat: float, engine: str = "batched") -> None:
     """Compute ``chunks`` on the chosen backend and append their rows to the CSV as they complete,
     showing the progress on stderr (:func:`experiments.sweep.progress.progress_display`)."""
     display = progress_display(n_missing, progress, heartbeat)
     try:
-        append_rows(csv_path, cols, rows_as_completed(config, chunks, workers, scheduler), display.update)
+        append_rows(csv_path, cols, rows_as_completed(config, chunks, workers, scheduler, engine), display.update)
     finally:
         display.close()
+
+
+def _record_timing(out: Path, n_computed: int, seconds: float, engine: str, workers) -> None:
+    """Append this call's computation to ``out/timing.json`` (a list, one entry per call that computed)."""
+    p = out / "timing.json"
+    runs = json.loads(p.read_text()) if p.exists() else []
+    runs.append({"n_computed": n_computed, "seconds": round(seconds, 3),
+                 "instances_per_second": round(n_computed / seconds, 1) if seconds > 0 else None,
+                 "engine": engine, "workers": workers, "cpu_count": os.cpu_count()})
+    p.write_text(json.dumps(runs, indent=1) + "\n")
 
 
 def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) -> tuple:
@@ -88,7 +104,7 @@ def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) ->
 def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
               chunk: int | None = None, candidates: bool = False, update_steps: int = 3,
               tr_delta: float = 0.01, progress: bool | None = None, heartbeat: float = 10.0,
-              figure: bool = True) -> SweepResult:
+              figure: bool = True, engine: str = "batched") -> SweepResult:
     """Run (or resume) a sweep of instances ``0..n-1`` into ``out`` and write its report.
 
     Parameters
@@ -97,13 +113,19 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     out : folder for ``results.csv``, ``sweep_config.json``, the report, the figure and ``violations/``.
     workers : processes (default ``os.cpu_count()``); 1 computes in this process.
     scheduler : a Dask scheduler address (or a ``distributed.Client``); overrides ``workers``.
-    chunk : instances per task (default: about four tasks per worker, at most 50).
+    chunk : instances per task (default: about four tasks per worker, at most 4,000 for the batched
+        engine and 50 for the reference one).
     candidates, update_steps, tr_delta : see :class:`SweepConfig`.
     progress : None (default): a tqdm bar on stderr if it is a terminal, else a one-line heartbeat
         every ``heartbeat`` seconds (:mod:`experiments.sweep.progress`); True: always the bar; False:
         nothing. Neither changes any result.
     heartbeat : seconds >= 0 between heartbeat lines (0: one per chunk).
     figure : draw the tightness figure.
+    engine : ``"batched"`` (default: many instances at a time, :mod:`experiments.sweep.batched`) or
+        ``"reference"`` (one instance at a time, :func:`experiments.sweep.record.run_chunk`). The two
+        give the same results to round-off; the choice is not part of the sweep's settings, so a
+        sweep may be resumed with either. ``timing.json`` in ``out`` records each call that computed
+        something (instances, seconds, rate, engine, workers), apart from the deterministic report.
 
     Every argument is checked before anything is written; a bad one raises ``ValueError`` or
     ``TypeError`` naming it.
@@ -112,6 +134,7 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     workers = check_int((os.cpu_count() or 1) if workers is None else workers, "workers", lo=1)
     chunk = None if chunk is None else check_int(chunk, "chunk", lo=1)
     heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
+    engine = check_engine(engine)
     config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
                          candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
     out = Path(out)
@@ -120,12 +143,14 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     csv_path = out / CSV_NAME
     done = read_rows(csv_path, cols)
     missing = [i for i in range(n) if i not in done]
-    chunks = _plan_chunks(missing, chunk, workers if scheduler is None else 8)
+    chunks = _plan_chunks(missing, chunk, workers if scheduler is None else 8, engine)
 
     t0 = time.perf_counter()
     if missing:
-        _compute(csv_path, cols, config, chunks, len(missing), workers, scheduler, progress, heartbeat)
+        _compute(csv_path, cols, config, chunks, len(missing), workers, scheduler, progress, heartbeat, engine)
     seconds = time.perf_counter() - t0
+    if missing:
+        _record_timing(out, len(missing), seconds, engine, workers if scheduler is None else "dask")
     rewrite_sorted(csv_path, cols)
 
     table = load_results(out, n)

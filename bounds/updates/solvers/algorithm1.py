@@ -29,7 +29,7 @@ from tabular.validation import check_real
 from . import reference
 from .base import Problem, Solution, SolverError, check_root, check_solver, kl_rows, make_solution, quiet
 from .roots import C_MIN, LOG_C_MAX, LOG_C_MIN, decreasing_root
-from .rows import KLRows, kl_level, penalized, phi_series
+from .rows import KLRows, kl_level, penalized, phi_direct
 
 __all__ = ["solve_max_kl_penalty", "max_kl_penalty", "METHODS"]
 
@@ -165,21 +165,6 @@ def _joint_newton(R: KLRows, act: np.ndarray, rho_a: np.ndarray, C: float, t0: f
     return None
 
 
-def _phi_direct(y: np.ndarray) -> np.ndarray:
-    """``phi(y) = log(1 + y) - y / (1 + y) >= 0`` for ``y > -1``, to full relative precision (the
-    series to ``y^7`` below ``|y| < 1e-3``, where the direct form cancels; truncation error below
-    ``1e-17`` relative); a lean version of :func:`_phi` that skips the branch not needed."""
-    a = np.abs(y)
-    if a.max(initial=0.0) < 1e-3:
-        return phi_series(y)
-    direct = np.log1p(y) - y / (1.0 + y)
-    if a.min() >= 1e-3:
-        return direct
-    small = a < 1e-3
-    direct[small] = phi_series(y[small])
-    return direct
-
-
 class _NuSystem:
     """The optimality system of Algorithm 1 in ``z_s = log(nu_s - max_a A(s, a))`` and ``log kappa``
     on the active rows (see :func:`_nu_newton`)."""
@@ -212,7 +197,7 @@ class _NuSystem:
         q = pa * g
         W = np.add.reduce(q, axis=1)  # (ndarray.sum's Python wrapper costs as much as the sum here)
         y = np.einsum("sb,sab->sa", q, self.diff)  # p = pi / (1 + y)
-        kl = np.einsum("sa,sa->s", pa, _phi_direct(y))
+        kl = np.einsum("sa,sa->s", pa, phi_direct(y))
         h = g - W[:, None]
         vg = np.einsum("sa,sa->s", pa, h * h)  # Var_pi(1 / (nu - A))
         if not (kl.min() > 0 and np.isfinite(np.add.reduce(kl)) and vg.min() > 0):
@@ -235,7 +220,7 @@ class _NuSystem:
         c_all = np.full(S, np.inf)
         c_all[act] = 1.0 / W
         kl = np.zeros(S)  # KL of the returned rows in the cancellation-free phi form, p = pi/(1+y)
-        kl[act] = np.einsum("sa,sa->s", self.pa, _phi_direct(np.einsum("sb,sab->sa", q, self.diff)))
+        kl[act] = np.einsum("sa,sa->s", self.pa, phi_direct(np.einsum("sb,sab->sa", q, self.diff)))
         return p, c_all, kl
 
 

@@ -1,0 +1,183 @@
+"""Algorithm 1, CPI and the max-KL trust region on many instances at once, and their iteration.
+
+The batched twins of :func:`bounds.updates.mm_step` (theory ``C``, KL penalty),
+:func:`~bounds.updates.cpi_step` (at ``alpha*``) and :func:`~bounds.updates.trust_region_step`
+(``constraint="max"``) for the instances of a :class:`tabular.batch.MDPBatch`, and
+:func:`run_batch`, the batched twin of :func:`bounds.updates.run` (no early stop, no bound records):
+what a sweep needs, equal to the scalar functions to round-off (Algorithm 1: to its solver tolerance
+where the scalar path would use the joint Newton iteration; see :mod:`.solvers.batched`).
+
+* Algorithm 1: :func:`.solvers.batched.max_kl_penalty_batch` at ``C = 4 eps gamma / (1-gamma)^2``.
+* CPI: the closed form of Eq. (5)-(6) per instance, ``alpha*`` by the rule of
+  :func:`bounds.inequalities.cpi_alpha_star_of`.
+* Max-KL trust region, Eq. (11): separable over states, so every row of every instance is one
+  problem of :func:`.solvers.solve_kl_constraint`, solved in one call on the concatenated rows.
+
+A step returns ``ok = False`` for an instance it could not solve (a solver failure, a policy that
+is not a distribution, a NaN objective -- where the scalar step raises); that instance keeps
+``pi_new = pi`` so that the batch stays valid, and the caller recomputes it with the scalar functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from tabular.batch import BatchEvaluation, MDPBatch, evaluate_batch
+from tabular.divergences import kl_unchecked
+from tabular.validation import PROB_ATOL
+
+from .solvers import SolverError, solve_kl_constraint
+from .solvers.batched import max_kl_penalty_batch
+
+__all__ = ["BatchStep", "BatchHistory", "mm_step_batch", "cpi_step_batch", "trust_region_step_batch",
+           "UPDATES_BATCH", "run_batch"]
+
+
+@dataclass(frozen=True, eq=False)
+class BatchStep:
+    """One batched update ``pi -> pi_new``: ``pi_new`` (N, A) rows; per instance ``(K,)``: ``surrogate``
+    ``L_pi(pi_new)`` (Eq. (3)), ``kl_max``, ``C`` (the coefficient of Algorithm 1; NaN for updates
+    without one), ``ok``; ``method`` (K,) the solver route (or None)."""
+
+    pi_new: np.ndarray
+    surrogate: np.ndarray
+    kl_max: np.ndarray
+    C: np.ndarray
+    ok: np.ndarray
+    method: np.ndarray | None = None
+
+
+def _valid_rows(batch: MDPBatch, p: np.ndarray) -> np.ndarray:
+    """Per instance: every row of ``p`` a distribution (what :func:`tabular.validation.as_policy` checks)."""
+    with np.errstate(invalid="ignore"):
+        good = np.all(np.isfinite(p) & (p >= 0), axis=1) & (np.abs(p.sum(axis=1) - 1.0) <= PROB_ATOL)
+    return batch.segments.all(good)
+
+
+def _finish(batch: MDPBatch, ev: BatchEvaluation, p, kl, C, ok, method=None) -> BatchStep:
+    """Check the new rows, replace those of failed instances by ``pi``, and add L and the max-KL."""
+    seg = batch.segments
+    ok = ok & _valid_rows(batch, p)
+    if not ok.all():
+        bad = seg.rows_of(~ok)
+        p = np.where(bad[:, None], ev.pi, p)
+        kl = np.where(bad, 0.0, kl)
+    L = ev.eta + seg.sum(ev.rho * np.einsum("na,na->n", p, ev.A))  # Eq. (3)
+    ok &= ~np.isnan(L)
+    return BatchStep(p, L, seg.max(kl), C, ok, method)
+
+
+def theory_C_batch(batch: MDPBatch, ev: BatchEvaluation) -> np.ndarray:
+    """``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi|`` (Eq. (8)) per instance."""
+    eps = batch.segments.max(np.abs(ev.A).max(axis=1))
+    return 4.0 * eps * batch.gamma / (1.0 - batch.gamma) ** 2  # Eq. (8)
+
+
+def mm_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
+    """:func:`bounds.updates.mm_step` (``penalty="kl"``, theory ``C``) on every instance."""
+    C = theory_C_batch(batch, ev)
+    sol = max_kl_penalty_batch(ev.A, ev.pi, ev.rho, C, batch.segments)
+    return _finish(batch, ev, sol.p, sol.kl, C, sol.ok.copy(), sol.method)
+
+
+def cpi_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
+    """:func:`bounds.updates.cpi_step` at ``alpha*`` on every instance: ``pi' = greedy(Q)`` (lowest
+    index on ties), ``pi_new = (1 - alpha*) pi + alpha* pi'`` (Eq. (5)), ``alpha*`` of Eq. (6)."""
+    seg, g = batch.segments, batch.gamma
+    N, A = ev.pi.shape
+    best = np.argmax(ev.Q, axis=1)
+    prime = np.zeros((N, A))
+    prime[np.arange(N), best] = 1.0
+    Aprime_s = ev.A[np.arange(N), best]  # sum_a pi'(a|s) A_pi(s, a)
+    A_bold, eps_p = seg.sum(ev.rho * Aprime_s), seg.max(np.abs(Aprime_s))
+    floor = 64 * np.finfo(float).eps * (1.0 + seg.max(np.abs(ev.Q).max(axis=1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.minimum(1.0, (1.0 - g) ** 2 * A_bold / (4.0 * g * eps_p))  # Eq. (6)
+    alpha = np.where((A_bold <= 0.0) | (eps_p <= floor), 0.0, np.where(g == 0.0, 1.0, alpha))
+    a = alpha[seg.seg][:, None]
+    p = (1.0 - a) * ev.pi + a * prime  # Eq. (5)
+    return _finish(batch, ev, p, kl_unchecked(ev.pi, p), np.full(batch.K, np.nan), np.ones(batch.K, dtype=bool))
+
+
+def trust_region_step_batch(batch: MDPBatch, ev: BatchEvaluation, delta: float) -> BatchStep:
+    """:func:`bounds.updates.trust_region_step` with ``constraint="max"`` (Eq. (11)) on every instance:
+    ``KL(pi(.|s) || p(.|s)) <= delta`` in every state of every instance, one row problem each."""
+    ok = np.ones(batch.K, dtype=bool)
+    try:
+        sol = solve_kl_constraint(ev.A, ev.pi, delta)
+        p, kl = sol.pi_new, sol.kl
+    except SolverError:  # some row failed: solve the instances one by one
+        p, kl = ev.pi.copy(), np.zeros(batch.N)
+        for k, (a, pi) in enumerate(zip(batch.split(ev.A), batch.split(ev.pi))):
+            r0, r1 = batch.segments.start[k], batch.segments.start[k + 1]
+            try:
+                s = solve_kl_constraint(a, pi, delta)
+                p[r0:r1], kl[r0:r1] = s.pi_new, s.kl
+            except SolverError:
+                ok[k] = False
+    return _finish(batch, ev, p, kl, np.full(batch.K, np.nan), ok)
+
+
+#: The batched updates by the names of :data:`bounds.updates.steps.UPDATES`.
+UPDATES_BATCH = MappingProxyType({"mm": mm_step_batch, "cpi": cpi_step_batch, "trust_region": trust_region_step_batch})
+
+
+@dataclass(frozen=True, eq=False)
+class BatchHistory:
+    """:func:`run_batch`'s record, ``(K, n)`` arrays unless said otherwise (as :class:`bounds.updates.UpdateHistory`).
+
+    eta : (K, n+1). surrogate, C, kl_max : the steps' ``L``, coefficient and max-KL.
+    M_new : ``L - C kl_max`` (``0 * inf = 0``), Eq. (10) of [TRPO], with ``C`` the theory value where
+    the update has none. eta_gain, M_gain : ``eta_{i+1} - eta_i`` and ``M_new - eta_i``.
+    ok : (K,) every step of the instance was solved by the batched path. pi : (N, A) the last policy.
+    """
+
+    update: str
+    eta: np.ndarray
+    surrogate: np.ndarray
+    C: np.ndarray
+    kl_max: np.ndarray
+    M_new: np.ndarray
+    eta_gain: np.ndarray
+    M_gain: np.ndarray
+    ok: np.ndarray
+    pi: np.ndarray
+    methods: tuple
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.surrogate.shape[1])
+
+
+def run_batch(update: str, batch: MDPBatch, pi0, n_iter: int, *, ev0: BatchEvaluation | None = None,
+              **kwargs) -> BatchHistory:
+    """``n_iter`` steps of ``update`` (``"mm"``, ``"cpi"``, ``"trust_region"``; ``kwargs`` e.g.
+    ``delta``) from ``pi0`` on every instance, evaluating every policy exactly (:func:`bounds.updates.run`
+    with ``tol=-inf``; ``ev0`` may pass the evaluation of ``pi0``)."""
+    if update not in UPDATES_BATCH:
+        raise ValueError(f"update must be one of {tuple(UPDATES_BATCH)}, got {update!r}")
+    step = UPDATES_BATCH[update]
+    pi = batch.check_rows(pi0, "pi0")
+    ev = evaluate_batch(batch, pi) if ev0 is None else ev0
+    K = batch.K
+    etas, rec = [ev.eta], {k: [] for k in ("surrogate", "C", "kl_max", "M_new")}
+    ok = np.ones(K, dtype=bool)
+    methods = []
+    for _ in range(n_iter):
+        st = step(batch, ev, **kwargs)
+        C_i = theory_C_batch(batch, ev) if np.all(np.isnan(st.C)) else st.C
+        with np.errstate(invalid="ignore"):
+            M_new = st.surrogate - np.where(C_i == 0, 0.0, C_i * st.kl_max)  # Eq. (10)
+        for k, v in (("surrogate", st.surrogate), ("C", C_i), ("kl_max", st.kl_max), ("M_new", M_new)):
+            rec[k].append(v)
+        ok &= st.ok
+        methods.append(st.method)
+        ev = evaluate_batch(batch, st.pi_new)
+        etas.append(ev.eta)
+    eta = np.stack(etas, axis=1)
+    arr = {k: (np.stack(v, axis=1) if v else np.zeros((K, 0))) for k, v in rec.items()}
+    return BatchHistory(update, eta, arr["surrogate"], arr["C"], arr["kl_max"], arr["M_new"],
+                        np.diff(eta, axis=1), arr["M_new"] - eta[:, :-1], ok, ev.pi, tuple(methods))

@@ -1,0 +1,73 @@
+"""Tests of bounds/updates/batch.py and bounds/updates/solvers/batched.py: three batched steps of
+Algorithm 1, CPI and the max-KL trust region equal bounds.updates.run on random instances of every
+family (every route of Algorithm 1: greedy at C = 0, nu-Newton, the level method, kappa = 0)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bounds.updates import run
+from bounds.updates.batch import run_batch
+from bounds.updates.solvers import solve_max_kl_penalty
+from bounds.updates.solvers.batched import max_kl_penalty_batch
+from tabular.batch import MDPBatch, Segments
+from tabular.instances import ALL_FAMILIES, sample_instance
+
+KW = {"mm": {}, "cpi": {}, "trust_region": {"delta": 0.01}}
+
+
+@pytest.fixture(scope="module")
+def groups():
+    insts = []
+    for j, child in enumerate(np.random.SeedSequence(5).spawn(240)):
+        insts.append(sample_instance(child, family=ALL_FAMILIES[j % len(ALL_FAMILIES)],
+                                     gamma=(0.0, 0.5, 0.9, 0.99)[(j // 8) % 4]))
+    out = []
+    for A in sorted({x.mdp.n_actions for x in insts}):
+        xs = sorted((x for x in insts if x.mdp.n_actions == A), key=lambda x: x.mdp.n_states)
+        out.append((xs, MDPBatch.from_mdps([x.mdp for x in xs])))
+    return out
+
+
+@pytest.mark.parametrize("update", ["mm", "cpi", "trust_region"])
+def test_three_batched_steps_equal_run(groups, update):
+    routes = set()
+    for xs, b in groups:
+        h = run_batch(update, b, b.policy_rows([x.pi for x in xs]), 3, **KW[update])
+        assert h.ok.all() and h.n_steps == 3
+        for m in h.methods:
+            routes |= set() if m is None else set(m)
+        for k, x in enumerate(xs):
+            ref = run(update, x.mdp, x.pi, 3, tol=-math.inf, record_bounds=False, **KW[update])
+            scale = max(1.0, float(np.abs(x.mdp.R).max()) / (1.0 - x.mdp.gamma))
+            np.testing.assert_allclose(h.eta[k], ref.eta, rtol=0, atol=1e-9 * scale)
+            np.testing.assert_allclose(h.surrogate[k], ref.surrogate, rtol=0, atol=1e-9 * scale)
+            if update == "mm":  # Eq. (10)'s M; (CPI's M depends on how round-off breaks ties of Q)
+                np.testing.assert_allclose(h.M_gain[k], ref.M_gain, rtol=0, atol=1e-9 * scale)
+                np.testing.assert_allclose(h.C[k], ref.C, rtol=1e-8)
+    if update == "mm":
+        assert routes == {"nu-newton", "greedy (C = 0)", "nested", "kappa=0"}
+
+
+def test_max_kl_penalty_batch_equals_the_scalar_solver():
+    rng = np.random.default_rng(0)
+    A, pi, rho, C, lengths = [], [], [], [], []
+    for k in range(30):
+        S = int(rng.integers(2, 7))
+        a = rng.standard_normal((S, 3))
+        p = rng.dirichlet(np.ones(3) * (0.05 if k % 3 == 0 else 1.0), size=S)
+        r = rng.random(S) * (rng.random(S) > 0.2 if k % 4 == 0 else 1.0)
+        A.append(a), pi.append(p), rho.append(r), C.append(float(10 ** rng.uniform(-2, 2))), lengths.append(S)
+    sol = max_kl_penalty_batch(np.concatenate(A), np.concatenate(pi), np.concatenate(rho), np.array(C),
+                               Segments(lengths))
+    assert sol.ok.all()
+    start = np.cumsum([0] + lengths)
+    for k in range(30):
+        ref = solve_max_kl_penalty(A[k], pi[k], rho[k], C[k])
+        p = sol.p[start[k]:start[k + 1]]
+        obj = float(rho[k] @ np.einsum("sa,sa->s", p, A[k])) - C[k] * float(sol.kl[start[k]:start[k + 1]].max())
+        assert obj == pytest.approx(ref.objective, rel=1e-9, abs=1e-12)
+        np.testing.assert_allclose(p, ref.pi_new, atol=1e-7)
