@@ -8,9 +8,7 @@ import pytest
 from bounds import check_all
 from bounds import updates as up
 from tabular import evaluate, garnet, policy_iteration, random_policy
-from tests.reference import np_eval
-
-
+from tests.reference import garnets as _garnets, np_eval
 
 
 def _np_kl(p, q):
@@ -19,17 +17,6 @@ def _np_kl(p, q):
         r = np.where(p > 0, q / np.where(p > 0, p, 1.0) - 1.0, 0.0)
         terms = np.where(p > 0, np.where(r > -0.5, p * (r - np.log1p(r)), p * np.log(p / q) + q - p), q)
     return terms.sum(axis=1)
-
-
-def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
-    ss = np.random.default_rng(seed)
-    out = []
-    for k in range(n):
-        mdp = garnet(int(ss.integers(3, S + 1)), int(ss.integers(2, A + 1)), 2, rng=int(ss.integers(1 << 30)),
-                     gamma=gamma)
-        pi = random_policy(mdp, rng=k, concentration=1.0)
-        out.append((mdp, pi))
-    return out
 
 
 def test_run_records_bounds_that_hold():

@@ -16,26 +16,13 @@ from tabular.divergences import kl as kl_rows
 
 cp = pytest.importorskip("cvxpy")
 
-from tests.reference import np_eval  # noqa: E402
+from tests.reference import garnets as _garnets, np_eval  # noqa: E402
 
 from .solvers._helpers import (cvx_kl_penalty, np_kl_rows, own_cvx_kl_constraint,  # noqa: E402
                                own_cvx_max_kl_penalty, own_cvx_max_tv_sq_penalty, own_cvx_mean_kl,
                                own_cvx_reverse_kl_penalty)
 
 GAMMAS = (0.3, 0.6, 0.9)
-
-
-
-
-def _garnets(n=3, S=6, A=3, gamma=0.9, seed=0):
-    ss = np.random.default_rng(seed)
-    out = []
-    for k in range(n):
-        mdp = garnet(int(ss.integers(3, S + 1)), int(ss.integers(2, A + 1)), 2, rng=int(ss.integers(1 << 30)),
-                     gamma=gamma)
-        pi = random_policy(mdp, rng=k, concentration=1.0)
-        out.append((mdp, pi))
-    return out
 
 
 # ------------------------------------------------------------------------------ Eq. (10), monotonicity
@@ -319,8 +306,6 @@ def test_gamma_zero_algorithm1_is_greedy():
 
 
 # ------------------------------------------------------------------------------ run, bounds
-
-
 
 
 # ------------------------------------------------------------------------------ bad input
