@@ -7,7 +7,7 @@ import pytest
 
 from bounds import check_all
 from bounds import updates as up
-from tabular import evaluate, garnet, policy_iteration, random_policy
+from tabular import evaluate, policy_iteration
 from tests.reference import garnets as _garnets, np_eval
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bounds import updates as up
 from bounds.updates import SolverError
-from tabular import evaluate, garnet, mdp_x, policy_iteration, random_policy, softmax, surrogate, uniform
+from tabular import evaluate, garnet, mdp_x, policy_iteration, softmax, surrogate, uniform
 from tabular.divergences import kl as kl_rows
 
 cp = pytest.importorskip("cvxpy")
