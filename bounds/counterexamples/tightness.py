@@ -381,17 +381,21 @@ class TightnessCertificate:
 
 
 def certify_tightness(bound, side: str, mdp: MDP, pi, pi_new, *, denominators=(10, 100, 1000, 10**4, 10**6, 10**8),
-                      digits: int = 4, provenance: dict | None = None) -> TightnessCertificate | None:
+                      digits: int = 4, gamma_range: tuple = (0.0, 1.0),
+                      provenance: dict | None = None) -> TightnessCertificate | None:
     """Round the instance to rationals (:func:`rationalize`, each denominator in turn), enclose the
     exact ratio (:func:`exact_ratio`) and certify ``c`` = its lower end rounded down to ``digits``
     significant digits. Keeps the smallest denominator whose ``c`` is within ``10^(1-digits)``
-    (relative) of the best one; ``None`` if no rounding gives a positive, finite-penalty ratio."""
+    (relative) of the best one; roundings whose discount leaves ``gamma_range`` are skipped. ``None``
+    if no rounding gives a positive, finite-penalty ratio."""
     bound = bound_named(bound) if isinstance(bound, str) else bound
     _check_side(bound, side)
     found = []
     for q in denominators:
         try:
             em, p, pn = rationalize(mdp, pi, pi_new, int(q))
+            if not gamma_range[0] <= em.gamma <= gamma_range[1]:
+                continue
             enc = exact_ratio(bound, em, p, pn, side)
         except (ValueError, ZeroDivisionError):
             continue
