@@ -71,14 +71,17 @@ def _load_state(path: Path, bound, side: str, k: int) -> dict:
 
 def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int = 0, maxfev: int = 800) -> dict:
     """Continue one cell until it has spent ``cell_budget`` CPU seconds, then certify its best instance
-    (again only if the best changed). The state file is rewritten after every restart."""
+    (again only if the best changed). Every third restart refines the best instance so far (Nelder-Mead,
+    transitions free); the others are fresh. The state file is rewritten after every restart."""
     key = _key(bound, side, k)
     path = out / "state" / f"{key}.json"
     st = _load_state(path, bound, side, k)
     cell_seed = int(seed) * 1_000_003 + zlib.crc32(key.encode()) % (2**31)
     while st["cpu_seconds"] < cell_budget:
         t0 = time.process_time()
-        res = tightness_restart(bound, side, BANDS[k], st["restarts"], cell_seed, maxfev)
+        i = st["restarts"]
+        refine = TightnessRestart.from_dict(st["best"]) if st["best"] is not None and i % 3 == 2 else None
+        res = tightness_restart(bound, side, BANDS[k], i, cell_seed, maxfev, refine)
         st["cpu_seconds"] += time.process_time() - t0
         st["restarts"] += 1
         st["evaluations"] += res.n_evaluations

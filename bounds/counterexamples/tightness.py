@@ -43,7 +43,8 @@ from tabular.mdp import MDP
 from .. import inequalities as ineq
 from .claims import CLAIMS, ExactPair
 from .exact import ExactMDP, exact_policy, interval_lower, interval_upper
-from .search import _draw_start  # private: the start distribution and parameterization of search.py
+# private names of search.py: its start distribution and its parameterization (x -> mdp, pi, pi_new)
+from .search import _draw_start, _Space
 from .shrink import round_row
 
 __all__ = ["TightBound", "tight_bounds", "bound_named", "BANDS", "SIZES", "tightness_ratio", "exact_ratio",
@@ -243,14 +244,15 @@ def _minimize(obj: _Objective, x0, method: str, maxfev: int, seed: int) -> None:
 
 
 def tightness_restart(bound, side: str, gamma_range: tuple, restart: int, seed: int = 0,
-                      maxfev: int = 800) -> TightnessRestart:
-    """One restart of the search for the largest ratio, deterministic given ``(seed, restart)``.
+                      maxfev: int = 800, refine: TightnessRestart | None = None) -> TightnessRestart:
+    """One restart of the search for the largest ratio, deterministic given ``(seed, restart, refine)``.
 
-    The restart's size cycles through :data:`SIZES`; its method alternates Nelder-Mead and CMA-ES
+    A fresh restart's size cycles through :data:`SIZES`; its method alternates Nelder-Mead and CMA-ES
     (followed by a short Nelder-Mead polish) every ``len(SIZES)`` restarts; every other block of
     ``2 len(SIZES)`` restarts also optimizes the transition logits. The start and parameterization are
     those of :func:`.search.find_violation` (policy logits, ``tanh`` rewards, sigmoid ``gamma`` inside
-    ``gamma_range``).
+    ``gamma_range``). With ``refine`` (an earlier best), the restart instead runs Nelder-Mead with
+    ``2 maxfev`` evaluations from that instance, transitions free.
     """
     bound = bound_named(bound) if isinstance(bound, str) else bound
     _check_side(bound, side)
@@ -259,14 +261,20 @@ def tightness_restart(bound, side: str, gamma_range: tuple, restart: int, seed: 
         raise ValueError(f"gamma_range must satisfy 0 <= lo < hi < 1, got {gamma_range}")
     if int(restart) < 0 or int(maxfev) < 10:
         raise ValueError(f"restart must be >= 0 and maxfev >= 10, got {restart}, {maxfev}")
-    k = len(SIZES)
-    S, A = SIZES[restart % k]
-    method = ("nelder-mead", "cma")[(restart // k) % 2]
-    transitions = (restart // (2 * k)) % 2 == 1
     rng = np.random.default_rng([int(seed), int(restart)])
-    space, x0 = _draw_start(rng, restart, S, A, None, lo, hi, True, True, transitions)
+    if refine is not None:
+        m0 = refine.mdp
+        space = _Space(m0.dense_P(), np.asarray(m0.R, dtype=float), np.asarray(m0.rho0, dtype=float),
+                       float(min(max(m0.gamma, lo), hi)), lo, hi, True, True, True)
+        logit = lambda p: np.log(np.maximum(np.asarray(p, dtype=float), 1e-12))  # noqa: E731
+        x0, method, fev = space.pack(logit(refine.pi), logit(refine.pi_new)), "refine", 2 * int(maxfev)
+    else:
+        k = len(SIZES)
+        S, A = SIZES[restart % k]
+        method, fev = ("nelder-mead", "cma")[(restart // k) % 2], int(maxfev)
+        space, x0 = _draw_start(rng, restart, S, A, None, lo, hi, True, True, (restart // (2 * k)) % 2 == 1)
     obj = _Objective(bound, side, space)
-    _minimize(obj, x0, method, int(maxfev), int(rng.integers(1, 2**31 - 1)))
+    _minimize(obj, x0, "nelder-mead" if method == "refine" else method, fev, int(rng.integers(1, 2**31 - 1)))
     m, p, q = space.unpack(obj.best_x)
     return TightnessRestart(float(-obj.best_f) if obj.best_f < 1 else -math.inf, m, p, q, obj.n, method, int(restart))
 
