@@ -281,8 +281,9 @@ def tightness_restart(bound, side: str, gamma_range: tuple, restart: int, seed: 
 
 def search_tightness(bound, side: str = "lower", gamma_range: tuple = (0.5, 0.9), *, n_restarts: int = 8,
                      seed: int = 0, maxfev: int = 800, time_budget: float | None = None) -> TightnessRestart:
-    """The best of ``n_restarts`` :func:`tightness_restart` calls (stopping early after ``time_budget``
-    seconds); ``n_evaluations`` counts all of them.
+    """The best of ``n_restarts`` :func:`tightness_restart` calls, every third one refining the best so
+    far (the schedule of ``python -m experiments tightness``), stopping early after ``time_budget``
+    seconds; ``n_evaluations`` counts all of them.
 
     Examples
     --------
@@ -294,7 +295,7 @@ def search_tightness(bound, side: str = "lower", gamma_range: tuple = (0.5, 0.9)
         raise ValueError(f"n_restarts must be >= 1, got {n_restarts}")
     t0, best, n = time.perf_counter(), None, 0
     for r in range(int(n_restarts)):
-        out = tightness_restart(bound, side, gamma_range, r, seed, maxfev)
+        out = tightness_restart(bound, side, gamma_range, r, seed, maxfev, best if r % 3 == 2 else None)
         n += out.n_evaluations
         if best is None or out.ratio > best.ratio:
             best = out
