@@ -42,8 +42,9 @@ def compute_from(summary: dict) -> dict:
             cols["sweep_median_penalty_over_gap"].append(float("nan") if med is None else round(med, 4))
     tops = [(r["c_max_float"], r["bound"], r["side"]) for r in summary["rows"]]
     certified = all(c is not None and 0 < c <= 1 for c, _, _ in tops)
-    tight = [f"{b}/{s} {c:.3g}" for c, b, s in sorted(tops, reverse=True) if c is not None and c >= 0.9]
-    loose = [f"{b}/{s} {c:.3g}" for c, b, s in sorted(t for t in tops if t[0] is not None)[:3]]
+    done = sorted(t for t in tops if t[0] is not None)
+    tight = [f"{b}/{s} {c:.3g}" for c, b, s in done[::-1] if c >= 0.9]
+    loose = [f"{b}/{s} {c:.3g}" for c, b, s in done[:3]]
     key = (f"certified worst c per bound in (0, 1]: {certified}; tight (c >= 0.9): {', '.join(tight) or 'none'}; "
            f"loosest: {', '.join(loose)}")
     return {"table": cols, "summary": summary, "verdict": Verdict(bool(certified), key)}
@@ -68,7 +69,7 @@ def plot(data):
                 ax.axhline(1.0 / med, color="0.4", ls=":", lw=1, label="sweep median")
         ax.axhline(1.0, color="k", lw=0.8)
         ax.set_yscale("log")
-        ax.set_ylim(1e-4, 2)
+        ax.set_ylim(1e-5, 2)
         ax.set_title(f"{name} (constant {next(r['proof_constant'] for r in summary['rows'] if r['bound'] == name)})",
                      fontsize=9)
         ax.set_xticks(x, [f"{lo:g}-{hi:g}" for lo, hi in bands], rotation=45, fontsize=7)
@@ -77,7 +78,8 @@ def plot(data):
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel("certified gap / penalty")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    two = [n for n in names if any(r["side"] == "upper" for r in summary["rows"] if r["bound"] == n)]
+    axes.ravel()[names.index(two[0]) if two else 0].legend(fontsize=7, loc="lower left")
     fig.suptitle("Worst-case tightness of each bound's constant, certified per discount band "
                  f"({summary['cpu_seconds_total']:.0f} CPU s of search)", fontsize=11)
     fig.tight_layout()
