@@ -220,7 +220,8 @@ class _Objective:
         try:
             m, p, q = self.space.unpack(x)
             floor = 1e-9 * max(1.0, float(np.max(np.abs(m.R))) / (1.0 - m.gamma))  # keeps round-off out of r
-            r = _ratio_of(self.bound.result(m, p, q), self.side, floor)
+            with np.errstate(all="ignore"):  # overflow of a ratio of tiny probabilities is handled downstream
+                r = _ratio_of(self.bound.result(m, p, q), self.side, floor)
         except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError):
             r = None
         f = 1.0 if r is None or not math.isfinite(r) else -r
