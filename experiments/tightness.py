@@ -30,8 +30,8 @@ import time
 import zlib
 from pathlib import Path
 
-from bounds.counterexamples.tightness import (BANDS, TightnessRestart, certify_tightness, tight_bounds,
-                                              tightness_restart, verify_tightness)
+from bounds.counterexamples.tightness import (BANDS, TightnessRestart, certify_tightness, fork_start,
+                                              tight_bounds, tightness_restart, verify_tightness)
 
 from ._common import HelpFormatter, out_dir_arg, real_arg, seed_arg
 
@@ -72,7 +72,9 @@ def _load_state(path: Path, bound, side: str, k: int) -> dict:
 def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int = 0, maxfev: int = 800) -> dict:
     """Continue one cell until it has spent ``cell_budget`` CPU seconds, then certify its best instance
     (again only if the best changed). Every third restart refines the best instance so far (Nelder-Mead,
-    transitions free); the others are fresh. The state file is rewritten after every restart."""
+    transitions free); the others are fresh; once per cell, a refine restart starts from the hand-derived
+    fork (:func:`~bounds.counterexamples.tightness.fork_start`). The state file is rewritten after every
+    restart."""
     key = _key(bound, side, k)
     path = out / "state" / f"{key}.json"
     st = _load_state(path, bound, side, k)
@@ -87,6 +89,16 @@ def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int 
         st["evaluations"] += res.n_evaluations
         if st["best"] is None or res.ratio > st["best"]["ratio"]:
             st["best"] = res.to_dict()
+        _write(path, st)
+    if not st.get("fork_seeded") and cell_budget > 0:  # one refine restart from the hand-derived fork
+        t0 = time.process_time()
+        res = tightness_restart(bound, side, BANDS[k], st["restarts"], cell_seed, maxfev, fork_start(side, BANDS[k]))
+        st["cpu_seconds"] += time.process_time() - t0
+        st["restarts"] += 1
+        st["evaluations"] += res.n_evaluations
+        st["fork_seeded"] = True
+        if st["best"] is None or res.ratio > st["best"]["ratio"]:
+            st["best"] = {**res.to_dict(), "method": "fork+refine"}
         _write(path, st)
     best = st["best"]
     cert_path = out / "certificates" / f"{key}.json"

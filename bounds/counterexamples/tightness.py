@@ -48,6 +48,7 @@ from .search import _draw_start, _Space
 from .shrink import round_row
 
 __all__ = ["TightBound", "tight_bounds", "bound_named", "BANDS", "SIZES", "tightness_ratio", "exact_ratio",
+           "fork_instance", "fork_start",
            "TightnessRestart", "tightness_restart", "search_tightness", "rationalize", "TightnessCertificate",
            "certify_tightness", "TightnessVerification", "verify_tightness", "FORMAT"]
 
@@ -205,6 +206,36 @@ class TightnessRestart:
         mdp = MDP(np.array(d["P"]), np.array(d["R"]), np.array(d["rho0"]), float(d["gamma"]))
         return cls(float(d["ratio"]), mdp, np.array(d["pi"]), np.array(d["pi_new"]), int(d["n_evaluations"]),
                    d["method"], int(d["restart"]))
+
+
+# ----------------------------------------------------------------------------- a hand-derived family
+def fork_instance(gamma, alpha, improve: bool = False) -> tuple:
+    """The *fork*, ``(ExactMDP, pi, pi_new)``: from the start s0, a0 -> s1 and a1 -> s2; s1 and s2 are
+    absorbing with ``r(., a0) = 1``, ``r(., a1) = -1``; ``pi`` uniform; ``pi_new`` moves mass ``alpha``
+    to a0 at s1 and to a1 at s2, and at s0 towards s2 (or towards s1 with ``improve``).
+
+    By hand: ``V_pi = 0``, ``eps = 1``, ``Abar = (0, 2 alpha, -2 alpha)``, ``rho_pi(s1) = rho_pi(s2)``, so
+    ``L = eta(pi) = 0``; ``eta(pi_new) = -+ 4 alpha^2 gamma / (1 - gamma)``. Theorem 1's ratio is therefore
+    exactly ``1 - gamma`` (lower side; ``improve`` gives the upper side of the two-sided bounds), which
+    tends to 1 as ``gamma -> 0``: no constant below 4 is valid in Eq. (8) for small discounts.
+    """
+    g, a = Fraction(gamma), Fraction(alpha)
+    if not (0 < a <= Fraction(1, 2)):
+        raise ValueError(f"alpha must be in (0, 1/2], got {alpha}")
+    P = [[[0, 1, 0], [0, 0, 1]], [[0, 1, 0], [0, 1, 0]], [[0, 0, 1], [0, 0, 1]]]
+    mdp = ExactMDP(P, [[0, 0], [1, -1], [1, -1]], [1, 0, 0], g)
+    h = Fraction(1, 2)
+    s0 = (h + a, h - a) if improve else (h - a, h + a)
+    return mdp, ((h, h),) * 3, (s0, (h + a, h - a), (h - a, h + a))
+
+
+def fork_start(side: str, gamma_range: tuple, alpha: float = 0.25) -> TightnessRestart:
+    """The fork (:func:`fork_instance`) as a float start for a refine restart, its discount a tenth of
+    the way into ``gamma_range``."""
+    lo, hi = map(float, gamma_range)
+    mdp, pi, pn = fork_instance(Fraction(lo + 0.1 * (hi - lo)), Fraction(alpha), improve=side == "upper")
+    return TightnessRestart(-math.inf, mdp.to_mdp(), np.array(pi, dtype=float), np.array(pn, dtype=float), 0,
+                            "fork", -1)
 
 
 class _Objective:

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from bounds.counterexamples.exact import ExactMDP
-from bounds.counterexamples.tightness import (BANDS, bound_named, certify_tightness, exact_ratio, rationalize,
-                                              search_tightness, tight_bounds, tightness_ratio, verify_tightness)
+from bounds.counterexamples.tightness import (BANDS, bound_named, certify_tightness, exact_ratio, fork_instance,
+                                              fork_start, rationalize, search_tightness, tight_bounds,
+                                              tightness_ratio, tightness_restart, verify_tightness)
 from tabular.mdp import MDP
 
 
@@ -52,6 +53,32 @@ def test_the_search_reaches_the_hand_derived_ratio():
     # the reported ratio is the one of the reported instance, and no true bound is exceeded
     assert tightness_ratio("theorem1", best.mdp, best.pi, best.pi_new) == pytest.approx(best.ratio, rel=1e-9)
     assert best.ratio <= 1 + 1e-9
+
+
+@pytest.mark.parametrize("gamma,alpha", [(F(1, 1000), F(1, 4)), (F(1, 2), F(1, 2)), (F(9, 10), F(1, 3))])
+def test_the_fork_ratios_match_the_hand_derivation(gamma, alpha):
+    """On the fork (V_pi = 0, eps = 1, Abar = (0, 2a, -2a), TV = a at every state, w = (I - g P_new)^-1 Abar
+    spans 4a/(1-g)), |eta_new - L| = 4 a^2 g/(1-g); the penalties of Theorem 1, [CPO] Cor. 1, [SPI] and the
+    span bound all equal 4 a^2 g/(1-g)^2 (ratio 1 - g) and Eq. (44)'s 4 a^2 g/((1-g)(1-g(1-a))) (ratio
+    1 - g(1-a)); [KL02]'s mixture has alpha' = 2a, eps' = 1 (pi' = the pure shifted actions), so its penalty
+    2 (2a)^2 g/((1-g)(1-g(1-2a))) gives the ratio (1 - g(1-2a))/2."""
+    one_minus_g, eq44, kl02 = 1 - gamma, 1 - gamma * (1 - alpha), (1 - gamma * (1 - 2 * alpha)) / 2
+    for improve, side in ((False, "lower"), (True, "upper")):
+        mdp, pi, pn = fork_instance(gamma, alpha, improve=improve)
+        for name in ("theorem1", "cpo_tv", "spi", "span", "theorem1_tight", "kl02"):
+            if side == "upper" and not bound_named(name).two_sided:
+                continue
+            want = {"theorem1_tight": eq44, "kl02": kl02}.get(name, one_minus_g)
+            assert exact_ratio(name, mdp, pi, pn, side) == (want, want), (name, side)
+        # the other side of a two-sided bound sees the gap with the opposite sign
+        assert exact_ratio("span", mdp, pi, pn, "upper" if side == "lower" else "lower")[0] == -one_minus_g
+
+
+def test_a_refine_restart_from_the_fork_keeps_theorem1_near_its_limit():
+    start = fork_start("lower", BANDS[0])
+    res = tightness_restart("theorem1", "lower", BANDS[0], 0, 0, 200, refine=start)
+    assert res.ratio >= 0.99 * (1 - BANDS[0][1])  # the fork alone gives 1 - gamma >= 0.9 in this band
+    assert BANDS[0][0] <= res.mdp.gamma <= BANDS[0][1]
 
 
 def _random_instance(rng, S=3, A=2):
