@@ -116,7 +116,8 @@ def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int 
                                  "c_float": float(cert.c), "gamma": str(cert.mdp.gamma),
                                  "size": list(cert.mdp.shape), "denominator": cert.provenance["denominator"],
                                  "verified": v.proven}
-        else:
+        else:  # no rounding certifies this best: drop an older certificate of the cell, it no longer matches
+            cert_path.unlink(missing_ok=True)
             st["certificate"] = {"restart": best["restart"], "path": None, "c": None, "c_float": None,
                                  "verified": False}
         _write(path, st)

@@ -250,7 +250,9 @@ class _Objective:
         x = np.asarray(x, dtype=float)
         try:
             m, p, q = self.space.unpack(x)
-            floor = 1e-9 * max(1.0, float(np.max(np.abs(m.R))) / (1.0 - m.gamma))  # keeps round-off out of r
+            # a penalty below 1e-6 of the value scale is round-off-sized next to |eta - L| and would let
+            # the search climb on noise (a float r above 1 on a true bound); such points do not count
+            floor = 1e-6 * max(1.0, float(np.max(np.abs(m.R))) / (1.0 - m.gamma))
             with np.errstate(all="ignore"):  # overflow of a ratio of tiny probabilities is handled downstream
                 r = _ratio_of(self.bound.result(m, p, q), self.side, floor)
         except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError):
@@ -421,7 +423,7 @@ class TightnessCertificate:
         return path
 
 
-def certify_tightness(bound, side: str, mdp: MDP, pi, pi_new, *, denominators=(10, 100, 1000, 10**4, 10**6, 10**8),
+def certify_tightness(bound, side: str, mdp: MDP, pi, pi_new, *, denominators=(10, 100, 1000, 10**4, 10**6, 10**8, 10**12),
                       digits: int = 4, gamma_range: tuple = (0.0, 1.0),
                       provenance: dict | None = None) -> TightnessCertificate | None:
     """Round the instance to rationals (:func:`rationalize`, each denominator in turn), enclose the
