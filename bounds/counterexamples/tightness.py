@@ -437,7 +437,7 @@ def certify_tightness(bound, side: str, mdp: MDP, pi, pi_new, *, denominators=(1
     for q in denominators:
         try:
             em, p, pn = rationalize(mdp, pi, pi_new, int(q))
-            if not gamma_range[0] <= em.gamma <= gamma_range[1]:
+            if not Fraction(str(gamma_range[0])) <= em.gamma <= Fraction(str(gamma_range[1])):  # decimal ends
                 continue
             enc = exact_ratio(bound, em, p, pn, side)
         except (ValueError, ZeroDivisionError):
