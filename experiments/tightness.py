@@ -102,8 +102,8 @@ def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int 
         _write(path, st)
     best = st["best"]
     cert_path = out / "certificates" / f"{key}.json"
-    if best is not None and (st["certificate"] is None or st["certificate"].get("restart") != best["restart"]
-                             or not cert_path.exists()):
+    old = st["certificate"] or {}
+    if best is not None and (old.get("restart") != best["restart"] or not old.get("verified") or not cert_path.exists()):
         b = TightnessRestart.from_dict(best)
         cert = certify_tightness(bound, side, b.mdp, b.pi, b.pi_new, gamma_range=BANDS[k], provenance={
             "gamma_band": list(BANDS[k]), "float_ratio": best["ratio"], "restart": best["restart"],
