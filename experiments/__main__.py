@@ -9,6 +9,7 @@ Usage::
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
     python -m experiments falsify TARGET --out DIR [...]     # search, shrink, certify (experiments.falsify)
+    python -m experiments tightness --out DIR [--budget S]   # certified worst-case tightness (experiments.tightness)
 
 The exit status is non-zero if any claim fails. The figures are the modules of
 ``experiments._common.MODULES``; what each defines (the figure-module contract) is stated in
@@ -57,6 +58,10 @@ def main(argv=None) -> int:
         from .explore import cli
 
         return cli.main(argv[1:])
+    if argv and argv[0] == "tightness":
+        from . import tightness
+
+        return tightness.main(argv[1:])
     if argv and argv[0] == "benchmark":
         from . import benchmark
 
