@@ -13,13 +13,15 @@ from pathlib import Path
 from tabular.validation import check_int, check_real
 
 from .config import CSV_NAME, FIGURE_NAME, SweepConfig, resolve_families
-from .executors import check_engine, rows_as_completed
+from .._cli import check_writable_dir
+from .executors import check_engine, connect, rows_as_completed
 from .figure import plot_tightness
 from .progress import progress_display
 from .record import columns
 from .replay import save_flagged
 from .report import build_report, format_report
-from .store import append_rows, load_results, prepare_out, read_rows, rewrite_sorted
+from .store import (TIMING_NAME, append_rows, load_results, prepare_out, read_rows, read_timing, rewrite_sorted,
+                    sweep_lock, write_json)
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,11 @@ def _compute(csv_path: Path, cols, config: SweepConfig, chunks: list, n_missing:
 
 def _record_timing(out: Path, n_computed: int, seconds: float, engine: str, workers) -> None:
     """Append this call's computation to ``out/timing.json`` (a list, one entry per call that computed)."""
-    p = out / "timing.json"
-    runs = json.loads(p.read_text()) if p.exists() else []
+    runs = read_timing(out)
     runs.append({"n_computed": n_computed, "seconds": round(seconds, 3),
                  "instances_per_second": round(n_computed / seconds, 1) if seconds > 0 else None,
                  "engine": engine, "workers": workers, "cpu_count": os.cpu_count()})
-    p.write_text(json.dumps(runs, indent=1) + "\n")
+    write_json(out / TIMING_NAME, runs)
 
 
 def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) -> tuple:
@@ -135,22 +136,36 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     chunk = None if chunk is None else check_int(chunk, "chunk", lo=1)
     heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
     engine = check_engine(engine)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
     config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
                          candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
-    out = Path(out)
+    out = check_writable_dir(out, "out")
+    client, own = connect(scheduler) if scheduler is not None else (None, False)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with sweep_lock(out):
+            return _run_locked(n, config, out, workers, client, chunk, progress, heartbeat, figure, engine)
+    finally:
+        if own:
+            client.close()
+
+
+def _run_locked(n, config, out, workers, client, chunk, progress, heartbeat, figure, engine) -> SweepResult:
+    """The body of :func:`run_sweep`, run while holding the folder's lock (:func:`store.sweep_lock`)."""
     prepare_out(out, config)
     cols = columns(config)
     csv_path = out / CSV_NAME
     done = read_rows(csv_path, cols)
     missing = [i for i in range(n) if i not in done]
-    chunks = _plan_chunks(missing, chunk, workers if scheduler is None else 8, engine)
+    chunks = _plan_chunks(missing, chunk, workers if client is None else 8, engine)
 
     t0 = time.perf_counter()
     if missing:
-        _compute(csv_path, cols, config, chunks, len(missing), workers, scheduler, progress, heartbeat, engine)
+        _compute(csv_path, cols, config, chunks, len(missing), workers, client, progress, heartbeat, engine)
     seconds = time.perf_counter() - t0
     if missing:
-        _record_timing(out, len(missing), seconds, engine, workers if scheduler is None else "dask")
+        _record_timing(out, len(missing), seconds, engine, workers if client is None else "dask")
     rewrite_sorted(csv_path, cols)
 
     table = load_results(out, n)
