@@ -58,12 +58,12 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
 
 
-def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
+def connect(scheduler, timeout: float | None = None):
     """``(client, own)``: a ``distributed.Client`` for ``scheduler`` (an address such as
     ``"tcp://host:8786"`` or ``"host:8786"``, or a client) and whether it was made here.
 
     An address that is not a string, or a scheduler that does not answer within ``timeout`` seconds,
-    raises ``ValueError`` naming ``scheduler``.
+    raises ``ValueError`` naming ``scheduler`` (default ``timeout``: :data:`CONNECT_TIMEOUT`).
     """
     try:
         import distributed
@@ -75,7 +75,7 @@ def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
         raise ValueError(f"scheduler must be an address such as 'tcp://host:8786' or a distributed.Client, "
                          f"got {scheduler!r}")
     try:
-        return distributed.Client(scheduler.strip(), timeout=timeout), True
+        return distributed.Client(scheduler.strip(), timeout=CONNECT_TIMEOUT if timeout is None else timeout), True
     except (OSError, ValueError, TypeError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__
         raise ValueError(f"scheduler: cannot connect to the Dask scheduler at {scheduler!r}: {msg}") from None
