@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,32 +109,21 @@ def encode_rows(rows, cols) -> str:
     return buf.getvalue()
 
 
-def _field_checks(cols: tuple) -> list:
-    """One check per column: does the text of a field parse as that column's type (see :func:`_converter`)?"""
-    checks = []
-    for c in cols:
-        kind = _converter(c)[0]
-        if kind is object:
-            checks.append(None)
-        elif kind is bool:
-            checks.append(lambda v: v in ("0", "1", ""))
-        elif kind is np.int64:
-            checks.append(lambda v: v == "" or (v.lstrip("-").isdigit() and int(v) is not None))
-        else:
-            checks.append(lambda v: v == "" or float(v) is not None)
-    return checks
+#: What each kind of column may hold, as written by :func:`encode_rows` (``repr`` floats, 0/1 booleans,
+#: csv-quoted strings); an empty field is allowed everywhere but in ``id`` (error rows leave numbers empty).
+_FIELD = {
+    "id": rb"[0-9]+",
+    object: rb'(?:"(?:[^"]|"")*"|[^,"\r\n]*)',
+    bool: rb"[01]?",
+    np.int64: rb"(?:-?[0-9]+)?",
+    np.float64: rb"(?:[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|-?inf|nan)?",
+}
 
 
-def _row_ok(rec: list, cols: tuple, checks: list) -> bool:
-    """A parsed CSV record is a whole row: one field per column, an integer id >= 0, every field of its type."""
-    if len(rec) != len(cols):
-        return False
-    try:
-        if not (rec[0].isdigit()) or not all(ok is None or ok(v) for ok, v in zip(checks, rec)):
-            return False
-    except ValueError:
-        return False
-    return True
+def _row_pattern(cols: tuple):
+    """A compiled regular expression a well-formed row of ``cols`` matches in full (bytes, no newline)."""
+    parts = [_FIELD["id"] if k == 0 else _FIELD[_converter(c)[0]] for k, c in enumerate(cols)]
+    return re.compile(b",".join(parts))
 
 
 def read_rows(path: Path, cols: tuple, repair: bool = True) -> dict:
@@ -165,19 +155,16 @@ def read_rows(path: Path, cols: tuple, repair: bool = True) -> dict:
             f"{path}, line 1: other columns than this sweep writes (different --candidates/--update-steps, an "
             f"older version or a damaged file); use a new --out. Got {got}, expected {len(cols)} columns."
         )
-    checks = _field_checks(tuple(cols))
+    well_formed = _row_pattern(tuple(cols)).fullmatch
     rows, n_bad = {}, int(bool(partial))
     for b in raw_lines[1:]:
+        if well_formed(b) is None:
+            n_bad += 1
+            continue
         try:
-            line = b.decode() + "\n"
-            rec = next(csv.reader([line]))
-        except (UnicodeDecodeError, csv.Error, StopIteration):
+            rows[int(b.split(b",", 1)[0])] = b.decode() + "\n"
+        except UnicodeDecodeError:
             n_bad += 1
-            continue
-        if not _row_ok(rec, tuple(cols), checks):
-            n_bad += 1
-            continue
-        rows[int(rec[0])] = line
     if repair and n_bad:
         _rewrite(path, list(rows.values()), header_cols=cols)
     return rows
