@@ -33,9 +33,9 @@ def check_writable_dir(path, name: str = "out") -> Path:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(path).__name__}")
-    path = Path(path)
-    if str(path) == "":
+    if not str(os.fspath(path)).strip():
         raise ValueError(f"{name} must be a non-empty path")
+    path = Path(path)
     for p in (path, *path.absolute().parents):
         if not p.exists():
             continue
