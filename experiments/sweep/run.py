@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tabular.validation import check_int, check_real
 
-from .config import CSV_NAME, FIGURE_NAME, SweepConfig, resolve_families
+from .config import CSV_NAME, FIGURE_NAME, SweepConfig, check_gammas, resolve_families
 from .._cli import check_writable_dir
 from .executors import check_engine, connect, rows_as_completed
 from .figure import plot_tightness
@@ -49,6 +49,15 @@ class SweepResult:
         """Instances per second computed by this call (NaN-free: 0 when nothing was computed)."""
         return self.n_computed / self.seconds if self.n_computed and self.seconds > 0 else 0.0
 
+
+
+#: The largest sweep one call runs (a million instances take about 11 minutes on two cores).
+MAX_N = 100_000_000
+
+
+def max_workers() -> int:
+    """The most processes a sweep starts: four per core, at least 64."""
+    return max(64, 4 * (os.cpu_count() or 1))
 
 
 #: Largest default chunk of each engine: the batched engine needs many instances per chunk (its groups
@@ -129,16 +138,20 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
         something (instances, seconds, rate, engine, workers), apart from the deterministic report.
 
     Every argument is checked before anything is written; a bad one raises ``ValueError`` or
-    ``TypeError`` naming it.
+    ``TypeError`` naming it (``n`` at most :data:`MAX_N`, ``workers`` at most :func:`max_workers`,
+    ``out`` a folder that can be written, ``scheduler`` one that answers). While it runs the sweep
+    holds ``out/.sweep.lock`` (:func:`~experiments.sweep.store.sweep_lock`): a second sweep into the
+    same folder is refused with a ``ValueError`` instead of mixing two runs in one CSV. Workers end
+    with the sweep, even one killed by SIGKILL (:mod:`experiments.sweep.executors`).
     """
-    n = check_int(n, "n", lo=0)
-    workers = check_int((os.cpu_count() or 1) if workers is None else workers, "workers", lo=1)
+    n = check_int(n, "n", lo=0, hi=MAX_N)
+    workers = check_int((os.cpu_count() or 1) if workers is None else workers, "workers", lo=1, hi=max_workers())
     chunk = None if chunk is None else check_int(chunk, "chunk", lo=1)
     heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
     engine = check_engine(engine)
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be None, True or False, got {progress!r}")
-    config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
+    config = SweepConfig(seed=seed, families=resolve_families(families), gammas=check_gammas(gammas),
                          candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
     out = check_writable_dir(out, "out")
     client, own = connect(scheduler) if scheduler is not None else (None, False)

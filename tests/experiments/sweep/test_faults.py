@@ -182,3 +182,49 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
         with pytest.raises(SystemExit) as exc:
             SW.main(["--n", "3", "--out", str(out), "--scheduler", bad])
         assert exc.value.code == 2 and "argument --scheduler" in capsys.readouterr().err
+
+
+def test_replay_names_damaged_files(tmp_path):
+    from tabular import io as tio
+    from tabular.zoo import two_state
+    import numpy as np
+
+    out = tmp_path / "r"
+    vdir = out / "violations"
+    vdir.mkdir(parents=True)
+    store.write_json(out / SW.CONFIG_NAME, SW.SweepConfig(0, ("chain",), (0.5,), update_steps=0).to_json())
+    tio.save(two_state(0.5), vdir / "3.npz")
+    with open(vdir / "3.policies.npz", "wb") as f:
+        np.savez_compressed(f, pi=np.full((2, 2), 0.5), pi_new=np.full((2, 2), 0.5))
+    assert SW.replay(out, 3).violated == ()
+    (vdir / "3.json").write_text('{"id": 3,')
+    with pytest.raises(ValueError, match=r"3\.json: damaged"):
+        SW.replay(out, 3)
+    (vdir / "3.policies.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=r"3\.policies\.npz: cannot read"):
+        SW.replay(out, 3)
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="instance_id"):
+            SW.replay(out, bad)
+    with pytest.raises(TypeError, match="config"):
+        SW.replay(out, 3, config={"seed": 0})
+
+
+def test_absurd_sizes_and_wrong_types_are_refused_before_any_work(tmp_path, capsys):
+    out = tmp_path / "z"
+    with pytest.raises(ValueError, match="n must be <="):
+        SW.run_sweep(10**12, ("chain",), (0.5,), 0, out)
+    with pytest.raises(ValueError, match="workers must be <="):
+        SW.run_sweep(3, ("chain",), (0.5,), 0, out, workers=10**6)
+    with pytest.raises(TypeError, match="families must be a list"):
+        SW.run_sweep(3, "chain", (0.5,), 0, out)
+    with pytest.raises(TypeError, match="gammas must be a list"):
+        SW.run_sweep(3, ("chain",), 0.5, 0, out)
+    with pytest.raises(TypeError, match="candidates"):
+        SW.run_sweep(3, ("chain",), (0.5,), 0, out, candidates="no")
+    with pytest.raises(TypeError, match="progress"):
+        SW.run_sweep(3, ("chain",), (0.5,), 0, out, progress="yes")
+    assert not out.exists()
+    code = SW.main(["--n", str(10**12), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "n must be <=" in err and len(err.strip().splitlines()) == 1
