@@ -162,8 +162,14 @@ class Certificate:
         }
 
     def save(self, path) -> Path:
+        """Write the JSON form to ``path``; a path that is not a writable file location raises ``ValueError``."""
+        if not isinstance(path, (str, PathLike)):
+            raise TypeError(f"path must be a file path, got {type(path).__name__}")
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        try:
+            path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        except OSError as exc:
+            raise ValueError(f"path: cannot write the certificate to {str(path)!r}: {exc.strerror or exc}") from None
         return path
 
     def float_instance(self) -> tuple:

@@ -210,3 +210,14 @@ def test_make_certificate_refuses_bad_claims_and_provenance():
         make_certificate(c.mdp, c.pi, c.pi_new, raises)
     with pytest.raises(ValueError, match="NaN"):
         make_certificate(c.mdp, c.pi, c.pi_new, lambda m, p, q: float("nan"))
+
+
+def test_save_names_a_bad_path(tmp_path):
+    cert = load_certificate(GOOD)
+    with pytest.raises(ValueError, match="path: cannot write"):
+        cert.save(tmp_path / "no" / "such" / "folder" / "c.json")
+    with pytest.raises(ValueError, match="path: cannot write"):
+        cert.save(tmp_path)
+    with pytest.raises(TypeError, match="path must be"):
+        cert.save(None)
+    assert load_certificate(cert.save(tmp_path / "c.json")).to_dict() == cert.to_dict()
