@@ -309,7 +309,8 @@ def _check_dict(F: _Fields, d: dict) -> tuple:
     if not name.strip():
         F.fail("claim.name", "empty")
     claim = (name, F.get(c, "params", dict, "claim.params", False, {}),
-             F.get(c, "statement", str, "claim.statement", False, ""), F.get(c, "source", str, "claim.source", False, ""))
+             F.get(c, "statement", str, "claim.statement", False, ""),
+             F.get(c, "source", str, "claim.source", False, ""))
     claimed = F.get(d, "claimed", dict, "claimed", False, {})
     for k, v in claimed.items():
         if not isinstance(v, (int, float)) or isinstance(v, bool):

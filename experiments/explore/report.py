@@ -73,7 +73,8 @@ def _check_step_kwargs(update: str, step_kwargs: dict) -> None:
         return
     bad = sorted(k for k in step_kwargs if k not in params or k in ("mdp", "pi", "ev"))
     if bad:
-        allowed = sorted(k for k, p in params.items() if k not in ("mdp", "pi", "ev") and p.kind is not p.VAR_POSITIONAL)
+        allowed = sorted(k for k, p in params.items()
+                         if k not in ("mdp", "pi", "ev") and p.kind is not p.VAR_POSITIONAL)
         raise ValueError(f"step_kwargs: {bad} are not parameters of the {update!r} update; it takes {allowed}")
 
 
