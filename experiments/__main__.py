@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ._cli import add_version
 from ._common import HelpFormatter, out_dir_arg, registry, run_experiment, seed_arg
 
 EPILOG = """commands (each has its own --help):
@@ -31,6 +32,10 @@ EPILOG = """commands (each has its own --help):
   sweep --n N --out DIR     a large, parallel, resumable sweep checking every bound on random
                             instances (experiments.sweep)
   benchmark [--quick]       speed ratios against baselines timed in the same run (experiments.benchmark)
+  explore NAME_OR_FILE --out DIR
+                            a one-page report of one MDP and one exact policy step (experiments.explore)
+  falsify TARGET --out DIR  search for a violation of a claimed bound, shrink it and write a certificate
+                            (experiments.falsify)
 """
 
 
@@ -41,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="fast smoke mode (smaller sweeps)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed, a non-negative integer")
     parser.add_argument("--out", type=out_dir_arg, default=Path("figures"), help="output folder")
-    return parser
+    return add_version(parser)
 
 
 def main(argv=None) -> int:
