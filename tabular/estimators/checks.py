@@ -8,6 +8,7 @@ import numpy as np
 
 from ..validation import (
     as_float_array,
+    check_alloc,
     check_int,
 )
 from ..gradients import as_theta
@@ -36,10 +37,15 @@ def values_of(V, S: int, name: str = "V") -> np.ndarray:
     return v
 
 
-def check_traj(traj, S: int, against: str = "theta") -> None:
+def check_traj(traj, S: int, against: str = "theta", A: int | None = None) -> None:
+    """``traj`` a :class:`Trajectories` whose states index ``S`` states (and actions ``A`` actions),
+    with finite rewards, and whose per-episode ``(N, S, A)`` estimates fit in memory."""
     if not isinstance(traj, Trajectories):
         raise TypeError(f"traj must be a tabular.sampling.Trajectories, got {type(traj).__name__}")
     if traj.states.size and (traj.states.max() >= S):
         if against == "V":
             raise ValueError(f"V has {S} entries but traj visits state {int(traj.states.max())}")
         raise ValueError(f"traj visits state {int(traj.states.max())} but {against} has only {S} states")
+    traj.check_indices(S, A)
+    if A is not None:
+        check_alloc(8.0 * 3 * traj.n_episodes * S * A, "traj", traj, "the per-episode (N, S, A) estimates")

@@ -9,7 +9,9 @@ import numpy as np
 from ..validation import (
     as_float_array,
     check_bool,
+    check_dense_size,
     check_mdp,
+    check_real,
     check_unit_interval,
 )
 from ..evaluation import Evaluation, policy_transition, resolve_evaluation
@@ -68,7 +70,7 @@ def pg_reinforce(traj: Trajectories, theta, baseline=None) -> GradientEstimate:
     ``softmax(theta)``.
     """
     theta = theta_of(theta, "theta")
-    check_traj(traj, theta.shape[0])
+    check_traj(traj, theta.shape[0], A=theta.shape[1])
     N, H = traj.states.shape
     h = score_sums(theta, traj.states, traj.actions, np.ones((N, H)))
     R = traj.discounted_returns()
@@ -76,7 +78,7 @@ def pg_reinforce(traj: Trajectories, theta, baseline=None) -> GradientEstimate:
     if baseline is None:
         return GradientEstimate(grad=X.mean(axis=0), per_episode=X)
     if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
-        b = np.full((N, 1, 1), float(baseline))
+        b = np.full((N, 1, 1), check_real(baseline, "baseline"))
     elif baseline == "constant":
         b = _loo_mean(R)[:, None, None]
     elif baseline in ("optimal", "optimal_scalar"):
@@ -94,7 +96,7 @@ def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = T
     estimate of ``grad eta`` since states are then weighted by the undiscounted visitation).
     """
     theta = theta_of(theta, "theta")
-    check_traj(traj, theta.shape[0])
+    check_traj(traj, theta.shape[0], A=theta.shape[1])
     psi = as_float_array(psi, "psi", ndim=2)
     if psi.shape != traj.states.shape:
         raise ValueError(f"psi must have shape {traj.states.shape} (N, H), got {psi.shape}")
@@ -117,10 +119,13 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     """
     theta = theta_of(theta, "theta")
     S = theta.shape[0]
-    check_traj(traj, S)
+    check_traj(traj, S, A=theta.shape[1])
     discount_states = check_bool(discount_states, "discount_states")
     N, H = traj.states.shape
     G = traj.returns_to_go()
+    if isinstance(baseline, (np.ndarray, list, tuple)):
+        raise TypeError(f"baseline must be None, a number or one of {BASELINES_RTG[1:]}, got {type(baseline).__name__}"
+                        " (pass per-state values as V with baseline='state')")
     if baseline not in BASELINES_RTG and not (isinstance(baseline, numbers.Real) and not isinstance(baseline, bool)):
         raise ValueError(f"baseline must be None, a number or one of {BASELINES_RTG[1:]}, got {baseline!r}")
     if V is not None and baseline != "state":
@@ -128,7 +133,7 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     if baseline is None:
         psi = G
     elif isinstance(baseline, numbers.Real) and not isinstance(baseline, str):
-        psi = G - float(baseline)
+        psi = G - check_real(baseline, "baseline")
     elif baseline == "constant":
         disc = traj.discounts()
         per = (G @ disc) / disc.sum()
@@ -180,7 +185,7 @@ def k_step_advantages(traj: Trajectories, V, k: int) -> np.ndarray:
     g = traj.gamma
     Vs = v[traj.states]
     out = -Vs.copy()
-    for l in range(k):
+    for l in range(min(k, H)):  # rewards beyond the episode end add nothing
         out[:, : max(H - l, 0)] += g**l * traj.rewards[:, l:]
     if k < H:
         out[:, : H - k] += g**k * Vs[:, k:]
@@ -217,6 +222,7 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
     """
     mdp = check_mdp(mdp)
     lam = check_unit_interval(lam, "lam")
+    check_dense_size(mdp.n_states, None, "gae_expected_gradient on this MDP", copies=2, sparse_hint=None)
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * lam * P_pi, e)
     B = (1.0 - lam) * mdp.gamma * _lookahead(mdp, y)  # (S, A)
@@ -228,9 +234,16 @@ def k_step_expected_gradient(mdp: MDP, theta, V_hat, k: int, ev: Evaluation | No
     gamma^k [P P_pi^{k-1} e](s, a)`` with ``e = V_hat - V_pi`` (telescoping ``sum_{l<k} gamma^l delta``)."""
     mdp = check_mdp(mdp)
     k = pos_int(k, "k")
+    check_dense_size(mdp.n_states, None, "k_step_expected_gradient on this MDP", sparse_hint=None)
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
-    y = e
-    for _ in range(k - 1):
-        y = P_pi @ y
-    B = mdp.gamma**k * _lookahead(mdp, y)
+    gk = mdp.gamma**k
+    if gk == 0.0:  # gamma^k underflows (or gamma = 0): the term is exactly 0 (P_pi^j e stays bounded)
+        return _expected_adv_gradient(ev, pi, ev.A)
+    if k - 1 > mdp.n_states:  # by repeated squaring: O(S^3 log k), not k matrix-vector products
+        y = np.linalg.matrix_power(P_pi, k - 1) @ e
+    else:
+        y = e
+        for _ in range(k - 1):
+            y = P_pi @ y
+    B = gk * _lookahead(mdp, y)
     return _expected_adv_gradient(ev, pi, ev.A + B)
