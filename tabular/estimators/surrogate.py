@@ -9,6 +9,7 @@ from ..validation import (
     as_float_array,
     as_index_array,
     as_policy,
+    check_alloc,
     check_bool,
     check_mdp,
     readonly,
@@ -16,8 +17,8 @@ from ..validation import (
 from ..evaluation import Evaluation, resolve_evaluation
 from ..mdp import MDP
 from ..policies import softmax
-from ..sampling import first_above, row_cumsum_csr, sample_trajectories
-from .checks import pos_int, theta_of
+from ..sampling import check_sample_size, first_above, row_cumsum_csr, sample_trajectories
+from .checks import check_samples, pos_int, theta_of
 from .results import SurrogateEstimate, SurrogateSamples
 
 __all__ = ['single_path', 'vine', 'surrogate_estimate', 'surrogate_target', 'surrogate_offset', 'score_sums']
@@ -79,6 +80,7 @@ def single_path(mdp: MDP, pi_old, n_episodes: int, horizon: int, rng=None) -> Su
     mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
+    check_sample_size(pos_int(n_episodes, "n_episodes"), pos_int(horizon, "horizon"), copies=3)  # + 5 (N H,) arrays
     traj = sample_trajectories(mdp, pi_old, n_episodes, horizon, rng=rng)
     N, H = traj.states.shape
     G = traj.returns_to_go()  # Section 5.1: Qhat = discounted return-to-go
@@ -159,7 +161,11 @@ def vine(
     steps = 0
     if states is None:
         n = pos_int(n_states, "n_states")
+        check_alloc(8.0 * n * (2 + H * 2 * (A if n_actions is None else 1)), "n_states", n,
+                    "the rollout states and their uniforms")
         t = rng.geometric(1.0 - gamma, size=n) - 1 if gamma > 0 else np.zeros(n, dtype=np.int64)
+        check_alloc(24.0 * n * (int(t.max()) + 1), "n_states", n,
+                    f"the trunk of {n:,} trajectories up to the geometric time {int(t.max()):,} (gamma = {gamma})")
         trunk = sample_trajectories(mdp, pi_old, n, int(t.max()) + 1, rng=rng)
         s_roll = trunk.states[np.arange(n), t]
         steps += int(np.sum(t + 1))
@@ -180,12 +186,14 @@ def vine(
         q_prob = np.full((n, A), 1.0 / A)
     else:
         K = pos_int(n_actions, "n_actions")
+        check_alloc(8.0 * n * K * (H * 2 + 8), "n_actions", n_actions, f"{n:,} x {K:,} rollouts of {H:,} steps")
         q = pi_old if q is None else as_policy(q, S, A, name="q")
         cum_q = np.cumsum(q, axis=1).ravel()
         srep = np.repeat(s_roll, K)
         acts = (first_above(cum_q, srep * A, np.full(n * K, A, np.int64), rng.random(n * K)) - srep * A)
         acts = acts.reshape(n, K)
         q_prob = q[s_roll[:, None], acts]
+    check_alloc(8.0 * n * K * (H * 2 + 8), "rollout_horizon", rollout_horizon, f"{n:,} x {K:,} rollouts of {H:,} steps")
     if check_bool(common_random_numbers, "common_random_numbers"):
         U = np.repeat(rng.random((n, 1, H, 2)), K, axis=1)  # the K rollouts share every draw
     else:
@@ -217,6 +225,8 @@ def surrogate_estimate(samples: SurrogateSamples, theta) -> SurrogateEstimate:
     S = theta.shape[0]
     if samples.states.size and samples.states.max() >= S:
         raise ValueError(f"samples visit state {int(samples.states.max())} but theta has only {S} states")
+    check_samples(samples, *theta.shape)
+    check_alloc(8.0 * 2 * samples.n_groups * theta.size, "samples", samples, "the per-group (n, S, A) gradients")
     pi = softmax(theta)
     n = samples.n_groups
     ratio = pi[samples.states, samples.actions] / samples.q_prob
