@@ -149,6 +149,10 @@ def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None, kl=No
 
 
 # =============================================================================== the updates
+#: :func:`mm_step` solves a ``C <= NEGLIGIBLE_C * eps`` (``eps = max |A_pi|``) as its limit ``C -> 0+``.
+NEGLIGIBLE_C = np.finfo(float).eps ** 2
+
+
 def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: float = 1.0,
             solver: str = "fast", ev: Evaluation | None = None, method: str = "auto") -> StepResult:
     """One step of Algorithm 1 of [TRPO] (minorization-maximization), solved exactly.
@@ -189,11 +193,17 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     C_scale = check_real(C_scale, "C_scale", lo=0.0)
     C_th = theory_C_of(ev)  # Eq. (8)
     C_used = (C_th if C is None else check_real(C, "C", lo=0.0)) * C_scale
+    if not np.isfinite(C_used):
+        raise ValueError(f"C * C_scale must be finite, got {C_used!r} (C={C!r}, C_scale={C_scale!r})")
     prob = Problem.from_evaluation(ev)  # validated by evaluate: no re-validation
+    # A C below eps_mach^2 * eps (e.g. the theory C of a gamma of 1e-300, or a subnormal) is the C -> 0+
+    # limit to round-off: the exact step moves a mass of order C / gap <= eps_mach off the maximizers
+    # of A_pi and changes M by at most C KL. Solved as C = 0, the greedy limit (no 1/C overflow).
+    C_solve = 0.0 if C_used <= NEGLIGIBLE_C * epsilon_of(ev) else C_used
     if penalty == "kl":
-        sol = max_kl_penalty(prob, C_used, solver=solver, method=method)
+        sol = max_kl_penalty(prob, C_solve, solver=solver, method=method)
     else:
-        sol = max_tv_sq_penalty(prob, C_used, solver=solver)
+        sol = max_tv_sq_penalty(prob, C_solve, solver=solver)
     objective = float(ev.eta) + sol.objective  # Eq. (10): M(pi_new)
     info = {"C": C_used, "penalty": penalty, "c": sol.info.get("c"), "eps": epsilon_of(ev),
             "method": sol.info.get("method")}
