@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .validation import (
+    as_rng,
     as_index_array,
     as_policy,
     check_alloc,
@@ -232,7 +233,7 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     N = _check_positive_int(n_episodes, "n_episodes")
     H = _check_positive_int(horizon, "horizon")
     check_sample_size(N, H)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
 
     # transition cumulative sums: flat array + segment (start, width) per row s*A + a
     if mdp.is_sparse:

@@ -340,6 +340,21 @@ def check_dense_size(n_states: int, n_actions: int | None, what: str, *, copies:
         )
 
 
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """``np.random.default_rng(rng)``, with a bad seed (a negative or non-integer number, a string, a
+    NaN) answered by an error naming ``name``: ``TypeError`` for a wrong kind of object, ``ValueError``
+    for a negative seed. ``rng`` may be a Generator, a BitGenerator, a SeedSequence, an int >= 0, a
+    sequence of them, or None."""
+    try:
+        return np.random.default_rng(rng)
+    except TypeError:
+        raise TypeError(f"{name} must be a numpy Generator, a non-negative int seed or None, "
+                        f"got {describe(rng)}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a numpy Generator, a non-negative int seed or None, "
+                         f"got {describe(rng)} ({exc})") from None
+
+
 #: Share of the physical memory one array may take before :func:`check_alloc` refuses it.
 ALLOC_SHARE = 0.5
 

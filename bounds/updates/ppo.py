@@ -31,7 +31,7 @@ from tabular.divergences import kl_unchecked
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP
 from tabular.policies import softmax
-from tabular.validation import as_float_array, as_policy, check_int, check_real, readonly
+from tabular.validation import as_float_array, as_policy, check_alloc, check_int, check_real, readonly
 
 __all__ = ["PPOClipResult", "clip_objective", "clip_gradient", "ppo_clip_step"]
 
@@ -137,6 +137,7 @@ def ppo_clip_step(mdp: MDP, pi, eps: float = 0.2, epochs: int = 10, lr: float = 
     _full_support(pi, "pi")
     eps = _check_eps(eps)
     epochs = check_int(epochs, "epochs", lo=1)
+    check_alloc(256.0 * epochs, "epochs", epochs, "the per-epoch records (about 256 bytes each)")
     lr = check_real(lr, "lr", positive=True)
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")

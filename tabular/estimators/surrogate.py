@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import (
+    as_rng,
     as_float_array,
     as_index_array,
     as_policy,
@@ -156,7 +157,7 @@ def vine(
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     H = pos_int(rollout_horizon, "rollout_horizon")
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     gamma = mdp.gamma
     steps = 0
     if states is None:

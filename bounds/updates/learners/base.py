@@ -23,7 +23,7 @@ from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import ParametricPolicy
 from tabular.sampling import horizon_for, sample_trajectories
-from tabular.validation import as_policy_batch, check_int, check_mdp, readonly
+from tabular.validation import as_policy_batch, as_rng, check_int, check_mdp, readonly
 
 __all__ = [
     "LearningCurve",
@@ -163,7 +163,7 @@ class Population:
         pis = as_policy_batch(pis, S, A, "pis")
         if pis.shape[0] != self.n:
             raise ValueError(f"pis must hold {self.n} policies, got {pis.shape[0]}")
-        rng = np.random.default_rng(rng)
+        rng = as_rng(rng)
         copy = np.repeat(np.arange(self.n), self.m)
         s0 = rng.choice(S, size=copy.size, p=self.mdp.rho0)
         traj = sample_trajectories(self.stacked, pis.reshape(self.n * S, A), copy.size, self.H, rng=rng,

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from tabular.mdp import MDP
-from tabular.validation import check_int, check_real
+from tabular.validation import as_rng, check_int, check_real
 
 from .base import LearningCurve, Population, check_problem, episodes_for, record
 
@@ -47,7 +47,7 @@ def cem(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, populat
     m = episodes_for(budget, H, n_groups=n, what="episodes per candidate")
     n_elite = max(1, math.ceil(rho * n))
     pop = Population(mdp, n, m, H)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     var = np.full(mu.size, sigma0**2)
     thetas, steps = [mu], []
     for t in range(n_iter):

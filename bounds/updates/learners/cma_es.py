@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from tabular.mdp import MDP
-from tabular.validation import check_bool, check_int, check_real
+from tabular.validation import as_rng, check_bool, check_int, check_real
 
 from .base import LearningCurve, Population, check_problem, episodes_for, record
 
@@ -48,7 +48,7 @@ def cma_es(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, sigm
     lam = int(4 + 3 * np.log(n)) if popsize is None else check_int(popsize, "popsize", lo=2)
     diag = n > FULL_COVARIANCE_MAX if diagonal is None else check_bool(diagonal, "diagonal")
     m = episodes_for(budget, H, n_groups=lam, what="episodes per candidate")
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     opts = {"popsize": lam, "seed": np.nan, "randn": lambda k, d: rng.standard_normal((k, d)),
             "verbose": -9, "CMA_diagonal": bool(diag)}  # es.stop() is never consulted: n_iter decides
     es = cma.CMAEvolutionStrategy(x0.copy(), sigma0, opts)

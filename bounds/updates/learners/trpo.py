@@ -39,7 +39,7 @@ from tabular.estimators import SurrogateSamples, single_path, vine
 from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
-from tabular.validation import check_real
+from tabular.validation import as_rng, check_real
 
 from ..practical.step import trpo_step_samples
 from .base import LearningCurve, check_problem, episodes_for, record, vine_states_for
@@ -177,7 +177,7 @@ def trpo(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, delta:
     """
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     _choice(estimator, "estimator", ESTIMATORS)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     thetas, steps = [theta], []
     for _ in range(n_iter):
         smp = draw_samples(mdp, policy.probs(theta), estimator, budget, H, rng)
@@ -204,7 +204,7 @@ def natural_gradient(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=Non
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     if step_length is not None:
         step_length = check_real(step_length, "step_length", positive=True)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     thetas, steps, beta = [theta], [], step_length
     for _ in range(n_iter):
         smp = draw_samples(mdp, policy.probs(theta), "single_path", budget, H, rng)
