@@ -23,7 +23,7 @@ from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import ParametricPolicy
 from tabular.sampling import horizon_for, sample_trajectories
-from tabular.validation import as_policy_batch, as_rng, check_int, check_mdp, readonly
+from tabular.validation import as_policy_batch, as_rng, check_alloc, check_int, check_mdp, readonly
 
 __all__ = [
     "LearningCurve",
@@ -87,6 +87,12 @@ def check_problem(mdp, policy, theta0, n_iter, budget, horizon):
     n_iter = check_int(n_iter, "n_iter", lo=0)
     budget = check_int(budget, "budget", lo=1)
     H = default_horizon(mdp.gamma) if horizon is None else check_int(horizon, "horizon", lo=1)
+    n_params = int(np.size(theta0))
+    check_alloc((8.0 * n_params + 64.0) * (n_iter + 1), "n_iter", n_iter, "the iterates and their records")
+    # one iteration's samples: states, actions, rewards, returns, weights, ... (about 8 arrays of
+    # budget entries), and the per-episode (S, A) scores of at most budget / H episodes
+    per_iter = 64.0 * budget + 8.0 * 3 * (budget // H + 1) * mdp.n_states * mdp.n_actions
+    check_alloc(per_iter, "budget", budget, f"the samples of one iteration (horizon {H:,})")
     return mdp, theta0, n_iter, budget, H
 
 
@@ -145,8 +151,11 @@ class Population:
     ``eta(pi_k)`` (biased by the truncation only).
     """
 
-    def __init__(self, mdp: MDP, n: int, episodes_each: int, horizon: int):
+    def __init__(self, mdp: MDP, n: int, episodes_each: int, horizon: int, name: str = "population"):
         S, A = mdp.shape
+        n = check_int(n, name, lo=1)
+        check_alloc(8.0 * n * (mdp.to_sparse().P.nnz * 2 + S * A * 3), name, n,
+                    f"{n:,} stacked copies of the MDP")
         P = mdp.to_sparse().P
         self.mdp, self.n, self.m, self.H = mdp, int(n), int(episodes_each), int(horizon)
         self.stacked = MDP(sp.block_diag([P] * self.n, format="csr"), np.tile(mdp.R, (self.n, 1)),

@@ -52,7 +52,7 @@ def cma_es(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, sigm
     opts = {"popsize": lam, "seed": np.nan, "randn": lambda k, d: rng.standard_normal((k, d)),
             "verbose": -9, "CMA_diagonal": bool(diag)}  # es.stop() is never consulted: n_iter decides
     es = cma.CMAEvolutionStrategy(x0.copy(), sigma0, opts)
-    pop = Population(mdp, lam, m, H)
+    pop = Population(mdp, lam, m, H, name="popsize")
     thetas, steps = [x0], []
     for _ in range(n_iter):
         X = np.asarray(es.ask())
