@@ -117,7 +117,10 @@ def soft_evaluate(mdp: MDP, pi, tau: float) -> SoftEvaluation:
     if not np.all(np.isfinite(R_soft)):
         raise ValueError(f"tau={tau!r} is too large: the soft reward r - tau log pi overflows; expected a tau "
                          f"with tau * max|log pi| = {tau:g} * {float(np.max(-logpi)):.3g} finite")
-    V = evaluate(mdp.with_rewards(R_soft), pi).V  # V_tau = (I - gamma P_pi)^{-1} (r_pi + tau H)
+    with np.errstate(over="ignore", invalid="ignore"):
+        V = evaluate(mdp.with_rewards(R_soft), pi).V  # V_tau = (I - gamma P_pi)^{-1} (r_pi + tau H)
+    if not np.all(np.isfinite(V)):
+        raise ValueError(f"tau={tau!r} is too large: the soft values (r_pi + tau H) / (1 - gamma) overflow")
     Q = q_from_v(mdp, np.asarray(V))  # Q_tau = r + gamma P V_tau
     return SoftEvaluation(pi=readonly(pi.copy()), tau=tau, V=readonly(np.array(V)), Q=readonly(Q),
                           entropy=readonly(_entropy(pi)), eta=float(mdp.rho0 @ V), gamma=mdp.gamma)

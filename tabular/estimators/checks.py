@@ -48,11 +48,13 @@ def check_traj(traj, S: int, against: str = "theta", A: int | None = None) -> No
             raise ValueError(f"V has {S} entries but traj visits state {int(traj.states.max())}")
         raise ValueError(f"traj visits state {int(traj.states.max())} but {against} has only {S} states")
     traj.check_indices(S, A)
+    if A is None and traj.actions.size and traj.actions.min() < 0:
+        raise ValueError(f"traj.actions must be non-negative action indices, got {int(traj.actions.min())}")
     if A is not None:
         check_alloc(8.0 * 3 * traj.n_episodes * S * A, "traj", traj, "the per-episode (N, S, A) estimates")
 
 
-def check_samples(samples, S: int, A: int, name: str = "samples"):
+def check_samples(samples, S: int, A: int, name: str = "samples", against: str = "theta"):
     """``samples`` a :class:`SurrogateSamples` usable with a policy of ``S`` states and ``A`` actions:
     equal-length 1-D arrays, states and actions in range, ``group`` in ``[0, n_groups)``, finite
     ``q_hat`` and ``weights``, ``q_prob`` in ``(0, 1]``; ``ValueError`` naming ``name.field`` otherwise."""
@@ -63,7 +65,7 @@ def check_samples(samples, S: int, A: int, name: str = "samples"):
     if samples.n_states is not None and samples.n_actions is not None \
             and (samples.n_states, samples.n_actions) != (S, A):
         raise ValueError(f"{name} were drawn from an MDP of shape ({samples.n_states}, {samples.n_actions}), "
-                         f"but the policy has shape ({S}, {A})")
+                         f"but {against} is a policy of shape ({S}, {A})")
     n = pos_int(samples.n_groups, f"{name}.n_groups")
     M = np.shape(samples.states)
     for f in ("states", "actions", "q_hat", "q_prob", "weights", "group"):

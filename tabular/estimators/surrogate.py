@@ -44,8 +44,8 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
     theta = theta_of(theta, "theta")
     S, A = theta.shape
     pi = softmax(theta)
-    states = as_index_array(states, "states", S)
-    actions = as_index_array(actions, "actions", A)
+    states = as_index_array(states, f"states (indices of the {S} states of theta)", S)
+    actions = as_index_array(actions, f"actions (indices of the {A} actions of theta)", A)
     coef = as_float_array(coef, "coef")
     if states.shape != actions.shape or states.shape != coef.shape:
         raise ValueError(
@@ -157,6 +157,7 @@ def vine(
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     H = pos_int(rollout_horizon, "rollout_horizon")
+    check_alloc(8.0 * 2 * A * H, "rollout_horizon", rollout_horizon, "the uniforms of one rollout state")
     rng = as_rng(rng)
     gamma = mdp.gamma
     steps = 0
@@ -224,9 +225,9 @@ def surrogate_estimate(samples: SurrogateSamples, theta) -> SurrogateEstimate:
         raise TypeError(f"samples must be a SurrogateSamples, got {type(samples).__name__}")
     theta = theta_of(theta, "theta")
     S = theta.shape[0]
+    check_samples(samples, *theta.shape)
     if samples.states.size and samples.states.max() >= S:
         raise ValueError(f"samples visit state {int(samples.states.max())} but theta has only {S} states")
-    check_samples(samples, *theta.shape)
     check_alloc(8.0 * 2 * samples.n_groups * theta.size, "samples", samples, "the per-group (n, S, A) gradients")
     pi = softmax(theta)
     n = samples.n_groups

@@ -107,6 +107,9 @@ def episodes_for(budget: int, horizon: int, n_groups: int = 1, what: str = "epis
     Raises ``ValueError`` naming ``budget`` when not even one episode per group (two for a single
     group, the least a sample standard error needs) fits.
     """
+    budget = check_int(budget, "budget", lo=1)
+    horizon = check_int(horizon, "horizon", lo=1)
+    n_groups = check_int(n_groups, "n_groups", lo=1)
     n = budget // (n_groups * horizon)
     least = 2 if n_groups == 1 else 1
     if n < least:
@@ -124,6 +127,9 @@ def vine_states_for(budget: int, mdp: MDP, horizon: int) -> int:
     ``n = budget // (A H + 2 / (1 - gamma))``: twice the mean trunk per state, so the realized cost
     exceeds ``budget`` only if the trunks are twice as long as expected on average.
     """
+    budget = check_int(budget, "budget", lo=1)
+    mdp = check_mdp(mdp)
+    horizon = check_int(horizon, "horizon", lo=1)
     per_state = mdp.n_actions * horizon + 2.0 / (1.0 - mdp.gamma)
     n = int(budget // per_state)
     if n < 2:

@@ -39,7 +39,7 @@ from tabular.estimators import SurrogateSamples, single_path, vine
 from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
-from tabular.validation import as_rng, check_real
+from tabular.validation import as_rng, check_alloc, check_int, check_mdp, check_real
 
 from ..practical.step import trpo_step_samples
 from .base import LearningCurve, check_problem, episodes_for, record, vine_states_for
@@ -160,6 +160,9 @@ def draw_samples(mdp: MDP, pi, estimator: str, budget: int, horizon: int, rng) -
     length ``horizon`` with common random numbers ([TRPO] §5.2).
     """
     estimator = _choice(estimator, "estimator", ESTIMATORS)
+    mdp = check_mdp(mdp)
+    budget, horizon = check_int(budget, "budget", lo=1), check_int(horizon, "horizon", lo=1)
+    check_alloc(64.0 * budget, "budget", budget, "the samples of one draw")
     if estimator == "single_path":
         return single_path(mdp, pi, episodes_for(budget, horizon), horizon, rng=rng)
     return vine(mdp, pi, n_states=vine_states_for(budget, mdp, horizon), rollout_horizon=horizon, rng=rng)

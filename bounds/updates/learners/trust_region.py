@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tabular.estimators import SurrogateSamples
+from tabular.estimators.checks import check_samples
 from tabular.parametric import ParametricPolicy
 from tabular.validation import as_float_array, check_bool, check_int, check_real, readonly
 
@@ -146,12 +147,13 @@ def sample_surrogate(samples: SurrogateSamples, policy: ParametricPolicy, theta_
         raise TypeError(f"samples must be a tabular.estimators.SurrogateSamples, got {type(samples).__name__}")
     if not isinstance(policy, ParametricPolicy):
         raise TypeError(f"policy must be a TabularSoftmax or LogLinear, got {type(policy).__name__}")
-    theta_old = policy.check_theta(theta_old, "theta_old")
     S, A = policy.n_states, policy.n_actions
     for got, want, what in ((samples.n_states, S, "states"), (samples.n_actions, A, "actions")):
         if got is not None and got != want:
             raise ValueError(f"samples were drawn from an MDP with {got} {what}, but the policy has {want}: "
                              "the samples come from another MDP")
+    check_samples(samples, S, A, against="policy")
+    theta_old = policy.check_theta(theta_old, "theta_old")
     s, a = samples.states, samples.actions
     if s.size == 0:
         raise ValueError("samples is empty: no (state, action) pair to estimate the surrogate from")
