@@ -201,7 +201,9 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     # of A_pi and changes M by at most C KL. Solved as C = 0, the greedy limit (no 1/C overflow).
     C_solve = 0.0 if C_used <= NEGLIGIBLE_C * epsilon_of(ev) else C_used
     if penalty == "kl":
-        sol = max_kl_penalty(prob, C_solve, solver=solver, method=method)
+        # at C = 0 every method has the same answer, the greedy limit (nu-Newton would refuse C = 0)
+        sol = max_kl_penalty(prob, C_solve, solver=solver, method="auto" if C_solve == 0 and method in
+                             ("nu-newton", "joint-newton", "nested") else method)
     else:
         sol = max_tv_sq_penalty(prob, C_solve, solver=solver)
     objective = float(ev.eta) + sol.objective  # Eq. (10): M(pi_new)
