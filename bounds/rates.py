@@ -402,8 +402,10 @@ def pmd_rate(mdp: MDP, eta0: float, n_iter: int, rho=None, pi0=None) -> RateResu
         gap_rho.append(float(rho @ (opt.V - V)))
         gap_d.append(float(d_star @ (opt.V - V)))
     k = np.arange(1, n_iter + 1)
-    sheet = g**k * (float(rho @ (opt.V - V0)) + D0 / (eta0 * (1.0 - g)))  # THEORY.md §8 form
-    derived = r ** (k - 1) * (r * float(d_star @ (opt.V - V0)) + D0 / eta0)  # three-point lemma
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a subnormal eta0: bounds of +inf
+        D0_over = np.float64(D0) / np.float64(eta0) if D0 > 0 else 0.0  # 0 * (1/eta0) = 0
+        sheet = g**k * (float(rho @ (opt.V - V0)) + D0_over / (1.0 - g))  # THEORY.md §8 form
+        derived = r ** (k - 1) * (r * float(d_star @ (opt.V - V0)) + D0_over)  # three-point lemma
     atol = _atol(mdp)
     checks = (_make(k, gap_rho, sheet, "sheet", atol), _make(k, gap_d, derived, "derived", atol))
     return RateResult("pmd", "[Xiao22]/[Lan22] PMD, eta_k = eta0/gamma^k", checks,

@@ -147,7 +147,12 @@ def truncation_bound(gamma: float, horizon: int, max_abs_reward: float) -> float
     gamma = check_gamma(gamma)
     H = _check_positive_int(horizon, "horizon")
     max_abs_reward = check_real(max_abs_reward, "max_abs_reward", lo=0.0)
-    return float(gamma**H * max_abs_reward / (1.0 - gamma))
+    out = float(np.float64(gamma) ** H * np.float64(max_abs_reward) / np.float64(1.0 - gamma)) \
+        if max_abs_reward > 0 else 0.0
+    if not math.isfinite(out):
+        raise ValueError(f"max_abs_reward={max_abs_reward!r} is too large: the bound "
+                         f"gamma^H max|r| / (1 - gamma) overflows")
+    return out
 
 
 def check_sample_size(n_episodes: int, horizon: int, *, copies: int = 1) -> None:

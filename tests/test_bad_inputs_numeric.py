@@ -169,7 +169,7 @@ SPECS = [
     ("surrogate_offset", surrogate_offset, dict(mdp=M, pi_old=PI),
      dict(mdp=MDP_BAD, pi_old=POLICY, ev_old=EV_BAD)),
     ("score_sums", score_sums, dict(theta=THETA, states=TRAJ.states, actions=TRAJ.actions, coef=np.ones((4, 5))),
-     dict(theta=THETA_BAD, states=[_with(TRAJ.states, (0, 0), -1), _with(TRAJ.states, (0, 0), S),
+     dict(theta=THETA_BAD[1:], states=[_with(TRAJ.states, (0, 0), -1), _with(TRAJ.states, (0, 0), S),
                                    np.zeros((4, 5)), "s"],
           actions=[_with(TRAJ.actions, (0, 0), A), np.zeros((4, 5))],
           coef=[np.full((4, 5), math.nan), np.ones((4, 4)), np.ones((4, 5)) + 0j, "c"])),
@@ -330,3 +330,40 @@ def test_a_bad_argument_is_answered_naming_it(fn, valid, arg, value):
         assert arg in str(exc), f"the message does not name {arg!r}: {exc}"
     else:
         pytest.fail(f"{arg}={value!r:.80} was accepted; returned {out!r:.200}")
+
+
+# ---------------------------------------------------------------------------------- extreme but valid numbers
+EXTREME = [5e-324, 1e-300, 1e300, 1.7e308]
+
+
+def _finite(out) -> bool:
+    """No inf or NaN in a returned number, array or the numeric fields of a result object."""
+    if isinstance(out, (float, np.floating, np.ndarray)):
+        return bool(np.all(np.isfinite(np.asarray(out, dtype=np.float64))))
+    for f in ("pi_new", "eta", "value", "grad", "objective", "pi", "V", "Q", "theta_new"):
+        if hasattr(out, f) and not np.all(np.isfinite(np.asarray(getattr(out, f), dtype=np.float64))):
+            return False
+    return True
+
+
+def _extreme_cases():
+    for label, fn, valid, bad in SPECS:
+        for arg, values in bad.items():
+            if any(isinstance(v, float) and math.isfinite(v) for v in values):  # a real-number argument
+                for v in EXTREME:
+                    yield pytest.param(fn, valid, arg, v, id=f"{label}-{arg}-{v:g}")
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("fn, valid, arg, value", list(_extreme_cases()))
+def test_an_extreme_number_gives_a_finite_answer_or_a_named_refusal(fn, valid, arg, value):
+    """A subnormal or a number near the largest float is either computed (finite: no silent inf/NaN)
+    or refused naming the argument -- never an OverflowError, ZeroDivisionError or a solver's error."""
+    kwargs = dict(valid)
+    kwargs[arg] = value
+    try:
+        out = fn(**kwargs)
+    except (ValueError, TypeError) as exc:
+        assert arg in str(exc), f"the message does not name {arg!r}: {exc}"
+    else:
+        assert _finite(out), f"{arg}={value!r} returned a non-finite answer: {out!r:.200}"

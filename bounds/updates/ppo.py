@@ -154,6 +154,8 @@ def ppo_clip_step(mdp: MDP, pi, eps: float = 0.2, epochs: int = 10, lr: float = 
             m = 0.9 * m + 0.1 * grad
             v = 0.999 * v + 0.001 * grad**2
             theta = theta + lr * (m / (1 - 0.9**k)) / (np.sqrt(v / (1 - 0.999**k)) + 1e-8)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(f"lr={lr!r} is too large: the logits overflowed at epoch {k}")
         rows.append(_record(mdp, ev, theta, eps))
     cols = [readonly(np.array(c, dtype=np.float64)) for c in zip(*rows)]
     return PPOClipResult(pi_new=readonly(softmax(theta)), theta_new=readonly(theta), eps=eps, lr=lr,

@@ -317,7 +317,11 @@ def npg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None, solver: st
     mdp, pi, ev = _prepare(mdp, pi, ev)
     step = check_real(step, "step", lo=0.0)
     tau = np.inf if step == 0 else (1.0 - mdp.gamma) / step
-    sol = reverse_kl_penalty(Problem.from_evaluation(ev), tau, solver=solver)  # Eq. (17)
+    # a tau below eps_mach^2 * eps (a step near the largest float) is the greedy limit to round-off;
+    # solved at that floor so that A / tau cannot overflow (as mm_step does with a negligible C)
+    floor = NEGLIGIBLE_C * epsilon_of(ev)
+    tau_solve = max(tau, floor) if floor > 0 else (tau if tau > 0 else np.inf)  # A = 0: pi is the answer
+    sol = reverse_kl_penalty(Problem.from_evaluation(ev), tau_solve, solver=solver)  # Eq. (17)
     solver_name = "closed-form" if solver == "fast" else sol.solver
     return _result(mdp, pi, ev, sol.pi_new, float(ev.eta) + sol.objective, tau, solver_name,
                    {"step": step, "reverse_kl": sol.info["reverse_kl"]})

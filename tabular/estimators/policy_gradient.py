@@ -26,6 +26,12 @@ __all__ = ['pg_reinforce', 'pg_reward_to_go', 'pg_from_advantages', 'gae_advanta
 
 
 # ----------------------------------------------------------------------------- policy gradients
+def _check_finite_estimate(g: np.ndarray, name: str, value) -> None:
+    """Refuse an estimate that overflowed (never a silent inf or NaN), naming the argument to blame."""
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"{name} ({value!r:.40}) makes the estimate overflow (inf or NaN in the per-episode "
+                         f"gradients); expected values of the scale of the returns")
+
 def _loo_mean(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Leave-one-out mean along axis 0: ``(sum_j x_j - x_i) / (N - 1)``."""
     N = x.shape[0]
@@ -85,8 +91,12 @@ def pg_reinforce(traj: Trajectories, theta, baseline=None) -> GradientEstimate:
         b = _optimal_baseline(X, h, baseline == "optimal_scalar")
     else:
         raise ValueError(f"baseline must be None, a number or one of {BASELINES_REINFORCE[1:]}, got {baseline!r}")
-    g = X - b * h
-    return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = X - b * h
+        est = GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    _check_finite_estimate(g, "baseline", baseline)
+    _check_finite_estimate(est.grad, "baseline", baseline)
+    return est
 
 
 def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = True) -> GradientEstimate:
@@ -100,9 +110,18 @@ def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = T
     psi = as_float_array(psi, "psi", ndim=2)
     if psi.shape != traj.states.shape:
         raise ValueError(f"psi must have shape {traj.states.shape} (N, H), got {psi.shape}")
-    coef = psi * traj.discounts()[None, :] if check_bool(discount_states, "discount_states") else psi
-    g = score_sums(theta, traj.states, traj.actions, coef)
-    return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    return _from_psi(traj, theta, psi, check_bool(discount_states, "discount_states"), "psi", "given")
+
+
+def _from_psi(traj, theta, psi, discount_states: bool, blame: str, value) -> GradientEstimate:
+    """:func:`pg_from_advantages` on validated arguments; an overflow is blamed on the argument ``blame``."""
+    coef = psi * traj.discounts()[None, :] if discount_states else psi
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = score_sums(theta, traj.states, traj.actions, coef)
+        est = GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    _check_finite_estimate(est.grad, blame, value)
+    _check_finite_estimate(g, blame, value)
+    return est
 
 
 def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_states: bool = True) -> GradientEstimate:
@@ -133,7 +152,9 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     if baseline is None:
         psi = G
     elif isinstance(baseline, numbers.Real) and not isinstance(baseline, str):
-        psi = G - check_real(baseline, "baseline")
+        with np.errstate(over="ignore"):
+            psi = G - check_real(baseline, "baseline")
+        _check_finite_estimate(psi, "baseline", baseline)
     elif baseline == "constant":
         disc = traj.discounts()
         per = (G @ disc) / disc.sum()
@@ -150,7 +171,9 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
         h = score_sums(theta, traj.states, traj.actions, np.broadcast_to(disc, (N, H)))
         g = X - _optimal_baseline(X, h, baseline == "optimal_scalar") * h
         return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
-    return pg_from_advantages(traj, theta, psi, discount_states=discount_states)
+    blame = "V" if baseline == "state" else "baseline" if baseline is not None else "traj"
+    return _from_psi(traj, theta, psi, discount_states, blame, "its values" if baseline == "state" else
+                     baseline if baseline is not None else "its returns")
 
 
 def gae_advantages(traj: Trajectories, V, lam: float) -> np.ndarray:

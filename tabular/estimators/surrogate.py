@@ -44,8 +44,8 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
     theta = theta_of(theta, "theta")
     S, A = theta.shape
     pi = softmax(theta)
-    states = as_index_array(states, f"states (indices of the {S} states of theta)", S)
-    actions = as_index_array(actions, f"actions (indices of the {A} actions of theta)", A)
+    states = as_index_array(states, "states", S)
+    actions = as_index_array(actions, "actions", A)
     coef = as_float_array(coef, "coef")
     if states.shape != actions.shape or states.shape != coef.shape:
         raise ValueError(

@@ -55,9 +55,16 @@ def cma_es(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, sigm
     pop = Population(mdp, lam, m, H, name="popsize")
     thetas, steps = [x0], []
     for _ in range(n_iter):
-        X = np.asarray(es.ask())
-        f = pop.returns(np.stack([policy.probs(x) for x in X]), rng)
-        es.tell(list(X), list(-f))  # cma minimizes
+        try:
+            X = np.asarray(es.ask())
+            if not np.all(np.isfinite(X)):
+                raise FloatingPointError("a candidate is not finite")
+            f = pop.returns(np.stack([policy.probs(x) for x in X]), rng)
+            es.tell(list(X), list(-f))  # cma minimizes
+        except (AssertionError, FloatingPointError, OverflowError) as exc:  # cma's own numerical checks
+            raise ValueError(f"sigma0={sigma0!r} is out of the range CMA-ES can work with on these "
+                             f"parameters (cma: {type(exc).__name__} {exc}); use a step size of the "
+                             "scale of the parameters") from None
         thetas.append(np.array(es.mean, dtype=np.float64))
         steps.append(pop.steps)
     settings = (("popsize", lam), ("sigma0", sigma0), ("diagonal", bool(diag)), ("episodes_per_candidate", m),

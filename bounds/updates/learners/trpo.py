@@ -207,12 +207,16 @@ def natural_gradient(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=Non
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     if step_length is not None:
         step_length = check_real(step_length, "step_length", positive=True)
+    delta = check_real(delta, "delta", positive=True)
     rng = as_rng(rng)
     thetas, steps, beta = [theta], [], step_length
     for _ in range(n_iter):
         smp = draw_samples(mdp, policy.probs(theta), "single_path", budget, H, rng)
         if beta is None:  # calibrate once, on the first batch: the TRPO step length, then fixed
             first = sample_trpo_step(smp, policy, theta, delta, **step_kwargs)
+            if not np.isfinite(first.beta):
+                raise ValueError(f"delta={delta!r} is too large: the calibrated step length "
+                                 "sqrt(2 delta / s^T F s) overflows")
             beta = first.beta if first.beta > 0 else None
         if beta is not None:
             theta = sample_trpo_step(smp, policy, theta, delta, step_length=beta, **step_kwargs).theta_new

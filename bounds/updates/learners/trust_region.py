@@ -251,7 +251,9 @@ def kl_constrained_step(theta, g, fvp, delta: float, *, gain, kl, curvature=None
     if not np.all(np.isfinite(theta + full)):
         return none(s, its, res, beta)
     if not line_search:
-        return SearchResult(theta + full, True, 1.0, 0, beta, s, 0.5 * beta**2 * c, its, res)
+        with np.errstate(over="ignore"):
+            predicted = float(0.5 * np.float64(beta) ** 2 * c)  # may be +inf for a huge fixed length
+        return SearchResult(theta + full, True, 1.0, 0, beta, s, predicted, its, res)
     for k in range(max_backtracks + 1):
         frac = backtrack**k
         theta_new = theta + frac * full
