@@ -180,6 +180,16 @@ def _horizon(horizon, per_step: float = 8.0) -> int:
     return H
 
 
+def _check_work(mdp: MDP, B: int, gradient: bool) -> None:
+    """Refuse, before allocating, a recursion whose working arrays (about 100 numbers per state-action
+    pair and coordinate: up to 5 x 5 moment templates, 4 of them, per ``(J, S, A)``) would not fit;
+    with ``gradient=True`` there are ``J = B S A`` coordinates."""
+    SA = mdp.n_states * mdp.n_actions
+    J = B * (SA if gradient else 1)
+    check_alloc(8.0 * 100 * J * SA, "gradient" if gradient else "mdp", gradient if gradient else mdp,
+                f"the exact moment recursion ({J:,} coordinates x S*A = {SA:,} state-action pairs)")
+
+
 # ----------------------------------------------------------------------------- the moment recursion
 def _affine_moments(mdp: MDP, mu: np.ndarray, H: int, u0: np.ndarray, M0, M1, b0, b1):
     """``E[u_h]`` (H, J, k) and ``E[u_h u_h^T]`` (H, J, k, k) for ``h = 1..H`` of the recursion
@@ -369,6 +379,7 @@ def is_moments(mdp: MDP, mu, pi_new, horizon: int, estimator: str = "per_decisio
     estimator = _choice(estimator, "estimator", ESTIMATORS)
     gradient = check_bool(gradient, "gradient")
     H = _horizon(horizon, 8.0 * 3 * (mdp.n_states * mdp.n_actions if gradient else 1))  # mean, second, var
+    _check_work(mdp, 1, gradient)
     _full_support(pi_new, gradient)
     w = _ratio(pi_new, mu, "pi_new", "mu")
     if estimator == "per_state":
@@ -421,6 +432,7 @@ def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_
     estimator = _choice(estimator, "estimator", REUSE_ESTIMATORS)
     gradient = check_bool(gradient, "gradient")
     H = _horizon(horizon, 8.0 * 3 * B * (S * A if gradient else 1))  # mean, second, var
+    _check_work(mdp, B, gradient)
     # errors name (s, a) for single policies and (b, s, a) for batches
     ratio = _ratio if batched else (lambda p, q, pn, qn: _ratio(p[0], q[0], pn, qn)[None])
     _full_support(news if batched else news[0], gradient)

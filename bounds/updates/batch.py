@@ -27,7 +27,7 @@ import numpy as np
 
 from tabular.batch import BatchEvaluation, MDPBatch, check_batch, check_batch_evaluation, evaluate_batch
 from tabular.divergences import kl_unchecked
-from tabular.validation import PROB_ATOL, check_int, check_real
+from tabular.validation import PROB_ATOL, check_alloc, check_int, check_real
 
 from .solvers import SolverError, solve_kl_constraint
 from .solvers.batched import max_kl_penalty_batch
@@ -205,6 +205,7 @@ def run_batch(update: str, batch: MDPBatch, pi0, n_iter: int, *, ev0: BatchEvalu
         raise TypeError(f"run_batch with update {update!r} needs keyword argument(s) {missing}")
     kwargs = {k: check(kwargs[k]) for k, check in _KWARGS[update].items()}
     n_iter = check_int(n_iter, "n_iter", lo=0)
+    check_alloc((8.0 * 8 * batch.K + 512.0) * n_iter, "n_iter", n_iter, "the per-step records of every instance")
     pi = batch.check_rows(pi0, "pi0")
     if ev0 is None:
         ev = evaluate_batch(batch, pi)

@@ -58,6 +58,7 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
         group = np.repeat(np.arange(n), states.shape[1]).reshape(states.shape)
     else:
         n = pos_int(n_groups, "n_groups")
+        check_alloc(8.0 * 2 * n * S * A, "n_groups", n_groups, "the per-group (n_groups, S, A) score sums")
         group = as_index_array(group, "group", n)
         if group.shape != states.shape:
             raise ValueError(f"group must have the shape of states {states.shape}, got {group.shape}")
