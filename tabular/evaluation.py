@@ -525,6 +525,7 @@ def check_evaluation_of(mdp: MDP, ev: Evaluation, name: str = "ev") -> Evaluatio
     (other rewards, transitions or start distribution) is refused, in ``O(S^2 A)`` (``O(nnz)`` sparse),
     less than the evaluation it saves.
     """
+    mdp = check_mdp(mdp)
     if not isinstance(ev, Evaluation):
         raise TypeError(f"{name} must be a tabular.Evaluation, got {type(ev).__name__}")
     S, A = mdp.shape
