@@ -155,7 +155,7 @@ def _trust_region(batch: MDPBatch, ev: BatchEvaluation, delta: float) -> BatchSt
 #: The batched updates by the names of :data:`bounds.updates.steps.UPDATES`.
 UPDATES_BATCH = MappingProxyType({"mm": mm_step_batch, "cpi": cpi_step_batch, "trust_region": trust_region_step_batch})
 #: The same steps without the boundary checks (:func:`run_batch` checks once, then evaluates every policy itself).
-_UNCHECKED = {"mm": _mm, "cpi": _cpi, "trust_region": _trust_region}
+_UNCHECKED = {mm_step_batch: _mm, cpi_step_batch: _cpi, trust_region_step_batch: _trust_region}
 #: The keyword arguments each batched update takes (checked by :func:`run_batch`).
 _KWARGS = {"mm": {}, "cpi": {}, "trust_region": {"delta": _delta}}
 
@@ -195,7 +195,8 @@ def run_batch(update: str, batch: MDPBatch, pi0, n_iter: int, *, ev0: BatchEvalu
     if not isinstance(update, str) or update not in UPDATES_BATCH:
         raise ValueError(f"update must be one of {tuple(UPDATES_BATCH)}, got {update!r}")
     batch = check_batch(batch)
-    step = _UNCHECKED[update]
+    step = UPDATES_BATCH[update]
+    step = _UNCHECKED.get(step, step)  # (a step put in UPDATES_BATCH by hand is called as it is)
     unknown = sorted(set(kwargs) - set(_KWARGS[update]))
     if unknown:
         raise TypeError(f"run_batch got unexpected keyword argument(s) {unknown} for update {update!r}; "
