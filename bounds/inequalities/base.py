@@ -25,7 +25,7 @@ class Instance:
     pi: np.ndarray
     pi_new: np.ndarray
     ev: Evaluation
-    ev_new: Evaluation
+    ev_new: Evaluation | None
     atol: float
 
     def quantities(self) -> FloatQuantities:
@@ -33,12 +33,15 @@ class Instance:
         return FloatQuantities.from_single(self.mdp, self.pi, self.pi_new, self.ev, self.ev_new, self.atol)
 
 
-def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None) -> Instance:
+def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None, *, evaluate_new: bool = True) -> Instance:
+    """The validated instance; ``evaluate_new=False`` leaves ``pi_new``'s evaluation to first use (a
+    claimed lower bound does not need ``eta(pi_new)``)."""
     mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
     ev = resolve_evaluation(mdp, pi, ev)
-    ev_new = resolve_evaluation(mdp, pi_new, ev_new)
+    if evaluate_new or ev_new is not None:
+        ev_new = resolve_evaluation(mdp, pi_new, ev_new)
     atol = default_atol(mdp) if atol is None else check_tolerance(atol, "atol")
     return Instance(mdp, pi, pi_new, ev, ev_new, atol)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
@@ -166,6 +166,13 @@ class Quantities:
 
 
 # ----------------------------------------------------------------------------- floats
+@lru_cache(maxsize=64)
+def _one_segment(S: int):
+    from tabular.batch import Segments
+
+    return Segments([S])
+
+
 class FloatQuantities(Quantities):
     """Float quantities of K instances held as the rows of a batch (:meth:`from_batch`) or of one
     instance, K = 1 (:meth:`from_single`, any size, sparse models included)."""
@@ -179,7 +186,10 @@ class FloatQuantities(Quantities):
         self.ev = ev
         self.V, self.Q, self.A, self.rho, self.d = ev.V, ev.Q, ev.A, ev.rho, ev.d
         self.eta = np.atleast_1d(np.asarray(ev.eta, dtype=np.float64))
-        self.eta_new = np.atleast_1d(np.asarray(eta_new, dtype=np.float64))
+        if callable(eta_new):  # evaluated on first use (a claim's rhs does not need it)
+            self._eta_new = eta_new
+        else:
+            self.eta_new = np.atleast_1d(np.asarray(eta_new, dtype=np.float64))
         self.atol = np.atleast_1d(np.asarray(atol, dtype=np.float64))
         self.apply_P, self._w = apply_P, w
 
@@ -205,15 +215,20 @@ class FloatQuantities(Quantities):
 
     @classmethod
     def from_single(cls, mdp, pi, pi_new, ev, ev_new, atol):
-        """One instance (K = 1) from its validated policies and both :class:`tabular.evaluation.Evaluation`."""
-        from tabular.batch import Segments
+        """One instance (K = 1) from its validated policies and both :class:`tabular.evaluation.Evaluation`
+        (``ev_new`` None: ``pi_new`` is evaluated when ``eta_new`` is first needed)."""
         from tabular.evaluation import evaluate
 
         S, A = mdp.shape
-        return cls(Segments([S]), [mdp.gamma], pi, pi_new, np.asarray(mdp.R), ev, ev_new.eta, atol,
+        eta_new = (lambda: evaluate(mdp, pi_new).eta) if ev_new is None else ev_new.eta
+        return cls(_one_segment(S), [mdp.gamma], pi, pi_new, np.asarray(mdp.R), ev, eta_new, atol,
                    lambda x: np.asarray(mdp.P_flat @ x).reshape(S, A),
                    lambda q: evaluate(mdp.with_rewards(q.Abar), pi_new).V,  # w = (I - gamma P_new)^{-1} Abar
                    lambda k: (mdp, pi, pi_new))
+
+    @cached_property
+    def eta_new(self):
+        return np.atleast_1d(np.asarray(self._eta_new(), dtype=np.float64))
 
     @cached_property
     def w(self):
