@@ -44,8 +44,11 @@ def batch_quantities(batch: MDPBatch, pi, pi_new, *, ev: BatchEvaluation | None 
     """The named quantities of the instances of ``batch`` (rows ``pi``, ``pi_new``, validated here):
     ``pi`` evaluated (or ``ev``, checked to be its evaluation) and ``pi_new`` with the span bound's
     ``w = (I - gamma P_new)^{-1} Abar`` solved in the same factorization."""
-    pi = batch.check_rows(pi, "pi")
-    pi_new = batch.check_rows(pi_new, "pi_new")
+    return _quantities(batch, batch.check_rows(pi, "pi"), batch.check_rows(pi_new, "pi_new"), ev)
+
+
+def _quantities(batch: MDPBatch, pi, pi_new, ev) -> FloatQuantities:
+    """:func:`batch_quantities` of rows already validated."""
     if ev is None:
         ev = evaluate_batch(batch, pi)
     else:

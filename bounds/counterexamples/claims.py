@@ -52,8 +52,8 @@ class Claim:
         """The claimed lower bound ``centre - penalty`` in floating point (``pi_new`` is not evaluated)."""
         from ..inequalities.base import prepare
 
-        half, centre, err = penalty_arrays(self.bound, prepare(mdp, pi, pi_new, evaluate_new=False).quantities())
-        if err[0]:
+        half, centre, err = penalty_arrays(self.bound, prepare(mdp, pi, pi_new, evaluate_new=False).quantities(False))
+        if err is not None and err[0]:
             raise ValueError(f"claim {self.name}: {err[0]}")
         return float(centre[0] - half[0])
 

@@ -16,7 +16,10 @@ from tabular.validation import as_policy, check_mdp, check_tolerance
 from ..registry import BoundArrays, FloatQuantities, bound_named, evaluate_bounds, theory_C_from
 from .results import BoundResult, default_atol
 
-__all__ = ["Instance", "prepare", "results_of", "one_result", "epsilon_of", "theory_C", "theory_C_of"]
+#: Largest number of states for which one instance is evaluated as a batch of one (measured not slower).
+BATCH_OF_ONE_MAX_STATES = 50
+
+__all__ = ["BATCH_OF_ONE_MAX_STATES", "Instance", "prepare", "results_of", "one_result", "epsilon_of", "theory_C", "theory_C_of"]
 
 
 @dataclass(frozen=True)
@@ -24,22 +27,46 @@ class Instance:
     mdp: MDP
     pi: np.ndarray
     pi_new: np.ndarray
-    ev: Evaluation
+    ev: Evaluation | None
     ev_new: Evaluation | None
     atol: float
 
-    def quantities(self) -> FloatQuantities:
-        """The named quantities of this instance (K = 1), computed on first use."""
-        return FloatQuantities.from_single(self.mdp, self.pi, self.pi_new, self.ev, self.ev_new, self.atol)
+    def quantities(self, batch_of_one: bool = True) -> FloatQuantities:
+        """The named quantities of this instance (K = 1), computed on first use.
+
+        Up to :data:`BATCH_OF_ONE_MAX_STATES` states (and with ``batch_of_one``) they come from the
+        batched evaluation of a batch of one (:func:`bounds.batch.batch_quantities`, ``w`` solved with
+        ``eta(pi_new)`` in one factorization), measured faster than the scalar path for the whole table
+        (check_all 1.6 ms against 2.7 ms at S = 10, 1.8 against 2.8 at S = 30, equal at S = 50); above,
+        the scalar evaluations (:func:`tabular.evaluate`, sparse LU for sparse models) are faster
+        (57 ms against 75 ms at S = 200 dense, 2.5 against 33 ms at S = 100 sparse).
+        """
+        from tabular.batch import BatchEvaluation, MDPBatch
+        from tabular.evaluation import evaluate
+
+        if batch_of_one and self.mdp.n_states <= BATCH_OF_ONE_MAX_STATES:
+            from ..batch import _quantities
+
+            ev = self.ev
+            if ev is not None:
+                ev = BatchEvaluation(pi=ev.pi, V=ev.V, Q=ev.Q, A=ev.A, eta=np.array([ev.eta]), rho=ev.rho, d=ev.d)
+            q = _quantities(MDPBatch.from_mdps([self.mdp]), self.pi, self.pi_new, ev)  # validated by prepare
+            q.atol = np.array([self.atol])
+            return q
+        ev = self.ev if self.ev is not None else evaluate(self.mdp, self.pi)
+        return FloatQuantities.from_single(self.mdp, self.pi, self.pi_new, ev, self.ev_new, self.atol)
 
 
-def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None, *, evaluate_new: bool = True) -> Instance:
-    """The validated instance; ``evaluate_new=False`` leaves ``pi_new``'s evaluation to first use (a
-    claimed lower bound does not need ``eta(pi_new)``)."""
+def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None, *, evaluate: bool = True,
+            evaluate_new: bool = True) -> Instance:
+    """The validated instance. ``evaluate=False`` / ``evaluate_new=False`` leave the evaluations of ``pi``
+    / ``pi_new`` (when not given) to :meth:`Instance.quantities` (a claimed lower bound does not need
+    ``eta(pi_new)``)."""
     mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
-    ev = resolve_evaluation(mdp, pi, ev)
+    if evaluate or ev is not None:
+        ev = resolve_evaluation(mdp, pi, ev)
     if evaluate_new or ev_new is not None:
         ev_new = resolve_evaluation(mdp, pi_new, ev_new)
     atol = default_atol(mdp) if atol is None else check_tolerance(atol, "atol")

@@ -56,6 +56,8 @@ class BoundArrays:
 
 def _as_k(value, K: int, what: str):
     """``value`` as a float ``(K,)`` array, or a message saying why it is not one."""
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.shape == (K,):
+        return value, ""  # the common case, checked cheaply
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -70,16 +72,20 @@ def _as_k(value, K: int, what: str):
 
 
 def _call(fn, q, K, what):
+    """``(values, error)``: ``error`` is None when every instance has a number, else a ``(K,)`` array of
+    messages (``""`` where fine)."""
     try:
-        with np.errstate(all="ignore"):
-            out = fn(q, q.ops)
+        out = fn(q, q.ops)
     except Exception as exc:  # a user's bound that raises is a failure of that bound, never "holds"
         return np.full(K, np.nan), np.full(K, f"{what} raised {type(exc).__name__}: {exc}", dtype=object)
     arr, msg = _as_k(out, K, what)
     if arr is None:
         return np.full(K, np.nan), np.full(K, msg, dtype=object)
+    nan = np.isnan(arr)
+    if not nan.any():
+        return arr, None
     err = np.full(K, "", dtype=object)
-    err[np.isnan(arr)] = f"{what} is NaN"
+    err[nan] = f"{what} is NaN"
     return arr, err
 
 
@@ -98,19 +104,22 @@ def _legacy(bound: Bound, q):
         if math.isnan(rhs):
             err[k] = f"{bound.name} returned NaN"
         pen[k] = L[k] - rhs
-    return pen, err
+    return pen, (err if (err != "").any() else None)
 
 
 def penalty_arrays(bound: Bound, q) -> tuple:
-    """``(half-width, centre, error)`` of ``bound`` on the float quantities ``q``, each ``(K,)``."""
-    if bound.penalty is None:
-        half, err = _legacy(bound, q)
-    else:
-        half, err = _call(bound.penalty, q, q.K, f"penalty of {bound.name}")
-    centre = q.L
-    if bound.centre is not None:
-        centre, err_c = _call(bound.centre, q, q.K, f"centre of {bound.name}")
-        err = np.where(err == "", err_c, err)
+    """``(half-width, centre, error)`` of ``bound`` on the float quantities ``q``, each ``(K,)``
+    (``error`` None when the bound evaluated on every instance)."""
+    with np.errstate(all="ignore"):
+        if bound.penalty is None:
+            half, err = _legacy(bound, q)
+        else:
+            half, err = _call(bound.penalty, q, q.K, f"penalty of {bound.name}")
+        centre = q.L
+        if bound.centre is not None:
+            centre, err_c = _call(bound.centre, q, q.K, f"centre of {bound.name}")
+            if err_c is not None:
+                err = err_c if err is None else np.where(err == "", err_c, err)
     return half, centre, err
 
 
@@ -122,25 +131,29 @@ def evaluate_bounds(q, bounds) -> BoundArrays:
     L, eta_new, atol, K = q.L, q.eta_new, q.atol, q.K
     out = {k: {} for k in ("penalty", "rhs", "slack", "upper_slack", "holds", "centre", "half_width", "error")}
     failed = np.zeros(K, dtype=bool)
+    no_error, no_upper = np.full(K, "", dtype=object), np.full(K, np.inf)
     with np.errstate(invalid="ignore"):
         for b in bounds:
             half, centre, err = penalty_arrays(b, q)
-            bad = err != ""
-            failed |= bad
             rhs = centre - half
             slack = eta_new - rhs
-            holds = (slack >= -atol) & ~bad
+            holds = slack >= -atol
             if b.two_sided:
                 holds &= eta_new <= centre + half + atol
             if b.off_centre:
-                pen, up = L - rhs, np.full(K, np.inf)
+                pen, up = L - rhs, no_upper
                 out["centre"][b.name], out["half_width"][b.name] = centre, half
             else:
                 pen = half
-                up = (L + half - eta_new) if b.two_sided else np.full(K, np.inf)
-            nan = np.where(bad, np.nan, 0.0)  # a failed bound's numbers are NaN, never a verdict
-            out["penalty"][b.name], out["rhs"][b.name], out["slack"][b.name] = pen + nan, rhs + nan, slack + nan
-            out["upper_slack"][b.name], out["holds"][b.name], out["error"][b.name] = up + nan, holds, err
+                up = (L + half - eta_new) if b.two_sided else no_upper
+            if err is not None:  # a failed bound's numbers are NaN, never a verdict
+                bad = err != ""
+                failed |= bad
+                holds = holds & ~bad
+                pen, rhs, slack, up = (np.where(bad, np.nan, x) for x in (pen, rhs, slack, up))
+            out["penalty"][b.name], out["rhs"][b.name], out["slack"][b.name] = pen, rhs, slack
+            out["upper_slack"][b.name], out["holds"][b.name] = up, holds
+            out["error"][b.name] = no_error if err is None else err
     return BoundArrays(names, q.eta, eta_new, L, np.abs(eta_new - L), atol,
                        **{k: MappingProxyType(v) for k, v in out.items()}, nan=failed, terms=q, bounds=tuple(bounds))
 
