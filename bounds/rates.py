@@ -253,8 +253,11 @@ def npg_rate(mdp: MDP, step: float, n_iter: int, rho=None) -> RateResult:
 
 
 def _optimal_actions(mdp: MDP):
+    """The optimal policy and its actions ``a*(s)``: ``opt.pi`` is one-hot, and its ties between optimal
+    actions are broken by the rule of :mod:`tabular.policies` inside :func:`tabular.optimal` (the
+    lowest-index optimal action on exact ties), so ``a*`` does not depend on the CPU."""
     opt = optimal(mdp)
-    return opt, np.argmax(opt.pi, axis=1)
+    return opt, np.argmax(opt.pi, axis=1)  # exact: a one-hot row has one 1
 
 
 def pg_rate(mdp: MDP, n_iter: int, mu=None, rho=None, step: float | None = None) -> RateResult:

@@ -9,7 +9,7 @@ import numpy as np
 from .validation import as_float_array, as_policy, check_int, check_mdp, check_tolerance, readonly
 from .evaluation import q_from_v, evaluate
 from .mdp import MDP
-from .policies import deterministic, greedy, uniform
+from .policies import TIE_RTOL, deterministic, greedy, near_max, uniform
 
 __all__ = ["PlanningResult", "policy_iteration", "value_iteration", "optimal", "bellman_optimality_residual"]
 
@@ -20,7 +20,7 @@ class PlanningResult:
 
     Attributes
     ----------
-    pi : (S, A) deterministic policy (greedy, lowest-index ties).
+    pi : (S, A) deterministic policy, greedy under the tie rule of :mod:`tabular.policies` ("Ties").
     V, Q : values. For policy iteration they are the exact ``V_pi``, ``Q_pi`` of ``pi``; for value
         iteration the last iterate ``V_k`` and ``Q_k = R + gamma P V_k``.
     eta : float, ``rho0 . V``.
@@ -52,15 +52,37 @@ def bellman_optimality_residual(mdp: MDP, V) -> float:
     return float(np.max(np.abs(q_from_v(mdp, V).max(axis=1) - V)))
 
 
-def policy_iteration(mdp: MDP, pi0=None, max_iter: int = 10_000, tol: float | None = None) -> PlanningResult:
-    """Howard policy iteration, exact up to the linear solves.
+def _improve(Q: np.ndarray, actions: np.ndarray, keep: bool, tol) -> np.ndarray:
+    """Greedy improvement under the tie rule (:func:`tabular.policies.argmax_tol`). With ``keep``, a
+    state keeps its current action while that action is tied with the best one."""
+    tied = near_max(Q, axis=1, atol=0.0 if tol is None else tol, rtol=TIE_RTOL if tol is None else 0.0)
+    new = np.argmax(tied, axis=1)  # lowest tied index
+    if keep:
+        new = np.where(tied[np.arange(Q.shape[0]), actions], actions, new)
+    return new
 
-    Starting from ``pi0`` (default: the uniform policy, then its greedy policy), alternate exact
-    evaluation and greedy improvement. A state switches action only if another action's ``Q`` exceeds
-    the current action's by more than ``tol`` (default ``1e-12 * (1 + max|Q|)``), which rules out
-    cycling on floating-point ties; ties then go to the lowest index. Terminates when no state
-    switches; the policy is then optimal (Puterman 1994, Thm. 6.4.2), and ``error_bound`` is the
-    bound ``gamma/(1-gamma) * ||T V - V||_inf`` certified a posteriori.
+
+def policy_iteration(mdp: MDP, pi0=None, max_iter: int = 10_000, tol: float | None = None) -> PlanningResult:
+    """Howard policy iteration, exact up to the linear solves, with ties broken by one rule.
+
+    Starting from ``pi0`` (default: the uniform policy), alternate exact evaluation and greedy
+    improvement ``actions <- argmax_tol(Q_pi)``: in each state the lowest action index among the
+    actions within ``tol`` of the best, ``tol = 1e-9 * max|Q|`` by default (the tie rule of
+    :mod:`tabular.policies`, "Ties"; a given ``tol`` is an absolute tolerance). Stops when the greedy
+    policy is unchanged, so the returned ``pi`` is ``greedy(Q_pi)`` itself: with exact ties in ``Q*``
+    (walls, symmetric actions) it is the lowest-index optimal policy, whichever start and CPU, since
+    round-off differences of ``Q`` never decide. Should the tie rule revisit a policy (only possible
+    between actions within ``tol`` of each other, never seen in practice), a state keeps its action
+    while it is tied with the best from then on; every switch then gains more than ``tol``, so no
+    policy repeats. The policy is then optimal up to ties (Puterman 1994, Thm. 6.4.2), and
+    ``error_bound`` is the bound ``gamma/(1-gamma) * ||T V - V||_inf`` certified a posteriori.
+
+    Examples
+    --------
+    >>> from tabular import zoo
+    >>> res = policy_iteration(zoo.two_state(0.95))
+    >>> res.pi.tolist(), round(res.eta, 6)
+    ([[1.0, 0.0], [1.0, 0.0]], -14.285714)
     """
     mdp = check_mdp(mdp)
     S, A = mdp.shape
@@ -68,23 +90,23 @@ def policy_iteration(mdp: MDP, pi0=None, max_iter: int = 10_000, tol: float | No
     max_iter = check_int(max_iter, "max_iter", lo=1)
     if tol is not None:
         tol = check_tolerance(tol, "tol")
-    ev = evaluate(mdp, pi)
-    actions = np.argmax(greedy(ev.Q), axis=1)
-    converged = False
-    it = 0
+    actions = _improve(evaluate(mdp, pi).Q, np.zeros(S, dtype=int), False, tol)
+    seen, keep, converged, it = set(), False, False, 0
     for it in range(1, max_iter + 1):
         pi = deterministic(actions, A)
         ev = evaluate(mdp, pi)
-        Q = ev.Q
-        thr = tol if tol is not None else 1e-12 * (1.0 + np.max(np.abs(Q)))
-        current = Q[np.arange(S), actions]
-        best = Q.max(axis=1)
-        switch = best > current + thr
-        if not np.any(switch):
+        new = _improve(ev.Q, actions, keep, tol)
+        if np.array_equal(new, actions):
             converged = True
             break
-        new = np.argmax(Q >= best[:, None] - thr, axis=1)
-        actions = np.where(switch, new, actions)
+        seen.add(actions.tobytes())
+        if not keep and new.tobytes() in seen:  # a cycle between near-tied actions: keep ties from now on
+            keep = True
+            new = _improve(ev.Q, actions, keep, tol)
+            if np.array_equal(new, actions):
+                converged = True
+                break
+        actions = new
     resid = bellman_optimality_residual(mdp, ev.V)
     bound = mdp.gamma / (1.0 - mdp.gamma) * resid if mdp.gamma > 0 else resid
     return PlanningResult(
@@ -100,7 +122,8 @@ def value_iteration(mdp: MDP, tol: float = 1e-8, V0=None, max_iter: int = 1_000_
     ``||V_{k+1} - V*||_inf <= gamma/(1-gamma) ||V_{k+1} - V_k||_inf`` (Puterman 1994, Thm. 6.3.1).
     Iteration stops once that bound is at most ``tol``; the returned ``error_bound`` is the bound
     reached, so ``||V - V*||_inf <= error_bound <= tol``. The greedy policy ``pi`` of the returned
-    ``V`` then satisfies ``||V_pi - V*||_inf <= 2 gamma error_bound / (1-gamma)`` (Singh & Yee 1994).
+    ``V`` then satisfies ``||V_pi - V*||_inf <= 2 gamma error_bound / (1-gamma)`` (Singh & Yee 1994);
+    its ties are broken by the rule of :mod:`tabular.policies` ("Ties").
     """
     mdp = check_mdp(mdp)
     tol = check_tolerance(tol, "tol", positive=True)

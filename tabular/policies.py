@@ -1,6 +1,29 @@
 """Explicit stochastic policies ``pi[s, a] = pi(a|s)`` (THEORY.md §1).
 
 Every function returns a float array of shape ``(S, A)`` whose rows lie on the simplex.
+
+Ties
+----
+Every discrete choice the package makes from floats (a greedy action, policy iteration's improvement,
+the best action of a closed-form update, instance drawing) uses one rule, :func:`argmax_tol`:
+
+    **the lowest index among the values within** ``atol + rtol * scale`` **of the maximum**,
+
+with ``scale`` the largest ``|value|`` of the whole array (for a ``Q`` table: the value scale,
+about ``max|R| / (1 - gamma)``), ``rtol =`` :data:`TIE_RTOL` ``= 1e-9`` and ``atol = 0`` by default.
+The scale is that of the array, not of the row, because round-off in ``Q`` is proportional to the
+value scale: a row whose values are all near 0 carries absolute errors of the size of the largest
+values. The rule is scale-free (``argmax_tol(c * Q) == argmax_tol(Q)`` for ``c > 0``).
+
+Why ``1e-9``: exact evaluation solves ``(I - gamma P_pi) V = r_pi``; a backward-stable solve has
+relative error about ``kappa * eps`` with ``kappa <= (1 + gamma) / (1 - gamma)`` and
+``eps = 2.2e-16``, i.e. ``< 1e-13`` of the value scale for ``gamma <= 0.995`` and ``< 1e-11`` for
+``gamma <= 0.9999``. Two actions whose values differ by round-off only (walls, symmetric actions) are
+therefore tied, whichever LAPACK kernel the CPU runs, with at least 100 times margin, while any
+difference above ``1e-9`` of the value scale is real and decides. The price: an action worse by less
+than ``1e-9 * scale`` may be chosen when its index is lower. A choice can still flip when a true
+difference lands within round-off of the tolerance itself; that needs a coincidence of about
+``1e-13`` relative, not a symmetry, and is not seen in practice.
 """
 
 from __future__ import annotations
@@ -8,11 +31,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 from .mdp import MDP
 from .validation import (
     as_float_array,
     as_policy,
+    check_real_dtype,
     check_int,
     check_mdp,
     check_real,
@@ -22,6 +47,10 @@ from .validation import (
 )
 
 __all__ = [
+    "TIE_RTOL",
+    "tie_tolerance",
+    "near_max",
+    "argmax_tol",
     "validate_policy",
     "uniform",
     "greedy",
@@ -31,6 +60,89 @@ __all__ = [
     "softmax",
     "log_softmax",
 ]
+
+
+#: Default relative tolerance of the tie rule (module docstring, "Ties"): values within
+#: ``1e-9 * scale`` of the maximum are tied.
+TIE_RTOL = 1e-9
+
+
+def _tie_values(values, name: str) -> np.ndarray:
+    """``values`` as floats (``-inf``/``+inf`` allowed, NaN refused)."""
+    if sp.issparse(values):
+        raise TypeError(f"{name} must be a dense array, got a scipy sparse matrix")
+    try:
+        raw = np.asarray(values)
+    except ValueError:
+        raise ValueError(f"{name} is ragged: expected a rectangular array of real numbers") from None
+    check_real_dtype(raw, name)
+    v = np.asarray(raw, dtype=np.float64)
+    if v.ndim == 0 or v.size == 0:
+        raise ValueError(f"{name} must be a non-empty array with at least one axis, got shape {v.shape}")
+    if np.isnan(v).any():
+        raise ValueError(f"{name} contains NaN at index {tuple(int(i) for i in np.argwhere(np.isnan(v))[0])}; "
+                         "a tie rule needs comparable numbers")
+    return v
+
+
+def tie_tolerance(values, *, atol: float = 0.0, rtol: float = TIE_RTOL, scale=None):
+    """The tolerance ``atol + rtol * scale`` of the tie rule (module docstring, "Ties").
+
+    ``scale`` defaults to the largest finite ``|value|`` of the whole array (0 if there is none); pass
+    a non-negative scalar, or an array broadcastable against ``values`` (e.g. one scale per instance
+    of a stacked batch), to use another value scale.
+
+    Examples
+    --------
+    >>> float(tie_tolerance([[1.0, -4.0], [2.0, 3.0]]))
+    4e-09
+    """
+    v = _tie_values(values, "values")
+    atol, rtol = check_tolerance(atol, "atol"), check_tolerance(rtol, "rtol")
+    if scale is None:
+        finite = np.abs(v[np.isfinite(v)])
+        scale = float(finite.max()) if finite.size else 0.0
+    else:
+        scale = np.asarray(scale, dtype=np.float64)
+        if not np.all(np.isfinite(scale)) or np.any(scale < 0):
+            raise ValueError(f"scale must be finite and non-negative (a value scale), got {scale!r:.80}")
+    return atol + rtol * scale
+
+
+def near_max(values, axis: int = -1, *, atol: float = 0.0, rtol: float = TIE_RTOL, scale=None) -> np.ndarray:
+    """Boolean mask of the entries tied with the maximum along ``axis``: ``value >= max - tol`` with
+    ``tol =`` :func:`tie_tolerance` (module docstring, "Ties"). ``+inf`` ties only with ``+inf``.
+
+    Examples
+    --------
+    >>> near_max([[1.0, 1.0 + 1e-15, 0.5], [0.0, 1.0, 1.0 - 1e-3]]).tolist()
+    [[True, True, False], [False, True, False]]
+    """
+    v = _tie_values(values, "values")
+    tol = tie_tolerance(v, atol=atol, rtol=rtol, scale=scale)
+    best = v.max(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):  # -inf - 0 and +inf - tol are fine; inf - inf cannot occur
+        return v >= best - tol
+
+
+def argmax_tol(values, axis: int = -1, *, atol: float = 0.0, rtol: float = TIE_RTOL, scale=None) -> np.ndarray:
+    """The tie rule: the lowest index among the values within ``atol + rtol * scale`` of the maximum
+    along ``axis`` (module docstring, "Ties"; ``scale`` = the largest ``|value|`` of the array by
+    default). Unlike ``np.argmax``, the answer does not move with the last bits of the values.
+
+    Returns an integer array of ``values``' shape without ``axis`` (an ``int`` for a 1-D input).
+
+    Examples
+    --------
+    >>> int(argmax_tol([3.0, 3.0 + 1e-14, 1.0]))  # np.argmax would say 1: a round-off difference
+    0
+    >>> int(argmax_tol([3.0, 3.0 + 1e-6, 1.0]))   # a real difference decides
+    1
+    >>> argmax_tol([[1.0, 2.0], [5.0, 5.0]]).tolist()
+    [1, 0]
+    """
+    idx = np.argmax(near_max(values, axis, atol=atol, rtol=rtol, scale=scale), axis=axis)
+    return int(idx) if np.ndim(idx) == 0 else idx
 
 
 def _shape(mdp_or_S, A=None, func: str = "uniform") -> tuple[int, int]:
@@ -85,20 +197,22 @@ def deterministic(actions, n_actions: int) -> np.ndarray:
     return pi
 
 
-def greedy(Q, atol: float = 0.0) -> np.ndarray:
-    """Deterministic greedy policy ``argmax_a Q[s, a]``.
+def greedy(Q, atol: float = 0.0, rtol: float = TIE_RTOL) -> np.ndarray:
+    """Deterministic greedy policy ``argmax_a Q[s, a]`` under the tie rule (module docstring, "Ties").
 
-    Ties are broken deterministically towards the lowest action index. With ``atol > 0``, every
-    action within ``atol`` of the row maximum counts as tied.
+    In each state, the lowest action index among the actions within ``atol + rtol * max|Q|`` of the
+    row maximum (:func:`argmax_tol`; ``max|Q|`` over the whole table). ``rtol=0`` and ``atol=0`` give
+    the exact argmax (lowest index on exact ties), which depends on the last bits of ``Q``.
+
+    Examples
+    --------
+    >>> greedy([[1.0, 1.0 + 1e-13], [0.0, 2.0]]).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
     """
     Q = as_float_array(Q, "Q", ndim=2)
-    atol = check_tolerance(atol, "atol")
     if Q.shape[0] == 0 or Q.shape[1] == 0:
         raise ValueError(f"Q has an empty state or action set (shape {Q.shape})")
-    best = Q.max(axis=1, keepdims=True)
-    # first index attaining the (tolerant) maximum
-    actions = np.argmax(Q >= best - atol, axis=1)
-    return deterministic(actions, Q.shape[1])
+    return deterministic(argmax_tol(Q, axis=1, atol=atol, rtol=rtol), Q.shape[1])
 
 
 def random_policy(mdp_or_S, A: int | None = None, rng=None, concentration: float = 1.0) -> np.ndarray:

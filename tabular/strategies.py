@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from .instances import policy_avoiding, unreachable_mdp
 from .mdp import MDP
+from .policies import argmax_tol
 
 __all__ = ["gammas", "mdps", "policies", "mdp_and_policies", "policy_pairs", "unreachable_mdp_and_policies"]
 
@@ -51,10 +52,11 @@ _POLICY_KINDS = ("uniform", "dirichlet", "deterministic", "full_support")
 # ------------------------------------------------------------------------- helpers (numpy)
 def _normalize_rows(x: np.ndarray) -> np.ndarray:
     """Divide each row (last axis) by its sum, then put the rounding remainder ``1 - sum`` on the
-    largest entry, so every row sums to 1 up to one rounding of the final addition."""
+    largest entry (near-ties: the lowest index, by the tie rule of :mod:`tabular.policies`), so every
+    row sums to 1 up to one rounding of the final addition."""
     x = x / x.sum(axis=-1, keepdims=True)
     flat = x.reshape(-1, x.shape[-1])
-    j = np.argmax(flat, axis=1)
+    j = argmax_tol(flat, axis=1, atol=1e-12, rtol=0.0)
     rows = np.arange(flat.shape[0])
     flat[rows, j] += 1.0 - flat.sum(axis=1)
     return flat.reshape(x.shape)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from tabular.mdp import MDP
+from tabular.policies import argmax_tol
 
 from .certificate import Certificate, Verification, claim_label, make_certificate, verify_certificate
 from .claims import CLAIMS
@@ -36,12 +37,34 @@ from .search import relative_slack, violation_atol
 __all__ = ["Shrunk", "shrink", "round_row", "format_instance"]
 
 
+#: Remainders (in units of ``1/q``) and probabilities closer than this are tied: the lowest index goes first.
+TIE_ATOL = 1e-9
+
+
+def _tie_order(values) -> np.ndarray:
+    """Indices by decreasing value, values within :data:`TIE_ATOL` of the largest remaining one taken in
+    index order: the tie rule of :mod:`tabular.policies` applied repeatedly (absolute tolerance, since
+    these values are probabilities and remainders in [0, 1]). Round-off never reorders tied entries."""
+    rest = list(range(len(values)))
+    v = np.asarray(values, dtype=float)
+    order = []
+    while rest:
+        k = rest[argmax_tol(v[rest], atol=TIE_ATOL, rtol=0.0)]
+        order.append(k)
+        rest.remove(k)
+    return np.array(order, dtype=int)
+
+
 def round_row(x, q: int) -> tuple:
-    """Largest-remainder rounding of a probability row to multiples of ``1/q`` (sums to exactly 1)."""
+    """Largest-remainder rounding of a probability row to multiples of ``1/q`` (sums to exactly 1).
+
+    Remainders within :data:`TIE_ATOL` of each other are tied and served in index order, so that
+    ``round_row([1/3, 1/3, 1/3], 2)`` does not depend on the last bits of the thirds.
+    """
     x = np.asarray(x, dtype=float)
     units = np.floor(x * q).astype(int)
     rest = q - int(units.sum())
-    order = np.argsort(-(x * q - units), kind="stable")
+    order = _tie_order(x * q - units)
     units[order[:rest]] += 1
     return tuple(Fraction(int(u), q) for u in units)
 
@@ -170,7 +193,7 @@ def _make_deterministic(candidate, inst: _Inst, log: list) -> _Inst:
             row = inst.P[s, a]
             if np.count_nonzero(row) <= 1:
                 continue
-            for t in np.argsort(-row):
+            for t in _tie_order(row):
                 P = inst.P.copy()
                 P[s, a] = np.eye(S)[t]
                 if _violates(candidate, inst.replace(P=P))[0]:
@@ -178,7 +201,7 @@ def _make_deterministic(candidate, inst: _Inst, log: list) -> _Inst:
                     log.append(f"P[s{s}, a{a}] -> s{t}")
                     break
     if np.count_nonzero(inst.rho0) > 1:
-        for t in np.argsort(-inst.rho0):
+        for t in _tie_order(inst.rho0):
             if _violates(candidate, inst.replace(rho0=np.eye(S)[t]))[0]:
                 inst = inst.replace(rho0=np.eye(S)[t])
                 log.append(f"rho0 -> s{t}")

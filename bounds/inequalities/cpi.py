@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tabular.evaluation import Evaluation, expected_advantage_of, resolve_evaluation
+from tabular.policies import tie_tolerance
 from tabular.validation import as_policy, check_unit_interval
 
 from .base import one_result, prepare
@@ -44,13 +45,14 @@ def cpi_alpha_star_of(ev: Evaluation, pi_prime: np.ndarray) -> float:
     """The one home of CPI's step size: ``alpha* = min{1, (1-gamma)^2 𝔸' / (4 gamma eps')}`` clipped to
     ``[0, 1]`` (the maximizer of the lower bound of Eq. (6) of [TRPO] over ``alpha in [0, 1]``; THEORY.md §3).
 
-    Edge rules: 0 when ``𝔸' <= 0`` (no improvement certified) or ``eps'`` is zero up to round-off
-    (``eps' <= 64 machine-eps (1 + max|Q|)``: ``pi`` is already greedy where it matters); 1 when
-    ``gamma = 0`` (the bound has no penalty).
+    Edge rules: 0 when ``𝔸' <= 0`` (no improvement certified) or ``eps'`` is zero up to the tie rule
+    (``eps' <= 1e-9 max|Q|``, :func:`tabular.policies.tie_tolerance`: ``pi`` is already greedy where it
+    matters, and a round-off ``eps'`` must not decide the step); 1 when ``gamma = 0`` (the bound has no
+    penalty).
     """
     A_bold, eps_p = cpi_terms(ev, pi_prime)
     g = ev.gamma
-    if A_bold <= 0.0 or eps_p <= 64 * np.finfo(float).eps * (1.0 + float(np.max(np.abs(ev.Q)))):
+    if A_bold <= 0.0 or eps_p <= float(tie_tolerance(ev.Q)):
         return 0.0
     if g == 0.0:
         return 1.0

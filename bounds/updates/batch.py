@@ -27,6 +27,7 @@ import numpy as np
 
 from tabular.batch import BatchEvaluation, MDPBatch, evaluate_batch
 from tabular.divergences import kl_unchecked
+from tabular.policies import argmax_tol, tie_tolerance
 from tabular.validation import PROB_ATOL
 
 from .solvers import SolverError, solve_kl_constraint
@@ -84,16 +85,18 @@ def mm_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
 
 
 def cpi_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
-    """:func:`bounds.updates.cpi_step` at ``alpha*`` on every instance: ``pi' = greedy(Q)`` (lowest
-    index on ties), ``pi_new = (1 - alpha*) pi + alpha* pi'`` (Eq. (5)), ``alpha*`` of Eq. (6)."""
+    """:func:`bounds.updates.cpi_step` at ``alpha*`` on every instance: ``pi' = greedy(Q)`` (the tie rule
+    of :mod:`tabular.policies` with each instance's own value scale ``max|Q|``), ``pi_new = (1 - alpha*) pi
+    + alpha* pi'`` (Eq. (5)), ``alpha*`` of Eq. (6) with the edge rules of :func:`bounds.inequalities.cpi_alpha_star_of`."""
     seg, g = batch.segments, batch.gamma
     N, A = ev.pi.shape
-    best = np.argmax(ev.Q, axis=1)
+    scale = seg.max(np.abs(ev.Q).max(axis=1))  # per instance
+    best = argmax_tol(ev.Q, axis=1, scale=scale[seg.seg][:, None])
     prime = np.zeros((N, A))
     prime[np.arange(N), best] = 1.0
     Aprime_s = ev.A[np.arange(N), best]  # sum_a pi'(a|s) A_pi(s, a)
     A_bold, eps_p = seg.sum(ev.rho * Aprime_s), seg.max(np.abs(Aprime_s))
-    floor = 64 * np.finfo(float).eps * (1.0 + seg.max(np.abs(ev.Q).max(axis=1)))
+    floor = tie_tolerance(ev.Q, scale=scale)  # eps' this small is a tie: pi is already greedy
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = np.minimum(1.0, (1.0 - g) ** 2 * A_bold / (4.0 * g * eps_p))  # Eq. (6)
     alpha = np.where((A_bold <= 0.0) | (eps_p <= floor), 0.0, np.where(g == 0.0, 1.0, alpha))

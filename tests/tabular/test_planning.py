@@ -25,6 +25,8 @@ from tabular import (
     MDP,
     evaluate,
     garnet,
+    greedy,
+    gridworld,
     optimal,
     policy_iteration,
     random_policy,
@@ -239,3 +241,71 @@ def test_planners_check_their_arguments():
         value_iteration(mdp, V0=np.array(["0", "0"]))
     with pytest.raises(ValueError, match=r"^V must have shape \(2,\)"):
         bellman_optimality_residual(mdp, np.zeros(3))
+
+
+# ----------------------------------------------------------------------------- ties (machine independence)
+TIE_MDPS = [
+    sutton_barto_gridworld(0.9),  # from A every action jumps to A': four exact ties
+    gridworld(3, 4, slip=0.0, gamma=0.9),  # walls: moving into a wall equals staying; symmetric routes
+    gridworld(4, 4, slip=0.2, gamma=0.99, step_reward=-0.1, sparse=True),
+    gridworld(2, 3, slip=0.0, gamma=0.0),  # gamma = 0: most actions earn exactly 0
+]
+
+
+def _lowest_index_optimal(mdp: MDP) -> np.ndarray:
+    """The lowest-index optimal action of every state, from value iteration run to 1e-12 and a Python
+    loop over the actions (ties: within 1e-7 of the value scale, far above VI's error and far below
+    any real gap in these MDPs): independent of policy_iteration and of the tie helper."""
+    vi = value_iteration(mdp, tol=1e-12)
+    Q = mdp.R + mdp.gamma * np.einsum("sat,t->sa", mdp.dense_P(), vi.V)
+    tol = 1e-7 * max(1.0, float(np.max(np.abs(Q))))
+    return np.array([next(a for a in range(mdp.n_actions) if Q[s, a] >= Q[s].max() - tol)
+                     for s in range(mdp.n_states)])
+
+
+def _with_round_off(monkeypatch, seed: int, rel: float = 1e-13):
+    """Make ``tabular.planning`` see every evaluation with Q perturbed by ``rel`` of the value scale, as
+    another CPU's LAPACK kernel would (a few ulps)."""
+    import dataclasses
+
+    import tabular.planning as planning
+
+    rng = np.random.default_rng(seed)
+    real = planning.evaluate
+
+    def noisy(mdp, pi, *args, **kwargs):
+        ev = real(mdp, pi, *args, **kwargs)
+        Q = ev.Q + rng.uniform(-1, 1, ev.Q.shape) * rel * max(float(np.max(np.abs(ev.Q))), 1e-300)
+        return dataclasses.replace(ev, Q=Q)
+
+    monkeypatch.setattr(planning, "evaluate", noisy)
+
+
+@pytest.mark.parametrize("k", range(len(TIE_MDPS)))
+def test_policy_iteration_breaks_exact_ties_by_the_lowest_index(k, monkeypatch):
+    mdp = TIE_MDPS[k]
+    expected = _lowest_index_optimal(mdp)
+    res = policy_iteration(mdp)
+    np.testing.assert_array_equal(np.argmax(res.pi, axis=1), expected)
+    # from any start: the same policy (not only the same values)
+    for seed in range(3):
+        start = policy_iteration(mdp, pi0=random_policy(mdp, rng=seed, concentration=0.2))
+        np.testing.assert_array_equal(start.pi, res.pi)
+    # and under simulated round-off of another CPU
+    for seed in range(5):
+        with monkeypatch.context() as m:
+            _with_round_off(m, seed)
+            np.testing.assert_array_equal(policy_iteration(mdp).pi, res.pi)
+            np.testing.assert_array_equal(value_iteration(mdp, tol=1e-12).pi, res.pi)
+
+
+@given(mdps(max_states=6, max_actions=3))
+@settings(max_examples=40, deadline=None, derandomize=True)
+def test_policy_iteration_returns_its_own_greedy_policy(mdp):
+    """The stopping rule: the returned policy is the tie-rule greedy policy of its own Q (a fixed point),
+    and every action it takes is optimal within the tie tolerance."""
+    res = policy_iteration(mdp)
+    np.testing.assert_array_equal(res.pi, greedy(res.Q))
+    scale = float(np.max(np.abs(res.Q)))
+    chosen = res.Q[np.arange(mdp.n_states), np.argmax(res.pi, axis=1)]
+    assert np.all(chosen >= res.Q.max(axis=1) - 1e-9 * scale)

@@ -20,6 +20,7 @@ from tabular import (
     uniform,
     validate_policy,
 )
+from tabular.policies import argmax_tol, near_max, tie_tolerance
 from tabular.strategies import policies, policy_pairs
 
 PROPS = settings(max_examples=100, deadline=None, derandomize=True)
@@ -94,14 +95,82 @@ def test_greedy_ties_go_to_the_lowest_index():
 
 
 def test_greedy_atol_ties():
-    Q = np.array([[1.0, 1.0 + 1e-9, 0.0], [0.0, 1.0, 1.0 + 1e-3]])
-    np.testing.assert_array_equal(greedy(Q), [[0, 1, 0], [0, 0, 1]])  # exact argmax
-    np.testing.assert_array_equal(greedy(Q, atol=1e-8), [[1, 0, 0], [0, 0, 1]])  # 1e-9 counts as a tie
+    Q = np.array([[1.0, 1.0 + 1e-7, 0.0], [0.0, 1.0, 1.0 + 1e-3]])
+    np.testing.assert_array_equal(greedy(Q), [[0, 1, 0], [0, 0, 1]])  # 1e-7 > 1e-9 * max|Q|: a real difference
+    np.testing.assert_array_equal(greedy(Q, atol=1e-6), [[1, 0, 0], [0, 0, 1]])  # 1e-7 counts as a tie
     np.testing.assert_array_equal(greedy(Q, atol=1e-2), [[1, 0, 0], [0, 1, 0]])
+    # the default rtol: 1e-12 of the value scale is a tie, and rtol=0 restores the exact argmax
+    R = np.array([[1.0, 1.0 + 1e-12, 0.0]])
+    np.testing.assert_array_equal(greedy(R), [[1, 0, 0]])
+    np.testing.assert_array_equal(greedy(R, rtol=0.0), [[0, 1, 0]])
     with pytest.raises(ValueError, match="atol"):
         greedy(Q, atol=-1.0)
+    with pytest.raises(ValueError, match="^rtol must be a finite non-negative"):
+        greedy(Q, rtol=np.inf)
     with pytest.raises(ValueError, match="^Q contains NaN"):
         greedy(np.array([[np.nan, 1.0]]))
+
+
+# ----------------------------------------------------------------------------- the tie rule
+def _lowest_within(row, tol):
+    """The rule written out with a Python loop: the first index whose value is within tol of the max."""
+    best = max(row)
+    return next(i for i, v in enumerate(row) if v >= best - tol)
+
+
+def test_argmax_tol_by_hand():
+    # the scale is the largest |value| of the whole array (here 100), not of the row
+    Q = np.array([[0.0, 5e-8, 1e-12], [100.0, 100.0 - 5e-8, 0.0], [-100.0, -1e-12, 0.0]])
+    assert argmax_tol(Q).tolist() == [0, 0, 1]  # 5e-8 < 1e-9 * 100 = 1e-7: tied
+    assert argmax_tol(Q, rtol=0.0).tolist() == [1, 0, 2]  # the exact argmax
+    assert argmax_tol(Q, rtol=1e-12).tolist() == [1, 0, 1]  # tol 1e-10
+    assert argmax_tol(Q, axis=0).tolist() == [1, 1, 0]
+    assert argmax_tol([2.0, 3.0, 3.0]) == 1 and isinstance(argmax_tol([2.0, 3.0]), int)
+    # a per-row scale (one value scale per instance of a stacked batch)
+    assert argmax_tol(Q, scale=np.array([[1e-9], [1e-9], [1e-9]])).tolist() == [1, 0, 2]
+    assert float(tie_tolerance(Q)) == 1e-9 * 100.0 and float(tie_tolerance(Q, atol=1.0, rtol=0.0)) == 1.0
+    # infinities: -inf never ties with a finite max, +inf only with +inf, an all -inf row gives 0
+    assert argmax_tol([[-np.inf, 1.0], [np.inf, np.inf], [-np.inf, -np.inf], [1.0, np.inf]]).tolist() == [1, 0, 0, 1]
+    assert near_max([1.0, 1.0 - 1e-12, 0.0]).tolist() == [True, True, False]
+
+
+def test_argmax_tol_bad_input():
+    with pytest.raises(ValueError, match=r"^values contains NaN at index \(1,\)"):
+        argmax_tol([1.0, np.nan])
+    with pytest.raises(ValueError, match="^values must be a non-empty array"):
+        argmax_tol([])
+    with pytest.raises(ValueError, match="^values must be a non-empty array"):
+        argmax_tol(3.0)
+    with pytest.raises(TypeError, match="^values must be an array of real numbers"):
+        argmax_tol(["a", "b"])
+    with pytest.raises(ValueError, match="^rtol must be a finite non-negative"):
+        argmax_tol([1.0, 2.0], rtol=-1e-9)
+    with pytest.raises(ValueError, match="^atol must be a finite non-negative"):
+        argmax_tol([1.0, 2.0], atol=np.nan)
+    with pytest.raises(ValueError, match="^scale must be finite and non-negative"):
+        argmax_tol([1.0, 2.0], scale=-1.0)
+
+
+_TIE_ROWS = st.lists(st.lists(st.integers(-3, 3), min_size=1, max_size=5), min_size=1, max_size=6).filter(
+    lambda rows: len({len(r) for r in rows}) == 1)
+
+
+@given(_TIE_ROWS, st.floats(-1e3, 1e3).filter(lambda x: abs(x) > 1e-3), st.integers(0, 2**32 - 1))
+@PROPS
+def test_greedy_ignores_round_off_on_exact_ties(rows, scale, seed):
+    """Q with exact ties (integer levels times a scale): perturbing every entry by a few 1e-13 of the
+    value scale, as a different LAPACK kernel would, never changes the greedy policy; and the choice is
+    the lowest index among the tied ones (a Python loop over the exact integer levels)."""
+    levels = np.array(rows, dtype=float)
+    Q = levels * scale
+    noise = np.random.default_rng(seed).uniform(-1, 1, Q.shape) * 3e-13 * np.abs(Q).max()
+    expected = [_lowest_within(list(r), 0.5) for r in (levels if scale > 0 else -levels)]
+    assert argmax_tol(Q).tolist() == expected
+    assert argmax_tol(Q + noise).tolist() == expected
+    np.testing.assert_array_equal(greedy(Q + noise), greedy(Q))
+    np.testing.assert_array_equal(greedy(Q + noise), deterministic(np.array(expected), Q.shape[1]))
+    # scale-free: multiplying Q by a power of two (exact) changes nothing
+    assert argmax_tol(Q * 2.0**-40).tolist() == expected
 
 
 # ----------------------------------------------------------------------------- softmax

@@ -29,7 +29,8 @@ Actions outside the support of ``pi`` are *not* penalized by ``KL(pi || p)``, so
 the exact argmax: if the best off-support advantage ``M_off`` exceeds ``m``, the multiplier is
 ``nu = max(nu_root, M_off)``; when ``nu = M_off`` the supported actions keep
 ``p(a) = c pi(a) / (M_off - A(a))`` and the rest of the mass goes to the best off-support action
-(lowest index). Restricting ``p`` to the support of ``pi`` would not give the maximizer of the
+(lowest index among those within ``1e-9 max_a |A(a)|`` of the best: the tie rule of
+:mod:`tabular.policies`, so that round-off never decides which action receives the mass). Restricting ``p`` to the support of ``pi`` would not give the maximizer of the
 stated problem. With ``c = 0`` the solution is greedy (the limit ``c -> 0+``: mass proportional to
 ``pi`` on the supported maximizers, or all mass on the best off-support action when it is strictly
 better); with ``c = inf`` it is ``pi``.
@@ -49,6 +50,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import brentq
+
+from tabular.policies import argmax_tol
 
 from .base import SolverError, quiet
 from .roots import LOG_C_MAX, LOG_C_MIN, C_MIN, decreasing_root
@@ -72,7 +75,8 @@ class KLRows:
         self.gap = np.where(supp, m[:, None] - A, 0.0)  # m - A >= 0 on the support
         A_off = np.where(supp, -np.inf, A)
         M_off = A_off.max(axis=1)
-        self.off_idx = np.argmax(A_off, axis=1)  # lowest-index best off-support action
+        # lowest-index best off-support action, ties by the rule of tabular.policies (row scale)
+        self.off_idx = argmax_tol(A_off, axis=1, scale=np.abs(A).max(axis=1, keepdims=True))
         top = np.maximum(m, M_off)
         low = np.where(supp, A, np.inf).min(axis=1)
         self.flat = (top - low) <= FLAT_RTOL * (1.0 + np.abs(A).max(axis=1))

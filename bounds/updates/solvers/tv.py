@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tabular.policies import near_max
 from tabular.validation import check_real
 
 from . import reference
@@ -15,11 +16,14 @@ __all__ = ["solve_tv_constraint", "solve_max_tv_sq_penalty", "tv_constraint", "m
 
 
 def _tv_order(A, pi):
-    """Drain order of every row: strictly worse actions by increasing advantage."""
+    """Drain order of every row: the actions worse than the best by more than the tie tolerance, by
+    increasing advantage. The best action and its ties follow the rule of :mod:`tabular.policies`
+    ("Ties") with each row's own scale ``max_a |A(s, a)|``."""
     S = A.shape[0]
-    best = np.argmax(A, axis=1)  # lowest-index maximizer
+    tied = near_max(A, axis=1, scale=np.abs(A).max(axis=1, keepdims=True))
+    best = np.argmax(tied, axis=1)  # lowest-index maximizer up to ties
     a_star = A[np.arange(S), best]
-    worse = A < a_star[:, None]
+    worse = ~tied
     key = np.where(worse, A, np.inf)
     order = np.argsort(key, axis=1, kind="stable")
     mass = np.take_along_axis(np.where(worse, pi, 0.0), order, axis=1)
@@ -54,8 +58,9 @@ def solve_tv_constraint(A, pi, t, rho=None) -> Solution:
     """Per-state ``max_p sum_a p(a|s) A(s, a)  s.t.  D_TV(pi(.|s), p) <= t_s`` (a small LP).
 
     Closed form: move mass ``t_s`` from the lowest-advantage actions (in increasing order of
-    ``A``) to the best action ``argmax_a A(s, a)`` (lowest index); actions tied with the best are
-    not moved. The value ``v_s(t)`` is concave and piecewise linear in ``t`` with slopes
+    ``A``) to the best action ``argmax_a A(s, a)``; actions tied with the best are not moved (ties:
+    the rule of :mod:`tabular.policies`, lowest index among the advantages within ``1e-9 max_a |A(s, a)|``
+    of the row's best, so that round-off never decides which action receives the mass). The value ``v_s(t)`` is concave and piecewise linear in ``t`` with slopes
     ``max A - A(s, a)``.
 
     Returns

@@ -71,3 +71,36 @@ def test_max_kl_penalty_batch_equals_the_scalar_solver():
         obj = float(rho[k] @ np.einsum("sa,sa->s", p, A[k])) - C[k] * float(sol.kl[start[k]:start[k + 1]].max())
         assert obj == pytest.approx(ref.objective, rel=1e-9, abs=1e-12)
         np.testing.assert_allclose(p, ref.pi_new, atol=1e-7)
+
+
+def test_batched_cpi_breaks_ties_like_the_scalar_step():
+    """Gridworlds without slip have exact ties in Q (walls, symmetric routes): the batched CPI step picks
+    the same greedy pi' as bounds.updates.cpi_step (the tie rule with each instance's own scale), even
+    when instances of very different value scales share a batch."""
+    from bounds.updates import cpi_step
+    from bounds.updates.batch import cpi_step_batch
+    from tabular import gridworld, uniform
+    from tabular.batch import evaluate_batch
+
+    mdps = [gridworld(3, 3, slip=0.0, gamma=0.9, goal_reward=1e-6), gridworld(3, 3, slip=0.0, gamma=0.9),
+            gridworld(3, 3, slip=0.0, gamma=0.5, goal_reward=1e6, step_reward=-1.0)]
+    b = MDPBatch.from_mdps(mdps)
+    pis = [uniform(m) for m in mdps]
+    step = cpi_step_batch(b, evaluate_batch(b, b.policy_rows(pis)))
+    for m, pi, p in zip(mdps, pis, b.split(step.pi_new)):
+        ref = cpi_step(m, pi)
+        np.testing.assert_allclose(p, ref.pi_new, rtol=0, atol=1e-12)
+        prime = ref.info["pi_prime"]
+        # the greedy pi' is the lowest-index optimal-up-to-ties action, by a Python loop over Q
+        Q = evaluate_q(m, pi)
+        tol = 1e-9 * np.abs(Q).max()
+        lowest = [next(a for a in range(4) if Q[s, a] >= Q[s].max() - tol) for s in range(m.n_states)]
+        assert np.argmax(prime, axis=1).tolist() == lowest
+
+
+def evaluate_q(mdp, pi):
+    """Q of pi by a dense solve written here (independent of tabular.evaluate)."""
+    P = mdp.dense_P()
+    P_pi = np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * P_pi, np.einsum("sa,sa->s", pi, mdp.R))
+    return mdp.R + mdp.gamma * np.einsum("sat,t->sa", P, V)

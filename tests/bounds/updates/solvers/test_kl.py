@@ -246,3 +246,14 @@ def test_two_action_rows_against_a_brute_force_grid():
             best = np.max(np.where(kl_fwd <= kappa, lin, -np.inf))
             # the feasible set is an interval of q: its best grid point is within one grid step of the optimum
             assert best - 1e-12 <= sol.value[0] <= best + res, (a, p0, kappa)
+
+
+def test_kl_penalty_off_support_ties_go_to_the_lowest_index():
+    """pi puts all mass on action 0; actions 1 and 2 are off its support and tie (up to round-off) above
+    it. For c below the off-support gap (1) the closed form gives p(0) = c / (M_off - A(0)) = c and the
+    rest to the best off-support action: action 1, whichever of the two is larger by 1e-15."""
+    pi = np.array([[1.0, 0.0, 0.0]])
+    for eps in (0.0, 1e-15, -1e-15):
+        A = np.array([[0.0, 1.0, 1.0 + eps]])
+        p = so.solve_kl_penalty(A, pi, 0.1).pi_new
+        np.testing.assert_allclose(p, [[0.1, 0.9, 0.0]], rtol=0, atol=1e-12)

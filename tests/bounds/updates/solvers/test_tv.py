@@ -54,3 +54,21 @@ def test_tv_sq_penalty_matches_cvxpy_and_grid(C):
     score = rho @ np.sum(p * A, axis=1) - C * (0.5 * np.abs(p - pi).sum(axis=1).max()) ** 2
     assert fast.objective == pytest.approx(score, abs=1e-12)
     assert score == pytest.approx(own_cvx_max_tv_sq_penalty(A, pi, rho, C), abs=1e-6)
+
+
+def test_tv_ties_do_not_move_with_round_off():
+    """Tied advantages (up to 1e-9 of the row's scale) are never drained and the mass goes to the lowest
+    tied index, so round-off of the advantages (here 1e-15) leaves the solution as computed by hand."""
+    A = np.array([[0.0, 1.0, 1.0, -0.5], [2.0, 2.0, 2.0, 2.0], [0.3, -1.0, 0.3, 0.3]])
+    pi = np.full((3, 4), 0.25)
+    noise = np.random.default_rng(0).uniform(-1, 1, A.shape) * 1e-15
+    # t = 0.1: row 0 drains its worst action (3) into action 1; row 1 is flat; row 2 drains action 1 into 0
+    by_hand = [[0.25, 0.35, 0.25, 0.15], [0.25] * 4, [0.35, 0.15, 0.25, 0.25]]
+    for a in (A, A + noise, A - noise):
+        np.testing.assert_allclose(so.solve_tv_constraint(a, pi, 0.1).pi_new, by_hand, rtol=0, atol=1e-15)
+    rho = np.array([1.0, 0.5, 2.0])
+    p0 = so.solve_max_tv_sq_penalty(A, pi, rho, 0.3).pi_new
+    for a in (A + noise, A - noise):
+        p = so.solve_max_tv_sq_penalty(a, pi, rho, 0.3).pi_new
+        np.testing.assert_allclose(p, p0, rtol=0, atol=1e-12)
+        assert np.argmax(p - pi, axis=1).tolist() == [1, 0, 0]  # the receiving action: lowest tied index
