@@ -104,7 +104,7 @@ def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) ->
 def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
               chunk: int | None = None, candidates: bool = False, update_steps: int = 3,
               tr_delta: float = 0.01, progress: bool | None = None, heartbeat: float = 10.0,
-              figure: bool = True, engine: str = "batched") -> SweepResult:
+              figure: bool = True, engine: str = "batched", claims=()) -> SweepResult:
     """Run (or resume) a sweep of instances ``0..n-1`` into ``out`` and write its report.
 
     Parameters
@@ -126,6 +126,9 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
         give the same results to round-off; the choice is not part of the sweep's settings, so a
         sweep may be resumed with either. ``timing.json`` in ``out`` records each call that computed
         something (instances, seconds, rate, engine, workers), apart from the deterministic report.
+    claims : bounds swept besides the theorems of THEORY.md §3, each ``MODULE:FUNCTION`` (a penalty
+        ``(q, ops)`` over :mod:`bounds.registry`'s quantities, a :class:`bounds.registry.Bound`, or a
+        legacy ``(mdp, pi, pi_new) -> lower bound``) or a registered name; checked as theorems.
 
     Every argument is checked before anything is written; a bad one raises ``ValueError`` or
     ``TypeError`` naming it.
@@ -136,7 +139,7 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
     engine = check_engine(engine)
     config = SweepConfig(seed=seed, families=resolve_families(families), gammas=tuple(gammas),
-                         candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
+                         candidates=candidates, update_steps=update_steps, tr_delta=tr_delta, claims=claims)
     out = Path(out)
     prepare_out(out, config)
     cols = columns(config)
