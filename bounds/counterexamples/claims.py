@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..registry import Bound, ExactQuantities, as_bound, bound_named, exact_slack, registered
+from ..registry import Bound, ExactQuantities, as_bound, bound_named, exact_slack, registered, registry_names
 from ..registry.evaluation import penalty_arrays
 
 __all__ = ["Claim", "CLAIMS", "claim_named", "ExactPair", "claim_of"]
@@ -33,7 +33,13 @@ class Claim:
     bound: Bound
     params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
-    name = property(lambda self: self.bound.name)
+    @property
+    def name(self) -> str:
+        """The registered name, or ``MODULE:FUNCTION`` of an unregistered user bound (so that its
+        certificate names what to import)."""
+        b = self.bound
+        return b.ref if b.ref and b.name not in registry_names() else b.name
+
     statement = property(lambda self: self.bound.statement)
     source = property(lambda self: self.bound.source)
     theorem = property(lambda self: self.bound.theorem)

@@ -29,7 +29,7 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None, extra=()) -> BoundTable:
     >>> m = T.mdp_x(0.5); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
     >>> table = check_all(m, pi, pn, extra=[lambda q, ops: q.C * q.alpha ** 2 / 2])
     >>> table.names[0], table.names[-1], table.all_hold
-    ('theorem1', '<lambda>', True)
+    ('theorem1', 'lambda', True)
     """
     inst = prepare(mdp, pi, pi_new, ev, None, atol, evaluate=False, evaluate_new=False)
     bounds = registered(theorem=True) + tuple(as_bound(b) for b in extra)

@@ -15,6 +15,7 @@ A user's bound is a record like any other: ``@register(...)`` on a penalty funct
 from __future__ import annotations
 
 import importlib
+import re
 import inspect
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -151,7 +152,9 @@ def _positional(fn) -> int:
 
 def _from_function(fn, ref: str = "", **fields) -> Bound:
     """A :class:`Bound` from a penalty ``(q, ops)`` or a legacy ``(mdp, pi, pi_new) -> lower bound``."""
-    name = fields.pop("name", None) or getattr(fn, "__name__", "user_bound")
+    name = fields.pop("name", None) or re.sub(r"\W", "_", getattr(fn, "__name__", "")).strip("_") or "user_bound"
+    if not name.isidentifier():
+        name = "bound_" + name  # e.g. a name starting with a digit
     ref = ref or f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', name)}"
     legacy = _positional(fn) >= 3
     defaults = dict(statement=(f"eta_new >= {name}(mdp, pi, pi_new)" if legacy else f"eta_new >= L - {name}(q)"),
@@ -166,6 +169,8 @@ def as_bound(obj, ref: str = "") -> Bound:
     ``(mdp, pi, pi_new) -> lower bound`` function."""
     if isinstance(obj, Bound):
         return obj
+    if isinstance(getattr(obj, "bound", None), Bound):  # a claim of bounds.counterexamples
+        return obj.bound
     if isinstance(obj, str):
         return bound_named(obj)
     if getattr(obj, "__bound__", None) is not None:

@@ -275,3 +275,60 @@ def test_the_float_quantities_of_one_instance_handle_sparse_models():
     q = _single(m, pi, pn)
     assert isinstance(q, FloatQuantities) and q.K == 1
     assert check_all(m, pi, pn).all_hold
+
+
+def test_falsify_proves_a_false_user_bound_exactly_and_says_when_it_cannot(tmp_path, monkeypatch):
+    """A user's penalty over the quantities gets a proven certificate (the same function on exact
+    numbers); one that calls numpy is re-evaluated in floating point and says so; a true one is never
+    reported violated."""
+    from bounds.counterexamples import falsify, verify_certificate
+
+    (tmp_path / "user_false_mod.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def no_penalty(q, ops):          # eta_new >= L: false
+            return q.alpha * 0
+
+        def no_penalty_numpy(q, ops):    # the same, through numpy: cannot be made exact
+            return np.sqrt(q.alpha) * 0
+
+        def half_theorem1(q, ops):       # true: Theorem 1 itself
+            return q.C * q.alpha ** 2
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    r = falsify("user_false_mod:no_penalty", time_budget=20, rng=0)
+    assert r.found and r.verification.proven and r.verification.violated_by > 0
+    again = verify_certificate(r.certificate.to_dict())
+    assert again.proven and again.violated_by == r.verification.violated_by
+    r2 = falsify("user_false_mod:no_penalty_numpy", time_budget=20, rng=0)
+    assert r2.found and not r2.verification.proven
+    assert "re-evaluated in floating point, not proven" in r2.verification.message
+    r3 = falsify("user_false_mod:half_theorem1", time_budget=5, rng=0)
+    assert not r3.found
+
+
+def test_assert_bound_takes_a_user_bound_and_an_instance():
+    from hypothesis import given, settings
+
+    from bounds import assert_bound
+    from tabular.strategies import policy_pairs
+
+    @given(policy_pairs(max_states=4, max_actions=3))
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    def prop(case):
+        assert_bound(_half_theorem1_tight, *case)
+
+    prop()
+    m, pi = T.mdp_x(0.5), T.uniform(T.mdp_x(0.5))
+    pn = pi.copy()
+    pn[0] = [0.0, 1.0]
+    with pytest.raises(AssertionError, match="violated"):
+        assert_bound(lambda q, ops: -q.L + q.L - 1.0, m, pi, pn)  # eta_new >= L + 1: false
+    with pytest.raises(TypeError, match="all three"):
+        assert_bound(_half_theorem1, m, pi)
+
+
+def _half_theorem1_tight(q, ops):
+    """Eq. (44)'s penalty written by a user from its named quantities (true)."""
+    g, a = q.gamma, q.alpha
+    return 4 * a ** 2 * g * q.eps / ((1 - g) * (1 - g * (1 - a)))
