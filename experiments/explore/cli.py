@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=_grid, metavar="ROWSxCOLS", help="draw the MDP as a grid, states row-major")
     p.add_argument("--moves", help="with --grid: action moves as letters of 'urdl', one per action")
     p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--claim", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="also show this bound in the bounds table (a penalty (q, ops) over bounds.registry's "
+                        "quantities, a bounds.registry.Bound, or a function (mdp, pi, pi_new) -> lower bound); "
+                        "repeatable")
     return p
 
 
@@ -209,8 +213,14 @@ def main(argv=None) -> int:
     if args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     pi = start_policy(mdp, args.policy, args.seed)
+    from bounds.registry import bound_named
+
     try:
-        rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, **kwargs)
+        claims = [bound_named(c) for c in args.claim]
+    except ValueError as exc:
+        parser.error(f"--claim: {exc}")
+    try:
+        rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, claims=claims, **kwargs)
     except ValueError as exc:
         parser.error(f"--step {args.step}: {exc}")
     stem = "explore_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

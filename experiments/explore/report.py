@@ -63,9 +63,11 @@ def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
 
 
 def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", policy: str = "",
-            **step_kwargs) -> ExploreReport:
+            claims=(), **step_kwargs) -> ExploreReport:
     """Take one step of ``update`` (a key of :data:`STEPS`) from ``pi`` with ``step_kwargs`` (e.g.
-    ``delta=0.01``, or ``step=0.1`` for npg) and collect what the report shows."""
+    ``delta=0.01``, or ``step=0.1`` for npg) and collect what the report shows; ``claims`` are a user's
+    bounds (``MODULE:FUNCTION`` names or functions, :func:`bounds.registry.bound_named`) shown in the
+    bounds table with the registered ones."""
     if update not in STEPS:
         raise ValueError(f"update must be one of {sorted(STEPS)}, got {update!r}")
     step = update
@@ -74,7 +76,7 @@ def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", 
     ev = T.evaluate(mdp, pi)  # rho >= 0 exactly: tabular zeroes the round-off at unreached states
     res = STEPS[step](mdp, ev.pi, ev=ev, **step_kwargs)
     terms = step_terms(mdp, ev.pi, res.pi_new)
-    table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev)
+    table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev, extra=tuple(claims))
     opt = T.optimal(mdp)
     notes = []
     for s in layout.off_map:
