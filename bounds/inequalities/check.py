@@ -31,7 +31,7 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None, extra=()) -> BoundTable:
     >>> table.names[0], table.names[-1], table.all_hold
     ('theorem1', 'lambda', True)
     """
-    inst = prepare(mdp, pi, pi_new, ev, None, atol, evaluate=False, evaluate_new=False)
+    inst = prepare(mdp, pi, pi_new, ev, None, atol, evaluate_new=False)  # the same numbers with or without ev
     bounds = registered(theorem=True) + tuple(as_bound(b) for b in extra)
     return BoundTable(results=results_of(inst, bounds))
 
@@ -39,7 +39,7 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None, extra=()) -> BoundTable:
 def check_bound(bound, mdp, pi, pi_new, *, ev=None, atol=None):
     """One bound (a record, a name, a penalty ``(q, ops)`` or a legacy function) on one instance,
     as a :class:`~bounds.inequalities.results.BoundResult`."""
-    inst = prepare(mdp, pi, pi_new, ev, None, atol, evaluate=False, evaluate_new=False)
+    inst = prepare(mdp, pi, pi_new, ev, None, atol, evaluate_new=False)
     return results_of(inst, (as_bound(bound),))[0]
 
 
