@@ -152,7 +152,9 @@ def _positional(fn) -> int:
 
 def _from_function(fn, ref: str = "", **fields) -> Bound:
     """A :class:`Bound` from a penalty ``(q, ops)`` or a legacy ``(mdp, pi, pi_new) -> lower bound``."""
-    name = fields.pop("name", None) or re.sub(r"\W", "_", getattr(fn, "__name__", "")).strip("_") or "user_bound"
+    name = fields.pop("name", None) or getattr(fn, "__name__", "")
+    if not name.isidentifier():  # e.g. "<lambda>" -> "lambda"
+        name = re.sub(r"\W", "_", name).strip("_") or "user_bound"
     if not name.isidentifier():
         name = "bound_" + name  # e.g. a name starting with a digit
     ref = ref or f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', name)}"
