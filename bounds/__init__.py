@@ -16,6 +16,8 @@ page shipped with the package: ``bounds.theory()`` returns it, ``bounds.theory(3
   PG, PI), their iteration, the practical step, and their solvers.
 """
 
+from tabular._version import __version__
+
 from .inequalities import (
     BoundResult,
     BoundTable,
@@ -58,6 +60,7 @@ from .updates import (
 )
 
 __all__ = [
+    "__version__",
     "SolverError", "MMHistory", "UpdateHistory", "StepResult", "cpi_step", "kl_penalty_step", "mm_step", "npg_step",
     "pg_step", "pi_step", "run", "trust_region_step",
     "BoundResult", "BoundTable", "assert_bound", "check_all", "check_bound", "Bound", "register", "bound_named", "cpi_alpha_star", "cpi_bound",

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tabular._version import __version__
+
 from .theory_page import SECTIONS, theory, theory_path
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bounds", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                   help="print the version of the package and exit")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("theory", help="print THEORY.md (or one section)")
     t.add_argument("section", nargs="?", type=int, choices=SECTIONS, help="section number 1-9")

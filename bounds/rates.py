@@ -82,7 +82,8 @@ from tabular.mdp import MDP
 from tabular.planning import optimal
 from tabular.policies import softmax, uniform
 from tabular.regularized import soft_evaluate, soft_optimal
-from tabular.validation import as_float_array, as_policy, check_distribution_rows, check_int, check_real
+from tabular.validation import (as_float_array, as_policy, as_rng, check_alloc, check_dense_size,
+                                check_distribution_rows, check_int, check_real)
 
 from .updates.mirror import entropy_npg_update, pmd_update
 from .updates.steps import npg_step
@@ -185,6 +186,14 @@ def _distribution(x, S: int, name: str, full_support: bool = False) -> np.ndarra
     return arr
 
 
+def _n_iter(n_iter, mdp: MDP) -> int:
+    """``n_iter`` an int >= 1 whose records (a policy and a few floats per iteration) fit in memory."""
+    n_iter = check_int(n_iter, "n_iter", lo=1)
+    check_alloc((8.0 * mdp.n_states * mdp.n_actions + 256.0) * n_iter, "n_iter", n_iter,
+                "the per-iteration policies and records")
+    return n_iter
+
+
 def _atol(mdp: MDP, extra: float = 0.0) -> float:
     return RTOL * (1.0 + extra) / (1.0 - mdp.gamma)
 
@@ -211,6 +220,7 @@ def stationary_of(mdp: MDP, pi) -> np.ndarray:
     and a power-iteration polish). Used as the ``rho`` of [Lan22], for which ``d_rho^{pi} = rho``."""
     _check_mdp(mdp, unit=False)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
+    check_dense_size(mdp.n_states, mdp.n_actions, "stationary_of on this MDP", sparse_hint=None)
     P = np.einsum("sa,sat->st", pi, mdp.dense_P())
     nu = evaluate(mdp.with_gamma(1.0 - 1e-9), pi).d
     for _ in range(10_000):
@@ -236,7 +246,7 @@ def npg_rate(mdp: MDP, step: float, n_iter: int, rho=None) -> RateResult:
     """
     mdp = _check_mdp(mdp)
     step = check_real(step, "step", positive=True)
-    n_iter = check_int(n_iter, "n_iter", lo=1)
+    n_iter = _n_iter(n_iter, mdp)
     S, A = mdp.shape
     rho = mdp.rho0 if rho is None else _distribution(rho, S, "rho")
     V_star = float(rho @ optimal(mdp).V)
@@ -274,7 +284,7 @@ def pg_rate(mdp: MDP, n_iter: int, mu=None, rho=None, step: float | None = None)
     (the Łojasiewicz inequality at every iterate; gap = its right side, bound = ``||grad||_2``).
     """
     mdp = _check_mdp(mdp)
-    n_iter = check_int(n_iter, "n_iter", lo=1)
+    n_iter = _n_iter(n_iter, mdp)
     S, A = mdp.shape
     g = mdp.gamma
     mu = _distribution(mdp.rho0 if mu is None else mu, S, "mu", full_support=True)
@@ -330,7 +340,7 @@ def entropy_npg_rate(mdp: MDP, tau: float, step: float, n_iter: int, pi0=None) -
     mdp = _check_mdp(mdp)
     tau = check_real(tau, "tau", positive=True)
     step = check_real(step, "step", positive=True)
-    n_iter = check_int(n_iter, "n_iter", lo=1)
+    n_iter = _n_iter(n_iter, mdp)
     g = mdp.gamma
     if step * tau > (1.0 - g) * (1.0 + 1e-12):
         raise ValueError(f"step must satisfy 0 < step <= (1-gamma)/tau = {(1.0 - g) / tau:.6g}, got {step!r}")
@@ -374,7 +384,7 @@ def pmd_rate(mdp: MDP, eta0: float, n_iter: int, rho=None, pi0=None) -> RateResu
     """
     mdp = _check_mdp(mdp)
     eta0 = check_real(eta0, "eta0", positive=True)
-    n_iter = check_int(n_iter, "n_iter", lo=1)
+    n_iter = _n_iter(n_iter, mdp)
     S, A = mdp.shape
     g = mdp.gamma
     rho = mdp.rho0 if rho is None else _distribution(rho, S, "rho")
@@ -395,8 +405,10 @@ def pmd_rate(mdp: MDP, eta0: float, n_iter: int, rho=None, pi0=None) -> RateResu
         gap_rho.append(float(rho @ (opt.V - V)))
         gap_d.append(float(d_star @ (opt.V - V)))
     k = np.arange(1, n_iter + 1)
-    sheet = g**k * (float(rho @ (opt.V - V0)) + D0 / (eta0 * (1.0 - g)))  # THEORY.md §8 form
-    derived = r ** (k - 1) * (r * float(d_star @ (opt.V - V0)) + D0 / eta0)  # three-point lemma
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a subnormal eta0: bounds of +inf
+        D0_over = np.float64(D0) / np.float64(eta0) if D0 > 0 else 0.0  # 0 * (1/eta0) = 0
+        sheet = g**k * (float(rho @ (opt.V - V0)) + D0_over / (1.0 - g))  # THEORY.md §8 form
+        derived = r ** (k - 1) * (r * float(d_star @ (opt.V - V0)) + D0_over)  # three-point lemma
     atol = _atol(mdp)
     checks = (_make(k, gap_rho, sheet, "sheet", atol), _make(k, gap_d, derived, "derived", atol))
     return RateResult("pmd", "[Xiao22]/[Lan22] PMD, eta_k = eta0/gamma^k", checks,
@@ -415,8 +427,8 @@ def rate_checks(mdp: MDP, rng=None, n_iter: int = 60) -> dict:
     A value above 1 is a violation (up to the tolerance in the full results).
     """
     mdp = unit_rewards(mdp)
-    rng = np.random.default_rng(rng)
-    n_iter = check_int(n_iter, "n_iter", lo=1)
+    rng = as_rng(rng)
+    n_iter = _n_iter(n_iter, mdp)
     g = mdp.gamma
     S = mdp.n_states
     out = {}

@@ -9,6 +9,7 @@ Usage::
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
     python -m experiments falsify TARGET --out DIR [...]     # search, shrink, certify (experiments.falsify)
+    python -m experiments tightness --out DIR [--budget S]   # certified worst-case tightness (experiments.tightness)
 
 The exit status is non-zero if any claim fails. The figures are the modules of
 ``experiments._common.MODULES``; what each defines (the figure-module contract) is stated in
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ._cli import add_version
 from ._common import HelpFormatter, out_dir_arg, registry, run_experiment, seed_arg
 
 EPILOG = """commands (each has its own --help):
@@ -30,6 +32,10 @@ EPILOG = """commands (each has its own --help):
   sweep --n N --out DIR     a large, parallel, resumable sweep checking every bound on random
                             instances (experiments.sweep)
   benchmark [--quick]       speed ratios against baselines timed in the same run (experiments.benchmark)
+  explore NAME_OR_FILE --out DIR
+                            a one-page report of one MDP and one exact policy step (experiments.explore)
+  falsify TARGET --out DIR  search for a violation of a claimed bound, shrink it and write a certificate
+                            (experiments.falsify)
 """
 
 
@@ -40,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="fast smoke mode (smaller sweeps)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed, a non-negative integer")
     parser.add_argument("--out", type=out_dir_arg, default=Path("figures"), help="output folder")
-    return parser
+    return add_version(parser)
 
 
 def main(argv=None) -> int:
@@ -57,6 +63,10 @@ def main(argv=None) -> int:
         from .explore import cli
 
         return cli.main(argv[1:])
+    if argv and argv[0] == "tightness":
+        from . import tightness
+
+        return tightness.main(argv[1:])
     if argv and argv[0] == "benchmark":
         from . import benchmark
 

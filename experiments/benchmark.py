@@ -347,12 +347,14 @@ def format_table(rows: list, notes: list, peak: int, quick: bool = False) -> str
 
 
 def main(argv=None) -> int:
+    from ._cli import add_version
     from ._common import HelpFormatter
 
     parser = argparse.ArgumentParser(prog="python -m experiments benchmark", description=__doc__.split("\n")[0],
                                      formatter_class=HelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, one repeat (a smoke run: the goals, set for the full sizes, do not apply)")
+    add_version(parser)
     args = parser.parse_args(argv)
     rows, notes, peak = run_benchmarks(args.quick)
     print(format_table(rows, notes, peak, quick=args.quick))

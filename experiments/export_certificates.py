@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,8 @@ import numpy as np
 from bounds.counterexamples.certificate import Verification, make_certificate, verify_certificate
 from bounds.counterexamples.claims import CLAIMS, claim_named
 from tabular import io as tio
+
+from ._cli import check_writable_dir
 
 __all__ = ["Exported", "export_sweep", "claim_of_reason"]
 
@@ -49,22 +53,51 @@ def claim_of_reason(reason: str) -> str | None:
         return None
 
 
+def _read_instance(vdir: Path, i: int, meta_file: Path):
+    """``(meta, mdp, pi, pi_new)`` of saved instance ``i``; a damaged or missing file raises ``ValueError``
+    naming it."""
+    try:
+        meta = json.loads(meta_file.read_text())
+        if not isinstance(meta, dict):
+            raise ValueError(f"expected a JSON object, got {type(meta).__name__}")
+        reasons = meta.get("reasons", [])
+        if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+            raise ValueError(f"'reasons' must be a list of strings, got {reasons!r}")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"sweep_dir: {meta_file} is damaged: {exc}") from None
+    try:
+        mdp = tio.load(vdir / f"{i}.npz")
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"sweep_dir: cannot read the saved MDP {vdir / f'{i}.npz'}: {exc}") from None
+    pfile = vdir / f"{i}.policies.npz"
+    try:
+        with np.load(pfile, allow_pickle=False) as z:
+            pi, pi_new = z["pi"].copy(), z["pi_new"].copy()
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"sweep_dir: cannot read the saved policies {pfile}: {exc}") from None
+    return meta, mdp, pi, pi_new
+
+
 def export_sweep(sweep_dir, out_dir) -> list:
-    """Certificates for every saved violation of a named claim in ``sweep_dir/violations``."""
+    """Certificates for every saved violation of a named claim in ``sweep_dir/violations``.
+
+    A missing ``violations/`` folder, a damaged saved file or an ``out_dir`` that cannot be written
+    raises ``ValueError`` naming the argument (and the file).
+    """
+    for arg, v in (("sweep_dir", sweep_dir), ("out_dir", out_dir)):
+        if not isinstance(v, (str, PathLike)):
+            raise TypeError(f"{arg} must be a path, got {type(v).__name__}")
     vdir = Path(sweep_dir) / "violations"
     if not vdir.is_dir():
         raise ValueError(f"sweep_dir: no violations/ folder in {sweep_dir}")
-    out = Path(out_dir)
+    out = check_writable_dir(out_dir, "out_dir")
     out.mkdir(parents=True, exist_ok=True)
     done = []
     for meta_file in sorted(vdir.glob("*.json"), key=lambda p: int(p.stem) if p.stem.isdigit() else -1):
         if not meta_file.stem.isdigit():
             continue
         i = int(meta_file.stem)
-        meta = json.loads(meta_file.read_text())
-        mdp = tio.load(vdir / f"{i}.npz")
-        with np.load(vdir / f"{i}.policies.npz", allow_pickle=False) as z:
-            pi, pi_new = z["pi"].copy(), z["pi_new"].copy()
+        meta, mdp, pi, pi_new = _read_instance(vdir, i, meta_file)
         for reason in meta.get("reasons", []):
             name = claim_of_reason(reason)
             if name is None or name not in CLAIMS:
@@ -78,11 +111,21 @@ def export_sweep(sweep_dir, out_dir) -> list:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if len(argv) != 2:
-        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
-        return 2
-    for e in export_sweep(*argv):
+    import argparse
+
+    from ._cli import add_version
+
+    parser = argparse.ArgumentParser(prog="python -m experiments.export_certificates",
+                                     description=__doc__.strip().splitlines()[0])
+    parser.add_argument("sweep_dir", help="a sweep's --out folder (with violations/)")
+    parser.add_argument("out_dir", help="folder for the certificates")
+    add_version(parser)
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    try:
+        exported = export_sweep(args.sweep_dir, args.out_dir)
+    except (ValueError, TypeError) as exc:
+        parser.error(" ".join(str(exc).split()))
+    for e in exported:
         print(f"{e.path}: {e.verification}")
     return 0
 

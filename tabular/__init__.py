@@ -5,6 +5,7 @@ See THEORY.md §1-2: ``eta``, ``V``, ``Q``, ``A``, the unnormalized visitation `
 divergences, planning, a zoo of toy MDPs, Gymnasium import and save/load.
 """
 
+from ._version import __version__
 from .divergences import kl, max_kl, max_tv, mean_kl, mean_tv, tv, weighted_mean
 from .evaluation import (
     Evaluation,
@@ -35,6 +36,7 @@ from .policies import (
 from .zoo import chain, garnet, gridworld, make, mdp_x, sutton_barto_gridworld, two_state
 
 __all__ = [
+    "__version__",
     "MDP", "Evaluation", "EvaluationBatch", "PlanningResult",
     "evaluate", "evaluate_many", "surrogate", "expected_advantage", "state_distribution",
     "policy_transition", "policy_reward", "reachable_states",

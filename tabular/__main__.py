@@ -7,12 +7,15 @@ import argparse
 import numpy as np
 
 from . import evaluate, max_kl, max_tv, mixture, optimal, surrogate, uniform
+from ._version import __version__
 from .zoo import ZOO, make
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tabular", description=__doc__)
     parser.add_argument("name", nargs="?", default="sutton_barto_gridworld", choices=sorted(ZOO))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version of the package and exit")
     args = parser.parse_args(argv)
     mdp = make(args.name)
     np.set_printoptions(precision=4, suppress=True, linewidth=110)

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .evaluation import ROUND_OFF_REL
-from .validation import as_float_array, as_policy, check_mdp, readonly
+from .validation import as_float_array, as_policy, check_mdp, describe, readonly
 
-__all__ = ["Segments", "MDPBatch", "BatchEvaluation", "evaluate_batch", "MAX_BATCH_STATES"]
+__all__ = ["Segments", "MDPBatch", "BatchEvaluation", "evaluate_batch", "MAX_BATCH_STATES", "check_batch",
+           "check_batch_evaluation"]
 
 #: Largest number of states :meth:`MDPBatch.from_mdps` accepts (the stacked LU is dense: S^3 flops).
 MAX_BATCH_STATES = 200
@@ -47,7 +48,10 @@ class Segments:
     """
 
     def __init__(self, lengths):
-        lengths = np.asarray(lengths, dtype=np.intp)
+        raw = np.asarray(lengths)
+        if raw.dtype.kind not in "iu":
+            raise TypeError(f"segment lengths must be positive integers, got dtype {raw.dtype}")
+        lengths = raw.astype(np.intp)
         if lengths.ndim != 1 or np.any(lengths < 1):
             raise ValueError(f"segment lengths must be positive integers, got {lengths!r}")
         self.lengths = lengths
@@ -143,7 +147,15 @@ class MDPBatch:
     def from_mdps(cls, mdps) -> "MDPBatch":
         """Stack ``mdps`` (a non-empty sequence of :class:`tabular.MDP` with one number of actions and
         at most :data:`MAX_BATCH_STATES` states each; sparse ones are densified)."""
-        mdps = [check_mdp(m, "mdps[k]") for m in mdps]
+        from .mdp import MDP  # noqa: PLC0415
+
+        if isinstance(mdps, MDP) or isinstance(mdps, (str, bytes)):
+            raise TypeError(f"mdps must be a sequence of tabular.MDP, got {describe(mdps)}; wrap one MDP in a list")
+        try:
+            mdps = list(mdps)
+        except TypeError:
+            raise TypeError(f"mdps must be a sequence of tabular.MDP, got {describe(mdps)}") from None
+        mdps = [check_mdp(m, f"mdps[{k}]") for k, m in enumerate(mdps)]
         if not mdps:
             raise ValueError("mdps is empty; expected at least one MDP")
         A = mdps[0].n_actions
@@ -182,7 +194,20 @@ class MDPBatch:
 
     def policy_rows(self, pis) -> np.ndarray:
         """A sequence of ``K`` policies ``(S_k, A)`` as validated ``(N, A)`` rows."""
-        return self.check_rows(np.concatenate([np.asarray(p, dtype=np.float64) for p in pis]))
+        if isinstance(pis, np.ndarray) and pis.ndim == 2:
+            raise ValueError(f"pis must be a sequence of {self.K} per-instance policies; for (N, A) rows "
+                             "use check_rows")
+        try:
+            pis = list(pis)
+        except TypeError:
+            raise TypeError(f"pis must be a sequence of {self.K} policies (S_k, A), got {describe(pis)}") from None
+        if len(pis) != self.K:
+            raise ValueError(f"pis must hold one policy per instance ({self.K}), got {len(pis)}")
+        rows = []
+        for k, p in enumerate(pis):
+            S = int(self.segments.lengths[k])
+            rows.append(as_policy(p, S, self.n_actions, name=f"pis[{k}]"))
+        return self.check_rows(np.concatenate(rows))
 
     def check_rows(self, pi, name: str = "pi") -> np.ndarray:
         """Validate an ``(N, A)`` policy of the batch (:func:`tabular.validation.as_policy`)."""
@@ -237,6 +262,59 @@ def _clean_visitation(rho: np.ndarray, rho0: np.ndarray, P_pi: np.ndarray) -> No
     np.maximum(rho, 0.0, out=rho)
 
 
+def check_batch(batch, name: str = "batch") -> MDPBatch:
+    """Raise ``TypeError`` naming ``name`` unless ``batch`` is an :class:`MDPBatch`; return it."""
+    if not isinstance(batch, MDPBatch):
+        hint = "; build one with MDPBatch.from_mdps([mdp, ...])" if isinstance(batch, (list, tuple)) else ""
+        raise TypeError(f"{name} must be a tabular.batch.MDPBatch, got {describe(batch)}{hint}")
+    return batch
+
+
+#: Relative tolerance of :func:`check_batch_evaluation` (that of :func:`tabular.evaluation.check_evaluation_of`).
+BELONGS_RTOL = 1e-7
+
+
+def check_batch_evaluation(batch: MDPBatch, ev, name: str = "ev") -> BatchEvaluation:
+    """Raise naming ``name`` unless ``ev`` is :func:`evaluate_batch` of some policy rows in ``batch``.
+
+    ``TypeError`` if ``ev`` is not a :class:`BatchEvaluation`; ``ValueError`` if its shapes are not
+    those of the batch or if it does not satisfy the batch's equations (THEORY.md §1), to
+    ``BELONGS_RTOL`` relative per instance: ``Q = R + gamma P V``, ``eta = rho0 . V`` and
+    ``rho = rho0 + gamma P_pi^T rho`` -- an evaluation of another batch (or a stale one) is refused.
+    The policy itself is ``ev.pi``: a caller that also receives a policy compares it with ``ev.pi``.
+    """
+    batch = check_batch(batch)
+    if not isinstance(ev, BatchEvaluation):
+        raise TypeError(f"{name} must be a tabular.batch.BatchEvaluation (evaluate_batch(batch, pi)), "
+                        f"got {describe(ev)}")
+    N, A, K = batch.N, batch.n_actions, batch.K
+    want = {"pi": (N, A), "Q": (N, A), "A": (N, A), "V": (N,), "rho": (N,), "d": (N,), "eta": (K,)}
+    for f, shape in want.items():
+        if np.shape(getattr(ev, f)) != shape:
+            raise ValueError(f"{name}.{f} has shape {np.shape(getattr(ev, f))}, but the batch needs {shape} "
+                             f"(K={K} instances, N={N} states, A={A} actions); {name} evaluates another batch")
+    seg = batch.segments
+    V, rho, pi = np.asarray(ev.V), np.asarray(ev.rho), np.asarray(ev.pi)
+    flow = np.empty(N)
+    for g in batch.groups:
+        k = g.k1 - g.k0
+        flow[g.r0:g.r1] = np.einsum("ks,ksa,ksat->kt", rho[g.r0:g.r1].reshape(k, g.S),
+                                    pi[g.r0:g.r1].reshape(k, g.S, A), g.P).ravel()
+    with np.errstate(invalid="ignore", over="ignore"):
+        dq = seg.max(np.max(np.abs(batch.R + batch.gamma_rows[:, None] * batch.apply_P(V) - ev.Q), axis=1))
+        scale_q = seg.max(np.max(np.abs(batch.R), axis=1)) + batch.gamma * seg.max(np.abs(V))
+        deta = np.abs(seg.sum(batch.rho0 * V) - ev.eta)
+        drho = seg.max(np.abs(rho - batch.gamma_rows * flow - batch.rho0))
+        ok = (dq <= BELONGS_RTOL * scale_q + 1e-300) & (deta <= BELONGS_RTOL * seg.max(np.abs(V)) + 1e-300) \
+            & (drho <= BELONGS_RTOL * seg.sum(np.abs(rho)) + 1e-300)
+    if not np.all(ok):
+        k = int(np.flatnonzero(~ok)[0])
+        raise ValueError(f"{name} is not an evaluation in this batch: instance {k} does not satisfy its "
+                         f"equations (Q off by {dq[k]:.3g}, eta by {deta[k]:.3g}, rho by {drho[k]:.3g}); "
+                         f"pass {name}=evaluate_batch(batch, pi)")
+    return ev
+
+
 def evaluate_batch(batch: MDPBatch, pi, extra=None) -> BatchEvaluation:
     """Exact V, Q, A, eta, rho, d of the policy rows ``pi`` ((N, A), validated) in every instance.
 
@@ -245,6 +323,7 @@ def evaluate_batch(batch: MDPBatch, pi, extra=None) -> BatchEvaluation:
     ``(I - gamma P_pi)^T rho = rho0`` (THEORY.md §1), then ``Q = R + gamma P V``. ``extra`` ((N,) or
     (N, m) rows, optional) adds right-hand sides of the Bellman system (e.g. the span bound's ``w``).
     """
+    batch = check_batch(batch)
     pi = batch.check_rows(pi)
     N, A = pi.shape
     if extra is not None:

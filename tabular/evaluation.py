@@ -58,6 +58,7 @@ __all__ = [
     "state_distribution",
     "reachable_states",
     "resolve_evaluation",
+    "check_evaluation_of",
     "KRYLOV_RTOL",
 ]
 
@@ -502,12 +503,49 @@ def resolve_evaluation(mdp: MDP, pi, ev: Evaluation | None, name: str = "ev") ->
         raise TypeError(f"{name} must be a tabular.Evaluation, got {type(ev).__name__}")
     if ev.gamma == mdp.gamma and isinstance(pi, np.ndarray) and pi.shape == ev.pi.shape \
             and np.array_equal(pi, ev.pi):
-        return ev  # the very policy ev evaluated (and validated): nothing more to check
+        return check_evaluation_of(mdp, ev, name)  # the very policy ev evaluated (and validated)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     if ev.pi.shape != pi.shape or not np.allclose(ev.pi, pi, rtol=0.0, atol=1e-12):
         raise ValueError(f"{name} evaluates a different policy than pi; pass {name}=evaluate(mdp, pi) or None")
     if ev.gamma != mdp.gamma:
         raise ValueError(f"{name} was computed with gamma={ev.gamma}, but the MDP has gamma={mdp.gamma}")
+    return check_evaluation_of(mdp, ev, name)
+
+
+#: Relative tolerance of :func:`check_evaluation_of` (the solves reach about 1e-12).
+BELONGS_RTOL = 1e-7
+
+
+def check_evaluation_of(mdp: MDP, ev: Evaluation, name: str = "ev") -> Evaluation:
+    """Raise ``ValueError`` naming ``name`` unless ``ev`` is an evaluation in ``mdp`` (of ``ev.pi``).
+
+    Checks the shape and discount, and then the three defining equations of THEORY.md §1 against
+    ``mdp`` itself, to ``BELONGS_RTOL`` relative: ``Q = R + gamma P V``, ``eta = rho0 . V`` and
+    ``rho = rho0 + gamma P_pi^T rho``. So an evaluation of another MDP of the same shape and discount
+    (other rewards, transitions or start distribution) is refused, in ``O(S^2 A)`` (``O(nnz)`` sparse),
+    less than the evaluation it saves.
+    """
+    mdp = check_mdp(mdp)
+    if not isinstance(ev, Evaluation):
+        raise TypeError(f"{name} must be a tabular.Evaluation, got {type(ev).__name__}")
+    S, A = mdp.shape
+    if ev.pi.shape != (S, A):
+        raise ValueError(f"{name} evaluates a policy of shape {ev.pi.shape}, but the MDP has shape {(S, A)}; "
+                         f"pass {name}=evaluate(mdp, pi) or None")
+    if ev.gamma != mdp.gamma:
+        raise ValueError(f"{name} was computed with gamma={ev.gamma}, but the MDP has gamma={mdp.gamma}")
+    V, rho = np.asarray(ev.V), np.asarray(ev.rho)
+    scale_q = float(np.max(np.abs(mdp.R))) + mdp.gamma * float(np.max(np.abs(V)))
+    dq = float(np.max(np.abs(q_from_v(mdp, V) - ev.Q)))
+    deta = abs(float(mdp.rho0 @ V) - float(ev.eta))
+    flow = (mdp.P_flat.T @ (rho[:, None] * np.asarray(ev.pi)).ravel())  # Eq. rho = rho0 + g P_pi^T rho
+    drho = float(np.max(np.abs(rho - mdp.gamma * flow - mdp.rho0)))
+    tol = BELONGS_RTOL
+    if not (dq <= tol * scale_q + 1e-300 and deta <= tol * float(np.max(np.abs(V))) + 1e-300
+            and drho <= tol * float(np.sum(rho)) + 1e-300):
+        raise ValueError(f"{name} is not an evaluation in this MDP (its Q, eta or rho do not satisfy the "
+                         f"MDP's equations: off by {dq:.3g}, {deta:.3g}, {drho:.3g}); it evaluates another MDP; "
+                         f"pass {name}=evaluate(mdp, pi) or None")
     return ev
 
 

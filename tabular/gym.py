@@ -20,7 +20,7 @@ import difflib
 import numpy as np
 
 from .mdp import MDP
-from .validation import check_gamma, describe
+from .validation import check_dense_size, check_gamma, describe
 
 __all__ = ["from_gymnasium"]
 
@@ -58,7 +58,7 @@ def from_gymnasium(env_or_id, gamma: float, **make_kwargs) -> MDP:
 
     if isinstance(env_or_id, str):
         _check_registered(gym, env_or_id)
-        env = gym.make(env_or_id, **make_kwargs)
+        env = _make(gym, env_or_id, make_kwargs)
     elif isinstance(env_or_id, gym.Env):
         if make_kwargs:
             raise ValueError("make_kwargs are only used with an environment id, not an environment instance")
@@ -84,6 +84,7 @@ def from_gymnasium(env_or_id, gamma: float, **make_kwargs) -> MDP:
     start = getattr(base, "initial_state_distrib", None)
     if start is None:
         raise ValueError(f"environment {name} exposes no initial_state_distrib; cannot build rho0")
+    check_dense_size(S + 1, A, f"environment {name}", sparse_hint=None)
     T = S  # absorbing terminal state
     P = np.zeros((S + 1, A, S + 1))
     R = np.zeros((S + 1, A))
@@ -95,12 +96,36 @@ def from_gymnasium(env_or_id, gamma: float, **make_kwargs) -> MDP:
             if not outcomes:
                 raise ValueError(f"environment {name}: no outcomes for state {s}, action {a}")
             for prob, nxt, reward, terminated in outcomes:
+                if not (isinstance(nxt, (int, np.integer)) and 0 <= nxt < S):
+                    raise ValueError(f"environment {name}: env.unwrapped.P[{s}][{a}] leads to state {nxt!r}, "
+                                     f"outside [0, {S})")
                 P[s, a, T if terminated else int(nxt)] += prob  # duplicates summed
                 R[s, a] += prob * reward  # expected reward
     P[T, :, T] = 1.0
     rho0 = np.zeros(S + 1)
     rho0[:S] = np.asarray(start, dtype=np.float64)
     return MDP(P, R, rho0, gamma)
+
+
+def _make(gym, env_id: str, make_kwargs: dict):
+    """``gym.make(env_id, **make_kwargs)``, with a rejected keyword argument reported as a ``ValueError``
+    (a bad value, e.g. ``map_name="9x9"``) or ``TypeError`` (an unknown keyword) naming it."""
+    try:
+        return gym.make(env_id, **make_kwargs)
+    except KeyError as exc:  # a value looked up in a table of the environment (FrozenLake's MAPS)
+        key = exc.args[0] if exc.args else None
+        names = [k for k, v in make_kwargs.items() if isinstance(v, str) and v == key] or list(make_kwargs)
+        choices = ""
+        if "map_name" in names and env_id.startswith("FrozenLake"):
+            from gymnasium.envs.toy_text.frozen_lake import MAPS  # noqa: PLC0415
+
+            choices = f"; expected one of {sorted(MAPS)} (or pass desc=[...] for a custom map)"
+        raise ValueError(f"{' / '.join(names) or 'make_kwargs'} = {key!r} is not accepted by {env_id}"
+                         f"{choices}") from None
+    except TypeError as exc:
+        raise TypeError(f"make_kwargs {sorted(make_kwargs)} rejected by {env_id}: {exc}") from None
+    except (ValueError, AssertionError, IndexError) as exc:
+        raise ValueError(f"make_kwargs {make_kwargs!r:.200} rejected by {env_id}: {exc}") from None
 
 
 def _check_registered(gym, env_id: str) -> None:

@@ -76,7 +76,8 @@ import scipy.sparse as sp
 from .evaluation import Evaluation, resolve_evaluation, surrogate_of
 from .mdp import MDP
 from .sampling import Trajectories
-from .validation import as_float_array, as_policy, as_policy_batch, check_bool, check_int, check_mdp, readonly
+from .validation import (as_float_array, as_policy, as_policy_batch, check_alloc, check_bool,
+                         check_int, check_mdp, describe, readonly)
 
 __all__ = [
     "ESTIMATORS",
@@ -171,8 +172,22 @@ def _policies(mdp, names_values):
     return [as_policy(v, S, A, name=n) for n, v in names_values]
 
 
-def _horizon(horizon) -> int:
-    return check_int(horizon, "horizon", lo=1)
+def _horizon(horizon, per_step: float = 8.0) -> int:
+    """``horizon`` as an int >= 1, refused before allocating if the ``per_step`` bytes of moments
+    each step keeps would not fit in memory."""
+    H = check_int(horizon, "horizon", lo=1)
+    check_alloc(per_step * H, "horizon", horizon, "the moments of every step up to the horizon")
+    return H
+
+
+def _check_work(mdp: MDP, B: int, gradient: bool) -> None:
+    """Refuse, before allocating, a recursion whose working arrays (about 100 numbers per state-action
+    pair and coordinate: up to 5 x 5 moment templates, 4 of them, per ``(J, S, A)``) would not fit;
+    with ``gradient=True`` there are ``J = B S A`` coordinates."""
+    SA = mdp.n_states * mdp.n_actions
+    J = B * (SA if gradient else 1)
+    check_alloc(8.0 * 100 * J * SA, "gradient" if gradient else "mdp", gradient if gradient else mdp,
+                f"the exact moment recursion ({J:,} coordinates x S*A = {SA:,} state-action pairs)")
 
 
 # ----------------------------------------------------------------------------- the moment recursion
@@ -361,9 +376,10 @@ def is_moments(mdp: MDP, mu, pi_new, horizon: int, estimator: str = "per_decisio
     """
     mdp = check_mdp(mdp)
     mu, pi_new = _policies(mdp, (("mu", mu), ("pi_new", pi_new)))
-    H = _horizon(horizon)
     estimator = _choice(estimator, "estimator", ESTIMATORS)
     gradient = check_bool(gradient, "gradient")
+    H = _horizon(horizon, 8.0 * 3 * (mdp.n_states * mdp.n_actions if gradient else 1))  # mean, second, var
+    _check_work(mdp, 1, gradient)
     _full_support(pi_new, gradient)
     w = _ratio(pi_new, mu, "pi_new", "mu")
     if estimator == "per_state":
@@ -413,9 +429,10 @@ def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_
         raise ValueError(f"batches of mu, pi and pi_new must have one length (or 1), got "
                          f"{mus.shape[0]}, {pis.shape[0]}, {news.shape[0]}") from None
     mus, pis, news = (np.broadcast_to(x, (B, S, A)) for x in (mus, pis, news))
-    H = _horizon(horizon)
     estimator = _choice(estimator, "estimator", REUSE_ESTIMATORS)
     gradient = check_bool(gradient, "gradient")
+    H = _horizon(horizon, 8.0 * 3 * B * (S * A if gradient else 1))  # mean, second, var
+    _check_work(mdp, B, gradient)
     # errors name (s, a) for single policies and (b, s, a) for batches
     ratio = _ratio if batched else (lambda p, q, pn, qn: _ratio(p[0], q[0], pn, qn)[None])
     _full_support(news if batched else news[0], gradient)
@@ -448,10 +465,8 @@ def _episode_arrays(traj, mdp_shape_from: np.ndarray):
     if not isinstance(traj, Trajectories):
         raise TypeError(f"traj must be a tabular.sampling.Trajectories, got {type(traj).__name__}")
     S, A = mdp_shape_from.shape
+    traj.check_indices(S, A)  # the states and actions index policies of shape (S, A)
     s, a = traj.states, traj.actions
-    if s.size and (s.max() >= S or a.max() >= A):
-        raise ValueError(f"traj visits state {int(s.max())} / action {int(a.max())} but the policies have "
-                         f"shape ({S}, {A})")
     disc = traj.discounts()[None, :]
     return s, a, disc * traj.rewards, disc
 
@@ -485,6 +500,8 @@ def is_estimates(traj: Trajectories, mu, pi_new, estimator: str = "per_decision"
     gradient = check_bool(gradient, "gradient")
     _full_support(pi_new, gradient)
     s, a, c, disc = _episode_arrays(traj, mu)
+    if gradient:
+        check_alloc(8.0 * s.shape[0] * mu.size, "traj", traj, "one (S, A) gradient estimate per episode")
     w = _ratio(pi_new, mu, "pi_new", "mu")[s, a]
     if estimator == "full":
         WH, G = np.prod(w, axis=1), c.sum(axis=1)
@@ -518,6 +535,8 @@ def reuse_estimates(traj: Trajectories, mu, pi, pi_new, estimator: str = "per_de
     gradient = check_bool(gradient, "gradient")
     _full_support(pi_new, gradient)
     s, a, c, disc = _episode_arrays(traj, mu)
+    if gradient:
+        check_alloc(8.0 * s.shape[0] * mu.size, "traj", traj, "one (S, A) gradient estimate per episode")
     w_pi = _ratio(pi, mu, "pi", "mu")
     if estimator == "per_decision":
         e = _ratio(pi_new, pi, "pi_new", "pi")[s, a]
@@ -582,5 +601,7 @@ def effective_sample_size(weights) -> float:
     (Kong 1992; Liu 1996, "Metropolized independent sampling"), between 1 and ``N``."""
     w = as_float_array(weights, "weights", ndim=1)
     if w.size == 0 or np.any(w < 0) or not np.any(w > 0):
-        raise ValueError("weights must be a non-empty 1-D array of non-negative numbers, not all zero")
-    return float(w.sum() ** 2 / np.sum(w**2))
+        raise ValueError(f"weights must be a non-empty 1-D array of non-negative numbers, not all zero; "
+                         f"got {describe(weights)}")
+    w = w / w.max()  # scale-free: (sum w)^2 / sum w^2 is unchanged, and no overflow or underflow to 0
+    return float(w.sum() ** 2 / np.sum(w * w))

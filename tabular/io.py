@@ -1,10 +1,83 @@
 """Save and load MDPs as ``.npz`` (exact, binary) or human-readable JSON.
 
-:func:`save` and :func:`load` choose the format by the file's suffix. The JSON format, meant to be
-read and written by hand, is documented in :func:`load` (``help(tabular.load)``), with a complete
-example. :func:`save` writes it with one row per line: each ``P[s, a]`` row (its ``[s, a, next, p]``
-entries) on one line, each row of ``R`` on one line. Everything is validated by :class:`MDP` on load,
-and an unreadable file raises ``ValueError`` naming the path and what is wrong.
+:func:`save` and :func:`load` choose the format by the file's suffix (``.npz``, else JSON). Everything
+is validated by :class:`~tabular.mdp.MDP` on load (every row of ``P`` and ``rho0`` must sum to 1 within
+1e-8; nothing is renormalized), and an unreadable file raises ``ValueError`` naming the path and
+what is wrong.
+
+The JSON format
+---------------
+One JSON object, meant to be read and written by hand. Its fields:
+
+===========================  ========  ==========================================================
+field                        required  meaning
+===========================  ========  ==========================================================
+``"gamma"``                  yes       the discount, a number in [0, 1)
+``"rho0"``                   yes       the start distribution: a list of S numbers
+``"R"``                      yes       expected rewards: S rows of A numbers (``R[s][a]``), or S
+                                       numbers ``r(s)`` (the same reward for every action)
+``"transitions"``            one of    a list of ``[s, a, next, p]`` entries: ``P[s, a, next] = p``;
+                             the two   indices are integers from 0, unlisted entries are 0,
+                                       duplicates are summed
+``"P"``                                S x A x S nested lists: ``P[s][a]`` is the next-state
+                                       distribution of ``(s, a)``
+``"n_states"``               no        an integer, checked against the arrays
+``"n_actions"``              no        an integer, checked against the arrays; required with
+                                       ``"transitions"`` when ``"R"`` is given per state
+``"sparse"``                 no        ``true`` or ``false`` (default): load as a sparse (CSR) model
+``"comment"``, ``"name"``    no        any JSON value; ignored
+``"layout"``                 no        drawing hints (a grid shape, action moves) read by
+                                       ``python -m experiments explore``; ignored here
+===========================  ========  ==========================================================
+
+Any other field is an error, so that a misspelled field is never silently dropped. Numbers must be
+JSON numbers (not strings such as ``"0.5"``), integers JSON integers (``2``, not ``2.0``) and flags
+JSON booleans; a wrong type raises ``TypeError``, a wrong value or shape ``ValueError``. :func:`save`
+writes one row per line: each ``P[s, a]`` row's ``[s, a, next, p]`` entries on one line, each row of
+``R`` on one line.
+
+A complete, valid file -- two states, two actions, start in state 0::
+
+    {
+      "gamma": 0.9,
+      "n_states": 2,
+      "n_actions": 2,
+      "sparse": false,
+      "rho0": [1.0, 0.0],
+      "R": [
+        [0.0, 1.0],
+        [2.0, 0.0]
+      ],
+      "transitions": [
+        [0, 0, 0, 0.9], [0, 0, 1, 0.1],
+        [0, 1, 0, 0.2], [0, 1, 1, 0.8],
+        [1, 0, 0, 0.5], [1, 0, 1, 0.5],
+        [1, 1, 1, 1.0]
+      ]
+    }
+
+Examples
+--------
+The file above, read from its text, and written back by :func:`to_json` (:func:`save` and
+:func:`load` do the same through a path):
+
+>>> from tabular.io import from_json, to_json
+>>> mdp = from_json('''{"gamma": 0.9, "rho0": [1.0, 0.0], "R": [[0.0, 1.0], [2.0, 0.0]],
+...     "transitions": [[0, 0, 0, 0.9], [0, 0, 1, 0.1], [0, 1, 0, 0.2], [0, 1, 1, 0.8],
+...                     [1, 0, 0, 0.5], [1, 0, 1, 0.5], [1, 1, 1, 1.0]]}''')
+>>> mdp.shape
+(2, 2)
+>>> mdp.P[0, 1].tolist()
+[0.2, 0.8]
+>>> from_json(to_json(mdp)).P.tolist() == mdp.P.tolist()
+True
+
+The same model with the nested ``"P"`` instead of ``"transitions"``:
+
+>>> same = from_json('''{"gamma": 0.9, "rho0": [1, 0], "R": [[0, 1], [2, 0]],
+...     "P": [[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0, 1]]]}''')
+>>> bool((same.P == mdp.P).all() and (same.R == mdp.R).all())
+True
 """
 
 from __future__ import annotations
@@ -417,49 +490,8 @@ def load(path) -> MDP:
 
     Notes
     -----
-    **The JSON format.** One JSON object with these fields:
-
-    ``"gamma"``: number, required
-        The discount, in [0, 1).
-    ``"rho0"``: list of S numbers, required
-        The start-state distribution.
-    ``"R"``: required
-        The expected rewards: S rows of A numbers, ``R[s][a] = r(s, a)``; or S numbers ``r(s)``.
-    ``"transitions"``: list of ``[s, a, next, p]``, or ``"P"``: S x A x S nested lists (one required)
-        ``[s, a, next, p]`` sets ``P[s, a, next] = p``; the indices are integers from 0, unlisted
-        entries are 0 and duplicates are summed. ``P[s][a]`` is the next-state distribution.
-    ``"n_states"``, ``"n_actions"``: integers, optional
-        Checked against the arrays; ``"n_actions"`` is required with ``"transitions"`` when ``"R"``
-        is given per state.
-    ``"sparse"``: ``true`` or ``false``, optional (default ``false``)
-        Load as a sparse (CSR) model.
-    ``"comment"``, ``"name"``: any JSON value, optional
-    ``"layout"``: optional drawing hints (a grid shape, action moves) read by ``python -m experiments
-    explore``; ``tabular`` ignores it
-        Ignored. Any other field (except ``"layout"`` below) is an error, so that a misspelled field is not
-        silently dropped.
-
-    Numbers must be JSON numbers (not strings such as ``"0.5"``), integers JSON integers (``2``, not
-    ``2.0``) and flags JSON booleans. :func:`save` writes one row per line (each ``P[s, a]`` row's
-    entries on one line). A complete, valid file: two states, two actions, start in state 0::
-
-        {
-          "gamma": 0.9,
-          "n_states": 2,
-          "n_actions": 2,
-          "sparse": false,
-          "rho0": [1.0, 0.0],
-          "R": [
-            [0.0, 1.0],
-            [2.0, 0.0]
-          ],
-          "transitions": [
-            [0, 0, 0, 0.9], [0, 0, 1, 0.1],
-            [0, 1, 0, 0.2], [0, 1, 1, 0.8],
-            [1, 0, 0, 0.5], [1, 0, 1, 0.5],
-            [1, 1, 1, 1.0]
-          ]
-        }
+    The JSON format (its fields, a complete example file and a runnable example) is documented in
+    the module docstring of :mod:`tabular.io` (``help(tabular.io)``).
     """
     if _suffix(path) == ".npz":
         return load_npz(path)

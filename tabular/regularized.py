@@ -28,9 +28,9 @@ import numpy as np
 
 from .evaluation import evaluate, q_from_v
 from .mdp import MDP
-from .validation import as_policy, check_int, check_real, readonly
+from .validation import as_float_array, as_policy, check_int, check_real, readonly
 
-__all__ = ["SoftEvaluation", "SoftOptimum", "entropy", "soft_evaluate", "soft_optimal",
+__all__ = ["SoftEvaluation", "SoftOptimum", "entropy", "soft_evaluate", "soft_optimal", "check_soft_evaluation_of",
            "soft_bellman_residual", "soft_greedy"]
 
 
@@ -112,11 +112,42 @@ def soft_evaluate(mdp: MDP, pi, tau: float) -> SoftEvaluation:
     tau = check_real(tau, "tau", lo=0.0)
     with np.errstate(divide="ignore"):
         logpi = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)), 0.0)  # weight 0 where pi = 0
-    R_soft = mdp.R - tau * logpi
-    V = evaluate(mdp.with_rewards(R_soft), pi).V  # V_tau = (I - gamma P_pi)^{-1} (r_pi + tau H)
+    with np.errstate(over="ignore", invalid="ignore"):
+        R_soft = mdp.R - tau * logpi
+    if not np.all(np.isfinite(R_soft)):
+        raise ValueError(f"tau={tau!r} is too large: the soft reward r - tau log pi overflows; expected a tau "
+                         f"with tau * max|log pi| = {tau:g} * {float(np.max(-logpi)):.3g} finite")
+    with np.errstate(over="ignore", invalid="ignore"):
+        V = evaluate(mdp.with_rewards(R_soft), pi).V  # V_tau = (I - gamma P_pi)^{-1} (r_pi + tau H)
+    if not np.all(np.isfinite(V)):
+        raise ValueError(f"tau={tau!r} is too large: the soft values (r_pi + tau H) / (1 - gamma) overflow")
     Q = q_from_v(mdp, np.asarray(V))  # Q_tau = r + gamma P V_tau
     return SoftEvaluation(pi=readonly(pi.copy()), tau=tau, V=readonly(np.array(V)), Q=readonly(Q),
                           entropy=readonly(_entropy(pi)), eta=float(mdp.rho0 @ V), gamma=mdp.gamma)
+
+
+def check_soft_evaluation_of(mdp: MDP, sev, pi: np.ndarray, tau: float, name: str = "sev") -> SoftEvaluation:
+    """Raise naming ``name`` unless ``sev`` is ``soft_evaluate(mdp, pi, tau)``: a :class:`SoftEvaluation`
+    (``TypeError``) of this ``tau``, discount and policy (to 1e-12) whose ``V`` and ``Q`` satisfy the
+    soft Bellman equations of ``mdp`` (``V = r_pi + tau H_pi + gamma P_pi V``, ``Q = r + gamma P V``)
+    to 1e-7 relative (``ValueError``): an evaluation of another MDP is refused."""
+    if not isinstance(sev, SoftEvaluation):
+        raise TypeError(f"{name} must be a tabular.regularized.SoftEvaluation (soft_evaluate(mdp, pi, tau)), "
+                        f"got {type(sev).__name__}")
+    if np.shape(sev.pi) != pi.shape or not np.allclose(sev.pi, pi, atol=1e-12, rtol=0):
+        raise ValueError(f"{name} evaluates a different policy than pi; pass {name}=soft_evaluate(mdp, pi, tau) or None")
+    if sev.tau != tau:
+        raise ValueError(f"{name} was computed with tau={sev.tau!r}, not tau={tau!r}")
+    if sev.gamma != mdp.gamma:
+        raise ValueError(f"{name} was computed with gamma={sev.gamma!r}, but the MDP has gamma={mdp.gamma!r}")
+    V = np.asarray(sev.V)
+    Q = q_from_v(mdp, V)
+    v_of_q = np.einsum("sa,sa->s", pi, Q) + tau * _entropy(pi)  # V = sum_a pi Q + tau H
+    scale = float(np.max(np.abs(mdp.R))) + tau * float(np.max(np.abs(sev.entropy)) + 1.0) + float(np.max(np.abs(V)))
+    if not (np.max(np.abs(Q - sev.Q)) <= 1e-7 * scale and np.max(np.abs(v_of_q - V)) <= 1e-7 * scale):
+        raise ValueError(f"{name} does not satisfy the soft Bellman equations of this MDP (it evaluates "
+                         f"another MDP); pass {name}=soft_evaluate(mdp, pi, tau) or None")
+    return sev
 
 
 def _soft_max(Q: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
@@ -130,9 +161,9 @@ def _soft_max(Q: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
 
 def soft_greedy(Q, tau: float) -> np.ndarray:
     """The Gibbs policy ``pi(a|s) ∝ exp(Q(s, a) / tau)`` ([CCCWC] Eq. (10)), stable for small ``tau``."""
-    Q = np.asarray(Q, dtype=np.float64)
-    if Q.ndim != 2 or not np.all(np.isfinite(Q)):
-        raise ValueError(f"Q must be a finite (S, A) array, got shape {Q.shape}")
+    Q = as_float_array(Q, "Q", ndim=2)
+    if Q.size == 0:
+        raise ValueError(f"Q must be a non-empty (S, A) array, got shape {Q.shape}")
     tau = check_real(tau, "tau", positive=True)
     return _soft_max(Q, tau)[1]
 
@@ -141,7 +172,9 @@ def soft_bellman_residual(mdp: MDP, V, tau: float) -> float:
     """``||T_tau V - V||_inf`` with the soft Bellman optimality operator ``T_tau``."""
     mdp = _check_mdp(mdp)
     tau = check_real(tau, "tau", positive=True)
-    V = np.asarray(V, dtype=np.float64)
+    V = as_float_array(V, "V", ndim=1)
+    if V.shape != (mdp.n_states,):
+        raise ValueError(f"V must have shape ({mdp.n_states},) (one value per state), got {V.shape}")
     return float(np.max(np.abs(_soft_max(q_from_v(mdp, V), tau)[0] - V)))
 
 

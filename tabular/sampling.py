@@ -25,11 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .validation import (
+    as_rng,
+    as_index_array,
     as_policy,
+    check_alloc,
     check_gamma,
     check_int,
     check_mdp,
     check_real,
+    check_finite,
     check_real_dtype,
     check_tolerance,
     readonly,
@@ -69,6 +73,15 @@ class Trajectories:
     def __repr__(self) -> str:
         return (f"Trajectories(N={self.n_episodes}, H={self.horizon}, gamma={self.gamma:g}, "
                 f"mean_return={float(np.mean(self.discounted_returns())) if self.states.size else 0.0:.6g})")
+
+    def check_indices(self, n_states: int, n_actions: int | None = None, name: str = "traj") -> None:
+        """Raise ``ValueError`` naming ``name.states`` / ``name.actions`` / ``name.rewards`` unless every
+        state is in ``[0, n_states)``, every action in ``[0, n_actions)`` and every reward finite
+        (what a consumer must check before indexing arrays of a model with these sizes)."""
+        as_index_array(self.states, f"{name}.states", n_states)
+        if n_actions is not None:
+            as_index_array(self.actions, f"{name}.actions", n_actions)
+        check_finite(np.asarray(self.rewards, dtype=np.float64), f"{name}.rewards")
 
     @property
     def n_episodes(self) -> int:
@@ -134,7 +147,20 @@ def truncation_bound(gamma: float, horizon: int, max_abs_reward: float) -> float
     gamma = check_gamma(gamma)
     H = _check_positive_int(horizon, "horizon")
     max_abs_reward = check_real(max_abs_reward, "max_abs_reward", lo=0.0)
-    return float(gamma**H * max_abs_reward / (1.0 - gamma))
+    out = float(np.float64(gamma) ** H * np.float64(max_abs_reward) / np.float64(1.0 - gamma)) \
+        if max_abs_reward > 0 else 0.0
+    if not math.isfinite(out):
+        raise ValueError(f"max_abs_reward={max_abs_reward!r} is too large: the bound "
+                         f"gamma^H max|r| / (1 - gamma) overflows")
+    return out
+
+
+def check_sample_size(n_episodes: int, horizon: int, *, copies: int = 1) -> None:
+    """Refuse (``ValueError`` naming ``n_episodes`` or ``horizon`` and the memory) before allocating
+    ``copies`` sets of episodes whose states, actions and rewards (``3 * 8 N H`` bytes) would not fit."""
+    need = 24.0 * n_episodes * horizon * copies
+    name, value = ("horizon", horizon) if horizon >= n_episodes else ("n_episodes", n_episodes)
+    check_alloc(need, name, value, f"{n_episodes:,} episodes of {horizon:,} steps (states, actions, rewards)")
 
 
 def _check_positive_int(x, name: str) -> int:
@@ -211,7 +237,8 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     pi = as_policy(pi, S, A, name="pi")
     N = _check_positive_int(n_episodes, "n_episodes")
     H = _check_positive_int(horizon, "horizon")
-    rng = np.random.default_rng(rng)
+    check_sample_size(N, H)
+    rng = as_rng(rng)
 
     # transition cumulative sums: flat array + segment (start, width) per row s*A + a
     if mdp.is_sparse:

@@ -32,7 +32,14 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError as _exc:  # Hypothesis is a test extra, not a dependency of tabular
+    raise ImportError(
+        "tabular.strategies needs Hypothesis, which is part of the [test] extra: install it with "
+        "pip install 'trpo-theory[test]' (or, in a clone, pip install '.[test]')"
+    ) from _exc
 
 from .instances import policy_avoiding, unreachable_mdp
 from .mdp import MDP

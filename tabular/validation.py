@@ -340,6 +340,39 @@ def check_dense_size(n_states: int, n_actions: int | None, what: str, *, copies:
         )
 
 
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """``np.random.default_rng(rng)``, with a bad seed (a negative or non-integer number, a string, a
+    NaN) answered by an error naming ``name``: ``TypeError`` for a wrong kind of object, ``ValueError``
+    for a negative seed. ``rng`` may be a Generator, a BitGenerator, a SeedSequence, an int >= 0, a
+    sequence of them, or None."""
+    try:
+        return np.random.default_rng(rng)
+    except TypeError:
+        raise TypeError(f"{name} must be a numpy Generator, a non-negative int seed or None, "
+                        f"got {describe(rng)}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a numpy Generator, a non-negative int seed or None, "
+                         f"got {describe(rng)} ({exc})") from None
+
+
+#: Share of the physical memory one array may take before :func:`check_alloc` refuses it.
+ALLOC_SHARE = 0.5
+
+
+def check_alloc(n_bytes: float, name: str, value, what: str) -> None:
+    """Raise ``ValueError`` *before allocating* if ``n_bytes`` (an estimate of what ``what`` would
+    allocate, e.g. ``8 * N * H`` for an ``(N, H)`` float64 array) exceeds half of this machine's
+    memory (:data:`ALLOC_SHARE`; 2**40 bytes where the platform does not say), so that a huge size
+    argument is answered at once, naming the argument ``name`` and the memory it would need,
+    instead of a ``MemoryError`` (or swapping) after a long wait."""
+    have = physical_memory()
+    limit = ALLOC_SHARE * (have if have is not None else 2.0**41)
+    if float(n_bytes) > limit:
+        there = f"this machine's {_fmt_bytes(have)} of memory" if have is not None else "the assumed 2 TB"
+        raise ValueError(f"{name}={value!r} is too large: {what} would need {_fmt_bytes(float(n_bytes))}, "
+                         f"more than half of {there}; pass a smaller {name}")
+
+
 def summary_repr(obj, fields) -> str:
     """A one-line repr of a result object: ``Name(field=value, ...)`` for the named ``fields``, with
     floats to 6 significant digits and arrays shown by their shape (``array(S, A)``), so that a result

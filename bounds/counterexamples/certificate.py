@@ -6,11 +6,9 @@ claimed by whoever found it. :func:`verify_certificate` recomputes ``eta(pi_new)
 bound exactly (:mod:`.exact`): rationals for everything rational, ``mpmath.iv`` intervals for the
 logarithms, and says "violated by at least x" with ``x > 0`` proven -- or that it could not prove it.
 
-A claim that is not one of :data:`.claims.CLAIMS` (a user's ``module:function``) is proven the same way
-when its penalty is written over the named quantities of :mod:`bounds.registry` (the same function is
-evaluated on exact quantities); when it cannot be made exact (it is a function of ``(mdp, pi, pi_new)``,
-or calls numpy or :mod:`math` on the numbers) it is re-evaluated in floating point on the float image of
-the rational instance -- ``eta(pi_new)`` is still exact -- and the result says "not proven" and why.
+A claim that is not one of :data:`.claims.CLAIMS` (a user's ``module:function``) is re-evaluated in
+floating point on the float image of the rational instance; ``eta(pi_new)`` is still exact, but
+the result then says "not proven".
 
 Format (``"format": "trpo-theory-certificate", "version": 1``)::
 
@@ -27,8 +25,10 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from os import PathLike
 from pathlib import Path
 from types import MappingProxyType
 
@@ -42,7 +42,7 @@ from .exact import ExactMDP, as_fraction, exact_evaluate, exact_policy, interval
 from .search import rhs_of
 
 __all__ = ["FORMAT", "Certificate", "Verification", "make_certificate", "verify_certificate",
-           "load_certificate", "exact_row", "claim_label"]
+           "load_certificate", "exact_row", "claim_label", "ROW_ATOL", "VERSIONS"]
 
 FORMAT = "trpo-theory-certificate"
 
@@ -52,19 +52,33 @@ def _s(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
-def exact_row(row) -> tuple:
+#: How far a float row of a policy or of ``P``/``rho0`` may sum from 1 (or an entry lie below 0) and still
+#: be taken as that distribution: the round-off of a computed policy, never a different policy.
+ROW_ATOL = 1e-9
+
+
+def exact_row(row, name: str = "row", atol: float = ROW_ATOL) -> tuple:
     """A float (or rational) probability row as Fractions summing to exactly 1.
 
     Floats are taken at their exact binary value; the largest entry absorbs the round-off so the
-    row sums to 1 (an error of order 1e-16, far below any violation the search reports).
+    row sums to 1 (an error of order 1e-16, far below any violation the search reports). A row that
+    is not a distribution within ``atol`` (an entry below ``-atol``, or a sum off 1 by more than
+    ``atol``) raises ``ValueError`` naming ``name``: it is never renormalized into another row.
     """
-    fr = [as_fraction(v, "row") for v in row]
-    if all(isinstance(v, (Fraction, int, str)) for v in row) and sum(fr) == 1:
+    fr = [as_fraction(v, name) for v in row]
+    if any(v < -atol for v in fr):
+        raise ValueError(f"{name} has a negative probability {float(min(fr)):.6g}; rows must be distributions")
+    total = sum(fr)
+    if all(isinstance(v, (Fraction, int, str)) for v in row) and total == 1 and all(v >= 0 for v in fr):
         return tuple(fr)
-    k = int(np.argmax([float(v) for v in fr]))
+    if abs(total - 1) > atol:
+        raise ValueError(f"{name} sums to {float(total):.12g}, not 1 (tolerance {atol:g}); a certificate is "
+                         "made for the policy given, never a renormalized one")
+    fr = [max(v, Fraction(0)) for v in fr]
+    k = min(range(len(fr)), key=lambda j: (-fr[j], j))  # the largest entry, lowest index on ties (exact)
     fr[k] = 1 - (sum(fr) - fr[k])
     if fr[k] < 0:
-        raise ValueError(f"row {list(row)} cannot be made a distribution")
+        raise ValueError(f"{name} {list(row)} cannot be made a distribution")
     return tuple(fr)
 
 
@@ -75,16 +89,21 @@ def _exact_mdp(mdp) -> ExactMDP:
         raise TypeError(f"mdp must be a tabular.MDP or ExactMDP, got {type(mdp).__name__}")
     P = mdp.dense_P()
     S, A = mdp.shape
-    return ExactMDP(tuple(tuple(exact_row(P[s, a]) for a in range(A)) for s in range(S)),
-                    tuple(tuple(as_fraction(v) for v in row) for row in np.asarray(mdp.R)),
-                    exact_row(mdp.rho0), as_fraction(mdp.gamma))
+    return ExactMDP(tuple(tuple(exact_row(P[s, a], f"mdp.P[{s}][{a}]") for a in range(A)) for s in range(S)),
+                    tuple(tuple(as_fraction(v, "mdp.R") for v in row) for row in np.asarray(mdp.R)),
+                    exact_row(mdp.rho0, "mdp.rho0"), as_fraction(mdp.gamma, "mdp.gamma"))
 
 
 def _exact_pol(pi, S, A, name):
-    arr = np.asarray(pi, dtype=object)
+    if isinstance(pi, (str, bytes, dict)) or not hasattr(pi, "__len__"):
+        raise TypeError(f"{name} must be an array of shape {(S, A)}, got {type(pi).__name__}")
+    try:
+        arr = np.asarray(pi, dtype=object)
+    except ValueError as exc:  # ragged rows
+        raise ValueError(f"{name} must be an array of shape {(S, A)}: {exc}") from None
     if arr.shape != (S, A):
         raise ValueError(f"{name} must have shape {(S, A)}, got {arr.shape}")
-    return exact_policy([exact_row(arr[s]) for s in range(S)], S, A, name)
+    return exact_policy([exact_row(arr[s], f"{name}[{s}] (state {s})") for s in range(S)], S, A, name)
 
 
 def claim_label(claim) -> tuple[str, dict, str, str]:
@@ -147,8 +166,14 @@ class Certificate:
         }
 
     def save(self, path) -> Path:
+        """Write the JSON form to ``path``; a path that is not a writable file location raises ``ValueError``."""
+        if not isinstance(path, (str, PathLike)):
+            raise TypeError(f"path must be a file path, got {type(path).__name__}")
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        try:
+            path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        except OSError as exc:
+            raise ValueError(f"path: cannot write the certificate to {str(path)!r}: {exc.strerror or exc}") from None
         return path
 
     def float_instance(self) -> tuple:
@@ -163,13 +188,23 @@ class Certificate:
 def make_certificate(mdp, pi, pi_new, claim, *, provenance: dict | None = None) -> Certificate:
     """A certificate for ``(mdp, pi, pi_new)`` against ``claim`` (a name, a :class:`~.claims.Claim` or a callable).
 
-    Float inputs are taken at their exact binary values (rows fixed to sum to exactly 1); shrink
-    first (:func:`.shrink.shrink`) for small denominators. ``claimed`` records the float slack.
+    Float inputs are taken at their exact binary values (rows fixed to sum to exactly 1, see
+    :func:`exact_row`: a row off by more than :data:`ROW_ATOL` is refused naming ``pi``/``pi_new``
+    and the state); shrink first (:func:`.shrink.shrink`) for small denominators. ``claimed``
+    records the float slack. A name is a named claim (:data:`.claims.CLAIMS`) or ``"module:function"``.
     """
     em = _exact_mdp(mdp)
     S, A = em.shape
     p, q = _exact_pol(pi, S, A, "pi"), _exact_pol(pi_new, S, A, "pi_new")
+    if isinstance(claim, str) and claim not in CLAIMS and ":" not in claim:
+        claim_named(claim)  # a misspelt name: the ValueError lists the named claims
     name, params, statement, source = claim_label(claim)
+    if provenance is not None and not isinstance(provenance, dict):
+        raise TypeError(f"provenance must be a dict or None, got {type(provenance).__name__}")
+    try:
+        json.dumps(provenance or {}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"provenance must hold JSON values (str, finite numbers, lists, dicts): {exc}") from None
     fn = claim if callable(claim) and not _over_quantities(claim) else claim_named(name) if name in CLAIMS else None
     if fn is None and not isinstance(claim, str) or _over_quantities(claim):
         from .claims import claim_of
@@ -180,25 +215,147 @@ def make_certificate(mdp, pi, pi_new, claim, *, provenance: dict | None = None) 
     if fn is not None:
         from tabular.evaluation import evaluate
 
-        rhs = rhs_of(fn, m, fp, fq)
+        try:
+            rhs = rhs_of(fn, m, fp, fq)
+        except Exception as exc:  # a user's claim: say which claim failed, never a bare traceback from it
+            raise ValueError(f"claim {name!r} raised {type(exc).__name__} on this instance: {exc}") from exc
+        if math.isnan(rhs):
+            raise ValueError(f"claim {name!r} returned NaN on this instance; a claim must return a number")
         eta_new = float(evaluate(m, fq).eta)
         claimed = {"eta_new": eta_new, "rhs": rhs, "slack": eta_new - rhs}
     return Certificate(em, p, q, name, MappingProxyType(params), statement, source, MappingProxyType(claimed),
                        MappingProxyType(dict(provenance or {})))
 
 
-def load_certificate(path) -> Certificate:
-    """Read a certificate JSON file (or a dict in that form)."""
-    d = path if isinstance(path, dict) else json.loads(Path(path).read_text())
+#: The versions of the format this module reads.
+VERSIONS = (1,)
+
+
+class _Fields:
+    """Reads the fields of a certificate's JSON, raising ``ValueError`` naming the source and the field."""
+
+    def __init__(self, src: str):
+        self.src = src
+
+    def fail(self, field: str, msg: str):
+        raise ValueError(f"{self.src}: field {field!r}: {msg}")
+
+    def get(self, d: dict, key: str, kind, field: str, required: bool = True, default=None):
+        if key not in d:
+            if required:
+                self.fail(field, "missing")
+            return default
+        v, kinds = d[key], kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(v, bool) or not isinstance(v, kinds):
+            want = " or ".join(_KIND_NAMES[k] for k in kinds)
+            self.fail(field, f"expected {want}, got {type(v).__name__} {repr(v)[:60]}")
+        return v
+
+    def number(self, v, field: str) -> Fraction:
+        """A rational ``"p/q"`` string or an integer; a JSON float is refused (its decimal text is not
+        the exact number the certificate is about)."""
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            self.fail(field, f"expected a rational 'p/q' string or an integer, got {type(v).__name__} {repr(v)[:60]}")
+        if isinstance(v, str) and (len(v) > 5000 or not _RATIONAL.fullmatch(v.strip())):
+            self.fail(field, f"expected a rational 'p/q', got {repr(v)[:60]}")
+        try:
+            return as_fraction(v, field)
+        except (TypeError, ValueError) as exc:
+            self.fail(field, str(exc))
+
+    def array(self, v, shape: tuple, field: str) -> list:
+        """Nested lists of exactly ``shape``, each leaf a rational."""
+        if not shape:
+            return self.number(v, field)
+        if not isinstance(v, list) or len(v) != shape[0]:
+            got = f"{len(v)} entries" if isinstance(v, list) else type(v).__name__
+            self.fail(field, f"expected a list of {shape[0]} entries (shape {shape}), got {got}")
+        return [self.array(x, shape[1:], f"{field}[{k}]") for k, x in enumerate(v)]
+
+    def distribution(self, row: list, field: str) -> None:
+        if any(x < 0 for x in row):
+            self.fail(field, f"a negative probability {_s(min(row))}")
+        if sum(row) != 1:
+            self.fail(field, f"sums to {_s(sum(row))}, not exactly 1")
+
+
+_RATIONAL = re.compile(r"[-+]?[0-9]+(?:/[0-9]+)?")
+_KIND_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "a list"}
+
+
+def _check_dict(F: _Fields, d: dict) -> tuple:
+    """``(ExactMDP, pi, pi_new, claim fields)`` of a certificate's JSON object, every field checked."""
     if d.get("format") != FORMAT:
-        raise ValueError(f"path: not a {FORMAT} file (format={d.get('format')!r})")
-    mdp = ExactMDP(d["mdp"]["P"], d["mdp"]["R"], d["mdp"]["rho0"], d["mdp"]["gamma"])
-    S, A = mdp.shape
-    c = d["claim"]
-    return Certificate(mdp, exact_policy(d["pi"], S, A, "pi"), exact_policy(d["pi_new"], S, A, "pi_new"),
-                       c["name"], MappingProxyType(dict(c.get("params", {}))), c.get("statement", ""),
-                       c.get("source", ""), MappingProxyType(dict(d.get("claimed", {}))),
-                       MappingProxyType(dict(d.get("provenance", {}))))
+        raise ValueError(f"{F.src}: not a {FORMAT} file (field 'format' is {repr(d.get('format'))[:60]})")
+    version = F.get(d, "version", int, "version")
+    if version not in VERSIONS:
+        F.fail("version", f"version {version} is not supported (this release reads version(s) "
+                          f"{', '.join(map(str, VERSIONS))})")
+    m = F.get(d, "mdp", dict, "mdp")
+    S, A = F.get(m, "S", int, "mdp.S"), F.get(m, "A", int, "mdp.A")
+    for k, v in (("S", S), ("A", A)):
+        if not 1 <= v <= 10_000:
+            F.fail(f"mdp.{k}", f"expected an integer in [1, 10000], got {v}")
+    gamma = F.number(F.get(m, "gamma", (str, int), "mdp.gamma"), "mdp.gamma")
+    if not 0 <= gamma < 1:
+        F.fail("mdp.gamma", f"the discount must lie in [0, 1), got {_s(gamma)}")
+    rho0 = F.array(F.get(m, "rho0", list, "mdp.rho0"), (S,), "mdp.rho0")
+    R = F.array(F.get(m, "R", list, "mdp.R"), (S, A), "mdp.R")
+    P = F.array(F.get(m, "P", list, "mdp.P"), (S, A, S), "mdp.P")
+    F.distribution(rho0, "mdp.rho0")
+    for s in range(S):
+        for a in range(A):
+            F.distribution(P[s][a], f"mdp.P[{s}][{a}]")
+    pols = []
+    for key in ("pi", "pi_new"):
+        pol = F.array(F.get(d, key, list, key), (S, A), key)
+        for s in range(S):
+            F.distribution(pol[s], f"{key}[{s}]")
+        pols.append(tuple(tuple(r) for r in pol))
+    c = F.get(d, "claim", dict, "claim")
+    name = F.get(c, "name", str, "claim.name")
+    if not name.strip():
+        F.fail("claim.name", "empty")
+    claim = (name, F.get(c, "params", dict, "claim.params", False, {}),
+             F.get(c, "statement", str, "claim.statement", False, ""),
+             F.get(c, "source", str, "claim.source", False, ""))
+    claimed = F.get(d, "claimed", dict, "claimed", False, {})
+    for k, v in claimed.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            F.fail(f"claimed.{k}", f"expected a number, got {type(v).__name__}")
+    prov = F.get(d, "provenance", dict, "provenance", False, {})
+    return ExactMDP(P, R, rho0, gamma), pols[0], pols[1], claim, claimed, prov
+
+
+def load_certificate(path) -> Certificate:
+    """Read a certificate JSON file (a path, or a dict in that form).
+
+    Every field is checked (format, a known ``version``, the shapes ``S``, ``A``, ``P``, ``R``,
+    ``rho0``, ``pi``, ``pi_new``, every number a rational ``"p/q"`` or an integer, every
+    distribution non-negative and summing to exactly 1, ``0 <= gamma < 1``); anything else raises
+    ``ValueError`` naming the file and the field.
+    """
+    if isinstance(path, dict):
+        d, src = path, "certificate"
+    elif isinstance(path, (str, PathLike)):
+        src = str(path)
+        try:
+            text = Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"path: cannot read the certificate {src!r}: {exc}") from None
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{src}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        except ValueError as exc:  # e.g. an integer too long to convert
+            raise ValueError(f"{src}: not a readable certificate: {exc}") from None
+    else:
+        raise TypeError(f"path must be a file path, a dict or a Certificate, got {type(path).__name__}")
+    if not isinstance(d, dict):
+        raise ValueError(f"{src}: expected a JSON object (a {FORMAT} file), got a {type(d).__name__}")
+    mdp, pi, pi_new, (name, params, statement, source), claimed, prov = _check_dict(_Fields(src), d)
+    return Certificate(mdp, pi, pi_new, name, MappingProxyType(dict(params)), statement, source,
+                       MappingProxyType(dict(claimed)), MappingProxyType(dict(prov)))
 
 
 @dataclass(frozen=True)
@@ -226,9 +383,16 @@ class Verification:
         return f"Verification({self.claim!r}, proven={self.proven}{x}, method={self.method!r})"
 
 
-def _user_function(name: str, bound):
+def _user_function(name: str, bound, allow_import: bool):
+    """The function of a user claim: ``bound`` if given; else, only with ``allow_import``, the
+    ``module:function`` the certificate names (importing it runs that module's code); else a refusal."""
     if bound is not None:
         return bound
+    if not allow_import:
+        raise ValueError(
+            f"allow_import: the certificate's claim {name!r} is not a named claim; checking it means importing "
+            f"and running the function it names, which a certificate file must not do by itself. Pass the "
+            f"function as bound=..., or allow_import=True for a file you trust")
     mod, _, attr = name.partition(":")
     try:
         obj = importlib.import_module(mod)
@@ -252,10 +416,11 @@ def _over_quantities(claim) -> bool:
     return not isinstance(claim, Claim) and as_bound(claim).over_quantities
 
 
-def _verify_user(cert: Certificate, bound) -> Verification:
+def _verify_user(cert: Certificate, bound, allow_import: bool) -> Verification:
     from ..registry import NotExact, as_bound
+    from .claims import claim_of
 
-    fn = _user_function(cert.claim, bound)
+    fn = _user_function(cert.claim, bound, allow_import)
     if fn is None or not (callable(fn) or _over_quantities(fn)):
         return Verification(cert.claim, False, None, (-math.inf, math.inf), "none",
                             f"could not verify: claim {cert.claim!r} is not a named claim and cannot be imported")
@@ -264,10 +429,15 @@ def _verify_user(cert: Certificate, bound) -> Verification:
         return _exact_verdict(cert.claim, exact_slack(b, ExactPair(cert.mdp, cert.pi, cert.pi_new)))
     except NotExact as exc:
         why = str(exc)
-    from .claims import claim_of
-
+    fn = claim_of(b)
     eta_new = exact_evaluate(cert.mdp, cert.pi_new).eta
-    rhs = rhs_of(claim_of(b), *cert.float_instance())
+    try:
+        rhs = rhs_of(fn, *cert.float_instance())
+    except Exception as exc:  # a user's function: report which claim failed, not its traceback
+        raise ValueError(f"bound: the claim {cert.claim!r} raised {type(exc).__name__} on the certificate's "
+                         f"instance: {exc}") from exc
+    if math.isnan(rhs):
+        raise ValueError(f"bound: the claim {cert.claim!r} returned NaN on the certificate's instance")
     slack = float(eta_new) - rhs
     scale = max(1.0, max(abs(float(v)) for row in cert.mdp.R for v in row) / (1 - float(cert.mdp.gamma)))
     msg = (f"re-evaluated in floating point, not proven ({why}): eta(pi_new) - rhs = {slack:.6g} "
@@ -275,17 +445,26 @@ def _verify_user(cert: Certificate, bound) -> Verification:
     return Verification(cert.claim, False, None, (slack, slack), "floating-point rhs", msg)
 
 
-def verify_certificate(path, bound=None) -> Verification:
+def verify_certificate(path, bound=None, *, allow_import: bool = False) -> Verification:
     """Re-check a certificate (a path, a dict or a :class:`Certificate`) without floating point.
 
     For a named claim (:data:`.claims.CLAIMS`) the slack ``eta(pi_new) - rhs`` is computed exactly
     (or enclosed in an interval where a KL appears); the violation is proven when its upper end is
-    negative. ``bound`` supplies the function of a user claim (otherwise ``module:function`` is
-    imported); such claims are checked in floating point and never reported as proven.
+    negative. A user claim (``module:function``) is checked in floating point with ``bound``, its
+    function, and never reported as proven. Without ``bound`` such a certificate is refused
+    (``ValueError`` naming ``allow_import``) unless ``allow_import=True``: then the module it names
+    is imported and the function called, which runs code named by the file -- only for files you trust.
+    A file that is not a valid certificate raises ``ValueError`` naming the file and the field
+    (:func:`load_certificate`).
     """
+    if bound is not None and not (callable(bound) or _over_quantities(bound)):
+        raise TypeError(f"bound must be a callable (mdp, pi, pi_new) -> lower bound, or None; got "
+                        f"{type(bound).__name__}")
+    if not isinstance(allow_import, bool):
+        raise TypeError(f"allow_import must be True or False, got {type(allow_import).__name__}")
     cert = path if isinstance(path, Certificate) else load_certificate(path)
     if cert.claim not in CLAIMS:
-        return _verify_user(cert, bound)
+        return _verify_user(cert, bound, allow_import)
     claim = CLAIMS[cert.claim]
     if dict(cert.params) and dict(cert.params) != dict(claim.params):
         return Verification(cert.claim, False, None, (-math.inf, math.inf), "none",
@@ -299,7 +478,7 @@ def _exact_verdict(name: str, slack) -> Verification:
     if slack == math.inf:
         return Verification(name, False, None, (math.inf, math.inf), "exact rationals",
                             "not violated: the claimed bound is -inf on this instance (no claim is made)")
-    if isinstance(slack, float) and math.isinf(slack):  # a user's bound of +inf: violated everywhere
+    if isinstance(slack, float) and math.isinf(slack):  # a user's lower bound of +inf: violated everywhere
         return Verification(name, True, None, (-math.inf, -math.inf), "exact rationals",
                             "violated: the claimed lower bound is +inf")
     method = "exact rationals" if isinstance(slack, Fraction) else "rationals + intervals"

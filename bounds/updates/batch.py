@@ -25,13 +25,14 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tabular.batch import BatchEvaluation, MDPBatch, evaluate_batch
+from tabular.batch import BatchEvaluation, MDPBatch, check_batch, check_batch_evaluation, evaluate_batch
 from tabular.divergences import kl_unchecked
 from tabular.policies import argmax_tol, tie_tolerance
-from tabular.validation import PROB_ATOL
+from tabular.validation import PROB_ATOL, check_alloc, check_int, check_real
 
 from .solvers import SolverError, solve_kl_constraint
 from .solvers.batched import max_kl_penalty_batch
+from .steps import NEGLIGIBLE_C
 
 __all__ = ["BatchStep", "BatchHistory", "mm_step_batch", "cpi_step_batch", "trust_region_step_batch",
            "UPDATES_BATCH", "run_batch"]
@@ -77,17 +78,41 @@ def theory_C_batch(batch: MDPBatch, ev: BatchEvaluation) -> np.ndarray:
     return 4.0 * eps * batch.gamma / (1.0 - batch.gamma) ** 2  # Eq. (8)
 
 
+def _checked(batch, ev, name: str = "ev"):
+    """``batch`` an :class:`MDPBatch` and ``ev`` an evaluation in it (public boundary of this module)."""
+    batch = check_batch(batch)
+    return batch, check_batch_evaluation(batch, ev, name)
+
+
+def _delta(delta) -> float:
+    return check_real(delta, "delta", positive=True)
+
+
 def mm_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
-    """:func:`bounds.updates.mm_step` (``penalty="kl"``, theory ``C``) on every instance."""
+    """:func:`bounds.updates.mm_step` (``penalty="kl"``, theory ``C``) on every instance.
+
+    ``ev`` must be :func:`tabular.batch.evaluate_batch` of the current policy in ``batch``
+    (:func:`tabular.batch.check_batch_evaluation`)."""
+    return _mm(*_checked(batch, ev))
+
+
+def _mm(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
     C = theory_C_batch(batch, ev)
-    sol = max_kl_penalty_batch(ev.A, ev.pi, ev.rho, C, batch.segments)
+    eps = batch.segments.max(np.abs(ev.A).max(axis=1))
+    C_solve = np.where(C <= NEGLIGIBLE_C * eps, 0.0, C)  # the C -> 0+ limit to round-off, as mm_step
+    sol = max_kl_penalty_batch(ev.A, ev.pi, ev.rho, C_solve, batch.segments)
     return _finish(batch, ev, sol.p, sol.kl, C, sol.ok.copy(), sol.method)
 
 
 def cpi_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
     """:func:`bounds.updates.cpi_step` at ``alpha*`` on every instance: ``pi' = greedy(Q)`` (the tie rule
     of :mod:`tabular.policies` with each instance's own value scale ``max|Q|``), ``pi_new = (1 - alpha*) pi
-    + alpha* pi'`` (Eq. (5)), ``alpha*`` of Eq. (6) with the edge rules of :func:`bounds.inequalities.cpi_alpha_star_of`."""
+    + alpha* pi'`` (Eq. (5)), ``alpha*`` of Eq. (6) with the edge rules of :func:`bounds.inequalities.cpi_alpha_star_of`.
+    ``ev`` as for :func:`mm_step_batch`."""
+    return _cpi(*_checked(batch, ev))
+
+
+def _cpi(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
     seg, g = batch.segments, batch.gamma
     N, A = ev.pi.shape
     scale = seg.max(np.abs(ev.Q).max(axis=1))  # per instance
@@ -107,7 +132,13 @@ def cpi_step_batch(batch: MDPBatch, ev: BatchEvaluation) -> BatchStep:
 
 def trust_region_step_batch(batch: MDPBatch, ev: BatchEvaluation, delta: float) -> BatchStep:
     """:func:`bounds.updates.trust_region_step` with ``constraint="max"`` (Eq. (11)) on every instance:
-    ``KL(pi(.|s) || p(.|s)) <= delta`` in every state of every instance, one row problem each."""
+    ``KL(pi(.|s) || p(.|s)) <= delta`` in every state of every instance, one row problem each.
+    ``delta`` a real ``> 0``; ``ev`` as for :func:`mm_step_batch`."""
+    batch, ev = _checked(batch, ev)
+    return _trust_region(batch, ev, _delta(delta))
+
+
+def _trust_region(batch: MDPBatch, ev: BatchEvaluation, delta: float) -> BatchStep:
     ok = np.ones(batch.K, dtype=bool)
     try:
         sol = solve_kl_constraint(ev.A, ev.pi, delta)
@@ -126,6 +157,10 @@ def trust_region_step_batch(batch: MDPBatch, ev: BatchEvaluation, delta: float) 
 
 #: The batched updates by the names of :data:`bounds.updates.steps.UPDATES`.
 UPDATES_BATCH = MappingProxyType({"mm": mm_step_batch, "cpi": cpi_step_batch, "trust_region": trust_region_step_batch})
+#: The same steps without the boundary checks (:func:`run_batch` checks once, then evaluates every policy itself).
+_UNCHECKED = {mm_step_batch: _mm, cpi_step_batch: _cpi, trust_region_step_batch: _trust_region}
+#: The keyword arguments each batched update takes (checked by :func:`run_batch`).
+_KWARGS = {"mm": {}, "cpi": {}, "trust_region": {"delta": _delta}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,11 +195,28 @@ def run_batch(update: str, batch: MDPBatch, pi0, n_iter: int, *, ev0: BatchEvalu
     """``n_iter`` steps of ``update`` (``"mm"``, ``"cpi"``, ``"trust_region"``; ``kwargs`` e.g.
     ``delta``) from ``pi0`` on every instance, evaluating every policy exactly (:func:`bounds.updates.run`
     with ``tol=-inf``; ``ev0`` may pass the evaluation of ``pi0``)."""
-    if update not in UPDATES_BATCH:
+    if not isinstance(update, str) or update not in UPDATES_BATCH:
         raise ValueError(f"update must be one of {tuple(UPDATES_BATCH)}, got {update!r}")
+    batch = check_batch(batch)
     step = UPDATES_BATCH[update]
+    step = _UNCHECKED.get(step, step)  # (a step put in UPDATES_BATCH by hand is called as it is)
+    unknown = sorted(set(kwargs) - set(_KWARGS[update]))
+    if unknown:
+        raise TypeError(f"run_batch got unexpected keyword argument(s) {unknown} for update {update!r}; "
+                        f"it takes {sorted(_KWARGS[update]) or 'none'}")
+    missing = sorted(set(_KWARGS[update]) - set(kwargs))
+    if missing:
+        raise TypeError(f"run_batch with update {update!r} needs keyword argument(s) {missing}")
+    kwargs = {k: check(kwargs[k]) for k, check in _KWARGS[update].items()}
+    n_iter = check_int(n_iter, "n_iter", lo=0)
+    check_alloc((8.0 * 8 * batch.K + 512.0) * n_iter, "n_iter", n_iter, "the per-step records of every instance")
     pi = batch.check_rows(pi0, "pi0")
-    ev = evaluate_batch(batch, pi) if ev0 is None else ev0
+    if ev0 is None:
+        ev = evaluate_batch(batch, pi)
+    else:
+        ev = check_batch_evaluation(batch, ev0, "ev0")
+        if not np.allclose(ev.pi, pi, rtol=0.0, atol=1e-12):
+            raise ValueError("ev0 evaluates a different policy than pi0; pass ev0=evaluate_batch(batch, pi0) or None")
     K = batch.K
     etas, rec = [ev.eta], {k: [] for k in ("surrogate", "C", "kl_max", "M_new")}
     ok = np.ones(K, dtype=bool)

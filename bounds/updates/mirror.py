@@ -28,7 +28,7 @@ import numpy as np
 
 from tabular.evaluation import Evaluation, resolve_evaluation
 from tabular.mdp import MDP
-from tabular.regularized import SoftEvaluation, soft_evaluate
+from tabular.regularized import SoftEvaluation, check_soft_evaluation_of, soft_evaluate
 from tabular.validation import as_policy, check_real
 
 __all__ = ["pmd_update", "entropy_npg_update"]
@@ -84,9 +84,6 @@ def entropy_npg_update(mdp: MDP, pi, tau: float, step: float, sev: SoftEvaluatio
     if np.any(pi <= 0):
         s, a = np.argwhere(pi <= 0)[0]
         raise ValueError(f"pi must have full support for the entropy-regularized NPG step; pi[{s}, {a}] = 0")
-    if sev is None:
-        sev = soft_evaluate(mdp, pi, tau)
-    elif not isinstance(sev, SoftEvaluation) or sev.tau != tau or not np.allclose(sev.pi, pi, atol=1e-12, rtol=0):
-        raise ValueError("sev must be soft_evaluate(mdp, pi, tau) of this very pi and tau")
+    sev = soft_evaluate(mdp, pi, tau) if sev is None else check_soft_evaluation_of(mdp, sev, pi, tau)
     keep = max(0.0, 1.0 - step * tau / (1.0 - g))
     return _normalize_logits(keep * np.log(pi) + step * np.asarray(sev.Q) / (1.0 - g))  # [CCCWC] §3.1

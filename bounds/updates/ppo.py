@@ -31,7 +31,7 @@ from tabular.divergences import kl_unchecked
 from tabular.evaluation import Evaluation, evaluate, resolve_evaluation
 from tabular.mdp import MDP
 from tabular.policies import softmax
-from tabular.validation import as_float_array, as_policy, check_int, check_real, readonly
+from tabular.validation import as_float_array, as_policy, check_alloc, check_int, check_real, readonly
 
 __all__ = ["PPOClipResult", "clip_objective", "clip_gradient", "ppo_clip_step"]
 
@@ -137,6 +137,7 @@ def ppo_clip_step(mdp: MDP, pi, eps: float = 0.2, epochs: int = 10, lr: float = 
     _full_support(pi, "pi")
     eps = _check_eps(eps)
     epochs = check_int(epochs, "epochs", lo=1)
+    check_alloc(256.0 * epochs, "epochs", epochs, "the per-epoch records (about 256 bytes each)")
     lr = check_real(lr, "lr", positive=True)
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
@@ -153,6 +154,8 @@ def ppo_clip_step(mdp: MDP, pi, eps: float = 0.2, epochs: int = 10, lr: float = 
             m = 0.9 * m + 0.1 * grad
             v = 0.999 * v + 0.001 * grad**2
             theta = theta + lr * (m / (1 - 0.9**k)) / (np.sqrt(v / (1 - 0.999**k)) + 1e-8)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(f"lr={lr!r} is too large: the logits overflowed at epoch {k}")
         rows.append(_record(mdp, ev, theta, eps))
     cols = [readonly(np.array(c, dtype=np.float64)) for c in zip(*rows)]
     return PPOClipResult(pi_new=readonly(softmax(theta)), theta_new=readonly(theta), eps=eps, lr=lr,

@@ -149,6 +149,10 @@ def _result(mdp, pi, ev, pi_new, objective, multiplier, solver, info=None, kl=No
 
 
 # =============================================================================== the updates
+#: :func:`mm_step` solves a ``C <= NEGLIGIBLE_C * eps`` (``eps = max |A_pi|``) as its limit ``C -> 0+``.
+NEGLIGIBLE_C = np.finfo(float).eps ** 2
+
+
 def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: float = 1.0,
             solver: str = "fast", ev: Evaluation | None = None, method: str = "auto") -> StepResult:
     """One step of Algorithm 1 of [TRPO] (minorization-maximization), solved exactly.
@@ -189,11 +193,19 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     C_scale = check_real(C_scale, "C_scale", lo=0.0)
     C_th = theory_C_of(ev)  # Eq. (8)
     C_used = (C_th if C is None else check_real(C, "C", lo=0.0)) * C_scale
+    if not np.isfinite(C_used):
+        raise ValueError(f"C * C_scale must be finite, got {C_used!r} (C={C!r}, C_scale={C_scale!r})")
     prob = Problem.from_evaluation(ev)  # validated by evaluate: no re-validation
+    # A C below eps_mach^2 * eps (e.g. the theory C of a gamma of 1e-300, or a subnormal) is the C -> 0+
+    # limit to round-off: the exact step moves a mass of order C / gap <= eps_mach off the maximizers
+    # of A_pi and changes M by at most C KL. Solved as C = 0, the greedy limit (no 1/C overflow).
+    C_solve = 0.0 if C_used <= NEGLIGIBLE_C * epsilon_of(ev) else C_used
     if penalty == "kl":
-        sol = max_kl_penalty(prob, C_used, solver=solver, method=method)
+        # at C = 0 every method has the same answer, the greedy limit (nu-Newton would refuse C = 0)
+        sol = max_kl_penalty(prob, C_solve, solver=solver, method="auto" if C_solve == 0 and method in
+                             ("nu-newton", "joint-newton", "nested") else method)
     else:
-        sol = max_tv_sq_penalty(prob, C_used, solver=solver)
+        sol = max_tv_sq_penalty(prob, C_solve, solver=solver)
     objective = float(ev.eta) + sol.objective  # Eq. (10): M(pi_new)
     info = {"C": C_used, "penalty": penalty, "c": sol.info.get("c"), "eps": epsilon_of(ev),
             "method": sol.info.get("method")}
@@ -305,7 +317,11 @@ def npg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None, solver: st
     mdp, pi, ev = _prepare(mdp, pi, ev)
     step = check_real(step, "step", lo=0.0)
     tau = np.inf if step == 0 else (1.0 - mdp.gamma) / step
-    sol = reverse_kl_penalty(Problem.from_evaluation(ev), tau, solver=solver)  # Eq. (17)
+    # a tau below eps_mach^2 * eps (a step near the largest float) is the greedy limit to round-off;
+    # solved at that floor so that A / tau cannot overflow (as mm_step does with a negligible C)
+    floor = NEGLIGIBLE_C * epsilon_of(ev)
+    tau_solve = max(tau, floor) if floor > 0 else (tau if tau > 0 else np.inf)  # A = 0: pi is the answer
+    sol = reverse_kl_penalty(Problem.from_evaluation(ev), tau_solve, solver=solver)  # Eq. (17)
     solver_name = "closed-form" if solver == "fast" else sol.solver
     return _result(mdp, pi, ev, sol.pi_new, float(ev.eta) + sol.objective, tau, solver_name,
                    {"step": step, "reverse_kl": sol.info["reverse_kl"]})

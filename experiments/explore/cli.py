@@ -95,6 +95,9 @@ def _grid(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .._cli import add_version, writable_dir_arg
+    from .._common import seed_arg
+
     p = argparse.ArgumentParser(prog="python -m experiments explore", description=__doc__.split("\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mdp", metavar="NAME_OR_FILE", help="zoo name, Gymnasium id, or a .json/.npz MDP file")
@@ -111,17 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--step-size", dest="step_size", type=_nonneg, help="npg/pg: step size (0.1 / 1)")
     g.add_argument("--c", dest="c", type=_nonneg, help="kl_penalty: coefficient (default 1)")
     p.add_argument("--gamma", type=_gamma, help="discount (default: the zoo's; 0.95 for Gymnasium)")
-    p.add_argument("--seed", type=int, default=0, help="seed of random MDPs and policies (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of random MDPs and policies (default 0)")
     p.add_argument("--kw", type=_kw, action="append", default=[], metavar="KEY=VALUE",
                    help="keyword for the zoo function or gymnasium.make (repeatable)")
     p.add_argument("--grid", type=_grid, metavar="ROWSxCOLS", help="draw the MDP as a grid, states row-major")
     p.add_argument("--moves", help="with --grid: action moves as letters of 'urdl', one per action")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", type=writable_dir_arg, required=True, help="output folder (checked before any work)")
     p.add_argument("--claim", action="append", default=[], metavar="MODULE:FUNCTION",
                    help="also show this bound in the bounds table (a penalty (q, ops) over bounds.registry's "
                         "quantities, a bounds.registry.Bound, or a function (mdp, pi, pi_new) -> lower bound); "
                         "repeatable")
-    return p
+    return add_version(p)
 
 
 def _step_kwargs(parser, args) -> dict:
@@ -157,13 +160,13 @@ def load_mdp(parser, args):
             parser.error(f"NAME_OR_FILE: no such file {src!r}")
         try:
             mdp = T.load(path)
-        except (ValueError, OSError, KeyError) as exc:
-            parser.error(f"NAME_OR_FILE: cannot load {src!r}: {exc}")
+        except (ValueError, TypeError, OSError, KeyError) as exc:
+            parser.error(f"NAME_OR_FILE: cannot load {src!r}: {' '.join(str(exc).split())}")
         if args.gamma is not None:
             mdp = mdp.with_gamma(args.gamma)
         spec = None
         if path.suffix.lower() == ".json":
-            spec = json.loads(path.read_text()).get("layout")
+            spec = json.loads(path.read_text()).get("layout")  # a JSON object: tabular.load read it
         try:
             lay = Lay.from_spec(spec, mdp, title=path.stem) if spec is not None else Lay.auto_layout(mdp, path.stem)
         except (ValueError, TypeError) as exc:
@@ -210,8 +213,6 @@ def main(argv=None) -> int:
             parser.error(f"--grid/--moves: {exc}")
         if lay.n_actions != mdp.n_actions:
             parser.error(f"--moves names {lay.n_actions} actions but the MDP has {mdp.n_actions}")
-    if args.seed < 0:
-        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     pi = start_policy(mdp, args.policy, args.seed)
     from bounds.registry import bound_named
 
@@ -221,12 +222,12 @@ def main(argv=None) -> int:
         parser.error(f"--claim: {exc}")
     try:
         rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, claims=claims, **kwargs)
-    except ValueError as exc:
-        parser.error(f"--step {args.step}: {exc}")
+    except (ValueError, TypeError) as exc:
+        parser.error(f"--step {args.step}: {' '.join(str(exc).split())}")
     stem = "explore_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     try:
         files = write_report(rep, args.out, stem)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         parser.error(f"--out: cannot write the report into {str(args.out)!r}: {exc}")
     st = rep.terms
     print(f"{name}: eta {st.eta:.8g} -> {st.eta_new:.8g} (eta* = {rep.eta_star:.8g}), L = {st.surrogate:.8g}; "

@@ -293,10 +293,22 @@ def from_spec(spec: dict, mdp, title: str = "") -> Layout:
     """
     if not isinstance(spec, dict):
         raise ValueError(f"a layout spec must be a dict, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - {"grid", "moves", "marks", "action_names"})
+    if unknown:
+        raise ValueError(f"a layout spec has the keys grid, moves, marks, action_names; unknown {unknown}")
     S, A = mdp.shape
-    marks = {int(k): v for k, v in dict(spec.get("marks", {})).items()}
+    if not isinstance(spec.get("marks", {}), dict):
+        raise ValueError(f"marks must be a dict {{state: mark}}, got {type(spec['marks']).__name__}")
+    try:
+        marks = {int(k): v for k, v in spec.get("marks", {}).items()}
+    except ValueError:
+        raise ValueError(f"marks: the keys must be state numbers, got {sorted(spec['marks'])}") from None
     if "grid" in spec:
-        H, W = (int(v) for v in spec["grid"])
+        g = spec["grid"]
+        if not (isinstance(g, (list, tuple)) and len(g) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
+                                                                      for v in g)):
+            raise ValueError(f"grid must be [rows, cols], two integers, got {g!r}")
+        H, W = g
         moves = spec.get("moves")
         names = spec.get("action_names")
         if moves is None and names is None:

@@ -9,6 +9,7 @@ bound) and ``<stem>_summary.csv`` (eta, eta*, L, ...).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -17,6 +18,7 @@ import numpy as np
 
 import bounds as B
 import tabular as T
+from tabular.validation import check_int, check_mdp
 
 from .layout import Layout
 from .quantities import StepTerms, step_terms
@@ -53,6 +55,8 @@ class ExploreReport:
 
 def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
     """``"uniform"``, ``"optimal"`` (policy iteration) or ``"random"`` (Dirichlet(1) rows, ``seed``)."""
+    mdp = check_mdp(mdp)
+    seed = check_int(seed, "seed", lo=0)
     if policy == "uniform":
         return T.uniform(mdp)
     if policy == "optimal":
@@ -62,19 +66,49 @@ def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"policy must be one of {START_POLICIES}, got {policy!r}")
 
 
+def _check_step_kwargs(update: str, step_kwargs: dict) -> None:
+    """Every keyword is a parameter of ``STEPS[update]`` (``mdp``, ``pi`` and ``ev`` are given here)."""
+    params = inspect.signature(STEPS[update]).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    bad = sorted(k for k in step_kwargs if k not in params or k in ("mdp", "pi", "ev"))
+    if bad:
+        allowed = sorted(k for k, p in params.items()
+                         if k not in ("mdp", "pi", "ev") and p.kind is not p.VAR_POSITIONAL)
+        raise ValueError(f"step_kwargs: {bad} are not parameters of the {update!r} update; it takes {allowed}")
+
+
 def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", policy: str = "",
             claims=(), **step_kwargs) -> ExploreReport:
     """Take one step of ``update`` (a key of :data:`STEPS`) from ``pi`` with ``step_kwargs`` (e.g.
     ``delta=0.01``, or ``step=0.1`` for npg) and collect what the report shows; ``claims`` are a user's
     bounds (``MODULE:FUNCTION`` names or functions, :func:`bounds.registry.bound_named`) shown in the
-    bounds table with the registered ones."""
-    if update not in STEPS:
+    bounds table with the registered ones.
+
+    Bad input raises ``ValueError``/``TypeError`` naming the argument: ``mdp`` not an MDP, ``layout``
+    not a :class:`Layout` of as many states, ``pi`` not a policy of the MDP, an unknown ``update`` or a
+    keyword it does not take; a step that fails on its numbers (e.g. an astronomically large step
+    size) raises ``ValueError`` naming ``update`` and the step's keywords.
+    """
+    mdp = check_mdp(mdp)
+    if not isinstance(layout, Layout):
+        raise TypeError(f"layout must be an experiments.explore.Layout, got {type(layout).__name__}")
+    if not isinstance(update, str) or update not in STEPS:
         raise ValueError(f"update must be one of {sorted(STEPS)}, got {update!r}")
+    for arg, v in (("name", name), ("policy", policy)):
+        if not isinstance(v, str):
+            raise TypeError(f"{arg} must be a string, got {type(v).__name__}")
     step = update
     if layout.n_states != mdp.n_states:
-        raise ValueError(f"the layout has {layout.n_states} states but the MDP has {mdp.n_states}")
+        raise ValueError(f"layout: it has {layout.n_states} states but the MDP has {mdp.n_states}")
+    pi = T.validate_policy(pi, mdp, "pi")
+    _check_step_kwargs(step, step_kwargs)
     ev = T.evaluate(mdp, pi)  # rho >= 0 exactly: tabular zeroes the round-off at unreached states
-    res = STEPS[step](mdp, ev.pi, ev=ev, **step_kwargs)
+    try:
+        res = STEPS[step](mdp, ev.pi, ev=ev, **step_kwargs)
+    except (B.SolverError, FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+        raise ValueError(f"update {step!r} with {dict(step_kwargs)} failed on this MDP: {type(exc).__name__}: "
+                         f"{exc}") from exc
     terms = step_terms(mdp, ev.pi, res.pi_new)
     table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev, extra=tuple(claims))
     opt = T.optimal(mdp)
@@ -230,9 +264,14 @@ def state_columns(rep: ExploreReport) -> dict:
 
 def write_report(rep: ExploreReport, out, stem: str = "explore") -> tuple[Path, ...]:
     """Write the page (PNG 150 dpi + PDF, no timestamps) and its three CSV files into ``out``."""
+    from .._cli import check_writable_dir
     from .._common import save_figure, style, write_csv
 
-    out = Path(out)
+    if not isinstance(rep, ExploreReport):
+        raise TypeError(f"rep must be an ExploreReport (from explore()), got {type(rep).__name__}")
+    if not isinstance(stem, str) or not stem or "/" in stem or "\\" in stem or stem in (".", ".."):
+        raise ValueError(f"stem must be a file name without folders, got {stem!r}")
+    out = check_writable_dir(out, "out")
     out.mkdir(parents=True, exist_ok=True)
     style()
     png, pdf = save_figure(report_figure(rep), out, stem)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import textwrap
 import threading
 
@@ -38,8 +39,18 @@ def gammas_arg(text: str) -> tuple:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def scheduler_arg(text: str) -> str:
+    """``--scheduler``: a Dask address ``[tcp://]HOST:PORT`` (whether it answers is checked before any work)."""
+    addr = text.strip()
+    host, sep, port = addr.split("://", 1)[-1].rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected an address such as tcp://HOST:PORT or HOST:8786, got {text!r}")
+    return addr
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .._common import HelpFormatter, int_arg, out_dir_arg, real_arg, seed_arg
+    from .._cli import add_version, writable_dir_arg
+    from .._common import HelpFormatter, int_arg, real_arg, seed_arg
 
     class Formatter(HelpFormatter):
         """Never breaks a word (the default family list is one long word) whatever the terminal width."""
@@ -54,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated, from {', '.join(FAMILIES)}")
     p.add_argument("--gammas", type=gammas_arg, default="0.5,0.9,0.99", help="comma-separated discounts in [0, 1)")
     p.add_argument("--seed", type=seed_arg, default=0, help="root of every random stream, a non-negative integer")
-    p.add_argument("--out", type=out_dir_arg, required=True, help="output folder (resumed if it holds a sweep)")
+    p.add_argument("--out", type=writable_dir_arg, required=True, help="output folder (resumed if it holds a sweep)")
     p.add_argument("--workers", type=int_arg(lo=1), default=None, help="processes (default: all cores)")
-    p.add_argument("--scheduler", default=None,
+    p.add_argument("--scheduler", type=scheduler_arg, default=None,
                    help="address of a Dask distributed scheduler (default: none, local processes)")
     p.add_argument("--chunk", type=int_arg(lo=1), default=None,
                    help="instances per task (default: about four tasks per worker, at most 4000 with the batched "
@@ -74,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0: after every chunk); on a terminal a tqdm bar is shown instead")
     p.add_argument("--no-progress", action="store_true", help="neither a progress bar nor heartbeat lines")
     p.add_argument("--no-figure", action="store_true", help="do not draw the tightness figure")
-    return p
+    return add_version(p)
 
 
 def _terminate(signum, frame):
@@ -96,8 +107,13 @@ def main(argv=None) -> int:
                         update_steps=args.update_steps, progress=False if args.no_progress else None,
                         heartbeat=args.heartbeat, figure=not args.no_figure, engine=args.engine,
                         claims=tuple(args.claim))
-    except (ValueError, TypeError) as exc:
-        parser.error(str(exc))
+    except (ValueError, TypeError) as exc:  # found before any work: the folder's lock, the scheduler, ...
+        print(f"{parser.prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the disk: a folder that cannot be written after all, a full disk
+        print(f"{parser.prog}: error: --out {args.out}: {exc.strerror or exc}"
+              f"{'' if not exc.filename else f' ({exc.filename})'}", file=sys.stderr)
+        return 1
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

@@ -16,7 +16,7 @@ from tabular.instances import FAMILIES as BASE_FAMILIES
 from tabular.instances import Instance, sample_instance, sample_policy, sample_step
 from tabular.mdp import MDP
 from tabular.planning import policy_iteration
-from tabular.validation import check_int, check_real
+from tabular.validation import check_bool, check_int, check_real
 
 #: Every family a sweep can draw from: those of :mod:`tabular.instances` and Gymnasium's FrozenLake.
 FAMILIES = tuple(BASE_FAMILIES) + tuple(EDGE_FAMILIES) + ("frozenlake",)
@@ -37,7 +37,12 @@ _STR_COLS = ("family", "step", "error")
 
 def check_families(families, name: str = "families") -> tuple:
     """``families`` as a tuple of names: at least one, each of :data:`FAMILIES`, none repeated."""
-    fams = tuple(str(f) for f in families)
+    if isinstance(families, (str, bytes)) or not hasattr(families, "__iter__"):
+        raise TypeError(f"{name} must be a list of family names such as ('garnet', 'chain'), got "
+                        f"{type(families).__name__} {families!r}")
+    if not all(isinstance(f, str) for f in families):
+        raise TypeError(f"{name} must hold family names (strings), got {list(families)!r}")
+    fams = tuple(families)
     if not fams:
         raise ValueError(f"{name} must name at least one family")
     bad = [f for f in fams if f not in FAMILIES]
@@ -50,6 +55,9 @@ def check_families(families, name: str = "families") -> tuple:
 
 def check_gammas(gammas, name: str = "gammas") -> tuple:
     """``gammas`` as a tuple of floats: at least one, each in [0, 1)."""
+    if isinstance(gammas, (str, bytes)) or not hasattr(gammas, "__iter__"):
+        raise TypeError(f"{name} must be a list of discounts such as (0.5, 0.9), got {type(gammas).__name__} "
+                        f"{gammas!r}")
     gams = tuple(check_real(g, name, lo=0.0, hi=1.0, open_hi=True) for g in gammas)
     if not gams:
         raise ValueError(f"{name} must list at least one discount")
@@ -84,7 +92,7 @@ class SweepConfig:
         object.__setattr__(self, "seed", check_int(self.seed, "seed", lo=0))
         object.__setattr__(self, "families", check_families(self.families))
         object.__setattr__(self, "gammas", check_gammas(self.gammas))
-        object.__setattr__(self, "candidates", bool(self.candidates))
+        object.__setattr__(self, "candidates", check_bool(self.candidates, "candidates"))
         object.__setattr__(self, "update_steps", check_int(self.update_steps, "update_steps", lo=0))
         object.__setattr__(self, "tr_delta", check_real(self.tr_delta, "tr_delta", positive=True))
         object.__setattr__(self, "claims", check_claims(self.claims))
@@ -155,7 +163,8 @@ def make_instance(seed: int, i: int, family: str, gamma: float) -> Instance:
 
 
 def resolve_families(families) -> tuple:
-    fams = tuple(families)
+    """``families`` checked (:func:`check_families`), without ``"frozenlake"`` if gymnasium is missing."""
+    fams = check_families(families)
     if "frozenlake" in fams and not has_gymnasium():
         print("sweep: skipping family 'frozenlake': gymnasium is not installed "
               "(pip install 'trpo-theory[gymnasium]')", file=sys.stderr)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 import time
 
+from tabular.validation import check_int, check_real
+
 from .report import row_failures
 
 
@@ -86,6 +88,10 @@ def progress_display(total: int, progress: bool | None = None, heartbeat: float 
     """The display of a sweep computing ``total`` instances: ``progress=None`` a :class:`Bar` if
     ``stream`` (default stderr) is a terminal, else a :class:`Heartbeat` every ``heartbeat`` seconds;
     ``True`` always the bar; ``False`` nothing."""
+    total = check_int(total, "total", lo=0)
+    heartbeat = check_real(heartbeat, "heartbeat", lo=0.0, allow_inf=True)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
     stream = sys.stderr if stream is None else stream
     if progress is False:
         return Silent()

@@ -4,6 +4,7 @@ files alone (:func:`replay`)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,17 +67,30 @@ def replay(out, instance_id: int, config: SweepConfig | None = None) -> Replay:
     Uses only the saved files (``<id>.npz`` via :func:`tabular.io.load`, ``<id>.policies.npz``) and
     the sweep's settings (``sweep_config.json``, or ``config``), not the random streams.
     """
+    if isinstance(instance_id, bool) or not isinstance(instance_id, (int, np.integer)) or instance_id < 0:
+        raise ValueError(f"instance_id must be a non-negative integer, got {instance_id!r}")
+    if config is not None and not isinstance(config, SweepConfig):
+        raise TypeError(f"config must be a SweepConfig or None, got {type(config).__name__}")
     out = Path(out)
     vdir = out / "violations"
     mfile, pfile = vdir / f"{int(instance_id)}.npz", vdir / f"{int(instance_id)}.policies.npz"
     if not mfile.exists() or not pfile.exists():
         raise ValueError(f"instance_id: no saved instance {instance_id} in {vdir}")
     config = read_config(out) if config is None else config
-    mdp = tio.load(mfile)
-    with np.load(pfile, allow_pickle=False) as z:
-        pi, pi_new = z["pi"].copy(), z["pi_new"].copy()
+    try:
+        mdp = tio.load(mfile)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{mfile}: cannot read the saved MDP: {exc}") from None
+    try:
+        with np.load(pfile, allow_pickle=False) as z:
+            pi, pi_new = z["pi"].copy(), z["pi_new"].copy()
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{pfile}: cannot read the saved policies: {exc}") from None
     jfile = vdir / f"{int(instance_id)}.json"
-    info = json.loads(jfile.read_text()) if jfile.exists() else {}
+    try:
+        info = json.loads(jfile.read_text()) if jfile.exists() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{jfile}: damaged ({exc})") from None
     row = evaluate_instance(mdp, pi, pi_new, config)
     table = check_all(mdp, pi, pi_new)
     violated = tuple(r.name for r in table if not r.holds)

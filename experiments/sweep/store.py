@@ -9,6 +9,9 @@ import io
 import json
 import math
 import os
+import re
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,75 @@ from .config import CONFIG_NAME, CSV_NAME, SweepConfig
 from .record import columns
 
 _STR_COLS = ("family", "step", "error")
+#: The lock file of a sweep folder: a second sweep into the same folder is refused while it is held.
+LOCK_NAME = ".sweep.lock"
+TIMING_NAME = "timing.json"
+
+
+@contextmanager
+def sweep_lock(out: Path):
+    """Hold an exclusive lock on ``out/.sweep.lock`` (``fcntl.flock``) for the duration of a sweep.
+
+    A second sweep into the same folder while the lock is held raises ``ValueError`` naming ``out``
+    and the process holding it, instead of two processes appending to and rewriting one CSV. The
+    lock is released when the process ends, however it ends (the kernel drops ``flock`` locks).
+    Where ``fcntl`` does not exist (Windows) no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = Path(out) / LOCK_NAME
+    f = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "?"
+            raise ValueError(f"out={str(out)!r}: another sweep (pid {holder}) is running in this folder (lock file "
+                             f"{path}); wait for it to finish or choose another --out") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+    finally:
+        f.close()
+
+
+def read_timing(out: Path) -> list:
+    """The entries of ``out/timing.json`` (a list); a damaged file (an interrupted write) is set aside
+    as ``timing.json.damaged`` with a warning naming it and its line, and an empty list returned:
+    the timings are a record of past runs, never an input of the results."""
+    p = Path(out) / TIMING_NAME
+    if not p.exists():
+        return []
+    try:
+        runs = json.loads(p.read_text())
+        if isinstance(runs, list) and all(isinstance(r, dict) for r in runs):
+            return runs
+        where = "not a list of objects"
+    except UnicodeDecodeError:
+        where = "not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}: {exc.msg}"
+    os.replace(p, p.with_name(p.name + ".damaged"))
+    warnings.warn(f"{p} is damaged ({where}); moved to {p.name}.damaged and started anew", RuntimeWarning,
+                  stacklevel=2)
+    return []
+
+
+def write_json(path: Path, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (a temporary file renamed), so that an
+    interruption leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def _fmt(v) -> str:
@@ -37,35 +109,75 @@ def encode_rows(rows, cols) -> str:
     return buf.getvalue()
 
 
+#: What each kind of column may hold, as written by :func:`encode_rows` (``repr`` floats, 0/1 booleans,
+#: csv-quoted strings); an empty field is allowed everywhere but in ``id`` (error rows leave numbers empty).
+_FIELD = {
+    "id": rb"[0-9]+",
+    object: rb'(?:"(?:[^"]|"")*"|[^,"\r\n]*)',
+    bool: rb"[01]?",
+    np.int64: rb"(?:-?[0-9]+)?",
+    np.float64: rb"(?:[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|-?inf|nan)?",
+}
+
+
+def _row_pattern(cols: tuple):
+    """A compiled regular expression a well-formed row of ``cols`` matches in full (bytes, no newline)."""
+    parts = [_FIELD["id"] if k == 0 else _FIELD[_converter(c)[0]] for k, c in enumerate(cols)]
+    return re.compile(b",".join(parts))
+
+
 def read_rows(path: Path, cols: tuple, repair: bool = True) -> dict:
-    """``{id: line}`` of the complete rows of ``path`` (a trailing partial line is cut off, and with
-    ``repair`` also removed from the file; damaged rows are skipped and so recomputed)."""
+    """``{id: line}`` of the complete, well-formed rows of ``path``.
+
+    Damaged rows -- a trailing partial line (an interrupted write), bytes that are not UTF-8, a wrong
+    number of fields, a field that is not of its column's type (e.g. ``"abc"`` where a number
+    belongs) -- are left out, so a resumed sweep recomputes them; with ``repair`` they are also
+    removed from the file (rewritten atomically). A header other than ``cols`` raises ``ValueError``
+    naming the file and line 1: such a file belongs to another sweep.
+    """
+    path = Path(path)
     if not path.exists():
         return {}
     data = path.read_bytes()
-    if data and not data.endswith(b"\n"):  # interrupted mid-line: drop the partial row
-        data = data[: data.rfind(b"\n") + 1]
-        if repair:
-            with open(path, "r+b") as f:
-                f.truncate(len(data))
-    lines = data.decode().splitlines(keepends=True)
-    if not lines:
+    raw_lines = data.split(b"\n")
+    partial = raw_lines.pop()  # b"" if the file ends with a newline, else an interrupted last row
+    if not raw_lines:
+        if repair and partial:
+            _rewrite(path, [])
         return {}
-    header = next(csv.reader(lines[:1]))
-    if tuple(header) != tuple(cols):
+    try:
+        header = next(csv.reader([raw_lines[0].decode()]))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        header = None
+    if header is None or tuple(header) != tuple(cols):
+        got = "an unreadable header" if header is None else f"{len(header)} columns"
         raise ValueError(
-            f"{path} has other columns than this sweep writes (different --candidates/--update-steps or an "
-            f"older version); use a new --out. Got {len(header)} columns, expected {len(cols)}."
+            f"{path}, line 1: other columns than this sweep writes (different --candidates/--update-steps, an "
+            f"older version or a damaged file); use a new --out. Got {got}, expected {len(cols)} columns."
         )
-    rows = {}
-    for line, rec in zip(lines[1:], csv.reader(lines[1:])):
-        if len(rec) != len(cols):
+    well_formed = _row_pattern(tuple(cols)).fullmatch
+    rows, n_bad = {}, int(bool(partial))
+    for b in raw_lines[1:]:
+        if well_formed(b) is None:
+            n_bad += 1
             continue
         try:
-            rows[int(rec[0])] = line
-        except ValueError:
-            continue
+            rows[int(b.split(b",", 1)[0])] = b.decode() + "\n"
+        except UnicodeDecodeError:
+            n_bad += 1
+    if repair and n_bad:
+        _rewrite(path, list(rows.values()), header_cols=cols)
     return rows
+
+
+def _rewrite(path: Path, lines: list, header_cols=None) -> None:
+    """Replace ``path`` atomically by the header (if ``header_cols``) and ``lines``."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        if header_cols is not None:
+            f.write(encode_rows([{c: c for c in header_cols}], header_cols))
+        f.writelines(lines)
+    os.replace(tmp, path)
 
 
 def _converter(c: str):
@@ -82,7 +194,8 @@ def load_results(out, n: int | None = None) -> dict:
     """The sweep's CSV in ``out`` as numpy columns sorted by id (ids ``< n`` if given).
 
     Strings for ``family``, ``step``, ``error``; integers for ``id``, ``S``, ``A`` and the counts;
-    booleans for ``*_holds``; floats otherwise (empty fields of error rows are NaN).
+    booleans for ``*_holds``; floats otherwise (empty fields of error rows are NaN). Damaged rows
+    are left out (see :func:`read_rows`).
     """
     out = Path(out)
     config = read_config(out)
@@ -103,8 +216,21 @@ def read_config(out: Path) -> SweepConfig:
     p = out / CONFIG_NAME
     if not p.exists():
         raise ValueError(f"{out} holds no sweep (no {CONFIG_NAME})")
-    d = json.loads(p.read_text())
-    return SweepConfig(**d)
+    try:
+        d = json.loads(p.read_text())
+    except UnicodeDecodeError:
+        raise ValueError(f"{p}: not a text file; the sweep's settings are damaged (choose a new --out)") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p}, line {exc.lineno}: damaged JSON ({exc.msg}); the sweep's settings cannot be "
+                         "read (choose a new --out)") from None
+    fields = set(SweepConfig.__dataclass_fields__)
+    if not isinstance(d, dict) or not {"seed", "families", "gammas"} <= set(d) or not set(d) <= fields:
+        raise ValueError(f"{p}: expected a JSON object with the fields {sorted(fields)}, got "
+                         f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
+    try:
+        return SweepConfig(**d)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{p}: invalid settings: {exc}") from None
 
 
 def prepare_out(out: Path, config: SweepConfig) -> None:
@@ -118,7 +244,7 @@ def prepare_out(out: Path, config: SweepConfig) -> None:
                 f"resume with the same settings or choose a new --out (requested {config.to_json()})"
             )
     else:
-        p.write_text(json.dumps(config.to_json(), indent=1) + "\n")
+        write_json(p, config.to_json())
 
 
 
@@ -144,9 +270,5 @@ def rewrite_sorted(csv_path: Path, cols) -> None:
     if not csv_path.exists():
         return
     raw = read_rows(csv_path, cols)
-    tmp = csv_path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        f.write(encode_rows([{c: c for c in cols}], cols))
-        f.writelines(raw[i] for i in sorted(raw))
-    os.replace(tmp, csv_path)
+    _rewrite(csv_path, [raw[i] for i in sorted(raw)], header_cols=cols)
 

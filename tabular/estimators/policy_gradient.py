@@ -9,7 +9,9 @@ import numpy as np
 from ..validation import (
     as_float_array,
     check_bool,
+    check_dense_size,
     check_mdp,
+    check_real,
     check_unit_interval,
 )
 from ..evaluation import Evaluation, policy_transition, resolve_evaluation
@@ -24,6 +26,12 @@ __all__ = ['pg_reinforce', 'pg_reward_to_go', 'pg_from_advantages', 'gae_advanta
 
 
 # ----------------------------------------------------------------------------- policy gradients
+def _check_finite_estimate(g: np.ndarray, name: str, value) -> None:
+    """Refuse an estimate that overflowed (never a silent inf or NaN), naming the argument to blame."""
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"{name} ({value!r:.40}) makes the estimate overflow (inf or NaN in the per-episode "
+                         f"gradients); expected values of the scale of the returns")
+
 def _loo_mean(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Leave-one-out mean along axis 0: ``(sum_j x_j - x_i) / (N - 1)``."""
     N = x.shape[0]
@@ -68,7 +76,7 @@ def pg_reinforce(traj: Trajectories, theta, baseline=None) -> GradientEstimate:
     ``softmax(theta)``.
     """
     theta = theta_of(theta, "theta")
-    check_traj(traj, theta.shape[0])
+    check_traj(traj, theta.shape[0], A=theta.shape[1])
     N, H = traj.states.shape
     h = score_sums(theta, traj.states, traj.actions, np.ones((N, H)))
     R = traj.discounted_returns()
@@ -76,15 +84,19 @@ def pg_reinforce(traj: Trajectories, theta, baseline=None) -> GradientEstimate:
     if baseline is None:
         return GradientEstimate(grad=X.mean(axis=0), per_episode=X)
     if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
-        b = np.full((N, 1, 1), float(baseline))
+        b = np.full((N, 1, 1), check_real(baseline, "baseline"))
     elif baseline == "constant":
         b = _loo_mean(R)[:, None, None]
     elif baseline in ("optimal", "optimal_scalar"):
         b = _optimal_baseline(X, h, baseline == "optimal_scalar")
     else:
         raise ValueError(f"baseline must be None, a number or one of {BASELINES_REINFORCE[1:]}, got {baseline!r}")
-    g = X - b * h
-    return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = X - b * h
+        est = GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    _check_finite_estimate(g, "baseline", baseline)
+    _check_finite_estimate(est.grad, "baseline", baseline)
+    return est
 
 
 def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = True) -> GradientEstimate:
@@ -94,13 +106,22 @@ def pg_from_advantages(traj: Trajectories, theta, psi, discount_states: bool = T
     estimate of ``grad eta`` since states are then weighted by the undiscounted visitation).
     """
     theta = theta_of(theta, "theta")
-    check_traj(traj, theta.shape[0])
+    check_traj(traj, theta.shape[0], A=theta.shape[1])
     psi = as_float_array(psi, "psi", ndim=2)
     if psi.shape != traj.states.shape:
         raise ValueError(f"psi must have shape {traj.states.shape} (N, H), got {psi.shape}")
-    coef = psi * traj.discounts()[None, :] if check_bool(discount_states, "discount_states") else psi
-    g = score_sums(theta, traj.states, traj.actions, coef)
-    return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    return _from_psi(traj, theta, psi, check_bool(discount_states, "discount_states"), "psi", "given")
+
+
+def _from_psi(traj, theta, psi, discount_states: bool, blame: str, value) -> GradientEstimate:
+    """:func:`pg_from_advantages` on validated arguments; an overflow is blamed on the argument ``blame``."""
+    coef = psi * traj.discounts()[None, :] if discount_states else psi
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = score_sums(theta, traj.states, traj.actions, coef)
+        est = GradientEstimate(grad=g.mean(axis=0), per_episode=g)
+    _check_finite_estimate(est.grad, blame, value)
+    _check_finite_estimate(g, blame, value)
+    return est
 
 
 def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_states: bool = True) -> GradientEstimate:
@@ -117,10 +138,13 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     """
     theta = theta_of(theta, "theta")
     S = theta.shape[0]
-    check_traj(traj, S)
+    check_traj(traj, S, A=theta.shape[1])
     discount_states = check_bool(discount_states, "discount_states")
     N, H = traj.states.shape
     G = traj.returns_to_go()
+    if isinstance(baseline, (np.ndarray, list, tuple)):
+        raise TypeError(f"baseline must be None, a number or one of {BASELINES_RTG[1:]}, got {type(baseline).__name__}"
+                        " (pass per-state values as V with baseline='state')")
     if baseline not in BASELINES_RTG and not (isinstance(baseline, numbers.Real) and not isinstance(baseline, bool)):
         raise ValueError(f"baseline must be None, a number or one of {BASELINES_RTG[1:]}, got {baseline!r}")
     if V is not None and baseline != "state":
@@ -128,7 +152,9 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
     if baseline is None:
         psi = G
     elif isinstance(baseline, numbers.Real) and not isinstance(baseline, str):
-        psi = G - float(baseline)
+        with np.errstate(over="ignore"):
+            psi = G - check_real(baseline, "baseline")
+        _check_finite_estimate(psi, "baseline", baseline)
     elif baseline == "constant":
         disc = traj.discounts()
         per = (G @ disc) / disc.sum()
@@ -145,7 +171,9 @@ def pg_reward_to_go(traj: Trajectories, theta, baseline=None, V=None, discount_s
         h = score_sums(theta, traj.states, traj.actions, np.broadcast_to(disc, (N, H)))
         g = X - _optimal_baseline(X, h, baseline == "optimal_scalar") * h
         return GradientEstimate(grad=g.mean(axis=0), per_episode=g)
-    return pg_from_advantages(traj, theta, psi, discount_states=discount_states)
+    blame = "V" if baseline == "state" else "baseline" if baseline is not None else "traj"
+    return _from_psi(traj, theta, psi, discount_states, blame, "its values" if baseline == "state" else
+                     baseline if baseline is not None else "its returns")
 
 
 def gae_advantages(traj: Trajectories, V, lam: float) -> np.ndarray:
@@ -180,7 +208,7 @@ def k_step_advantages(traj: Trajectories, V, k: int) -> np.ndarray:
     g = traj.gamma
     Vs = v[traj.states]
     out = -Vs.copy()
-    for l in range(k):
+    for l in range(min(k, H)):  # rewards beyond the episode end add nothing
         out[:, : max(H - l, 0)] += g**l * traj.rewards[:, l:]
     if k < H:
         out[:, : H - k] += g**k * Vs[:, k:]
@@ -217,6 +245,7 @@ def gae_expected_gradient(mdp: MDP, theta, V_hat, lam: float, ev: Evaluation | N
     """
     mdp = check_mdp(mdp)
     lam = check_unit_interval(lam, "lam")
+    check_dense_size(mdp.n_states, None, "gae_expected_gradient on this MDP", copies=2, sparse_hint=None)
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
     y = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * lam * P_pi, e)
     B = (1.0 - lam) * mdp.gamma * _lookahead(mdp, y)  # (S, A)
@@ -228,9 +257,16 @@ def k_step_expected_gradient(mdp: MDP, theta, V_hat, k: int, ev: Evaluation | No
     gamma^k [P P_pi^{k-1} e](s, a)`` with ``e = V_hat - V_pi`` (telescoping ``sum_{l<k} gamma^l delta``)."""
     mdp = check_mdp(mdp)
     k = pos_int(k, "k")
+    check_dense_size(mdp.n_states, None, "k_step_expected_gradient on this MDP", sparse_hint=None)
     pi, ev, e, P_pi = _value_error(mdp, theta, V_hat, ev)
-    y = e
-    for _ in range(k - 1):
-        y = P_pi @ y
-    B = mdp.gamma**k * _lookahead(mdp, y)
+    gk = mdp.gamma**k
+    if gk == 0.0:  # gamma^k underflows (or gamma = 0): the term is exactly 0 (P_pi^j e stays bounded)
+        return _expected_adv_gradient(ev, pi, ev.A)
+    if k - 1 > mdp.n_states:  # by repeated squaring: O(S^3 log k), not k matrix-vector products
+        y = np.linalg.matrix_power(P_pi, k - 1) @ e
+    else:
+        y = e
+        for _ in range(k - 1):
+            y = P_pi @ y
+    B = gk * _lookahead(mdp, y)
     return _expected_adv_gradient(ev, pi, ev.A + B)

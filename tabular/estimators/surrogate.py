@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import (
+    as_rng,
     as_float_array,
     as_index_array,
     as_policy,
+    check_alloc,
     check_bool,
     check_mdp,
     readonly,
@@ -16,8 +18,8 @@ from ..validation import (
 from ..evaluation import Evaluation, resolve_evaluation
 from ..mdp import MDP
 from ..policies import softmax
-from ..sampling import first_above, row_cumsum_csr, sample_trajectories
-from .checks import pos_int, theta_of
+from ..sampling import check_sample_size, first_above, row_cumsum_csr, sample_trajectories
+from .checks import check_samples, pos_int, theta_of
 from .results import SurrogateEstimate, SurrogateSamples
 
 __all__ = ['single_path', 'vine', 'surrogate_estimate', 'surrogate_target', 'surrogate_offset', 'score_sums']
@@ -56,6 +58,7 @@ def score_sums(theta, states, actions, coef, n_groups: int | None = None, group=
         group = np.repeat(np.arange(n), states.shape[1]).reshape(states.shape)
     else:
         n = pos_int(n_groups, "n_groups")
+        check_alloc(8.0 * 2 * n * S * A, "n_groups", n_groups, "the per-group (n_groups, S, A) score sums")
         group = as_index_array(group, "group", n)
         if group.shape != states.shape:
             raise ValueError(f"group must have the shape of states {states.shape}, got {group.shape}")
@@ -79,6 +82,7 @@ def single_path(mdp: MDP, pi_old, n_episodes: int, horizon: int, rng=None) -> Su
     mdp = check_mdp(mdp)
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
+    check_sample_size(pos_int(n_episodes, "n_episodes"), pos_int(horizon, "horizon"), copies=3)  # + 5 (N H,) arrays
     traj = sample_trajectories(mdp, pi_old, n_episodes, horizon, rng=rng)
     N, H = traj.states.shape
     G = traj.returns_to_go()  # Section 5.1: Qhat = discounted return-to-go
@@ -154,12 +158,17 @@ def vine(
     S, A = mdp.shape
     pi_old = as_policy(pi_old, S, A, name="pi_old")
     H = pos_int(rollout_horizon, "rollout_horizon")
-    rng = np.random.default_rng(rng)
+    check_alloc(8.0 * 2 * A * H, "rollout_horizon", rollout_horizon, "the uniforms of one rollout state")
+    rng = as_rng(rng)
     gamma = mdp.gamma
     steps = 0
     if states is None:
         n = pos_int(n_states, "n_states")
+        check_alloc(8.0 * n * (2 + H * 2 * (A if n_actions is None else 1)), "n_states", n,
+                    "the rollout states and their uniforms")
         t = rng.geometric(1.0 - gamma, size=n) - 1 if gamma > 0 else np.zeros(n, dtype=np.int64)
+        check_alloc(24.0 * n * (int(t.max()) + 1), "n_states", n,
+                    f"the trunk of {n:,} trajectories up to the geometric time {int(t.max()):,} (gamma = {gamma})")
         trunk = sample_trajectories(mdp, pi_old, n, int(t.max()) + 1, rng=rng)
         s_roll = trunk.states[np.arange(n), t]
         steps += int(np.sum(t + 1))
@@ -180,12 +189,14 @@ def vine(
         q_prob = np.full((n, A), 1.0 / A)
     else:
         K = pos_int(n_actions, "n_actions")
+        check_alloc(8.0 * n * K * (H * 2 + 8), "n_actions", n_actions, f"{n:,} x {K:,} rollouts of {H:,} steps")
         q = pi_old if q is None else as_policy(q, S, A, name="q")
         cum_q = np.cumsum(q, axis=1).ravel()
         srep = np.repeat(s_roll, K)
         acts = (first_above(cum_q, srep * A, np.full(n * K, A, np.int64), rng.random(n * K)) - srep * A)
         acts = acts.reshape(n, K)
         q_prob = q[s_roll[:, None], acts]
+    check_alloc(8.0 * n * K * (H * 2 + 8), "rollout_horizon", rollout_horizon, f"{n:,} x {K:,} rollouts of {H:,} steps")
     if check_bool(common_random_numbers, "common_random_numbers"):
         U = np.repeat(rng.random((n, 1, H, 2)), K, axis=1)  # the K rollouts share every draw
     else:
@@ -215,8 +226,10 @@ def surrogate_estimate(samples: SurrogateSamples, theta) -> SurrogateEstimate:
         raise TypeError(f"samples must be a SurrogateSamples, got {type(samples).__name__}")
     theta = theta_of(theta, "theta")
     S = theta.shape[0]
+    check_samples(samples, *theta.shape)
     if samples.states.size and samples.states.max() >= S:
         raise ValueError(f"samples visit state {int(samples.states.max())} but theta has only {S} states")
+    check_alloc(8.0 * 2 * samples.n_groups * theta.size, "samples", samples, "the per-group (n, S, A) gradients")
     pi = softmax(theta)
     n = samples.n_groups
     ratio = pi[samples.states, samples.actions] / samples.q_prob

@@ -34,3 +34,45 @@ def test_reasons_and_bad_folder():
     assert claim_of_reason("error") is None and claim_of_reason("non_monotone:mm") is None
     with pytest.raises(ValueError, match="sweep_dir"):
         export_sweep("/nonexistent/sweep", "/tmp/x")
+
+
+def _one_saved(vdir):
+    c = known_counterexamples()[0]
+    tio.save(c.mdp, vdir / "0.npz")
+    with open(vdir / "0.policies.npz", "wb") as f:
+        np.savez_compressed(f, pi=c.pi, pi_new=c.pi_new)
+    (vdir / "0.json").write_text(json.dumps({"id": 0, "reasons": ["candidate:mean_kl_rho"], "seed": 0}))
+
+
+@pytest.mark.parametrize("damage, named", [
+    (lambda v: (v / "0.json").write_text('{"id": 0, "reasons": '), "0.json is damaged"),
+    (lambda v: (v / "0.json").write_text('[1]'), "0.json is damaged"),
+    (lambda v: (v / "0.json").write_text('{"reasons": "candidate:mean_kl_rho"}'), "0.json is damaged"),
+    (lambda v: (v / "0.npz").write_bytes(b"garbage"), "0.npz"),
+    (lambda v: (v / "0.policies.npz").unlink(), "0.policies.npz"),
+    (lambda v: (v / "0.policies.npz").write_bytes(b"PK\x03\x04"), "0.policies.npz"),
+])
+def test_damaged_saved_files_are_named(tmp_path, damage, named):
+    vdir = tmp_path / "sweep" / "violations"
+    vdir.mkdir(parents=True)
+    _one_saved(vdir)
+    damage(vdir)
+    with pytest.raises(ValueError, match="sweep_dir") as exc:
+        export_sweep(tmp_path / "sweep", tmp_path / "certs")
+    assert named in str(exc.value)
+
+
+def test_the_command_line_names_bad_arguments(tmp_path, capsys):
+    from experiments.export_certificates import main
+
+    vdir = tmp_path / "sweep" / "violations"
+    vdir.mkdir(parents=True)
+    _one_saved(vdir)
+    for argv, named in ((["/nonexistent/sweep", str(tmp_path / "c")], "sweep_dir"),
+                        ([str(tmp_path / "sweep"), "/dev/null/c"], "out_dir"), ([], "required")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and named in err.strip().splitlines()[-1] and "Traceback" not in err
+    assert main([str(tmp_path / "sweep"), str(tmp_path / "c")]) == 0
+    assert "violated by at least" in capsys.readouterr().out

@@ -541,3 +541,40 @@ def test_evaluation_repr_is_short_and_has_the_key_numbers():
     assert len(text) < 400 and text.startswith("EvaluationBatch(K=2, S=200, A=4, gamma=0.9, eta in [")
     assert f"{batch.eta.min():.6g}" in text
     assert ev.V.shape == (200,) and batch.V.shape == (2, 200)  # the fields are unchanged
+
+
+# ----------------------------------------------------------------------------- an evaluation of another MDP
+def _small(seed, S=4, A=3, gamma=0.9):
+    r = np.random.default_rng(seed)
+    return MDP(r.dirichlet(np.ones(S), size=(S, A)), r.normal(size=(S, A)), r.dirichlet(np.ones(S)), gamma)
+
+
+@pytest.mark.parametrize("change", ["R", "P", "rho0"])
+def test_an_evaluation_of_another_mdp_of_the_same_shape_is_refused(change):
+    """check_evaluation_of (used by resolve_evaluation, hence by every ``ev=``) refuses an evaluation
+    of an MDP that differs from the given one in its rewards, transitions or start distribution only."""
+    from tabular.evaluation import check_evaluation_of, resolve_evaluation
+
+    mdp, other = _small(0), _small(1)
+    twin = {"R": mdp.with_rewards(other.R), "P": MDP(other.P, mdp.R, mdp.rho0, mdp.gamma),
+            "rho0": mdp.with_rho0(other.rho0)}[change]
+    pi = np.full(mdp.shape, 1.0 / mdp.n_actions)
+    ev_twin = evaluate(twin, pi)
+    with pytest.raises(ValueError, match="ev is not an evaluation in this MDP"):
+        check_evaluation_of(mdp, ev_twin)
+    with pytest.raises(ValueError, match="ev"):
+        resolve_evaluation(mdp, pi, ev_twin)
+    with pytest.raises(ValueError, match="ev"):
+        surrogate(mdp, pi, pi, ev=ev_twin)
+
+
+def test_an_evaluation_of_the_same_mdp_is_accepted_in_every_storage():
+    """The same model dense and sparse (a different matrix-vector product, so not the same bits) and a
+    Krylov evaluation all belong: the check is to a tolerance, not bitwise."""
+    from tabular.evaluation import check_evaluation_of
+
+    mdp = _small(2, S=30, A=3)
+    pi = np.random.default_rng(3).dirichlet(np.ones(3), size=30)
+    for ev in (evaluate(mdp, pi), evaluate(mdp.to_sparse(), pi), evaluate(mdp.to_sparse(), pi, method="krylov")):
+        assert check_evaluation_of(mdp, ev) is ev
+        assert check_evaluation_of(mdp.to_sparse(), ev) is ev

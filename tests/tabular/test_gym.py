@@ -208,3 +208,17 @@ def test_unknown_ids_are_value_errors_naming_env_or_id():
         from_gymnasium("Frozenlake-v1", 0.9)
     with pytest.raises(ValueError, match=r"^env_or_id 'a/b/c-v' is not a Gymnasium environment id"):
         from_gymnasium("a/b/c-v", 0.9)
+
+
+def test_a_rejected_make_argument_is_answered_naming_it():
+    """FrozenLake looks map_name up in its table of maps (a KeyError inside gymnasium): the answer is a
+    ValueError naming map_name and the maps there are; an unknown keyword is a TypeError naming it."""
+    from gymnasium.envs.toy_text.frozen_lake import MAPS
+
+    with pytest.raises(ValueError, match=r"map_name = '9x9' is not accepted by FrozenLake-v1") as info:
+        from_gymnasium("FrozenLake-v1", 0.9, map_name="9x9")
+    assert all(name in str(info.value) for name in MAPS)  # the maps gymnasium has, read from it
+    with pytest.raises(TypeError, match="colour"):
+        from_gymnasium("FrozenLake-v1", 0.9, colour="red")
+    # the valid names still work, and give the map's size (+1 absorbing state)
+    assert from_gymnasium("FrozenLake-v1", 0.9, map_name="8x8").n_states == 65

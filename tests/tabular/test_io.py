@@ -3,7 +3,10 @@ evaluated against values solved by hand, and clear errors for bad files."""
 
 from __future__ import annotations
 
+import doctest
+import io
 import json
+import re
 import tempfile
 import textwrap
 from pathlib import Path
@@ -13,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 
 from tabular import MDP, evaluate, from_json, garnet, load, load_npz, save, save_npz, to_json
-from tabular.io import from_dict, to_dict
+import tabular.io as tabular_io
+from tabular.io import JSON_FIELDS, from_dict, to_dict
 from tabular.strategies import mdps
 
 HAND_WRITTEN = """
@@ -226,8 +230,8 @@ def test_saved_files_validate_on_load(tmp_path):
 
 # ----------------------------------------------------------------------------- the documented format
 def _docstring_example() -> str:
-    """The example file in ``help(tabular.load)``: the indented block after "A complete, valid file"."""
-    doc = load.__doc__
+    """The example file in ``help(tabular.io)``: the indented block after "A complete, valid file"."""
+    doc = tabular_io.__doc__
     lines = doc[doc.index("A complete, valid file"):].splitlines()[1:]
     start = next(i for i, ln in enumerate(lines) if ln.strip())
     indent = len(lines[start]) - len(lines[start].lstrip())
@@ -239,11 +243,28 @@ def _docstring_example() -> str:
     return textwrap.dedent("\n".join(block)).strip()
 
 
-def test_help_of_load_documents_the_json_format():
-    doc = load.__doc__
-    for field in ("gamma", "rho0", "R", "transitions", "P", "n_states", "n_actions", "sparse"):
+def test_the_module_docstring_documents_the_json_format():
+    doc = tabular_io.__doc__
+    for field in JSON_FIELDS:
         assert f'``"{field}"``' in doc, field
+    assert "help(tabular.io)" in load.__doc__  # load points to it
+    doc = load.__doc__
     assert "FileNotFoundError" in doc and "TypeError" in doc and "ValueError" in doc
+
+
+def test_the_module_docstring_examples_run():
+    result = doctest.testmod(tabular_io, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 5 and result.failed == 0
+
+
+def test_the_module_docstring_table_is_valid_restructuredtext():
+    docutils_core = pytest.importorskip("docutils.core")
+    errors = io.StringIO()
+    # Sphinx roles (:func:) are unknown to plain docutils: only the structure (the table) is checked
+    text = re.sub(r":(func|class|mod):`~?([^`]*)`", r"``\2``", tabular_io.__doc__)
+    docutils_core.publish_string(text, writer_name="null",
+                                 settings_overrides={"warning_stream": errors, "report_level": 2})
+    assert errors.getvalue() == ""
 
 
 def test_the_docstring_example_is_valid_json_and_loads(tmp_path):

@@ -129,3 +129,20 @@ def test_contradictory_options_raise_at_once():
         unreachable_mdp_and_policies(max_states=1)
     with pytest.raises(ValueError, match="kind"):
         unreachable_mdp_and_policies(kind="uniform")
+
+
+def test_without_hypothesis_the_import_error_names_the_test_extra():
+    """Hypothesis is a test extra: importing the strategies without it says how to install it
+    (checked in a fresh interpreter where ``import hypothesis`` fails)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "try:\n    import tabular.strategies\nexcept ImportError as e:\n    print('IMPORTERROR', e)\n"
+            "import tabular; print('TABULAR OK')\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "IMPORTERROR" in out.stdout and "[test]" in out.stdout and "hypothesis" in out.stdout.lower()
+    assert "TABULAR OK" in out.stdout  # the rest of tabular does not need Hypothesis

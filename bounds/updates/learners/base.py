@@ -23,7 +23,7 @@ from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import ParametricPolicy
 from tabular.sampling import horizon_for, sample_trajectories
-from tabular.validation import as_policy_batch, check_int, check_mdp, readonly
+from tabular.validation import as_policy_batch, as_rng, check_alloc, check_int, check_mdp, readonly
 
 __all__ = [
     "LearningCurve",
@@ -87,6 +87,12 @@ def check_problem(mdp, policy, theta0, n_iter, budget, horizon):
     n_iter = check_int(n_iter, "n_iter", lo=0)
     budget = check_int(budget, "budget", lo=1)
     H = default_horizon(mdp.gamma) if horizon is None else check_int(horizon, "horizon", lo=1)
+    n_params = int(np.size(theta0))
+    check_alloc((8.0 * n_params + 64.0) * (n_iter + 1), "n_iter", n_iter, "the iterates and their records")
+    # one iteration's samples: states, actions, rewards, returns, weights, ... (about 8 arrays of
+    # budget entries), and the per-episode (S, A) scores of at most budget / H episodes
+    per_iter = 64.0 * budget + 8.0 * 3 * (budget // H + 1) * mdp.n_states * mdp.n_actions
+    check_alloc(per_iter, "budget", budget, f"the samples of one iteration (horizon {H:,})")
     return mdp, theta0, n_iter, budget, H
 
 
@@ -101,6 +107,9 @@ def episodes_for(budget: int, horizon: int, n_groups: int = 1, what: str = "epis
     Raises ``ValueError`` naming ``budget`` when not even one episode per group (two for a single
     group, the least a sample standard error needs) fits.
     """
+    budget = check_int(budget, "budget", lo=1)
+    horizon = check_int(horizon, "horizon", lo=1)
+    n_groups = check_int(n_groups, "n_groups", lo=1)
     n = budget // (n_groups * horizon)
     least = 2 if n_groups == 1 else 1
     if n < least:
@@ -118,6 +127,9 @@ def vine_states_for(budget: int, mdp: MDP, horizon: int) -> int:
     ``n = budget // (A H + 2 / (1 - gamma))``: twice the mean trunk per state, so the realized cost
     exceeds ``budget`` only if the trunks are twice as long as expected on average.
     """
+    budget = check_int(budget, "budget", lo=1)
+    mdp = check_mdp(mdp)
+    horizon = check_int(horizon, "horizon", lo=1)
     per_state = mdp.n_actions * horizon + 2.0 / (1.0 - mdp.gamma)
     n = int(budget // per_state)
     if n < 2:
@@ -145,8 +157,11 @@ class Population:
     ``eta(pi_k)`` (biased by the truncation only).
     """
 
-    def __init__(self, mdp: MDP, n: int, episodes_each: int, horizon: int):
+    def __init__(self, mdp: MDP, n: int, episodes_each: int, horizon: int, name: str = "population"):
         S, A = mdp.shape
+        n = check_int(n, name, lo=1)
+        check_alloc(8.0 * n * (mdp.to_sparse().P.nnz * 2 + S * A * 3), name, n,
+                    f"{n:,} stacked copies of the MDP")
         P = mdp.to_sparse().P
         self.mdp, self.n, self.m, self.H = mdp, int(n), int(episodes_each), int(horizon)
         self.stacked = MDP(sp.block_diag([P] * self.n, format="csr"), np.tile(mdp.R, (self.n, 1)),
@@ -163,7 +178,7 @@ class Population:
         pis = as_policy_batch(pis, S, A, "pis")
         if pis.shape[0] != self.n:
             raise ValueError(f"pis must hold {self.n} policies, got {pis.shape[0]}")
-        rng = np.random.default_rng(rng)
+        rng = as_rng(rng)
         copy = np.repeat(np.arange(self.n), self.m)
         s0 = rng.choice(S, size=copy.size, p=self.mdp.rho0)
         traj = sample_trajectories(self.stacked, pis.reshape(self.n * S, A), copy.size, self.H, rng=rng,

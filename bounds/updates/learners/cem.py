@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from tabular.mdp import MDP
-from tabular.validation import check_int, check_real
+from tabular.validation import as_rng, check_int, check_real
 
 from .base import LearningCurve, Population, check_problem, episodes_for, record
 
@@ -47,15 +47,18 @@ def cem(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, populat
     m = episodes_for(budget, H, n_groups=n, what="episodes per candidate")
     n_elite = max(1, math.ceil(rho * n))
     pop = Population(mdp, n, m, H)
-    rng = np.random.default_rng(rng)
-    var = np.full(mu.size, sigma0**2)
+    rng = as_rng(rng)
+    for name, v in (("init_std", sigma0), ("extra_std", extra)):
+        if not math.isfinite(v * v):
+            raise ValueError(f"{name}={v!r} is too large: its square (a variance) overflows")
+    var = np.full(mu.size, sigma0 * sigma0)
     thetas, steps = [mu], []
     for t in range(n_iter):
         X = mu + np.sqrt(var) * rng.standard_normal((n, mu.size))  # step 1
         f = pop.returns(np.stack([policy.probs(x) for x in X]), rng)  # step 2: Monte Carlo returns
         elite = X[np.argsort(-f, kind="stable")[:n_elite]]  # step 3
         mu = elite.mean(axis=0)
-        var = elite.var(axis=0) + extra**2 * max(1.0 - t / decay, 0.0)  # Z_t of Szita & Lőrincz
+        var = elite.var(axis=0) + extra * extra * max(1.0 - t / decay, 0.0)  # Z_t of Szita & Lőrincz
         thetas.append(mu)
         steps.append(pop.steps)
     settings = (("population", n), ("elite_frac", rho), ("n_elite", n_elite), ("init_std", sigma0),

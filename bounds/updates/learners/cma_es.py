@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from tabular.mdp import MDP
-from tabular.validation import check_bool, check_int, check_real
+from tabular.validation import as_rng, check_bool, check_int, check_real
 
 from .base import LearningCurve, Population, check_problem, episodes_for, record
 
@@ -48,16 +48,23 @@ def cma_es(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, sigm
     lam = int(4 + 3 * np.log(n)) if popsize is None else check_int(popsize, "popsize", lo=2)
     diag = n > FULL_COVARIANCE_MAX if diagonal is None else check_bool(diagonal, "diagonal")
     m = episodes_for(budget, H, n_groups=lam, what="episodes per candidate")
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     opts = {"popsize": lam, "seed": np.nan, "randn": lambda k, d: rng.standard_normal((k, d)),
             "verbose": -9, "CMA_diagonal": bool(diag)}  # es.stop() is never consulted: n_iter decides
     es = cma.CMAEvolutionStrategy(x0.copy(), sigma0, opts)
-    pop = Population(mdp, lam, m, H)
+    pop = Population(mdp, lam, m, H, name="popsize")
     thetas, steps = [x0], []
     for _ in range(n_iter):
-        X = np.asarray(es.ask())
-        f = pop.returns(np.stack([policy.probs(x) for x in X]), rng)
-        es.tell(list(X), list(-f))  # cma minimizes
+        try:
+            X = np.asarray(es.ask())
+            if not np.all(np.isfinite(X)):
+                raise FloatingPointError("a candidate is not finite")
+            f = pop.returns(np.stack([policy.probs(x) for x in X]), rng)
+            es.tell(list(X), list(-f))  # cma minimizes
+        except (AssertionError, FloatingPointError, OverflowError) as exc:  # cma's own numerical checks
+            raise ValueError(f"sigma0={sigma0!r} is out of the range CMA-ES can work with on these "
+                             f"parameters (cma: {type(exc).__name__} {exc}); use a step size of the "
+                             "scale of the parameters") from None
         thetas.append(np.array(es.mean, dtype=np.float64))
         steps.append(pop.steps)
     settings = (("popsize", lam), ("sigma0", sigma0), ("diagonal", bool(diag)), ("episodes_per_candidate", m),

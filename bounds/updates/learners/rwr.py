@@ -36,7 +36,7 @@ from scipy.optimize import minimize
 
 from tabular.estimators import single_path
 from tabular.mdp import MDP
-from tabular.validation import check_real
+from tabular.validation import as_rng, check_real
 
 from .base import LearningCurve, check_problem, episodes_for, record
 from .trust_region import _vjp
@@ -85,7 +85,7 @@ def rwr(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, beta: f
     beta = check_real(beta, "beta", lo=0.0)
     kappa = check_real(kappa, "kappa", positive=True)
     N = episodes_for(budget, H)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     S, A = mdp.shape
     thetas, steps = [theta], []
     for _ in range(n_iter):

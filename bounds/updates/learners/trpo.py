@@ -39,7 +39,7 @@ from tabular.estimators import SurrogateSamples, single_path, vine
 from tabular.evaluation import evaluate
 from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
-from tabular.validation import check_real
+from tabular.validation import as_rng, check_alloc, check_int, check_mdp, check_real
 
 from ..practical.step import trpo_step_samples
 from .base import LearningCurve, check_problem, episodes_for, record, vine_states_for
@@ -160,6 +160,9 @@ def draw_samples(mdp: MDP, pi, estimator: str, budget: int, horizon: int, rng) -
     length ``horizon`` with common random numbers ([TRPO] §5.2).
     """
     estimator = _choice(estimator, "estimator", ESTIMATORS)
+    mdp = check_mdp(mdp)
+    budget, horizon = check_int(budget, "budget", lo=1), check_int(horizon, "horizon", lo=1)
+    check_alloc(64.0 * budget, "budget", budget, "the samples of one draw")
     if estimator == "single_path":
         return single_path(mdp, pi, episodes_for(budget, horizon), horizon, rng=rng)
     return vine(mdp, pi, n_states=vine_states_for(budget, mdp, horizon), rollout_horizon=horizon, rng=rng)
@@ -177,7 +180,7 @@ def trpo(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, delta:
     """
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     _choice(estimator, "estimator", ESTIMATORS)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     thetas, steps = [theta], []
     for _ in range(n_iter):
         smp = draw_samples(mdp, policy.probs(theta), estimator, budget, H, rng)
@@ -204,12 +207,16 @@ def natural_gradient(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=Non
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     if step_length is not None:
         step_length = check_real(step_length, "step_length", positive=True)
-    rng = np.random.default_rng(rng)
+    delta = check_real(delta, "delta", positive=True)
+    rng = as_rng(rng)
     thetas, steps, beta = [theta], [], step_length
     for _ in range(n_iter):
         smp = draw_samples(mdp, policy.probs(theta), "single_path", budget, H, rng)
         if beta is None:  # calibrate once, on the first batch: the TRPO step length, then fixed
             first = sample_trpo_step(smp, policy, theta, delta, **step_kwargs)
+            if not np.isfinite(first.beta):
+                raise ValueError(f"delta={delta!r} is too large: the calibrated step length "
+                                 "sqrt(2 delta / s^T F s) overflows")
             beta = first.beta if first.beta > 0 else None
         if beta is not None:
             theta = sample_trpo_step(smp, policy, theta, delta, step_length=beta, **step_kwargs).theta_new

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tabular.estimators import SurrogateSamples
+from tabular.estimators.checks import check_samples
 from tabular.parametric import ParametricPolicy
 from tabular.validation import as_float_array, check_bool, check_int, check_real, readonly
 
@@ -146,12 +147,13 @@ def sample_surrogate(samples: SurrogateSamples, policy: ParametricPolicy, theta_
         raise TypeError(f"samples must be a tabular.estimators.SurrogateSamples, got {type(samples).__name__}")
     if not isinstance(policy, ParametricPolicy):
         raise TypeError(f"policy must be a TabularSoftmax or LogLinear, got {type(policy).__name__}")
-    theta_old = policy.check_theta(theta_old, "theta_old")
     S, A = policy.n_states, policy.n_actions
     for got, want, what in ((samples.n_states, S, "states"), (samples.n_actions, A, "actions")):
         if got is not None and got != want:
             raise ValueError(f"samples were drawn from an MDP with {got} {what}, but the policy has {want}: "
                              "the samples come from another MDP")
+    check_samples(samples, S, A, against="policy")
+    theta_old = policy.check_theta(theta_old, "theta_old")
     s, a = samples.states, samples.actions
     if s.size == 0:
         raise ValueError("samples is empty: no (state, action) pair to estimate the surrogate from")
@@ -249,7 +251,9 @@ def kl_constrained_step(theta, g, fvp, delta: float, *, gain, kl, curvature=None
     if not np.all(np.isfinite(theta + full)):
         return none(s, its, res, beta)
     if not line_search:
-        return SearchResult(theta + full, True, 1.0, 0, beta, s, 0.5 * beta**2 * c, its, res)
+        with np.errstate(over="ignore"):
+            predicted = float(0.5 * np.float64(beta) ** 2 * c)  # may be +inf for a huge fixed length
+        return SearchResult(theta + full, True, 1.0, 0, beta, s, predicted, its, res)
     for k in range(max_backtracks + 1):
         frac = backtrack**k
         theta_new = theta + frac * full

@@ -29,6 +29,7 @@ import numpy as np
 
 from tabular.batch import Segments
 from tabular.divergences import kl_unchecked
+from tabular.validation import as_float_array, as_policy
 
 from .rows import phi_direct  # the lean phi of the scalar nu-Newton, shared
 from .base import SolverError
@@ -302,12 +303,35 @@ def _objective(A, p, kl, rho, C, segs: Segments):
         return val - np.where((C == 0) | (kmax == 0), 0.0, C * kmax)
 
 
+def _check_inputs(A, pi, rho, C, segs):
+    """The arguments of :func:`max_kl_penalty_batch` as float arrays, or an error naming the bad one."""
+    if not isinstance(segs, Segments):
+        raise TypeError(f"segs must be a tabular.batch.Segments, got {type(segs).__name__}")
+    A = as_float_array(A, "A", ndim=2)
+    if A.shape[0] != segs.N or A.shape[1] == 0:
+        raise ValueError(f"A must have shape ({segs.N}, n_actions) (one row per state of segs), got {A.shape}")
+    pi = as_policy(pi, segs.N, A.shape[1], name="pi")
+    rho = as_float_array(rho, "rho", ndim=1)
+    if rho.shape != (segs.N,):
+        raise ValueError(f"rho must have shape ({segs.N},), got {rho.shape}")
+    if np.any(rho < 0):
+        raise ValueError(f"rho must be non-negative (a visitation), got {rho.min():.3g} at row {int(np.argmin(rho))}")
+    C = as_float_array(C, "C", ndim=(0, 1))
+    C = np.broadcast_to(C, (segs.K,)) if C.ndim == 0 else C
+    if C.shape != (segs.K,):
+        raise ValueError(f"C must have shape ({segs.K},) (one coefficient per problem), got {C.shape}")
+    if np.any(C < 0):
+        raise ValueError(f"C must be >= 0, got {C.min():.3g} for problem {int(np.argmin(C))}")
+    return A, pi, rho, C
+
+
 def max_kl_penalty_batch(A, pi, rho, C, segs: Segments) -> BatchSolution:
     """Algorithm 1 on every problem of ``segs`` (rows ``A``, ``pi``, ``rho``; ``C`` ``(K,)`` >= 0),
     routed as :func:`.algorithm1.max_kl_penalty` with ``method="auto"`` routes (module docstring).
-    Inputs are taken as validated (they come from an exact evaluation)."""
+    Every argument is checked (shapes against ``segs``, ``pi`` rows distributions, ``rho >= 0``,
+    ``C >= 0``, all finite); ``ValueError``/``TypeError`` name the argument."""
+    A, pi, rho, C = _check_inputs(A, pi, rho, C, segs)
     K = segs.K
-    C = np.asarray(C, dtype=np.float64)
     p, kl = pi.copy(), np.zeros(segs.N)
     method = np.full(K, "", dtype=object)
     ok = np.ones(K, dtype=bool)

@@ -90,7 +90,10 @@ def test_user_claims_are_checked_numerically_and_never_called_proven():
     cert = make_certificate(c.mdp, c.pi, c.pi_new, no_penalty)
     v = verify_certificate(cert, bound=no_penalty)
     assert not v.proven and "numerically violated" in v.message
-    assert "could not verify" in verify_certificate(cert).message  # a local function cannot be imported
+    with pytest.raises(ValueError, match="allow_import"):  # never imports what a certificate names by itself
+        verify_certificate(cert)
+    # opted in: a local function cannot be imported
+    assert "could not verify" in verify_certificate(cert, allow_import=True).message
 
 
 def test_load_round_trip_and_bad_input(tmp_path):

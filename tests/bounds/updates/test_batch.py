@@ -104,3 +104,42 @@ def evaluate_q(mdp, pi):
     P_pi = np.einsum("sa,sat->st", pi, P)
     V = np.linalg.solve(np.eye(mdp.n_states) - mdp.gamma * P_pi, np.einsum("sa,sa->s", pi, mdp.R))
     return mdp.R + mdp.gamma * np.einsum("sat,t->sa", P, V)
+
+
+# ----------------------------------------------------------------------------- bad inputs and a tiny gamma
+def test_a_tiny_gamma_is_solved_by_the_batch_as_by_the_scalar_step():
+    """Theory C of gamma = 1e-300 or a subnormal: the batch takes the C -> 0+ limit like mm_step
+    (every instance ok), and agrees with the scalar step (an independent code path)."""
+    from bounds.updates import mm_step
+    from bounds.updates.batch import mm_step_batch
+    from tabular import MDP, garnet
+    from tabular.batch import evaluate_batch
+
+    mdps = [garnet(3, 2, 2, gamma=g, rng=k) for k, g in enumerate((5e-324, 1e-300, 1e-200, 0.0))]
+    mdps.append(MDP(np.ones((1, 2, 1)), np.array([[0.0, 1.0]]), np.ones(1), 5e-324))
+    b = MDPBatch.from_mdps(mdps)
+    rows = np.full((b.N, 2), 0.5)
+    st = mm_step_batch(b, evaluate_batch(b, rows))
+    assert st.ok.all()
+    for m, p in zip(mdps, b.split(st.pi_new)):
+        np.testing.assert_allclose(p, mm_step(m, np.full(m.shape, 0.5)).pi_new, atol=1e-9)
+
+
+def test_the_batched_steps_refuse_an_evaluation_of_another_batch_naming_it():
+    from bounds.updates.batch import cpi_step_batch, mm_step_batch, trust_region_step_batch
+    from tabular import garnet
+    from tabular.batch import evaluate_batch
+
+    b = MDPBatch.from_mdps([garnet(3, 2, 2, gamma=0.9, rng=k) for k in range(2)])
+    other = MDPBatch.from_mdps([garnet(3, 2, 2, gamma=0.9, rng=k) for k in range(2, 4)])
+    rows = np.full((b.N, 2), 0.5)
+    ev, ev_other = evaluate_batch(b, rows), evaluate_batch(other, rows)
+    for step in (mm_step_batch, cpi_step_batch):
+        with pytest.raises(ValueError, match="ev is not an evaluation in this batch"):
+            step(b, ev_other)
+    with pytest.raises(ValueError, match="delta must be positive"):
+        trust_region_step_batch(b, ev, -1.0)
+    with pytest.raises(ValueError, match="ev0 evaluates a different policy than pi0"):
+        run_batch("mm", b, rows, 1, ev0=evaluate_batch(b, np.tile([[0.2, 0.8]], (b.N, 1))))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        run_batch("mm", b, rows, 1, delta=0.1)

@@ -8,10 +8,12 @@ the published NPG rate bound of [AKLM] (THEORY.md §4).
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from bounds import updates as up
 from bounds.updates import SolverError
-from tabular import evaluate, garnet, mdp_x, policy_iteration, softmax, surrogate, uniform
+from tabular import MDP, evaluate, garnet, mdp_x, policy_iteration, softmax, surrogate, uniform
+from tabular.strategies import mdp_and_policies
 from tabular.divergences import kl as kl_rows
 
 cp = pytest.importorskip("cvxpy")
@@ -381,3 +383,39 @@ def test_algorithm1_methods_are_explicit_and_agree():
     with pytest.raises(SolverError, match="nu-newton"):
         up.mm_step(mdp, det, method="nu-newton")
     assert repr(ref).startswith("StepResult(") and len(repr(ref)) < 400
+
+
+# ----------------------------------------------------------------------------- a tiny gamma (issue 21)
+@pytest.mark.parametrize("gamma", [5e-324, 1e-310, 1e-300, 1e-200])
+@pytest.mark.parametrize("penalty, solver", [("kl", "fast"), ("kl", "cvxpy"), ("tv", "fast"), ("tv", "cvxpy")])
+def test_a_tiny_gamma_steps_like_gamma_zero(gamma, penalty, solver):
+    """The theory C = 4 eps gamma / (1-gamma)^2 underflows towards a subnormal: the step must be the
+    gamma = 0 one (greedy: all mass on the better action), not a SolverError or an OverflowError."""
+    R = np.array([[0.0, 1.0]])
+    pi = np.array([[0.5, 0.5]])
+    tiny = up.mm_step(MDP(np.ones((1, 2, 1)), R, np.ones(1), gamma), pi, penalty=penalty, solver=solver)
+    zero = up.mm_step(MDP(np.ones((1, 2, 1)), R, np.ones(1), 0.0), pi, penalty=penalty, solver=solver)
+    np.testing.assert_allclose(tiny.pi_new, [[0.0, 1.0]], atol=1e-9)  # the closed form: greedy
+    np.testing.assert_allclose(tiny.pi_new, zero.pi_new, atol=1e-9)  # and the gamma = 0 step
+    assert tiny.info["C"] == pytest.approx(4 * 0.5 * gamma, rel=1e-12, abs=1e-323)  # the C reported is the theory C
+    assert abs(tiny.objective - zero.objective) <= 1e-9
+
+
+@pytest.mark.parametrize("method", ["nu-newton", "joint-newton", "nested"])
+def test_every_method_takes_the_greedy_limit_at_a_negligible_C(method):
+    mdp = garnet(4, 3, 2, gamma=1e-300, rng=0)
+    pi = uniform(mdp)
+    h = up.mm_step(mdp, pi, method=method)
+    ref = up.mm_step(mdp.with_gamma(0.0), pi, method="auto")
+    np.testing.assert_allclose(h.pi_new, ref.pi_new, atol=1e-12)
+
+
+@given(mdp_and_policies(n_policies=1, max_states=3, max_actions=3))
+@settings(max_examples=60, deadline=None)
+def test_mm_step_answers_every_mdp_the_strategies_draw(mp):
+    """Whatever gamma the strategies draw (subnormals included), the step is a policy whose minorizer
+    M(pi_new) = L - C max KL is no less than M(pi) = eta (the MM property, Eq. (10))."""
+    mdp, (pi,) = mp
+    h = up.mm_step(mdp, pi)
+    assert np.all(np.isfinite(h.pi_new)) and np.allclose(h.pi_new.sum(axis=1), 1.0)
+    assert h.objective >= evaluate(mdp, pi).eta - 1e-9 * (1 + abs(h.objective))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from experiments import sweep as SW
 from experiments.sweep.progress import Bar, Heartbeat, Silent, progress_display
 from experiments.sweep.report import row_failures
@@ -80,3 +82,14 @@ def test_a_sweep_off_a_terminal_prints_heartbeats_and_the_same_files(base, tmp_p
     assert err[0].startswith("sweep: 10/40 instances (25.0%)") and err[-1].startswith("sweep: 40/40 instances")
     assert all("0 violations so far" in line for line in err)
     assert res.n_computed == N and files(out, figure=False) == files(out0, figure=False)
+
+
+def test_bad_arguments_name_themselves():
+    from experiments.sweep.progress import progress_display
+
+    with pytest.raises(ValueError, match="total"):
+        progress_display(-1)
+    with pytest.raises(ValueError, match="heartbeat"):
+        progress_display(3, None, float("nan"))
+    with pytest.raises(TypeError, match="progress"):
+        progress_display(3, "no")
