@@ -4,6 +4,8 @@ The equations, constants and conventions implemented here (cited as "THEORY.md Â
 page shipped with the package: ``bounds.theory()`` returns it, ``bounds.theory(3)`` one section, and
 ``python -m bounds theory`` prints it (``bounds/THEORY.md``).
 
+* :mod:`bounds.registry` -- the bound as a record: one registry of every bound (and a user's), each
+  penalty written once over the theory's named quantities (floats for K instances, exact numbers).
 * :mod:`bounds.inequalities` -- every bound (Theorem 1, Eq. (9), CPI, CPO, SPI, span), ``check_all``.
 * :mod:`bounds.lemmas` -- both sides of Eq. (1), Lemma 2, Lemma 3, Eq. (4).
 * :mod:`bounds.counterexamples` -- known non-theorems and a search for violations of your own claims.
@@ -21,6 +23,7 @@ from .inequalities import (
     BoundTable,
     assert_bound,
     check_all,
+    check_bound,
     cpi_alpha_star,
     cpi_bound,
     cpi_decomposition,
@@ -35,6 +38,7 @@ from .inequalities import (
     theorem1_tight,
     theory_C,
 )
+from .registry import Bound, bound_named, register
 from .rates import RateResult, entropy_npg_rate, npg_rate, pg_rate, pmd_rate, rate_checks
 
 from .theory_page import theory
@@ -59,7 +63,7 @@ __all__ = [
     "__version__",
     "SolverError", "MMHistory", "UpdateHistory", "StepResult", "cpi_step", "kl_penalty_step", "mm_step", "npg_step",
     "pg_step", "pi_step", "run", "trust_region_step",
-    "BoundResult", "BoundTable", "assert_bound", "check_all", "cpi_alpha_star", "cpi_bound",
+    "BoundResult", "BoundTable", "assert_bound", "check_all", "check_bound", "Bound", "register", "bound_named", "cpi_alpha_star", "cpi_bound",
     "cpi_decomposition", "cpo_bound", "kl02_bound", "kl_bound", "span_bound", "spi_bound",
     "theorem1", "theorem1_tight", "theory_C", "cpo_general_bound", "cpo_f_tightening",
     "npg_rate", "pg_rate", "entropy_npg_rate", "pmd_rate", "rate_checks", "RateResult",

@@ -219,6 +219,40 @@ def bench_engines(n_ref: int, n: int) -> tuple[list, list]:
     return rows, notes
 
 
+#: The user's bound of :func:`bench_user_claim`, written to a file outside the package.
+USER_CLAIM = "def half_theorem1(q, ops):\n    return q.C * q.alpha ** 2 / 2\n"
+
+
+def bench_user_claim(n: int) -> tuple[list, list]:
+    """The batched sweep of ``n`` instances without and with one user bound (``--claim MODULE:FUNCTION``
+    from a file outside the package), one process, in the same run: the rate with the claim against the
+    built-in sweep's (goal: at least 80%)."""
+    import sys
+
+    from experiments.sweep import run_sweep
+
+    rate = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "bench_user_bound.py").write_text(USER_CLAIM)
+        sys.path.insert(0, tmp)
+        try:
+            for label, claims in (("built-in", ()), ("user", ("bench_user_bound:half_theorem1",))):
+                r = run_sweep(n, SWEEP_FAMILIES, SWEEP_GAMMAS, 0, Path(tmp) / label, workers=1, candidates=True,
+                              progress=False, figure=False, claims=claims)
+                if not r.passed:
+                    raise RuntimeError(f"sweep found failures while benchmarking:\n{r.text}")
+                rate[label] = n / r.seconds
+        finally:
+            sys.path.remove(tmp)
+    ratio = rate["user"] / rate["built-in"]
+    rows = [dict(name=f"sweep + 1 user bound n={n}", ours=1 / rate["user"], base=1 / rate["built-in"],
+                 baseline="built-in sweep, same run", ratio=1 / ratio, goal=">= 80% of the built-in rate",
+                 ok=bool(ratio >= 0.8))]
+    notes = [f"sweep with one user bound (--claim): {rate['user']:,.0f}/s against {rate['built-in']:,.0f}/s "
+             f"built-in = {100 * ratio:.0f}% of the rate"]
+    return rows, notes
+
+
 def bench_sweep(n: int, quick: bool = False) -> tuple[list, list]:
     """Batched sweep throughput on 1 and 2 worker processes (compute phase, process start-up included);
     in ``quick`` mode the goals, set for the full size, are not checked."""
@@ -276,6 +310,9 @@ def run_benchmarks(quick: bool) -> tuple[list, list, int]:
     engine_rows, engine_notes = bench_engines(14 if q else 300, 56 if q else 4000)
     rows += engine_rows
     notes += engine_notes
+    claim_rows, claim_notes = bench_user_claim(56 if q else 4000)
+    rows += claim_rows
+    notes += claim_notes
     sweep_rows, sweep_notes = bench_sweep(56 if q else 16000, quick=q)
     rows += sweep_rows
     notes += sweep_notes

@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from bounds.registry import labels as _registry_labels
+from bounds.registry import off_centre_names
+
 #: Surrogate errors ``|eta - L|`` at or below this are floating-point round-off: they are left out of
 #: penalty/gap ratios, in tightness plots and in the sweep's report.
 MIN_GAP = 1e-10
 
-#: Axis label of each bound of :func:`bounds.inequalities.check_all`, in its order.
-BOUND_LABELS = {
-    "theorem1": "Thm 1, Eq. (8)", "theorem1_tight": "Thm 1 proof, Eq. (44)", "kl_max": "max-KL, Eq. (9)",
-    "kl_max_pinsker": "max-KL, Pinsker", "cpi": "CPI, Eq. (6)", "kl02": "KL02 Thm 4.1",
-    "cpo_tv": "CPO Cor. 1", "cpo_kl": "CPO Cor. 3", "spi": "SPI Thm 3.5", "span": "resolvent span",
-    "cpo_general": "CPO Thm 1, f = T V",
-}
+#: Axis label of each bound of the registry (:attr:`bounds.registry.Bound.label`), in its order, as
+#: registered when this module was imported (:func:`bound_label` reads the registry itself).
+BOUND_LABELS = _registry_labels()
 
-#: Bounds of ``check_all`` that are not centred on L (their two-sided interval is centred elsewhere):
-#: their looseness is measured about their own centre (:func:`centre_terms`).
-OFF_CENTRE_BOUNDS = ("cpo_general",)
+#: Bounds of the registry that are not centred on L (their two-sided interval is centred elsewhere,
+#: :attr:`bounds.registry.Bound.centred_on`): their looseness is measured about their own centre
+#: (:func:`centre_terms`).
+OFF_CENTRE_BOUNDS = off_centre_names()
 
 
 def centre_terms(result) -> tuple[float, float]:
@@ -61,10 +61,10 @@ def tightness_order(medians: dict) -> list:
 
 
 def bound_label(name: str, labels: dict | None = None) -> str:
-    """The label of bound ``name``: from ``labels``, else :data:`BOUND_LABELS`, else the name itself."""
+    """The label of bound ``name``: from ``labels``, else the registry's record, else the name itself."""
     if labels is not None and name in labels:
         return labels[name]
-    return BOUND_LABELS.get(name, name)
+    return _registry_labels().get(name, name)
 
 
 def looseness_boxes(ax, log_ratios, order, gammas, *, whis=None, alpha: float = 0.8) -> None:

@@ -36,6 +36,7 @@ import numpy as np
 
 from tabular.mdp import MDP
 
+from ..registry import exact_slack
 from .claims import CLAIMS, ExactPair, claim_named
 from .exact import ExactMDP, as_fraction, exact_evaluate, exact_policy, interval_lower, interval_upper
 from .search import rhs_of
@@ -107,8 +108,11 @@ def _exact_pol(pi, S, A, name):
 
 def claim_label(claim) -> tuple[str, dict, str, str]:
     """``(name, params, statement, source)`` of a named claim, a :class:`~.claims.Claim`, or a callable."""
-    from .claims import Claim
+    from ..registry import Bound
+    from .claims import Claim, claim_of
 
+    if isinstance(claim, Bound) or getattr(claim, "__bound__", None) is not None:
+        claim = claim_of(claim)
     if isinstance(claim, Claim):
         return claim.name, dict(claim.params), claim.statement, claim.source
     if isinstance(claim, str):
@@ -201,7 +205,11 @@ def make_certificate(mdp, pi, pi_new, claim, *, provenance: dict | None = None) 
         json.dumps(provenance or {}, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"provenance must hold JSON values (str, finite numbers, lists, dicts): {exc}") from None
-    fn = claim if callable(claim) else claim_named(name) if name in CLAIMS else None
+    fn = claim if callable(claim) and not _over_quantities(claim) else claim_named(name) if name in CLAIMS else None
+    if fn is None and not isinstance(claim, str) or _over_quantities(claim):
+        from .claims import claim_of
+
+        fn = claim_of(claim)
     m, fp, fq = em.to_mdp(), np.array(p, dtype=float), np.array(q, dtype=float)
     claimed = {}
     if fn is not None:
@@ -395,11 +403,33 @@ def _user_function(name: str, bound, allow_import: bool):
         return None
 
 
+def _over_quantities(claim) -> bool:
+    """A :class:`bounds.registry.Bound` or a penalty ``(q, ops)`` (not a function of ``(mdp, pi, pi_new)``)."""
+    from ..registry import Bound, as_bound
+
+    if isinstance(claim, Bound):
+        return True
+    if isinstance(claim, str) or not callable(claim) or getattr(claim, "__bound__", None) is not None:
+        return False
+    from .claims import Claim
+
+    return not isinstance(claim, Claim) and as_bound(claim).over_quantities
+
+
 def _verify_user(cert: Certificate, bound, allow_import: bool) -> Verification:
+    from ..registry import NotExact, as_bound
+    from .claims import claim_of
+
     fn = _user_function(cert.claim, bound, allow_import)
-    if fn is None or not callable(fn):
+    if fn is None or not (callable(fn) or _over_quantities(fn)):
         return Verification(cert.claim, False, None, (-math.inf, math.inf), "none",
                             f"could not verify: claim {cert.claim!r} is not a named claim and cannot be imported")
+    b = as_bound(fn, ref=cert.claim)
+    try:  # the user's penalty on exact quantities: proven like the theory's bounds
+        return _exact_verdict(cert.claim, exact_slack(b, ExactPair(cert.mdp, cert.pi, cert.pi_new)))
+    except NotExact as exc:
+        why = str(exc)
+    fn = claim_of(b)
     eta_new = exact_evaluate(cert.mdp, cert.pi_new).eta
     try:
         rhs = rhs_of(fn, *cert.float_instance())
@@ -410,7 +440,7 @@ def _verify_user(cert: Certificate, bound, allow_import: bool) -> Verification:
         raise ValueError(f"bound: the claim {cert.claim!r} returned NaN on the certificate's instance")
     slack = float(eta_new) - rhs
     scale = max(1.0, max(abs(float(v)) for row in cert.mdp.R for v in row) / (1 - float(cert.mdp.gamma)))
-    msg = (f"not proven (claim {cert.claim!r} evaluated in floating point): eta(pi_new) - rhs = {slack:.6g} "
+    msg = (f"re-evaluated in floating point, not proven ({why}): eta(pi_new) - rhs = {slack:.6g} "
            f"with eta(pi_new) = {eta_new} exact" + ("; numerically violated" if slack < -1e-9 * scale else ""))
     return Verification(cert.claim, False, None, (slack, slack), "floating-point rhs", msg)
 
@@ -427,7 +457,7 @@ def verify_certificate(path, bound=None, *, allow_import: bool = False) -> Verif
     A file that is not a valid certificate raises ``ValueError`` naming the file and the field
     (:func:`load_certificate`).
     """
-    if bound is not None and not callable(bound):
+    if bound is not None and not (callable(bound) or _over_quantities(bound)):
         raise TypeError(f"bound must be a callable (mdp, pi, pi_new) -> lower bound, or None; got "
                         f"{type(bound).__name__}")
     if not isinstance(allow_import, bool):
@@ -440,20 +470,27 @@ def verify_certificate(path, bound=None, *, allow_import: bool = False) -> Verif
         return Verification(cert.claim, False, None, (-math.inf, math.inf), "none",
                             f"could not verify: parameters {dict(cert.params)} differ from the named claim's "
                             f"{dict(claim.params)}")
-    slack = claim.exact_slack(ExactPair(cert.mdp, cert.pi, cert.pi_new))
+    return _exact_verdict(cert.claim, claim.exact_slack(ExactPair(cert.mdp, cert.pi, cert.pi_new)))
+
+
+def _exact_verdict(name: str, slack) -> Verification:
+    """The verdict of an exact slack (a Fraction, an interval, or ``inf`` when nothing is claimed)."""
     if slack == math.inf:
-        return Verification(cert.claim, False, None, (math.inf, math.inf), "exact rationals",
+        return Verification(name, False, None, (math.inf, math.inf), "exact rationals",
                             "not violated: the claimed bound is -inf on this instance (no claim is made)")
+    if isinstance(slack, float) and math.isinf(slack):  # a user's lower bound of +inf: violated everywhere
+        return Verification(name, True, None, (-math.inf, -math.inf), "exact rationals",
+                            "violated: the claimed lower bound is +inf")
     method = "exact rationals" if isinstance(slack, Fraction) else "rationals + intervals"
     lo, hi = interval_lower(slack), interval_upper(slack)
     enclosure = (float(lo), float(hi))
     if hi < 0:
         x = -hi
-        return Verification(cert.claim, True, x, enclosure, method,
+        return Verification(name, True, x, enclosure, method,
                             f"violated by at least {float(x):.6g} (= {_s(x) if x.denominator < 10**30 else 'a rational'}; "
                             f"proven with {method})")
     if lo >= 0:
-        return Verification(cert.claim, False, None, enclosure, method,
+        return Verification(name, False, None, enclosure, method,
                             f"not violated: eta(pi_new) - rhs >= {float(lo):.6g} (proven with {method})")
-    return Verification(cert.claim, False, None, enclosure, method,
+    return Verification(name, False, None, enclosure, method,
                         f"could not prove a violation: the slack lies in [{float(lo):.3g}, {float(hi):.3g}]")

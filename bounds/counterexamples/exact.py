@@ -195,14 +195,16 @@ def _mpf_fraction(v) -> Fraction:
 
 
 def interval_upper(x) -> Fraction:
-    """The exact upper end of an interval (or a Fraction itself) as a Fraction."""
+    """The exact upper end of an interval (an ``mpmath.iv`` one or a :class:`bounds.registry.Interval`;
+    or a Fraction itself) as a Fraction."""
     if isinstance(x, Fraction):
         return x
-    return _mpf_fraction(x.b)
+    return _mpf_fraction(getattr(x, "v", x).b)
 
 
 def interval_lower(x) -> Fraction:
-    """The exact lower end of an interval (or a Fraction itself) as a Fraction."""
+    """The exact lower end of an interval (an ``mpmath.iv`` one or a :class:`bounds.registry.Interval`;
+    or a Fraction itself) as a Fraction."""
     if isinstance(x, Fraction):
         return x
-    return _mpf_fraction(x.a)
+    return _mpf_fraction(getattr(x, "v", x).a)

@@ -16,17 +16,18 @@ Infinite divergences: a KL bound whose divergence is ``+inf`` has ``penalty = +i
 infinite divergence is taken as 0 (the bound with a zero coefficient is ``eta >= L``, which is exact
 when ``C = 0``: ``gamma = 0`` or all advantages vanish).
 
-Where things are: :mod:`.results` (the result types, the tolerance, ``assert_bound``), :mod:`.base`
-(the validated instance, eps and the theory C), :mod:`.trpo` (Theorem 1, Eq. (44), Eq. (9)),
+Every penalty is written once, as a record of the registry (:mod:`bounds.registry`); the functions here
+evaluate those records on one instance. Where things are: :mod:`.results` (the result types, the tolerance, ``assert_bound``), :mod:`.base`
+(the validated instance and its quantities, eps and the theory C), :mod:`.trpo` (Theorem 1, Eq. (44), Eq. (9)),
 :mod:`.cpi` (Eq. (6), [KL02], alpha*), :mod:`.cpo` ([CPO] Corollaries 1, 3 and Theorem 1), :mod:`.spi`,
 :mod:`.span`, :mod:`.check` (``check_all``).
 """
 
 from .base import epsilon_of, theory_C, theory_C_of
-from .check import check_all
+from .check import assert_bound, check_all, check_bound
 from .cpi import cpi_alpha_star, cpi_alpha_star_of, cpi_bound, cpi_decomposition, cpi_terms, kl02_bound
 from .cpo import cpo_bound, cpo_f_tightening, cpo_general_bound
-from .results import RTOL, BoundResult, BoundTable, assert_bound, default_atol
+from .results import RTOL, BoundResult, BoundTable, default_atol
 from .span import span_bound
 from .spi import spi_bound
 from .trpo import kl_bound, theorem1, theorem1_tight
@@ -34,6 +35,6 @@ from .trpo import kl_bound, theorem1, theorem1_tight
 __all__ = [
     "BoundResult", "BoundTable", "theory_C", "theory_C_of", "epsilon_of", "cpi_terms", "cpi_alpha_star_of",
     "theorem1", "theorem1_tight", "kl_bound", "cpi_bound", "kl02_bound", "cpi_alpha_star", "cpi_decomposition",
-    "cpo_bound", "cpo_general_bound", "cpo_f_tightening", "spi_bound", "span_bound", "check_all",
+    "cpo_bound", "cpo_general_bound", "cpo_f_tightening", "spi_bound", "span_bound", "check_all", "check_bound",
     "assert_bound", "default_atol", "RTOL",
 ]

@@ -1,64 +1,120 @@
-"""What every bound shares: one validated instance ``(mdp, pi, pi_new)`` with both evaluations, the
-result builder, and the constants of Theorem 1 (eps, C; THEORY.md §3)."""
+"""What every bound shares: one validated instance ``(mdp, pi, pi_new)`` with both evaluations, its
+named quantities (:class:`bounds.registry.FloatQuantities`, a batch of one), the result builder, and
+eps and the theory C of Theorem 1 (THEORY.md §3)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from tabular.evaluation import Evaluation, expected_advantage_of, resolve_evaluation, surrogate_of
+from tabular.evaluation import Evaluation, resolve_evaluation
 from tabular.mdp import MDP
 from tabular.validation import as_policy, check_mdp, check_tolerance
 
+from ..registry import BoundArrays, FloatQuantities, bound_named, evaluate_bounds, theory_C_from
 from .results import BoundResult, default_atol
 
-__all__ = ["Instance", "prepare", "make_result", "epsilon_of", "theory_C", "theory_C_of", "NOTE_TRPO"]
+#: Largest number of states for which one instance is evaluated as a batch of one (measured not slower).
+BATCH_OF_ONE_MAX_STATES = 50
+
+__all__ = ["BATCH_OF_ONE_MAX_STATES", "Instance", "prepare", "results_of", "one_result", "epsilon_of", "theory_C", "theory_C_of"]
+
 
 @dataclass(frozen=True)
 class Instance:
     mdp: MDP
     pi: np.ndarray
     pi_new: np.ndarray
-    ev: Evaluation
-    ev_new: Evaluation
-    L: float
-    Abar: np.ndarray
+    ev: Evaluation | None
+    ev_new: Evaluation | None
     atol: float
 
+    def quantities(self, batch_of_one: bool = True) -> FloatQuantities:
+        """The named quantities of this instance (K = 1), computed on first use.
+
+        Up to :data:`BATCH_OF_ONE_MAX_STATES` states (and with ``batch_of_one``) ``pi_new`` is evaluated
+        as a batch of one (:func:`bounds.batch.batch_quantities`: ``eta(pi_new)`` and the span bound's ``w``
+        in one factorization; ``pi`` by :func:`tabular.evaluate`, so the numbers do not depend on whether
+        ``ev`` was passed). Measured (min CPU time, loaded 2-core machine): check_all 1.86 ms against 1.90 ms
+        for the former scalar code at S = 10; above 50 states the scalar evaluations are faster (sparse LU
+        for sparse models: 2.5 ms against 33 ms at S = 100), so they are used there.
+        """
+        from tabular.batch import BatchEvaluation, MDPBatch
+        from tabular.evaluation import evaluate
+
+        if batch_of_one and self.mdp.n_states <= BATCH_OF_ONE_MAX_STATES:
+            from ..batch import _quantities
+
+            ev = self.ev
+            if ev is not None:
+                ev = BatchEvaluation(pi=ev.pi, V=ev.V, Q=ev.Q, A=ev.A, eta=np.array([ev.eta]), rho=ev.rho, d=ev.d)
+            q = _quantities(MDPBatch.from_mdps([self.mdp]), self.pi, self.pi_new, ev)  # validated by prepare
+            q.atol = np.array([self.atol])
+            return q
+        ev = self.ev if self.ev is not None else evaluate(self.mdp, self.pi)
+        return FloatQuantities.from_single(self.mdp, self.pi, self.pi_new, ev, self.ev_new, self.atol)
 
 
-
-def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None) -> Instance:
+def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None, *, evaluate: bool = True,
+            evaluate_new: bool = True) -> Instance:
+    """The validated instance. ``evaluate=False`` / ``evaluate_new=False`` leave the evaluations of ``pi``
+    / ``pi_new`` (when not given) to :meth:`Instance.quantities` (a claimed lower bound does not need
+    ``eta(pi_new)``)."""
     mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
-    ev = resolve_evaluation(mdp, pi, ev)
-    ev_new = resolve_evaluation(mdp, pi_new, ev_new)
-    Abar = expected_advantage_of(ev, pi_new)  # THEORY.md §2
-    L = surrogate_of(ev, pi_new)  # Eq. (3)
+    if evaluate or ev is not None:
+        ev = resolve_evaluation(mdp, pi, ev)
+    if evaluate_new or ev_new is not None:
+        ev_new = resolve_evaluation(mdp, pi_new, ev_new)
     atol = default_atol(mdp) if atol is None else check_tolerance(atol, "atol")
-    return Instance(mdp, pi, pi_new, ev, ev_new, L, Abar, atol)
+    return Instance(mdp, pi, pi_new, ev, ev_new, atol)
 
 
-def make_result(inst: Instance, name, source, penalty, two_sided, constants, notes) -> BoundResult:
-    penalty = float(penalty)
-    if math.isnan(penalty):
-        raise FloatingPointError(f"bound {name}: penalty is NaN (constants {constants})")
-    rhs = inst.L - penalty
-    eta_new = inst.ev_new.eta
-    slack = eta_new - rhs
-    holds = slack >= -inst.atol
-    if two_sided:
-        holds = holds and (eta_new <= inst.L + penalty + inst.atol)
+def _constants(bound, q, arrays: BoundArrays) -> dict:
+    out = {}
+    for c in bound.constants:
+        shown, _, name = c.partition("=")
+        out[shown] = float(np.asarray(getattr(q, name or shown)).reshape(-1)[0])
+    if bound.off_centre:
+        centre, half = float(arrays.centre[bound.name][0]), float(arrays.half_width[bound.name][0])
+        out.update(centre=centre, half_width=half, upper=centre + half)
+    return out
+
+
+def _result(arrays: BoundArrays, bound, q) -> BoundResult:
+    n = bound.name
+    err = str(arrays.error[n][0])
+    consts = {} if err else _constants(bound, q, arrays)
     return BoundResult(
-        name=name, source=source, eta=inst.ev.eta, eta_new=eta_new, surrogate=inst.L,
-        penalty=penalty, rhs=rhs, slack=slack, holds=bool(holds), two_sided=two_sided,
-        atol=inst.atol, constants=MappingProxyType({k: float(v) for k, v in constants.items()}),
-        notes=notes,
+        name=n, source=bound.source, eta=float(arrays.eta[0]), eta_new=float(arrays.eta_new[0]),
+        surrogate=float(arrays.surrogate[0]), penalty=float(arrays.penalty[n][0]), rhs=float(arrays.rhs[n][0]),
+        slack=float(arrays.slack[n][0]), holds=bool(arrays.holds[n][0]),
+        two_sided=bool(bound.two_sided and not bound.off_centre), atol=float(arrays.atol[0]),
+        constants=MappingProxyType(consts), notes=bound.notes, error=err,
     )
+
+
+def results_of(inst: Instance, bounds, q=None) -> tuple:
+    """The :class:`BoundResult` of every bound of ``bounds`` (records) on ``inst``, through one
+    evaluation of the registry's penalties on its quantities (a batch of one)."""
+    q = inst.quantities() if q is None else q
+    arrays = evaluate_bounds(q, bounds)
+    return tuple(_result(arrays, b, q) for b in arrays.bounds)
+
+
+def one_result(name: str, inst: Instance, q=None, notes: str | None = None) -> BoundResult:
+    """The registered bound ``name`` on ``inst`` (``q`` may carry quantities set by the caller)."""
+    r = results_of(inst, (bound_named(name),), q)[0]
+    if r.error.startswith("penalty") and "NaN" in r.error:
+        raise FloatingPointError(f"bound {name}: {r.error} (constants {dict(r.constants)})")
+    if notes is not None:
+        import dataclasses
+
+        r = dataclasses.replace(r, notes=notes)
+    return r
 
 
 def epsilon_of(ev: Evaluation) -> float:
@@ -72,8 +128,6 @@ def theory_C(mdp: MDP, pi, ev: Evaluation | None = None) -> float:
 
 
 def theory_C_of(ev: Evaluation) -> float:
-    """:func:`theory_C` from an evaluation already checked against its policy (no re-validation)."""
-    return 4.0 * epsilon_of(ev) * ev.gamma / (1.0 - ev.gamma) ** 2  # Eq. (8)
-
-
-NOTE_TRPO = "rho unnormalized (sums to 1/(1-gamma)); L by Eq. (3)"
+    """:func:`theory_C` from an evaluation already checked against its policy (no re-validation);
+    the formula is :func:`bounds.registry.theory_C_from` (Eq. (8))."""
+    return float(theory_C_from(epsilon_of(ev), ev.gamma))  # Eq. (8)

@@ -9,11 +9,10 @@ from tabular.evaluation import Evaluation, expected_advantage_of, resolve_evalua
 from tabular.policies import tie_tolerance
 from tabular.validation import as_policy, check_unit_interval
 
-from .base import NOTE_TRPO, Instance, make_result, prepare
+from .base import one_result, prepare
 from .results import BoundResult
 
-__all__ = ["cpi_decomposition", "cpi_terms", "cpi_alpha_star_of", "cpi_alpha_star", "cpi_bound", "kl02_bound",
-           "cpi_result_of"]
+__all__ = ["cpi_decomposition", "cpi_terms", "cpi_alpha_star_of", "cpi_alpha_star", "cpi_bound", "kl02_bound"]
 
 def cpi_decomposition(pi, pi_new) -> tuple[float, np.ndarray]:
     """Write ``pi_new = (1 - alpha) pi + alpha pi'`` with the smallest ``alpha`` in [0, 1].
@@ -80,18 +79,13 @@ def _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol):
     return prepare(mdp, pi, pi_new, ev, None, atol), pi_prime, alpha
 
 
-def cpi_result_of(inst: Instance, pi_prime: np.ndarray, alpha: float, which: str) -> BoundResult:
-    """Eq. (6) (``which="cpi"``) or [KL02] Thm 4.1 (``"kl02"``) for ``inst.pi_new = (1-alpha) pi + alpha pi'``."""
+def _mixture_result(name, mdp, pi, pi_prime, alpha, ev, atol) -> BoundResult:
+    """The registry's ``name`` ("cpi" or "kl02") with the given mixture's ``alpha``, ``eps'``, ``𝔸'``."""
+    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
     A_bold, eps_p = cpi_terms(inst.ev, pi_prime)
-    g = inst.mdp.gamma
-    consts = dict(alpha=alpha, eps_prime=eps_p, A_prime=A_bold, gamma=g)
-    if which == "cpi":
-        penalty = 2.0 * eps_p * g * alpha**2 / (1.0 - g) ** 2  # Eq. (6)
-        return make_result(inst, "cpi", "[TRPO] Eq. (6) ([KL02] in TRPO units)", penalty, False, consts,
-                       "mixture (1-alpha) pi + alpha pi'; " + NOTE_TRPO)
-    penalty = 2.0 * alpha**2 * g * eps_p / ((1.0 - g) * (1.0 - g * (1.0 - alpha)))  # [KL02] Thm 4.1
-    return make_result(inst, "kl02", "[KL02] Theorem 4.1 (TRPO units)", penalty, False, consts,
-                   "mixture (1-alpha) pi + alpha pi'; values unnormalized; " + NOTE_TRPO)
+    q = inst.quantities().with_values(cpi_alpha=np.array([alpha]), eps_prime=np.array([eps_p]),
+                                      A_prime=np.array([A_bold]))
+    return one_result(name, inst, q)
 
 
 def cpi_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
@@ -99,9 +93,11 @@ def cpi_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
 
         eta(pi_new) >= L_pi(pi_new) - 2 eps' gamma alpha^2 / (1-gamma)^2,
         eps' = max_s |sum_a pi'(a|s) A_pi(s, a)|.
+
+    The penalty is the registry's ``"cpi"`` record (which, in ``check_all``, uses the smallest mixture
+    decomposition of ``pi_new``) with this ``alpha`` and ``pi'``.
     """
-    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
-    return cpi_result_of(inst, pi_prime, alpha, "cpi")
+    return _mixture_result("cpi", mdp, pi, pi_prime, alpha, ev, atol)
 
 
 def kl02_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
@@ -111,7 +107,9 @@ def kl02_bound(mdp, pi, pi_prime, alpha, *, ev=None, atol=None) -> BoundResult:
 
     Since ``L_pi(pi_new) = eta(pi) + alpha 𝔸'``, the penalty is the subtracted term; it never exceeds
     Eq. (6)'s because ``1 - gamma(1-alpha) >= 1 - gamma``. ([KL02] writes values normalized by
-    ``(1-gamma)``; both sides here are in [TRPO]'s unnormalized units.)
+    ``(1-gamma)``; both sides here are in [TRPO]'s unnormalized units.) The registry's ``"kl02"`` record.
     """
-    inst, pi_prime, alpha = _mixture_instance(mdp, pi, pi_prime, alpha, ev, atol)
-    return cpi_result_of(inst, pi_prime, alpha, "kl02")
+    return _mixture_result("kl02", mdp, pi, pi_prime, alpha, ev, atol)
+
+
+cpi_bound.__bound__, kl02_bound.__bound__ = "cpi", "kl02"

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 
-from tabular import divergences as dv
-from tabular.divergences import penalty_product
-
-from .base import Instance, make_result, prepare
+from .base import Instance, one_result, prepare
 from .results import BoundResult
 
-__all__ = ["cpo_bound", "cpo_general_bound", "cpo_f_tightening", "cpo_bound_of", "cpo_general_of"]
+__all__ = ["cpo_bound", "cpo_general_bound", "cpo_f_tightening", "cpo_general_of"]
 
 def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol=None) -> BoundResult:
     """[CPO] (Achiam et al. 2017) Corollary 1 or 3, in [TRPO] units; two-sided.
@@ -27,23 +23,7 @@ def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol
     """
     if isinstance(corollary, bool) or corollary not in (1, 3):
         raise ValueError(f"corollary must be 1 or 3, got {corollary!r}")
-    return cpo_bound_of(prepare(mdp, pi, pi_new, ev, ev_new, atol), corollary)
-
-
-def cpo_bound_of(inst: Instance, corollary: int) -> BoundResult:
-    g = inst.mdp.gamma
-    eps_new = float(np.max(np.abs(inst.Abar)))
-    coef = 2.0 * g * eps_new / (1.0 - g) ** 2
-    if corollary == 1:
-        div = dv.weighted_mean(dv.tv_unchecked(inst.pi, inst.pi_new), inst.ev.d)
-        return make_result(inst, "cpo_tv", "[CPO] Corollary 1", penalty_product(coef, div), True,
-                       dict(eps_new=eps_new, mean_tv_d=div, gamma=g),
-                       "two-sided; TV averaged over normalized d_pi")
-    mean_kl_rev = dv.weighted_mean(dv.kl_unchecked(inst.pi_new, inst.pi), inst.ev.d)
-    div = math.sqrt(0.5 * mean_kl_rev)
-    return make_result(inst, "cpo_kl", "[CPO] Corollary 3", penalty_product(coef, div), True,
-                   dict(eps_new=eps_new, mean_kl_reverse_d=mean_kl_rev, gamma=g),
-                   "two-sided; KL(pi_new || pi) averaged over normalized d_pi")
+    return one_result("cpo_tv" if corollary == 1 else "cpo_kl", prepare(mdp, pi, pi_new, ev, ev_new, atol))
 
 
 def cpo_general_bound(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None, atol=None) -> BoundResult:
@@ -72,6 +52,9 @@ def cpo_general_bound(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None, atol=Non
     return cpo_general_of(prepare(mdp, pi, pi_new, ev, ev_new, atol), f)
 
 
+cpo_bound.__bound__, cpo_general_bound.__bound__ = "cpo_tv", "cpo_general"
+
+
 def _cpo_f(inst: Instance, f) -> tuple[np.ndarray, str]:
     S = inst.mdp.n_states
     if f is None:
@@ -89,24 +72,16 @@ def _cpo_f(inst: Instance, f) -> tuple[np.ndarray, str]:
 
 
 def cpo_general_of(inst: Instance, f) -> BoundResult:
-    mdp, g = inst.mdp, inst.mdp.gamma
-    S, A = mdp.shape
+    """The registry's ``"cpo_general"`` record with ``eps_f``, ``L_f`` of the given ``f``
+    (:meth:`bounds.registry.Quantities.cpo_terms`, the one home of [CPO] Theorem 1's terms)."""
     fv, which = _cpo_f(inst, f)
-    delta_f = mdp.R + g * np.asarray(mdp.P_flat @ fv).reshape(S, A) - fv[:, None]  # [CPO] Thm 1
-    eps_f = float(np.max(np.abs(np.einsum("sa,sa->s", inst.pi_new, delta_f))))
-    L_f = float(inst.ev.d @ np.einsum("sa,sa->s", inst.pi_new - inst.pi, delta_f))
-    mean_tv_d = dv.weighted_mean(dv.tv_unchecked(inst.pi, inst.pi_new), inst.ev.d)
-    half = penalty_product(2.0 * g * eps_f / (1.0 - g) ** 2, mean_tv_d)  # [CPO] Thm 1
-    centre = inst.ev.eta + L_f / (1.0 - g)
-    lower, upper = centre - half, centre + half
-    r = make_result(inst, "cpo_general", "[CPO] Theorem 1", inst.L - lower, False,  # rhs = lower
-                dict(eps_f=eps_f, L_f=L_f, mean_tv_d=mean_tv_d, centre=centre, half_width=half,
-                     upper=upper, gamma=g),
-                f"f = {which}; lower bound = rhs, upper bound = constants['upper'] (both in holds); "
-                "TV averaged over normalized d_pi")
-    if r.holds and not r.eta_new <= upper + inst.atol:
-        r = dataclasses.replace(r, holds=False)
-    return r
+    q = inst.quantities()
+    if f is not None:
+        eps_f, L_f = q.cpo_terms(fv)
+        q.with_values(eps_f=eps_f, L_f=L_f)
+    notes = (f"f = {which}; lower bound = rhs, upper bound = constants['upper'] (both in holds); "
+             "TV averaged over normalized d_pi")
+    return one_result("cpo_general", inst, q, notes=notes)
 
 
 def cpo_f_tightening(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None) -> float:

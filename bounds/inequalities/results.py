@@ -37,6 +37,8 @@ class BoundResult:
     atol : the absolute tolerance used for ``holds``.
     constants : the constants used (eps, alpha, C, ...), read-only.
     notes : KL direction and visitation normalization of the bound.
+    error : ``""``, or why the bound could not be evaluated here (it raised, its penalty is NaN or not
+        one number); then ``holds`` is False and the numbers are NaN -- a failure, never "holds".
     """
 
     name: str
@@ -52,6 +54,7 @@ class BoundResult:
     atol: float
     constants: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     notes: str = ""
+    error: str = ""
 
     def __repr__(self) -> str:
         return (f"BoundResult({self.name!r}, rhs={self.rhs:.10g}, eta_new={self.eta_new:.10g}, "
@@ -114,6 +117,9 @@ class BoundTable:
         head = f"{'bound':<16} {'rhs':>13} {'eta_new':>13} {'L':>13} {'penalty':>11} {'slack':>11}  holds  source"
         lines = [head, "-" * len(head)]
         for r in self.results:
+            if r.error:
+                lines.append(f"{r.name:<16} FAILED: {r.error}")
+                continue
             lines.append(
                 f"{r.name:<16} {r.rhs:>13.6g} {r.eta_new:>13.6g} {r.surrogate:>13.6g} {r.penalty:>11.4g} "
                 f"{r.slack:>11.4g}  {'yes' if r.holds else 'NO ':<5}  {r.source}"
@@ -150,6 +156,9 @@ def assert_bound(result, atol: float | None = None) -> None:
     if not isinstance(result, BoundResult):
         raise TypeError(f"assert_bound takes a BoundResult or BoundTable, got {type(result).__name__}")
     tol = result.atol if atol is None else check_tolerance(atol, "atol")
+    if result.error:
+        raise AssertionError(f"{result.name} ({result.source}) FAILED to evaluate: {result.error}\n"
+                             f"  eta(pi_new) = {result.eta_new:.12g}, L_pi(pi_new) = {result.surrogate:.12g}")
     low_ok = result.slack >= -tol
     up_ok = (not result.two_sided) or result.eta_new <= result.surrogate + result.penalty + tol
     if low_ok and up_ok:

@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=_grid, metavar="ROWSxCOLS", help="draw the MDP as a grid, states row-major")
     p.add_argument("--moves", help="with --grid: action moves as letters of 'urdl', one per action")
     p.add_argument("--out", type=writable_dir_arg, required=True, help="output folder (checked before any work)")
+    p.add_argument("--claim", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="also show this bound in the bounds table (a penalty (q, ops) over bounds.registry's "
+                        "quantities, a bounds.registry.Bound, or a function (mdp, pi, pi_new) -> lower bound); "
+                        "repeatable")
     return add_version(p)
 
 
@@ -210,8 +214,14 @@ def main(argv=None) -> int:
         if lay.n_actions != mdp.n_actions:
             parser.error(f"--moves names {lay.n_actions} actions but the MDP has {mdp.n_actions}")
     pi = start_policy(mdp, args.policy, args.seed)
+    from bounds.registry import bound_named
+
     try:
-        rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, **kwargs)
+        claims = [bound_named(c) for c in args.claim]
+    except ValueError as exc:
+        parser.error(f"--claim: {exc}")
+    try:
+        rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, claims=claims, **kwargs)
     except (ValueError, TypeError) as exc:
         parser.error(f"--step {args.step}: {' '.join(str(exc).split())}")
     stem = "explore_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

@@ -79,9 +79,11 @@ def _check_step_kwargs(update: str, step_kwargs: dict) -> None:
 
 
 def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", policy: str = "",
-            **step_kwargs) -> ExploreReport:
+            claims=(), **step_kwargs) -> ExploreReport:
     """Take one step of ``update`` (a key of :data:`STEPS`) from ``pi`` with ``step_kwargs`` (e.g.
-    ``delta=0.01``, or ``step=0.1`` for npg) and collect what the report shows.
+    ``delta=0.01``, or ``step=0.1`` for npg) and collect what the report shows; ``claims`` are a user's
+    bounds (``MODULE:FUNCTION`` names or functions, :func:`bounds.registry.bound_named`) shown in the
+    bounds table with the registered ones.
 
     Bad input raises ``ValueError``/``TypeError`` naming the argument: ``mdp`` not an MDP, ``layout``
     not a :class:`Layout` of as many states, ``pi`` not a policy of the MDP, an unknown ``update`` or a
@@ -108,7 +110,7 @@ def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", 
         raise ValueError(f"update {step!r} with {dict(step_kwargs)} failed on this MDP: {type(exc).__name__}: "
                          f"{exc}") from exc
     terms = step_terms(mdp, ev.pi, res.pi_new)
-    table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev)
+    table = B.check_all(mdp, ev.pi, res.pi_new, ev=ev, extra=tuple(claims))
     opt = T.optimal(mdp)
     notes = []
     for s in layout.off_map:

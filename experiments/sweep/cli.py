@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instances per task (default: about four tasks per worker, at most 4000 with the batched "
                         "engine, 50 with the reference one)")
     p.add_argument("--candidates", action="store_true", help="also evaluate the non-theorems of §6")
+    p.add_argument("--claim", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="also sweep this bound as a theorem (a penalty (q, ops) over bounds.registry's quantities, "
+                        "a bounds.registry.Bound, or a function (mdp, pi, pi_new) -> lower bound); repeatable")
     p.add_argument("--engine", choices=("batched", "reference"), default="batched", metavar="NAME",
                    help="batched: many instances at a time (array operations over groups of one shape); "
                         "reference: one instance at a time (the same results to round-off)")
@@ -102,7 +105,8 @@ def main(argv=None) -> int:
         res = run_sweep(args.n, args.families, args.gammas, args.seed, args.out, workers=args.workers,
                         scheduler=args.scheduler, chunk=args.chunk, candidates=args.candidates,
                         update_steps=args.update_steps, progress=False if args.no_progress else None,
-                        heartbeat=args.heartbeat, figure=not args.no_figure, engine=args.engine)
+                        heartbeat=args.heartbeat, figure=not args.no_figure, engine=args.engine,
+                        claims=tuple(args.claim))
     except (ValueError, TypeError) as exc:  # found before any work: the folder's lock, the scheduler, ...
         print(f"{parser.prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

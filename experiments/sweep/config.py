@@ -76,6 +76,8 @@ class SweepConfig:
     candidates : bool, also evaluate the non-theorems of THEORY.md §6.
     update_steps : int >= 0, exact steps of each update of :data:`UPDATES` from ``pi``.
     tr_delta : float > 0, the KL radius of the max-KL trust region (Eq. (11) of [TRPO]).
+    claims : tuple of bound names (``MODULE:FUNCTION`` or registered names, :func:`bounds.registry.bound_named`)
+        swept as theorems besides the registered ones (``--claim``); a failure of one is a failure.
     """
 
     seed: int
@@ -84,6 +86,7 @@ class SweepConfig:
     candidates: bool = False
     update_steps: int = 3
     tr_delta: float = 0.01
+    claims: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "seed", check_int(self.seed, "seed", lo=0))
@@ -92,11 +95,32 @@ class SweepConfig:
         object.__setattr__(self, "candidates", check_bool(self.candidates, "candidates"))
         object.__setattr__(self, "update_steps", check_int(self.update_steps, "update_steps", lo=0))
         object.__setattr__(self, "tr_delta", check_real(self.tr_delta, "tr_delta", positive=True))
+        object.__setattr__(self, "claims", check_claims(self.claims))
 
     def to_json(self) -> dict:
         d = asdict(self)
         d["families"], d["gammas"] = list(self.families), list(self.gammas)
+        if self.claims:
+            d["claims"] = list(self.claims)
+        else:
+            del d["claims"]  # sweeps without --claim keep the settings file they always had
         return d
+
+
+def check_claims(claims, name: str = "claims") -> tuple:
+    """``claims`` as a tuple of names each :func:`bounds.registry.bound_named` resolves (importing
+    ``MODULE:FUNCTION``), none repeated and none a theorem of THEORY.md §3 (those are always swept)."""
+    from bounds.registry import THEORY_BOUNDS, bound_named
+
+    if isinstance(claims, str):
+        claims = (claims,)
+    out = tuple(str(c) for c in claims)
+    names = [bound_named(c).name for c in out]  # ValueError naming what cannot be imported
+    taken = {b.name for b in THEORY_BOUNDS}
+    if len(set(names)) != len(names) or taken & set(names):
+        raise ValueError(f"{name}: bound names must be new and distinct, got {names} (the registered theorems "
+                         "of THEORY.md §3 are swept anyway)")
+    return out
 
 
 def instance_spec(i: int, config: SweepConfig) -> tuple[str, float]:

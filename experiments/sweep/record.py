@@ -1,43 +1,52 @@
-"""What a sweep records about one instance: the CSV columns (:func:`columns`) and their values
-(:func:`evaluate_instance`), and :func:`run_chunk`, the unit of work the executors distribute."""
+"""What a sweep records about one instance: the CSV columns (:func:`columns`), the ONE column builder
+of the bounds that both engines use (:func:`bound_columns`, from a table of
+:mod:`bounds.registry`), the values of one instance (:func:`evaluate_instance`), and :func:`run_chunk`,
+the unit of work the executors distribute."""
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
-from bounds import counterexamples as ce
-from bounds.inequalities import check_all
+from bounds.inequalities.base import prepare
+from bounds.registry import THEORY_BOUNDS, BoundArrays, bound_named, evaluate_bounds
 from bounds.updates import run as run_updates
-from tabular.evaluation import evaluate, surrogate_of
 from tabular.mdp import MDP
 
-from ..drawing import OFF_CENTRE_BOUNDS, centre_terms
 from .config import CANDIDATES, UPDATES, SweepConfig, instance_spec, make_instance
 
-@functools.lru_cache(maxsize=1)
-def bounds_info() -> tuple:
-    """``((name, two_sided, source), ...)`` of :func:`check_all`, read off a tiny instance."""
-    from tabular.zoo import two_state
-
-    m = two_state(0.5)
-    p = np.full((2, 2), 0.5)
-    return tuple((r.name, r.two_sided, r.source) for r in check_all(m, p, p))
+__all__ = ["sweep_bounds", "bounds_info", "bound_names", "columns", "bound_columns", "evaluate_instance",
+           "instance_row", "run_chunk"]
 
 
-def bound_names() -> tuple:
-    return tuple(n for n, _, _ in bounds_info())
+def sweep_bounds(config: SweepConfig | None = None, candidates: bool | None = None) -> tuple:
+    """The records a sweep evaluates, in column order: the theorems of THEORY.md §3, the ``--claim``
+    bounds of ``config`` (imported by name, in every worker process), and with ``candidates`` the
+    non-theorems of :data:`~experiments.sweep.config.CANDIDATES`."""
+    out = list(THEORY_BOUNDS) + [bound_named(c) for c in (config.claims if config is not None else ())]
+    if candidates if candidates is not None else (config is not None and config.candidates):
+        out += [bound_named(c) for c in CANDIDATES]
+    return tuple(out)
+
+
+def bounds_info(config: SweepConfig | None = None) -> tuple:
+    """``((name, two_sided, source), ...)`` of the bounds checked as theorems (two-sided about L)."""
+    return tuple((b.name, bool(b.two_sided and not b.off_centre), b.source)
+                 for b in sweep_bounds(config, candidates=False))
+
+
+def bound_names(config: SweepConfig | None = None) -> tuple:
+    return tuple(n for n, _, _ in bounds_info(config))
 
 
 def columns(config: SweepConfig) -> tuple:
     """The CSV header for ``config``."""
     cols = ["id", "family", "gamma", "step", "S", "A", "eta", "eta_new", "surrogate", "gap", "atol", "error"]
-    for b in bound_names():
-        cols += [f"{b}_penalty", f"{b}_slack", f"{b}_upper_slack", f"{b}_holds"]
-        if b in OFF_CENTRE_BOUNDS:
-            cols += [f"{b}_gap"]  # |eta - centre|: this bound is not centred on L
+    for b in sweep_bounds(config, candidates=False):
+        cols += [f"{b.name}_penalty", f"{b.name}_slack", f"{b.name}_upper_slack", f"{b.name}_holds"]
+        if b.off_centre:
+            cols += [f"{b.name}_gap"]  # |eta - centre|: this bound is not centred on L
     if config.update_steps > 0:
         for u in UPDATES:
             cols += [f"{u}_steps", f"{u}_nonmono", f"{u}_min_gain"]
@@ -47,42 +56,39 @@ def columns(config: SweepConfig) -> tuple:
     return tuple(cols)
 
 
-def _candidate_slacks(mdp, pi, pi_new, ev, ev_new, atol) -> dict:
-    """``eta(pi_new) - claimed lower bound`` of each non-theorem of THEORY.md §6."""
-    eta_new = float(ev_new.eta)
-    L = surrogate_of(ev, pi_new)  # Eq. (3)
-    out = {
-        "mean_kl_rho": eta_new - ce.mean_kl_candidate(mdp, pi, pi_new, "rho"),
-        "mean_kl_d": eta_new - ce.mean_kl_candidate(mdp, pi, pi_new, "d"),
-        "mean_tv_squared": eta_new - ce.mean_tv_squared_candidate(mdp, pi, pi_new),
-        "squared_mean_tv": eta_new - ce.squared_mean_tv_candidate(mdp, pi, pi_new),
-    }
-    # "L_pi(pi_new) > eta(pi) implies eta(pi_new) > eta(pi)": only claimed when L exceeds eta(pi).
-    out["surrogate_monotone"] = eta_new - float(ev.eta) if L > float(ev.eta) + atol else math.inf
-    return out
+def bound_columns(bb: BoundArrays, config: SweepConfig) -> dict:
+    """``{column: (K,) array}`` of the bounds and candidates of ``config`` from a table of
+    :func:`bounds.registry.evaluate_bounds` over :func:`sweep_bounds` -- the one column builder of both
+    engines. A bound centred elsewhere than L is measured about its own centre: ``<b>_penalty`` is its
+    half-width and ``<b>_gap`` the distance of ``eta(pi_new)`` to its centre."""
+    cols = {"eta": bb.eta, "eta_new": bb.eta_new, "surrogate": bb.surrogate, "gap": bb.gap, "atol": bb.atol}
+    for b in sweep_bounds(config, candidates=False):
+        n = b.name
+        cols[f"{n}_penalty"] = bb.half_width[n] if b.off_centre else bb.penalty[n]
+        if b.off_centre:
+            cols[f"{n}_gap"] = np.abs(bb.eta_new - bb.centre[n])
+        cols[f"{n}_slack"], cols[f"{n}_upper_slack"], cols[f"{n}_holds"] = bb.slack[n], bb.upper_slack[n], bb.holds[n]
+    if config.candidates:
+        for c in CANDIDATES:  # eta(pi_new) - claimed lower bound (+inf where nothing is claimed)
+            cols[f"cand_{c}_slack"] = bb.slack[bound_named(c).name]
+    return cols
 
 
 def evaluate_instance(mdp: MDP, pi, pi_new, config: SweepConfig) -> dict:
     """Everything the sweep records about one ``(mdp, pi, pi_new)``, as a dict keyed by CSV column.
 
-    Bounds: :func:`bounds.inequalities.check_all`. Updates: ``config.update_steps`` steps of each update
-    of :data:`UPDATES` from ``pi`` (:func:`bounds.updates.run`, never stopping early); a step is
-    non-monotone when ``eta(pi_{k+1}) - eta(pi_k) < -atol`` with ``atol`` of
-    :func:`bounds.inequalities.default_atol`; Algorithm 1 also counts steps breaking Eq. (10) of [TRPO]
+    Bounds: the registry's penalties on this instance's quantities (a batch of one,
+    :meth:`bounds.inequalities.base.Instance.quantities`), through :func:`bound_columns`. Updates:
+    ``config.update_steps`` steps of each update of :data:`UPDATES` from ``pi`` (:func:`bounds.updates.run`,
+    never stopping early); a step is non-monotone when ``eta(pi_{k+1}) - eta(pi_k) < -atol`` with ``atol``
+    of :func:`bounds.inequalities.default_atol`; Algorithm 1 also counts steps breaking Eq. (10) of [TRPO]
     (``eta gain >= M gain - atol`` and ``M gain >= -atol``).
     """
-    table = check_all(mdp, pi, pi_new)
-    r0 = table.results[0]
-    atol = float(r0.atol)
-    row = dict(eta=r0.eta, eta_new=r0.eta_new, surrogate=r0.surrogate, gap=r0.gap, atol=atol, error="")
-    for r in table:
-        half, dist = centre_terms(r)  # = (penalty, |eta - L|) for the bounds centred on L
-        row[f"{r.name}_penalty"] = half
-        if r.name in OFF_CENTRE_BOUNDS:
-            row[f"{r.name}_gap"] = dist
-        row[f"{r.name}_slack"] = r.slack
-        row[f"{r.name}_upper_slack"] = (r.surrogate + r.penalty - r.eta_new) if r.two_sided else math.inf
-        row[f"{r.name}_holds"] = bool(r.holds)
+    bb = evaluate_bounds(prepare(mdp, pi, pi_new).quantities(), sweep_bounds(config))
+    _check_package_bounds(bb)
+    row = {c: v[0].item() for c, v in bound_columns(bb, config).items()}
+    row["error"] = ""
+    atol = float(bb.atol[0])
     if config.update_steps > 0:
         kwargs = {"mm": {}, "cpi": {}, "trust_region": {"delta": config.tr_delta}}
         for u in UPDATES:
@@ -93,11 +99,27 @@ def evaluate_instance(mdp: MDP, pi, pi_new, config: SweepConfig) -> dict:
             if u == "mm":  # Eq. (10): eta gain >= M gain >= 0
                 bad = (h.eta_gain < h.M_gain - atol) | (h.M_gain < -atol)
                 row["mm_eq10_fail"] = int(np.sum(bad))
-    if config.candidates:
-        ev, ev_new = evaluate(mdp, pi), evaluate(mdp, pi_new)
-        for c, v in _candidate_slacks(mdp, pi, pi_new, ev, ev_new, atol).items():
-            row[f"cand_{c}_slack"] = float(v)
     return row
+
+
+def package_failures(bb: BoundArrays) -> np.ndarray:
+    """``(K,)`` bool: instances where a bound of the package (not a ``--claim``) failed to evaluate."""
+    from bounds.registry import NON_THEOREMS
+
+    own = {id(b) for b in THEORY_BOUNDS + NON_THEOREMS}
+    bad = np.zeros(bb.eta.shape[0], dtype=bool)
+    for b in bb.bounds:
+        if id(b) in own:
+            bad |= bb.error[b.name] != ""
+    return bad
+
+
+def _check_package_bounds(bb: BoundArrays) -> None:
+    """A NaN in a bound of the package is an error of the instance (recorded in the ``error`` column);
+    a ``--claim`` that fails is recorded in its own columns (``holds`` False), a failure of that claim."""
+    if package_failures(bb)[0]:
+        errs = [f"{n}: {bb.error[n][0]}" for n in bb.names if bb.error[n][0]]
+        raise FloatingPointError("; ".join(errs))
 
 
 def instance_row(config: SweepConfig, i: int) -> dict:
@@ -117,4 +139,3 @@ def instance_row(config: SweepConfig, i: int) -> dict:
 def run_chunk(config: SweepConfig, ids) -> list:
     """Rows of the instances ``ids`` (a picklable top-level function for process pools and Dask)."""
     return [instance_row(config, int(i)) for i in ids]
-

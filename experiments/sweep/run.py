@@ -114,7 +114,7 @@ def _write_outputs(out: Path, table: dict, config: SweepConfig, figure: bool) ->
 def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None = None, scheduler=None,
               chunk: int | None = None, candidates: bool = False, update_steps: int = 3,
               tr_delta: float = 0.01, progress: bool | None = None, heartbeat: float = 10.0,
-              figure: bool = True, engine: str = "batched") -> SweepResult:
+              figure: bool = True, engine: str = "batched", claims=()) -> SweepResult:
     """Run (or resume) a sweep of instances ``0..n-1`` into ``out`` and write its report.
 
     Parameters
@@ -126,6 +126,9 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     chunk : instances per task (default: about four tasks per worker, at most 4,000 for the batched
         engine and 50 for the reference one).
     candidates, update_steps, tr_delta : see :class:`SweepConfig`.
+    claims : bounds swept besides the theorems of THEORY.md §3, each ``MODULE:FUNCTION`` (a penalty
+        ``(q, ops)`` over :mod:`bounds.registry`'s quantities, a :class:`bounds.registry.Bound`, or a
+        legacy ``(mdp, pi, pi_new) -> lower bound``) or a registered name; checked as theorems.
     progress : None (default): a tqdm bar on stderr if it is a terminal, else a one-line heartbeat
         every ``heartbeat`` seconds (:mod:`experiments.sweep.progress`); True: always the bar; False:
         nothing. Neither changes any result.
@@ -152,7 +155,7 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be None, True or False, got {progress!r}")
     config = SweepConfig(seed=seed, families=resolve_families(families), gammas=check_gammas(gammas),
-                         candidates=candidates, update_steps=update_steps, tr_delta=tr_delta)
+                         candidates=candidates, update_steps=update_steps, tr_delta=tr_delta, claims=claims)
     out = check_writable_dir(out, "out")
     client, own = connect(scheduler) if scheduler is not None else (None, False)
     try:

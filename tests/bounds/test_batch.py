@@ -1,6 +1,6 @@
-"""Tests of bounds/batch.py: every bound name that both check_all and the batched table produce
-agrees (penalty, slack, upper slack, holds) on random instances of every family, infinite KL
-included; the batched non-theorems equal bounds.counterexamples."""
+"""Tests of bounds/batch.py: the batched table equals check_all (penalty, slack, upper slack, holds) on
+random instances of every family, infinite KL included; the batched non-theorems equal the float
+functions of bounds.counterexamples.known (written independently)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 import tabular as T
 from bounds import counterexamples as ce
-from bounds.batch import BOUNDS, CANDIDATES, bound_names_batch, check_all_batch
+from bounds.batch import check_all_batch
+from bounds.registry import registered, registry_names
 from bounds.inequalities import check_all
 from tabular.batch import MDPBatch
 from tabular.instances import ALL_FAMILIES, sample_instance
@@ -34,15 +35,16 @@ def tables():
     for A in sorted({x.mdp.n_actions for x in insts}):
         xs = sorted((x for x in insts if x.mdp.n_actions == A), key=lambda x: x.mdp.n_states)
         b = MDPBatch.from_mdps([x.mdp for x in xs])
-        bb = check_all_batch(b, b.policy_rows([x.pi for x in xs]), b.policy_rows([x.pi_new for x in xs]))
+        bb = check_all_batch(b, b.policy_rows([x.pi for x in xs]), b.policy_rows([x.pi_new for x in xs]),
+                             theorems=None)
         out += [(x, bb, k, check_all(x.mdp, x.pi, x.pi_new)) for k, x in enumerate(xs)]
     return out
 
 
 def test_every_common_bound_agrees_with_check_all(tables):
     names = set(check_all(T.two_state(0.5), np.full((2, 2), 0.5), np.full((2, 2), 0.5)).names)
-    common = names & set(bound_names_batch())
-    assert len(common) >= 10  # the ten bounds of THEORY.md §3 (and whatever is added to both later)
+    common = names & set(tables[0][1].names)
+    assert common == names and len(common) >= 11  # every theorem of the registry
     n_inf = 0
     for x, bb, k, tab in tables:
         scale = max(1.0, float(np.abs(x.mdp.R).max()) / (1.0 - x.mdp.gamma))
@@ -64,22 +66,24 @@ def test_every_common_bound_agrees_with_check_all(tables):
 
 def test_two_sidedness_and_order_match_check_all():
     tab = check_all(T.two_state(0.9), np.full((2, 2), 0.5), np.array([[0.2, 0.8], [0.6, 0.4]]))
-    batched = {b.name: b.two_sided for b in BOUNDS}
-    assert [n for n in tab.names if n in batched] == [b.name for b in BOUNDS if b.name in tab.names]
+    b = MDPBatch.from_mdps([T.two_state(0.9)])
+    bb = check_all_batch(b, np.full((2, 2), 0.5), np.array([[0.2, 0.8], [0.6, 0.4]]))
+    assert list(bb.names) == tab.names == list(registry_names(True))
     for r in tab:
-        if r.name in batched:
-            assert batched[r.name] == r.two_sided, r.name
+        assert (bb.upper_slack[r.name][0] < math.inf) == r.two_sided, r.name
 
 
 def test_candidates_equal_bounds_counterexamples(tables):
     fns = {"mean_kl_rho": lambda m, p, q: ce.mean_kl_candidate(m, p, q, "rho"),
            "mean_kl_d": lambda m, p, q: ce.mean_kl_candidate(m, p, q, "d"),
            "mean_tv_squared": ce.mean_tv_squared_candidate, "squared_mean_tv": ce.squared_mean_tv_candidate}
-    assert set(fns) == set(CANDIDATES)
+    assert set(fns) | {"surrogate_monotone"} == ({b.name for b in registered(False)} | {"mean_kl_rho"}) - {"mean_kl"}
     for x, bb, k, _ in tables[::3]:
+        cand = {"mean_kl_rho": bb.rhs["mean_kl"], "mean_kl_d": bb.rhs["mean_kl_d"],
+                "mean_tv_squared": bb.rhs["mean_tv_squared"], "squared_mean_tv": bb.rhs["squared_mean_tv"]}
         scale = max(1.0, float(np.abs(x.mdp.R).max()) / (1.0 - x.mdp.gamma))
         for name, fn in fns.items():
-            got = float(CANDIDATES[name](bb.terms)[k])
+            got = float(cand[name][k])
             assert _close(got, fn(x.mdp, x.pi, x.pi_new), scale), (name, x)
 
 
@@ -87,6 +91,6 @@ def test_mdp_x_counterexample_in_batched_form():
     """THEORY.md §6: on MDP X at gamma = 0.01 the mean-KL form exceeds eta(pi_new) (batched too)."""
     ex = next(c for c in ce.known_counterexamples() if c.name == "mean_kl")
     b = MDPBatch.from_mdps([ex.mdp])
-    bb = check_all_batch(b, ex.pi, ex.pi_new)
-    assert float(CANDIDATES["mean_kl_rho"](bb.terms)[0]) > bb.eta_new[0]
-    assert all(bool(bb.holds[n][0]) for n in bound_names_batch())
+    bb = check_all_batch(b, ex.pi, ex.pi_new, theorems=None)
+    assert float(bb.rhs["mean_kl"][0]) > bb.eta_new[0] and not bb.holds["mean_kl"][0]
+    assert all(bool(bb.holds[n][0]) for n in registry_names(True))

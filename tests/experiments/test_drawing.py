@@ -20,7 +20,11 @@ from tabular.zoo import two_state  # noqa: E402
 
 def test_labels_cover_every_bound_of_check_all():
     p = np.full((2, 2), 0.5)
-    assert list(D.BOUND_LABELS) == [r.name for r in check_all(two_state(0.5), p, p)]
+    from bounds.registry import registered
+
+    assert list(D.BOUND_LABELS) == [b.name for b in registered()]  # the registry's labels, in its order
+    assert [r.name for r in check_all(two_state(0.5), p, p)] == [b.name for b in registered(True)]
+    assert D.OFF_CENTRE_BOUNDS == ("cpo_general",)
     assert set(F4.SHOWN) <= set(D.BOUND_LABELS) and set(F4.LABELS) <= set(F4.SHOWN)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from tests.reference import np_eval
+from tests.reference import NON_THEOREMS, np_eval, np_penalties
+from tests.reference import TWO_SIDED as REF_TWO_SIDED
 
 import numpy as np
 import pytest
@@ -406,68 +407,16 @@ def test_cpi_alpha_star_is_one_function_clipped_to_the_unit_interval():
 # plain numpy, and eta, V, Q, rho come from np.linalg.solve on the dense model (no tabular.evaluation code).
 
 
-def _np_kl(p, q):
-    """KL(p(.|s) || q(.|s)) per row as sum_a [p log(p/q) + q - p] (each term >= 0): p (r - log1p(r)) with
-    r = q/p - 1 where p > 0 (no cancellation for q ~ p), and q where p = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(p > 0, q / np.where(p > 0, p, 1.0) - 1.0, 0.0)
-        near = p * (r - np.log1p(r))  # q ~ p
-        far = p * np.log(p / q) + q - p  # q << p (r rounds to -1)
-        terms = np.where(p > 0, np.where(r > -0.5, near, far), q)
-    return terms.sum(axis=1)
-
-
-def _times(coef, div):
-    """coef * div with 0 * inf = 0 (THEORY.md §3)."""
-    return 0.0 if coef == 0 or div == 0 else coef * div
-
-
 def _np_bounds(mdp, pi, pn):
-    """(eta_new, L, {name: penalty}) from the formulas of the papers, in [TRPO] units."""
-    g = mdp.gamma
-    ev, evn = np_eval(mdp, pi), np_eval(mdp, pn)
-    A, rho = ev["A"], ev["rho"]
-    d = (1 - g) * rho
-    Abar = np.sum(pn * A, axis=1)
-    L = ev["eta"] + rho @ Abar  # Eq. (3)
-    eps = np.abs(A).max()
-    tv_s = 0.5 * np.abs(pi - pn).sum(axis=1)
-    alpha = tv_s.max()
-    C = 4 * eps * g / (1 - g) ** 2
-    kl_max = _np_kl(pi, pn).max()
-    kl_rev = _np_kl(pn, pi)
-    mean_kl_rev = float(np.sum(np.where(d > 0, d * np.where(d > 0, kl_rev, 0.0), 0.0)))
-    eps_new = np.abs(Abar).max()
-    # smallest mixture weight with pn = (1-a) pi + a pi' ([KL02]); a eps' = max_s |sum_a (pn - (1-a) pi) A| = eps_new
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a_mix = float(np.clip(1 - np.min(np.where(pi > 0, pn / np.where(pi > 0, pi, 1.0), np.inf)), 0, 1))
-    w = np.linalg.solve(np.eye(pi.shape[0]) - g * evn["P_pi"], Abar)  # THEORY.md §3 span bound
-    pen = {
-        "theorem1": C * alpha**2,  # [TRPO] Eq. (8)
-        "theorem1_tight": 4 * alpha**2 * g * eps / ((1 - g) * (1 - g * (1 - alpha))),  # Eq. (44)
-        "kl_max": _times(C, kl_max),  # Eq. (9)
-        "kl_max_pinsker": _times(C / 2, kl_max),
-        "cpi": 2 * g * a_mix * eps_new / (1 - g) ** 2,  # Eq. (6): 2 eps' gamma a^2 / (1-g)^2
-        "kl02": 2 * a_mix * g * eps_new / ((1 - g) * (1 - g * (1 - a_mix))),  # [KL02] Thm 4.1
-        "cpo_tv": 2 * g * eps_new / (1 - g) ** 2 * (d @ tv_s),  # [CPO] Cor. 1
-        "cpo_kl": _times(2 * g * eps_new / (1 - g) ** 2, np.sqrt(0.5 * mean_kl_rev)),  # [CPO] Cor. 3
-        "spi": g / (1 - g) ** 2 * np.abs(pn - pi).sum(axis=1).max() * (Abar.max() - Abar.min()) / 2,  # [SPI] 3.5
-        "span": g / (1 - g) * (d @ tv_s) * (w.max() - w.min()),
-    }
-    # [CPO] Theorem 1 with f = one step of policy evaluation of pn applied to V_pi (check_all's default):
-    # delta_f = R + g P f - f, eps_f = max_s |sum_a pn delta_f|, L_f = sum_s d sum_a (pn - pi) delta_f,
-    # interval centre eta + L_f/(1-g), half-width 2 g eps_f/(1-g)^2 sum_s d TV; penalty = L - lower end
-    P = np.asarray(mdp.dense_P())
-    f = np.sum(pn * mdp.R, axis=1) + g * np.einsum("sa,sat->st", pn, P) @ ev["V"]
-    delta_f = mdp.R + g * P @ f - f[:, None]
-    eps_f = np.abs(np.sum(pn * delta_f, axis=1)).max()
-    L_f = float(d @ np.sum((pn - pi) * delta_f, axis=1))
-    half = _times(2 * g * eps_f / (1 - g) ** 2, float(d @ tv_s))
-    pen["cpo_general"] = L - (ev["eta"] + L_f / (1 - g) - half)
-    return evn["eta"], L, pen
+    """(eta_new, L, {name: penalty as check_all reports it}) of the theorems, from tests/reference.py."""
+    eta_new, L, pen, centres = np_penalties(mdp, pi, pn)
+    pen = {k: v for k, v in pen.items() if k not in NON_THEOREMS}
+    for name, c in centres.items():  # a bound centred elsewhere reports L - (its lower end)
+        pen[name] = L - (c - pen[name])
+    return eta_new, L, pen
 
 
-TWO_SIDED = {"theorem1_tight", "cpo_tv", "cpo_kl", "span"}
+TWO_SIDED = REF_TWO_SIDED - {"cpo_general"}  # two-sided about L
 
 
 def _check_against_formulas(mdp, pi, pn, table, meta=None):

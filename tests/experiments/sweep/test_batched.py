@@ -83,18 +83,22 @@ def test_batched_engine_equals_reference_engine_three_steps(all_families):
           f"0 * inf on one path only: {flips} instance(s)")
 
 
-def test_a_bound_without_a_batched_form_is_computed_by_check_all(monkeypatch):
-    """Adding a bound to check_all later: the batched engine fills its columns from check_all."""
-    import bounds.batch as BB
-
-    config = SweepConfig(seed=0, families=("garnet", "chain"), gammas=(0.9,), update_steps=0)
+def test_a_claim_from_a_users_file_has_the_same_columns_in_both_engines(tmp_path, monkeypatch):
+    """--claim MODULE:FUNCTION: the batched engine computes the claim's columns with the same penalty
+    as the reference engine; a claim that raises is a failure of that claim on every instance."""
+    (tmp_path / "user_claims_mod.py").write_text(
+        "def half_t1(q, ops):\n    return q.C * q.alpha ** 2 / 2\n\n"
+        "def broken(q, ops):\n    raise ZeroDivisionError('no')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = SweepConfig(seed=0, families=("garnet", "chain"), gammas=(0.9,), update_steps=0,
+                         claims=("user_claims_mod:half_t1", "user_claims_mod:broken"))
     ref = run_chunk(config, range(6))
-    monkeypatch.setattr(BB, "BOUNDS", tuple(b for b in BB.BOUNDS if b.name != "span"))  # pretend "span" had none
-    monkeypatch.setattr("experiments.sweep.batched.check_all_batch", BB.check_all_batch)
     got = B.run_chunk_batched(config, range(6))
     for r, b in zip(ref, got):
-        for f in ("penalty", "slack", "upper_slack", "holds"):
-            assert b[f"span_{f}"] == pytest.approx(r[f"span_{f}"], rel=1e-12, abs=1e-15)
+        assert b["half_t1_penalty"] == pytest.approx(r["half_t1_penalty"], rel=1e-12, abs=1e-15)
+        assert b["half_t1_penalty"] == pytest.approx(r["theorem1_penalty"] / 2, rel=1e-12, abs=1e-15)
+        assert b["half_t1_holds"] and r["half_t1_holds"] and not r["error"] and not b["error"]
+        assert not b["broken_holds"] and not r["broken_holds"] and math.isnan(b["broken_slack"])
 
 
 def test_an_instance_the_batched_path_cannot_solve_is_redone_by_the_reference(monkeypatch):
