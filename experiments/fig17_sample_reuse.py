@@ -227,10 +227,11 @@ def _finish(res, jstar, z, H, H_eff, deltas, robust=None) -> dict:
     in_range = lambda j: j is not None and lo <= j <= hi  # noqa: E731
     fails = [(m, d) for m in names for d in deltas if not in_range(jstar[m, d, "per_decision", "mse"])]
     gfails = [(m, d) for m in names for d in deltas if not in_range(jstar[m, d, "per_decision", "gmse"])]
-    per_mdp = "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, "per_decision", "mse"], robust.get((m, d, "per_decision", "mse"), True)) for d in deltas)
-                        for m in names)
-    grad = "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, "per_decision", "gmse"], robust.get((m, d, "per_decision", "gmse"), True)) for d in deltas) for m in names)
-    stale = "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, "per_state", "mse"], robust.get((m, d, "per_state", "mse"), True)) for d in deltas) for m in names)
+    def row(est, what):
+        return "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, est, what], robust.get((m, d, est, what), True))
+                                              for d in deltas) for m in names)
+
+    per_mdp, grad, stale = row("per_decision", "mse"), row("per_decision", "gmse"), row("per_state", "mse")
     n_pairs = len(names) * len(deltas)
     out_txt = lambda f: "" if not f else " (not: " + ", ".join(f"{m} δ={d:g}" for m, d in f) + ")"  # noqa: E731
     seed_txt = (f"the seed's 'about 4' (3 ≤ j* ≤ {hi}) holds for the value on {n_pairs - len(fails)}/{n_pairs} "

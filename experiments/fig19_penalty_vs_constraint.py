@@ -32,11 +32,11 @@ largest ends the learning steps. "KL = delta every step" is checked on the learn
 every later iterate is optimal), ``beta_fix`` is the median over them, and the fixed beta's spread is
 taken over the same steps. This scoping was added after the first full run, whose literal reading
 counted the post-convergence steps (KL = 0, beta at the solver's floor 1e-300) as failures; the
-round-off rule after a regeneration on another CPU moved the committed step counts (34 against 33
-on the gridworld) and beta_fix (0.494 against 0.518). The equivalence itself holds to round-off at every step. A fixed beta is not
-uniformly slower: here it reaches 99.9% of ``eta* - eta_0`` sooner on the Garnet and the chain and
-not within the run on the gridworld and FrozenLake -- one more sign that its behaviour depends on the
-problem.
+round-off rule was added after a regeneration on another CPU moved the committed step counts (34
+against 33 on the gridworld) and beta_fix (0.494 against 0.518). The equivalence itself holds to round-off at every
+step. A fixed beta is not uniformly slower: here it reaches 99.9% of ``eta* - eta_0`` sooner on the
+Garnet and the chain and not within the run on the gridworld and FrozenLake -- one more sign that its
+behaviour depends on the problem.
 """
 
 from __future__ import annotations

@@ -57,8 +57,9 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     ok = monotone and np.isfinite(i100) and (i1 >= 10 * i100)
     approx = {sc: "" if r else "≈" for sc, r in zip(SCALES, robust)}
     shown = "never" if not np.isfinite(i1) else f"{approx[1.0]}{int(i1)}"
+    shown100 = approx[0.01] + str(int(i100)) if np.isfinite(i100) else "never"
     key = (f"iterations to 90%: theory C {shown}{'' if np.isfinite(i1) else f' (> {max_iter})'}, C/100 "
-           f"{approx[0.01] + str(int(i100)) if np.isfinite(i100) else 'never'}; first-step max-KL {kl_med[0]:.2e} vs {kl_med[4]:.2e}; "
+           f"{shown100}; first-step max-KL {kl_med[0]:.2e} vs {kl_med[4]:.2e}; "
            f"monotone at every scale: {monotone}")
     return dict(table=table, iters=iters, kl_med=np.array(kl_med), max_iter=max_iter, verdict=Verdict(ok, key))
 
