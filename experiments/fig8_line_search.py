@@ -8,19 +8,21 @@ search, for several KL radii delta.
 
 Catastrophic drop (our definition): one step with ``eta(pi_{i+1}) - eta(pi_i) < -0.1 (eta* - eta_0)``,
 i.e. the step loses more than 10% of the gap between the start and the optimum over *all* policies
-(``eta*`` from policy iteration). We also count every decrease of eta (by more than 1e-9 of that gap).
+(``eta*`` from policy iteration). We also count every decrease of eta (by more than 1e-5 of that gap).
 
-What is counted, so that another machine counts the same: full steps are chaotic on some Garnets (a
-last-bit difference grows about fivefold per step until the runs separate), so a count over whole
-trajectories is not the same on every machine (52 here, 50 on another CPU). Each run therefore has a
-shadow run from theta_0 = 1e-13 (1, -1, ...); a step counts only while the two agree within 1e-6 of
-the gap (a last-bit difference, 1000 times smaller than the shadow's, cannot have moved it), and a
-drop counts only if it clears its threshold by 1e-9 of the gap (closer ones are reported as within
-round-off). The catastrophic drops after the runs separate are reported apart, "on this machine".
+What is counted, so that another machine counts the same: full steps are chaotic on some Garnets after
+about 20 iterations (a last-bit difference grows about fivefold per step), so a count over whole
+trajectories is not the same on every machine (52 here, 50 on another CPU). Full-step drops are
+therefore counted over the first 15 steps of each run, line-search drops over every step (those runs
+are not chaotic). Each run has a shadow from theta_0 = 1e-13 (1, -1, ...); on the counted steps the two
+must agree within 1e-6 of the gap (checked and reported), and a drop counts only if it clears its
+threshold by 1e-5 of the gap (closer ones would be reported as within round-off; none is). With
+OpenBLAS forced to another CPU's kernels (``OPENBLAS_CORETYPE=Prescott``) the counts are unchanged.
+The whole-run count is reported beside them, "on this machine".
 
-Findings: at the main radius delta = 0.2, the full step (no line search) drops catastrophically in
-about one reproducible step in ten (44 of 424; 8 more in the 56 chaotic steps), the line search never
-does (0 of 480, every step reproducible) -- but it does not make eta monotone: with shared
+Findings: at the main radius delta = 0.2, the full step (no line search) drops catastrophically 22
+times in the 180 counted steps (52 in all 480 on this machine), the line search never does (0 of
+480) -- but it does not make eta monotone: with shared
 parameters, a higher surrogate inside the mean-KL ball can still lower eta by a little. At
 delta = 1 it still prevented them with this seed, but in exploratory runs with other Garnet/feature
 draws (S = 15, d = 2-4, delta = 1 and 5) the line search let a few catastrophic drops through: the
@@ -41,25 +43,28 @@ from ._common import Verdict, count_below
 
 NAME = "fig8_line_search"
 CLAIM = ("Log-linear TRPO (3 shared features, δ=0.2): the line search prevents every catastrophic drop of η; "
-         "full steps cause many, counted on the steps round-off cannot move (it does not make η monotone)")
+         "full steps cause many in their first 15 steps, before round-off can move them (it does not make η monotone)")
 
 S, A, D_FEAT, GAMMA = 15, 3, 3, 0.9
 DELTA_MAIN = 0.2
 DELTAS = (0.02, 0.05, 0.2, 1.0)
 CATASTROPHE = 0.1  # drop > 10% of (eta* - eta_0) in one step
 #: A drop is counted (catastrophic, or a decrease at all) only if it clears its threshold by this
-#: fraction of eta* - eta_0; closer ones are reported as "within round-off".
-MARGIN = 1e-9
-#: The shadow run starts at theta_0 = PERTURB * (1, -1, 1, ...) instead of 0, about 1000 times the
-#: round-off of one step; a step is *reproducible* while the two runs' eta agree within
-#: SEPARATED * (eta* - eta_0) (then a last-bit difference, 1000 times smaller, cannot have moved it).
+#: fraction of eta* - eta_0; closer ones are reported as "within round-off" (10 times SEPARATED).
+MARGIN = 1e-5
+#: Full steps are chaotic on some Garnets after about 20 iterations (a last-bit difference grows
+#: about fivefold per step), so their drops are counted over the first HORIZON steps of each run; the
+#: line-search runs are not chaotic and are counted over every step.
+HORIZON = 15
+#: Each run has a shadow from theta_0 = PERTURB * (1, -1, 1, ...) instead of 0; on the counted steps the
+#: two must agree within SEPARATED * (eta* - eta_0) (checked, reported): a last-bit difference of
+#: another machine, no larger than the shadow's, then moves no counted change by MARGIN.
 PERTURB = 1e-13
 SEPARATED = 1e-6
-_REPRODUCIBLE = ("reproducible", "==", 1)
-#: ``python -m experiments check``'s tolerances (see :mod:`experiments.check`): full steps are chaotic
-#: on some Garnets, so the trajectories are compared only on the steps a 1e-13 change of theta_0 does
-#: not move.
-TOLERANCES = {c: dict(only_rows_where=_REPRODUCIBLE, reason="compared on reproducible steps only")
+_COUNTED = ("counted", "==", 1)
+#: ``python -m experiments check``'s tolerances (see :mod:`experiments.check`): the full-step runs
+#: are chaotic after about 20 iterations, so the trajectories are compared on the counted steps only.
+TOLERANCES = {c: dict(only_rows_where=_COUNTED, reason="compared on the counted steps (chaotic after them)")
               for c in ("eta", "normalized", "step_change", "catastrophic", "decrease")}
 
 
@@ -75,12 +80,6 @@ def _run(mdp, policy, delta, n_iter, line_search, theta0=None):
     return np.array(etas)
 
 
-def _reproducible(etas, shadow, gap) -> np.ndarray:
-    """Per step ``i -> i+1``: whether the run and its shadow agree within SEPARATED * gap up to ``i+1``."""
-    apart = np.abs(etas - shadow) > SEPARATED * abs(gap)
-    return ~np.logical_or.accumulate(apart)[1:]
-
-
 def _problems(seed: int, n_mdps: int):
     problems = []
     for ss in np.random.SeedSequence([seed, 8]).spawn(n_mdps):
@@ -91,54 +90,63 @@ def _problems(seed: int, n_mdps: int):
     return problems
 
 
+def _count(c, mdp, policy, eta_star, delta, n_iter, ls):
+    """One run and its shadow: add to the counts ``c``; return (etas, norm, change, cat, dec, counted)."""
+    etas = _run(mdp, policy, delta, n_iter, ls)
+    n_counted = n_iter if ls else min(HORIZON, n_iter)
+    sign = np.where(np.arange(policy.n_params) % 2, -1.0, 1.0)
+    shadow = _run(mdp, policy, delta, n_counted, ls, theta0=PERTURB * sign)
+    gap = eta_star - etas[0]
+    change = np.diff(etas) / gap
+    counted = np.arange(n_iter) < n_counted
+    cat = change < -CATASTROPHE - MARGIN
+    dec = change < -MARGIN
+    c["cat"] += int(cat[counted].sum())
+    c["dec"] += int(dec[counted].sum())
+    c["near"] += count_below(change[counted], -CATASTROPHE, MARGIN)[1]
+    c["counted"] += n_counted
+    c["unsteady"] += int(np.max(np.abs(etas[:n_counted + 1] - shadow)) > SEPARATED * abs(gap))
+    c["cat_all"] += int(cat.sum())
+    c["dec_all"] += int(dec.sum())
+    c["steps"] += n_iter
+    return etas, (etas - etas[0]) / gap, np.diff(etas), cat, dec, counted
+
+
 def compute(quick: bool = False, seed: int = 0) -> dict:
     n_mdps, n_iter = (4, 15) if quick else (12, 40)
     problems = _problems(seed, n_mdps)
     cols = {k: [] for k in ("delta", "line_search", "mdp", "iteration", "eta", "normalized",
-                            "step_change", "catastrophic", "decrease", "reproducible")}
-    #: (delta, ls) -> counts over reproducible steps, near-threshold drops, and the chaotic steps
+                            "step_change", "catastrophic", "decrease", "counted")}
+    #: (delta, ls) -> counts over the counted steps, and over every step (cat_all, dec_all)
     counts = {}
     curves = {}
     for delta in DELTAS:
         for ls in (True, False):
-            c = counts.setdefault((delta, ls), dict(cat=0, dec=0, dec_all=0, near=0, steps=0, rep=0, cat_chaotic=0))
+            c = counts.setdefault((delta, ls), dict.fromkeys(
+                ("cat", "dec", "near", "counted", "unsteady", "cat_all", "dec_all", "steps"), 0))
             for m, (mdp, policy, eta_star) in enumerate(problems):
-                etas = _run(mdp, policy, delta, n_iter, ls)
-                sign = np.where(np.arange(policy.n_params) % 2, -1.0, 1.0)
-                shadow = _run(mdp, policy, delta, n_iter, ls, theta0=PERTURB * sign)
-                gap = eta_star - etas[0]
-                norm = (etas - etas[0]) / gap
-                change = np.diff(etas)
-                rep = _reproducible(etas, shadow, gap)
-                cat = change / gap < -CATASTROPHE - MARGIN
-                dec = change / gap < -MARGIN
-                c["cat"] += int(cat[rep].sum())
-                c["dec"] += int(dec[rep].sum())
-                c["cat_chaotic"] += int(cat[~rep].sum())
-                c["dec_all"] += int(dec.sum())
-                c["near"] += count_below(change / gap, -CATASTROPHE, MARGIN)[1]
-                c["steps"] += change.size
-                c["rep"] += int(rep.sum())
+                etas, norm, change, cat, dec, counted = _count(c, mdp, policy, eta_star, delta, n_iter, ls)
                 curves[(delta, ls, m)] = norm
                 for i in range(etas.size):
                     j = max(i - 1, 0)
                     row = (delta, "yes" if ls else "no", m, i, etas[i], norm[i], change[j] if i else 0.0,
-                           bool(cat[j]) and i > 0, bool(dec[j]) and i > 0, bool(rep[j]) or i == 0)
+                           bool(cat[j]) and i > 0, bool(dec[j]) and i > 0, bool(counted[j]) or i == 0)
                     for k, v in zip(cols, row):
                         cols[k].append(v)
     table = {k: np.asarray(v) for k, v in cols.items()}
     return dict(table=table, curves=curves, counts=counts, n_mdps=n_mdps, n_iter=n_iter,
-                verdict=_verdict(counts))
+                verdict=_verdict(counts, min(HORIZON, n_iter)))
 
 
-def _verdict(counts) -> Verdict:
+def _verdict(counts, horizon) -> Verdict:
     ls, no = counts[(DELTA_MAIN, True)], counts[(DELTA_MAIN, False)]
-    chaotic = no["steps"] - no["rep"]
-    key = (f"δ={DELTA_MAIN}: {ls['cat']} catastrophic drops in {ls['rep']} steps with line search vs {no['cat']} in "
-           f"{no['rep']} without ({ls['dec']} vs {no['dec']} decreases of any size), counting the steps a change of "
-           f"θ₀ by {PERTURB:g} does not move; {ls['near'] + no['near']} drops within round-off of the threshold; "
-           f"the other {chaotic} full steps are chaotic ({no['cat_chaotic']} catastrophic on this machine)")
-    passed = (ls["cat"] + ls["cat_chaotic"] + ls["near"] == 0 and ls["rep"] == ls["steps"]) and no["cat"] > 0
+    key = (f"δ={DELTA_MAIN}: {ls['cat']} catastrophic drops in {ls['counted']} steps with line search vs {no['cat']} "
+           f"in the first {horizon} steps of each run ({no['counted']}) without ({ls['dec']} vs {no['dec']} decreases "
+           f"of any size); a change of θ₀ by {PERTURB:g} moves η on these steps by < {SEPARATED:g} (η* − η₀) in "
+           f"all but {ls['unsteady'] + no['unsteady']} runs, and {ls['near'] + no['near']} drops lie within "
+           f"{MARGIN:g} of the threshold; over all {no['steps']} full steps, chaotic after about 20: "
+           f"{no['cat_all']} on this machine")
+    passed = (ls["cat"] + ls["near"] + ls["unsteady"] + no["unsteady"] == 0) and no["cat"] > 0
     return Verdict(passed, key)
 
 
@@ -165,7 +173,7 @@ def plot(data):
     wbar = 0.38
     for j, (ls, lab, col) in enumerate(((True, "with line search", "tab:blue"),
                                         (False, "full step", "tab:red"))):
-        cat = [counts[(d, ls)]["cat"] + counts[(d, ls)]["cat_chaotic"] for d in DELTAS]
+        cat = [counts[(d, ls)]["cat_all"] for d in DELTAS]
         dec = [counts[(d, ls)]["dec_all"] for d in DELTAS]
         pos = x + (j - 0.5) * wbar
         ax1.bar(pos, dec, wbar, color=col, alpha=0.25, edgecolor=col, label=f"{lab}: any decrease")
