@@ -64,8 +64,13 @@ SEPARATED = 1e-6
 _COUNTED = ("counted", "==", 1)
 #: ``python -m experiments check``'s tolerances (see :mod:`experiments.check`): the full-step runs
 #: are chaotic after about 20 iterations, so the trajectories are compared on the counted steps only.
-TOLERANCES = {c: dict(only_rows_where=_COUNTED, reason="compared on the counted steps (chaotic after them)")
-              for c in ("eta", "normalized", "step_change", "catastrophic", "decrease")}
+#: On the counted steps the runs of two machines agree as a run and its shadow do, to about SEPARATED
+#: of the gap (1.2e-6 in eta with OpenBLAS's Prescott kernels against Haswell's), hence atol = 1e-5.
+TOLERANCES = {c: dict(only_rows_where=_COUNTED, atol=1e-5, rtol=0.0,
+                      reason="counted steps only (chaotic after them); they agree to about 1e-6 of η* − η₀")
+              for c in ("eta", "normalized", "step_change")}
+TOLERANCES.update({c: dict(only_rows_where=_COUNTED, reason="counted steps only (chaotic after them)")
+                   for c in ("catastrophic", "decrease")})
 
 
 def _run(mdp, policy, delta, n_iter, line_search, theta0=None):
