@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] == "--check":
-        argv = ["check", *argv[1:]]
+    if "--check" in argv and {"--only", "-h", "--help"} & set(argv):  # the check command's own options
+        argv = ["check", *(a for a in argv if a != "--check")]
     if argv and argv[0] in COMMANDS:
         return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
     parser = build_parser()

@@ -68,3 +68,15 @@ def test_dash_dash_check_is_the_check_command(capsys):
             main(argv)
         assert exc.value.code == 0
         assert "usage: python -m experiments check" in capsys.readouterr().out
+
+
+def test_dash_dash_check_passes_names_and_out_to_check(monkeypatch, tmp_path):
+    from experiments import check
+
+    seen = []
+    monkeypatch.setattr(check, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert main(["--check", "fig1_mm", "fig7_counterexamples"]) == 0
+    assert main(["fig1_mm", "--check", "--out", str(tmp_path)]) == 0
+    assert main(["--check", "--only", "fig1_mm"]) == 0
+    assert seen == [["--only", "fig1_mm", "fig7_counterexamples"], ["--only", "fig1_mm", "--out", str(tmp_path)],
+                    ["--only", "fig1_mm"]]
