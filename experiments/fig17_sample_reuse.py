@@ -68,6 +68,8 @@ J_MAX = 8  # largest staleness
 CURRENT = (8, 10, 12)
 SEED_RANGE = (3, 5)  # "about 4 iterations"
 Z = 4.5
+#: A multiplier below this fraction of the run's largest is round-off (see figure 19's BETA_ROUNDOFF).
+BETA_ROUNDOFF = 1e-12
 #: A doubling staleness is written "≈" if an MSE ratio up to it lies within this of 2 (round-off).
 RATIO_MARGIN = 1e-9
 ESTIMATORS = ("per_decision", "per_state")
@@ -88,7 +90,10 @@ def _trpo(mdp, delta: float, n: int):
     h = run(trust_region_step, mdp, uniform(mdp), n, tol=-np.inf, record_bounds=False, delta=delta,
             constraint="mean", weights="d")
     kls = np.array([evaluate(mdp, a).d @ kl_unchecked(a, b) for a, b in zip(h.policies[:-1], h.policies[1:])])
-    return h.policies, np.abs(kls / delta - 1.0) <= 1e-8
+    # a step binds if it moves KL = delta with a multiplier that is not round-off (as in figure 19: once the
+    # policy is greedy to round-off, a vanishing mass can keep KL = delta on one machine and not another)
+    beta = np.array([float(step.multiplier) for step in h.steps])
+    return h.policies, (np.abs(kls / delta - 1.0) <= 1e-8) & (beta > BETA_ROUNDOFF * beta.max())
 
 
 def _truncation_bound(mdp, H: int, coef_max: float) -> float:
