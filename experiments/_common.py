@@ -74,10 +74,19 @@ MODULES = (
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether an experiment's claim held, with the key number that shows it."""
+    """Whether an experiment's claim held, with the key number that shows it. ``passed_means`` says
+    what PASS means where it is not "the claim held" (e.g. paper_fig3: "verdicts computed"); the
+    summary table prints it next to PASS."""
 
     passed: bool
     key_number: str
+    passed_means: str = ""
+
+    @property
+    def label(self) -> str:
+        """``PASS``, ``FAIL``, or e.g. ``PASS (verdicts computed)``."""
+        word = "PASS" if self.passed else "FAIL"
+        return f"{word} ({self.passed_means})" if self.passed_means else word
 
 
 @dataclass(frozen=True)
@@ -108,8 +117,34 @@ def style() -> None:
     })
 
 
+#: Significant digits of every float written to a figure's CSV. Exact quantities agree across machines
+#: to about 1e-13 relative (LAPACK builds differ in the last bits); 8 digits (5e-9 relative) keep what
+#: a plot or a reader can use and make it unlikely (about 1e-5 per value) that round-off moves a
+#: written digit, so regenerating on another machine does not rewrite every CSV.
+CSV_DIGITS = 8
+
+
+def format_number(v, digits: int = CSV_DIGITS) -> str:
+    """The CSV text of one cell: a float with ``digits`` significant digits (``%.{digits}g``; ``-0`` is
+    written ``0``, ``inf``/``-inf``/``nan`` as such), an integer or bool as an integer, anything else as
+    ``str``. ``format_number(float(format_number(x))) == format_number(x)`` (a round trip is stable).
+
+    Examples
+    --------
+    >>> [format_number(x) for x in (1 / 3, 2.0, -0.0, 1e-300, float("inf"), 7, True, "a")]
+    ['0.33333333', '2', '0', '1e-300', 'inf', '7', '1', 'a']
+    """
+    if isinstance(v, (bool, np.bool_, int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        text = f"{float(v):.{digits}g}"
+        return "0" if text == "-0" else text
+    return str(v)
+
+
 def write_csv(path: Path, columns: dict) -> None:
-    """Write equal-length 1-D columns (numbers or strings) to CSV, numbers with repr precision."""
+    """Write equal-length 1-D columns (numbers or strings) to CSV, floats with :data:`CSV_DIGITS`
+    significant digits (:func:`format_number`)."""
     names = list(columns)
     cols = [np.asarray(columns[n]) for n in names]
     n = {c.shape[0] for c in cols}
@@ -119,8 +154,44 @@ def write_csv(path: Path, columns: dict) -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(names)
         for row in zip(*cols):
-            w.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else
-                        (int(v) if isinstance(v, (int, np.integer, bool, np.bool_)) else str(v)) for v in row])
+            w.writerow([format_number(v) for v in row])
+
+
+# ----------------------------------------------------------------------------- numbers a summary reports
+def count_below(values, threshold: float, margin: float) -> tuple[int, int]:
+    """``(n, n_near)``: how many ``values`` lie below ``threshold - margin`` (counted) and how many
+    within ``margin`` of ``threshold`` (not counted: round-off could put them on either side).
+
+    A count reported by a figure must not depend on the last bit of a float (DESIGN.md); ``margin``
+    states how far from the threshold a value must be to count, and ``n_near`` is reported beside the
+    count ("within round-off").
+
+    Examples
+    --------
+    >>> count_below([-1.0, -0.1 - 1e-12, -0.1 + 1e-12, 0.0], -0.1, 1e-9)
+    (1, 2)
+    """
+    v = np.asarray(values, dtype=float)
+    return int(np.sum(v < threshold - margin)), int(np.sum(np.abs(v - threshold) <= margin))
+
+
+def first_at_least(values, threshold: float, margin: float) -> tuple[int | None, bool]:
+    """``(k, robust)``: the first index ``k`` with ``values[k] >= threshold`` (None if none), and whether
+    no value up to and including ``k`` lies within ``margin`` of ``threshold`` (if one does, round-off
+    could move ``k``; a summary then writes it as approximate).
+
+    Examples
+    --------
+    >>> first_at_least([0.1, 0.5, 0.9], 0.5, 1e-9)
+    (1, False)
+    >>> first_at_least([0.1, 0.6, 0.9], 0.5, 1e-9)
+    (1, True)
+    """
+    v = np.asarray(values, dtype=float)
+    hit = np.flatnonzero(v >= threshold)
+    k = int(hit[0]) if hit.size else None
+    upto = v if k is None else v[:k + 1]
+    return k, bool(np.all(np.abs(upto - threshold) > margin))
 
 
 def save_figure(fig, out: Path, name: str) -> tuple[Path, Path]:

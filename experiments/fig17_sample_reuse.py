@@ -53,7 +53,7 @@ from tabular.gradients import softmax_policy_gradient
 from tabular.policies import uniform
 from tabular.sampling import horizon_for, sample_trajectories
 
-from ._common import Verdict
+from ._common import Verdict, first_at_least
 
 NAME = "fig17_sample_reuse"
 CLAIM = ("reusing samples j iterations old (exact TRPO, δ = 0.001–0.03): per-decision IS stays unbiased "
@@ -68,6 +68,10 @@ J_MAX = 8  # largest staleness
 CURRENT = (8, 10, 12)
 SEED_RANGE = (3, 5)  # "about 4 iterations"
 Z = 4.5
+#: A multiplier below this fraction of the run's largest is round-off (see figure 19's BETA_ROUNDOFF).
+BETA_ROUNDOFF = 1e-12
+#: A doubling staleness is written "≈" if an MSE ratio up to it lies within this of 2 (round-off).
+RATIO_MARGIN = 1e-9
 ESTIMATORS = ("per_decision", "per_state")
 LABELS = {"per_decision": "per-decision IS (unbiased)", "per_state": "per-state ratio on old samples"}
 
@@ -86,7 +90,10 @@ def _trpo(mdp, delta: float, n: int):
     h = run(trust_region_step, mdp, uniform(mdp), n, tol=-np.inf, record_bounds=False, delta=delta,
             constraint="mean", weights="d")
     kls = np.array([evaluate(mdp, a).d @ kl_unchecked(a, b) for a, b in zip(h.policies[:-1], h.policies[1:])])
-    return h.policies, np.abs(kls / delta - 1.0) <= 1e-8
+    # a step binds if it moves KL = delta with a multiplier that is not round-off (as in figure 19: once the
+    # policy is greedy to round-off, a vanishing mass can keep KL = delta on one machine and not another)
+    beta = np.array([float(step.multiplier) for step in h.steps])
+    return h.policies, (np.abs(kls / delta - 1.0) <= 1e-8) & (beta > BETA_ROUNDOFF * beta.max())
 
 
 def _truncation_bound(mdp, H: int, coef_max: float) -> float:
@@ -164,7 +171,7 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     H_eff = int(round(1.0 / (1.0 - GAMMA)))
     current = CURRENT[:1] if quick else CURRENT
     deltas = DELTAS[1:] if quick else DELTAS
-    res, jstar = {}, {}
+    res, jstar, robust = {}, {}, {}
     z = np.nan
     for m_i, (mname, mdp) in enumerate(_mdps(quick).items()):
         cases, keys = [], []
@@ -185,7 +192,8 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
                     by_k = [r for r in res[mname, delta].values() if not np.isnan(r[est][what][0])]
                     ratios = np.median([r[est][what] / r[est][what][0] for r in by_k], axis=0) if by_k else []
                     jstar[mname, delta, est, what] = _doubling(np.asarray(ratios))
-    return _finish(res, jstar, z, H, H_eff, deltas)
+                    robust[mname, delta, est, what] = first_at_least(ratios, 2.0, RATIO_MARGIN)[1]
+    return _finish(res, jstar, z, H, H_eff, deltas, robust)
 
 
 def _table(res) -> dict:
@@ -203,11 +211,14 @@ def _table(res) -> dict:
     return {c: np.asarray(v) for c, v in cols.items()}
 
 
-def _fmt(j) -> str:
-    return f">{J_MAX}" if j is None else str(j)
+def _fmt(j, robust: bool = True) -> str:
+    """A staleness as the summary writes it; ``≈`` where a ratio up to it lies within round-off
+    (:data:`RATIO_MARGIN`) of 2, so that another machine could find it one step earlier or later."""
+    return f">{J_MAX}" if j is None else ("" if robust else "≈") + str(j)
 
 
-def _finish(res, jstar, z, H, H_eff, deltas) -> dict:
+def _finish(res, jstar, z, H, H_eff, deltas, robust=None) -> dict:
+    robust = robust or {}
     unbiased = all(np.all(np.abs(r["per_decision"]["bias"]) <= r["trunc"]) for by_k in res.values()
                    for r in by_k.values())
     names = list(dict.fromkeys(m for m, _ in res))
@@ -221,10 +232,11 @@ def _finish(res, jstar, z, H, H_eff, deltas) -> dict:
     in_range = lambda j: j is not None and lo <= j <= hi  # noqa: E731
     fails = [(m, d) for m in names for d in deltas if not in_range(jstar[m, d, "per_decision", "mse"])]
     gfails = [(m, d) for m in names for d in deltas if not in_range(jstar[m, d, "per_decision", "gmse"])]
-    per_mdp = "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, "per_decision", "mse"]) for d in deltas)
-                        for m in names)
-    grad = "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, "per_decision", "gmse"]) for d in deltas) for m in names)
-    stale = "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, "per_state", "mse"]) for d in deltas) for m in names)
+    def row(est, what):
+        return "; ".join(f"{m}: " + ", ".join(_fmt(jstar[m, d, est, what], robust.get((m, d, est, what), True))
+                                              for d in deltas) for m in names)
+
+    per_mdp, grad, stale = row("per_decision", "mse"), row("per_decision", "gmse"), row("per_state", "mse")
     n_pairs = len(names) * len(deltas)
     out_txt = lambda f: "" if not f else " (not: " + ", ".join(f"{m} δ={d:g}" for m, d in f) + ")"  # noqa: E731
     seed_txt = (f"the seed's 'about 4' (3 ≤ j* ≤ {hi}) holds for the value on {n_pairs - len(fails)}/{n_pairs} "

@@ -1,5 +1,5 @@
 """Tests of experiments/__main__.py: bad options are argparse errors naming the option (exit status 2,
-no traceback), and ``--help`` lists the sweep and benchmark commands."""
+no traceback), and ``--help`` lists every command."""
 
 from __future__ import annotations
 
@@ -49,14 +49,34 @@ def test_help_lists_the_commands_and_defaults(capsys):
         main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for command in ("list", "sweep", "benchmark"):
+    for command in ("list", "sweep", "benchmark", "explore", "falsify", "check"):
         assert f"\n  {command} " in out
     assert "(default: 0)" in out and "(default: figures)" in out
 
 
-def test_sweep_and_benchmark_are_dispatched(capsys):
-    for command in ("sweep", "benchmark"):
+def test_every_command_is_dispatched(capsys):
+    for command in ("sweep", "benchmark", "falsify", "check"):
         with pytest.raises(SystemExit) as exc:
             main([command, "--help"])
         assert exc.value.code == 0
         assert f"usage: python -m experiments {command}" in capsys.readouterr().out
+
+
+def test_dash_dash_check_is_the_check_command(capsys):
+    for argv in (["--check", "--help"], ["check", "--help"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 0
+        assert "usage: python -m experiments check" in capsys.readouterr().out
+
+
+def test_dash_dash_check_passes_names_and_out_to_check(monkeypatch, tmp_path):
+    from experiments import check
+
+    seen = []
+    monkeypatch.setattr(check, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert main(["--check", "fig1_mm", "fig7_counterexamples"]) == 0
+    assert main(["fig1_mm", "--check", "--out", str(tmp_path)]) == 0
+    assert main(["--check", "--only", "fig1_mm"]) == 0
+    assert seen == [["--only", "fig1_mm", "fig7_counterexamples"], ["--only", "fig1_mm", "--out", str(tmp_path)],
+                    ["--only", "fig1_mm"]]

@@ -56,4 +56,12 @@ def test_cli_runs_one_experiment_and_prints_summary(tmp_path, capsys):
     assert main(["fig7_counterexamples", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "PASS" in out and "1 passed, 0 failed" in out
+    # one line per figure as it finishes: [i/n] name seconds verdict
+    assert any(line.startswith("[1/1] fig7_counterexamples") and line.endswith("PASS") for line in out.splitlines())
     assert (tmp_path / "fig7_counterexamples.png").exists()
+
+
+def test_paper_fig3_says_what_its_pass_means(outcomes):
+    _, res = outcomes
+    v = res["paper_fig3"].verdict
+    assert v.label == "PASS (verdicts computed, not claims reproduced)" and "claims reproduced" in v.key_number
