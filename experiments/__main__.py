@@ -9,6 +9,7 @@ Usage::
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
     python -m experiments falsify TARGET --out DIR [...]     # search, shrink, certify (experiments.falsify)
+    python -m experiments frontier --out DIR [--budget S]    # mean-KL frontier, resumable (experiments.frontier)
 
 The exit status is non-zero if any claim fails. The figures are the modules of
 ``experiments._common.MODULES``; what each defines (the figure-module contract) is stated in
@@ -53,6 +54,10 @@ def main(argv=None) -> int:
         from . import falsify
 
         return falsify.main(argv[1:])
+    if argv and argv[0] == "frontier":
+        from . import frontier
+
+        return frontier.main(argv[1:])
     if argv and argv[0] == "explore":
         from .explore import cli
 
