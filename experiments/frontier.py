@@ -2,13 +2,13 @@
 
 Usage::
 
-    python -m experiments frontier --out figures/frontier --budget 1500          # the committed run
+    python -m experiments frontier --out figures/frontier --budget 600          # the committed run
     python -m experiments frontier --out /tmp/f --sizes 2x2,3x2 --weights rho --budget 120
-    python -m experiments frontier --out figures/frontier --summary-only --budget 1500  # rewrite the summary
+    python -m experiments frontier --out figures/frontier --summary-only --budget 600  # rewrite the summary
 
 One job per ``(S, A, weights)`` (:func:`bounds.counterexamples.frontier.run_job`); each keeps its state in
 ``DIR/mean_kl_<weights>_<S>x<A>.json`` and its certificate in ``DIR/certificates/``. ``--budget`` is the
-total CPU time in seconds, shared among the jobs (sizes with ``S*A <= 8`` get two shares, larger ones one),
+total CPU time in seconds, shared among the jobs (3 shares for ``S*A <= 6``, 2 for ``S*A <= 8``, else 1),
 and counted over all runs: running the command again continues each job up to its share. Jobs run in
 the order given (small sizes first, so that larger ones can start from an embedded smaller violation).
 Writes ``DIR/summary.json`` and ``DIR/summary.csv``: per job the largest certified discount, the
@@ -33,8 +33,8 @@ _COLS = ("weights", "S", "A", "gamma_max", "gamma_max_float", "violated_by", "ce
 
 
 def job_budgets(jobs, budget: float) -> list:
-    """CPU seconds per job: ``budget`` split in shares (2 for ``S*A <= 8``, else 1)."""
-    shares = [2 if S * A <= 8 else 1 for S, A, _ in jobs]
+    """CPU seconds per job: ``budget`` split in shares (3 for ``S*A <= 6``, 2 for ``S*A <= 8``, else 1)."""
+    shares = [3 if S * A <= 6 else 2 if S * A <= 8 else 1 for S, A, _ in jobs]
     return [budget * s / sum(shares) for s in shares]
 
 
@@ -91,7 +91,7 @@ def _budget(text: str) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments frontier", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder of the job states, certificates, summary")
-    parser.add_argument("--budget", type=_budget, default=1500.0, help="total CPU seconds over all jobs (default 1500)")
+    parser.add_argument("--budget", type=_budget, default=600.0, help="total CPU seconds over all jobs (default 600)")
     parser.add_argument("--sizes", type=_sizes, default=list(SIZES), help="sizes SxA, e.g. 2x2,3x2 (default: all five)")
     parser.add_argument("--weights", type=_weights, default=list(WEIGHTS), help="rho,d (default both)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every job (default 0)")

@@ -200,7 +200,7 @@ def _start(obj, state, out, k, rng, maxfev):
     """The starting violation of restart ``k``: ``(x, gamma, kind)`` (``x`` None if no violation)."""
     S, A, w = obj.S, obj.A, obj.weights
     best = state["best"]
-    kinds = ["fresh", "perturb best", "embed smaller"]
+    kinds = ["embed smaller", "fresh", "perturb best"]
     kind = kinds[k % 3]
     if kind == "embed smaller":
         small = _best_of_smaller(out, S, A, w)
@@ -211,7 +211,7 @@ def _start(obj, state, out, k, rng, maxfev):
         kind = "fresh"
     if kind == "fresh":
         g = snap_gamma(math.exp(rng.uniform(math.log(0.004), math.log(0.03))))
-        method = "cma" if (k // 3) % 2 == 1 else "nelder-mead"  # every other fresh start seeds with CMA-ES
+        method = "cma" if (k // 3) % 2 == 0 else "nelder-mead"  # every other fresh start seeds with CMA-ES
         kind = f"fresh ({method})"
         x, f = seed_violation(obj, float(g), rng, maxfev, method)
     else:
@@ -232,6 +232,11 @@ def _restart(obj, state, out: Path, k: int, deadline: float, maxfev: int) -> dic
     n0, c0 = obj.n_evaluations, time.process_time()
     x, g0, kind = _start(obj, state, out, k, rng, maxfev)
     rec = {"restart": k, "start": kind, "gamma_start": str(g0), "reached": None, "certified": None, "failed": []}
+    if kind == "embed smaller":  # the smaller job's certified instance, embedded, first
+        small = _best_of_smaller(out, obj.S, obj.A, obj.weights)
+        g_small = Fraction(small["best"]["gamma"])
+        x_emb = embed(np.array(small["best"]["x"]), small["S"], small["A"], obj.S, obj.A)
+        _record_best(obj, state, out, k, g_small, x_emb, rec)
     if x is not None:
         best_g = Fraction(state["best"]["gamma"]) if state["best"] else Fraction(0)
         path, failed = continue_in_gamma(obj, x, g0, maxfev=maxfev, rng=rng, deadline=deadline,
@@ -241,26 +246,34 @@ def _restart(obj, state, out: Path, k: int, deadline: float, maxfev: int) -> dic
         for g, xg, _ in reversed(path):  # certify the highest discount that can be proven
             if g <= best_g:
                 break
-            inst = obj.instance(xg, float(g))
-            got = certify_instance(inst, g, obj.weights, {"job": job_name(obj.S, obj.A, obj.weights), "restart": k})
-            if got is None:
-                continue
-            cert, ver, q = got
-            name = f"{job_name(obj.S, obj.A, obj.weights)}.json"
-            (out / "certificates").mkdir(parents=True, exist_ok=True)
-            cert.save(out / "certificates" / name)
-            state["best"] = {"gamma": str(g), "gamma_float": float(g), "violated_by": float(ver.violated_by),
-                             "certificate": f"certificates/{name}", "denominator": q or "binary",
-                             "structure": describe_structure(inst.mdp(), inst.pi, inst.pi_new),
-                             "restart": k, "x": [float(v) for v in xg]}
-            rec["certified"] = str(g)
-            break
+            if _record_best(obj, state, out, k, g, xg, rec):
+                break
         lo, hi = state["gamma_searched"]
         state["gamma_searched"] = [min(float(g0), lo if lo is not None else 1.0),
                                    max(float(path[-1][0]), hi if hi is not None else 0.0)]
     rec["evaluations"] = obj.n_evaluations - n0
     rec["cpu_seconds"] = round(time.process_time() - c0, 2)
     return rec
+
+
+def _record_best(obj, state, out: Path, k: int, g: Fraction, x, rec: dict) -> bool:
+    """Certify the instance ``x`` at ``g``; if proven and above the job's best, save it as the new best."""
+    if state["best"] and g <= Fraction(state["best"]["gamma"]):
+        return False
+    inst = obj.instance(x, float(g))
+    got = certify_instance(inst, g, obj.weights, {"job": job_name(obj.S, obj.A, obj.weights), "restart": k})
+    if got is None:
+        return False
+    cert, ver, q = got
+    name = f"{job_name(obj.S, obj.A, obj.weights)}.json"
+    (out / "certificates").mkdir(parents=True, exist_ok=True)
+    cert.save(out / "certificates" / name)
+    state["best"] = {"gamma": str(g), "gamma_float": float(g), "violated_by": float(ver.violated_by),
+                     "certificate": f"certificates/{name}", "denominator": q or "binary",
+                     "structure": describe_structure(inst.mdp(), inst.pi, inst.pi_new),
+                     "restart": k, "x": [float(v) for v in x]}
+    rec["certified"] = str(g)
+    return True
 
 
 def run_job(S: int, A: int, weights: str, out, *, budget: float, seed: int = 0, maxfev: int | None = None) -> FrontierPoint:
