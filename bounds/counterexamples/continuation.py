@@ -11,8 +11,10 @@ accurate at the frontier, where violations are tiny:
 
 (the performance-difference identity, Eq. (2) of [TRPO], minus Eq. (3)), so the slack
 ``(eta_new - L) + C sum_s w(s) KL(s)`` is never the difference of two large numbers. The objective
-minimized is the relative slack of :mod:`.search` (the slack over ``|eta_new - eta| + |rhs - eta|``),
-which stays informative when the slack itself is of order 1e-9. It is an independent fast twin of
+minimized is the surrogate-relative slack of :mod:`.search`, ``(eta_new - rhs) / (|eta_new - L| + penalty)``
+in [-1, 1]: a ratio of second-order quantities, so it neither vanishes as ``pi_new -> pi`` (the trivial
+point where a first-order normalization sends every claim) nor loses meaning when the slack is of order
+1e-9 at the frontier. It is an independent fast twin of
 :func:`.known.mean_kl_candidate` (tests compare the two); every reported violation is re-checked with
 the claim itself and then proven in exact arithmetic (:mod:`.certificate`).
 
@@ -32,7 +34,7 @@ from fractions import Fraction
 import numpy as np
 from scipy.optimize import minimize
 
-__all__ = ["MeanKLObjective", "Instance", "continue_in_gamma", "seed_violation", "optimize_at", "cma_at", "snap_gamma",
+__all__ = ["MeanKLObjective", "Instance", "continue_in_gamma", "seed_violation", "optimize_at", "cma_at", "snap_gamma", "violated",
            "GAMMA_DENOMINATOR"]
 
 #: Discounts visited by the continuation are multiples of ``1 / GAMMA_DENOMINATOR``.
@@ -102,7 +104,7 @@ class MeanKLObjective:
                                np.log(np.maximum(inst.P, tiny)).ravel(), np.log(np.maximum(inst.rho0, tiny))])
 
     def parts(self, P, R, rho0, gamma, pi, pn) -> tuple[float, float]:
-        """``(f, slack)``: relative slack and ``eta(pi_new) - rhs`` (see the module docstring)."""
+        """``(f, slack)``: the surrogate-relative slack and ``eta(pi_new) - rhs`` (see the module docstring)."""
         S = R.shape[0]
         I = np.eye(S)
         M = I - gamma * np.einsum("sa,sat->st", pi, P)
@@ -118,7 +120,7 @@ class MeanKLObjective:
         gain_new, gain_L = float(rho_n @ Abar), float(rho @ Abar)  # eta_new - eta (Eq. (2)), L - eta (Eq. (3))
         slack = (gain_new - gain_L) + pen
         scale = max(1.0, float(np.max(np.abs(R))) / (1.0 - gamma))
-        return slack / (abs(gain_new) + abs(gain_L - pen) + 1e-10 * scale), slack
+        return slack / (abs(gain_new - gain_L) + abs(pen) + 1e-12 * scale), slack  # in [-1, 1]
 
     def __call__(self, x, gamma: float) -> float:
         self.n_evaluations += 1
@@ -139,7 +141,7 @@ def snap_gamma(g: float) -> Fraction:
     return Fraction(max(1, math.floor(g * GAMMA_DENOMINATOR)), GAMMA_DENOMINATOR)
 
 
-def _violated(inst: Instance) -> bool:
+def violated(inst: Instance) -> bool:
     """Violated beyond round-off: relative slack below -1e-9 and slack below 1e-12 of the value scale."""
     scale = max(1.0, float(np.max(np.abs(inst.R))) / (1.0 - inst.gamma))
     return inst.f < -1e-9 and inst.slack < -1e-12 * scale
@@ -215,7 +217,7 @@ def continue_in_gamma(obj: MeanKLObjective, x, gamma: Fraction, *, maxfev: int, 
             break
         n0 = obj.n_evaluations
         x_try, f_try = optimize_at(obj, path[-1][1], float(g_try), maxfev, rng=rng)
-        if f_try < 0 and _violated(obj.instance(x_try, float(g_try))):
+        if f_try < 0 and violated(obj.instance(x_try, float(g_try))):
             gamma = g_try
             path.append((g_try, x_try, f_try))
             step *= 1.5

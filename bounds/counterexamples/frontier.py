@@ -35,7 +35,7 @@ import numpy as np
 
 from .certificate import make_certificate, verify_certificate
 from .claims import claim_named
-from .continuation import GAMMA_DENOMINATOR, MeanKLObjective, continue_in_gamma, optimize_at, seed_violation, snap_gamma
+from .continuation import MeanKLObjective, continue_in_gamma, optimize_at, seed_violation, snap_gamma, violated
 from .exact import ExactMDP
 from .shrink import round_row
 
@@ -222,8 +222,7 @@ def _start(obj, state, out, k, rng, maxfev):
             x0 = np.array(best["x"]) + rng.normal(0, 0.3, obj.dim)
             g = snap_gamma(float(Fraction(best["gamma"])) * rng.uniform(0.6, 0.95))
         x, f = optimize_at(obj, x0, float(g), maxfev, rounds=2, rng=rng)
-    inst = obj.instance(x, float(g))
-    return (x if f < 0 and inst.f < -1e-9 else None), g, kind
+    return (x if f < 0 and violated(obj.instance(x, float(g))) else None), g, kind
 
 
 def _restart(obj, state, out: Path, k: int, deadline: float, maxfev: int) -> dict:
