@@ -18,11 +18,13 @@ like the square of the policy change, while the denominator of ``f`` vanishes li
 ``f -> 0+`` as ``pi_new -> pi`` and a local method can slide into that trivial point. Half of the
 restarts therefore minimize the *surrogate-relative* slack (:func:`surrogate_relative_slack`)
 
-    g = (eta(pi_new) - rhs) / (|eta(pi_new) - L| + |L - rhs| + 1e-12 scale)   in [-1, 1],
+    g = (eta(pi_new) - rhs) / (|eta(pi_new) - L| + |L - rhs| + 1e-8 scale)   in [-1, 1],
 
 the ratio of second-order quantities (``L`` of Eq. (3)): with ``rhs = L - penalty``, ``g < 0`` exactly when
 ``L - eta(pi_new) > penalty``, and ``g`` decreases as ``(L - eta(pi_new)) / penalty`` grows, so ``g`` keeps
-pointing at the instances on which the claim is tightest however small the change.
+pointing at the instances on which the claim is tightest. The ``1e-8 scale`` term makes changes so small
+that their second-order terms are round-off-sized unattractive (``g -> 0`` there), so the violations found
+are large enough to shrink and certify.
 
 A claim that raises or returns NaN on a valid instance has failed: the search stops and reports it
 (``found=True``, ``failure`` says what happened), never as "no violation".
@@ -154,7 +156,7 @@ def _slacks(candidate, mdp: MDP, pi, pi_new, objective: str) -> tuple[float, flo
         return (_BAD if rhs < 0 else -_BAD), eta_new - rhs, rhs
     if objective == "surrogate":
         L = surrogate_of(ev, pi_new)  # Eq. (3)
-        den = abs(eta_new - L) + abs(L - rhs) + 1e-12 * _scale(mdp)
+        den = abs(eta_new - L) + abs(L - rhs) + 1e-8 * _scale(mdp)
     else:
         den = abs(eta_new - ev.eta) + abs(rhs - ev.eta) + 1e-10 * _scale(mdp)
     return (eta_new - rhs) / den, eta_new - rhs, rhs

@@ -22,7 +22,8 @@ from tabular.evaluation import evaluate
 ])
 def test_search_then_shrink_gives_small_rational_counterexamples(name, seed, S, A):
     claim = claim_named(name)
-    found = find_violation(claim, rng=seed, n_restarts=30, n_states=S, n_actions=A)
+    found = find_violation(claim, rng=seed, n_restarts=30, n_states=S, n_actions=A, method="nelder-mead",
+                           objective="value")  # the search these cases were written for
     assert found.found
     sh = shrink(claim, found.mdp, found.pi, found.pi_new, max_denominator=100, time_budget=20)
     assert sh.shape[0] <= 3 and sh.shape[1] <= 2, sh
@@ -41,7 +42,8 @@ def test_shrinking_a_user_claim_keeps_the_violation_and_reduces_the_size():
         ev = evaluate(mdp, pi)
         return float(ev.eta + ev.rho @ np.einsum("sa,sa->s", pi_new, ev.A))
 
-    found = find_violation(no_penalty, rng=2, n_restarts=5, n_states=5, n_actions=3)
+    found = find_violation(no_penalty, rng=2, n_restarts=5, n_states=5, n_actions=3, method="nelder-mead",
+                           objective="value")
     assert found.found
     sh = shrink(no_penalty, found.mdp, found.pi, found.pi_new, time_budget=10)
     assert sh.shape[0] < 5 and sh.shape[1] < 3 and sh.violated and sh.verification is None
