@@ -94,7 +94,8 @@ def plot(data):
     ax1.set_xlabel("S × A")
     ax1.set_ylabel("largest γ with an exact certificate")
     ax1.set_title("Mean-KL frontier by continuation in γ")
-    ax1.legend(frameon=False, fontsize=8, loc="lower right")
+    ax1.set_ylim(0, 1.35 * max(j["gamma_max_float"] for j in jobs))
+    ax1.legend(frameon=False, fontsize=8, loc="upper left", ncol=2)
     for i, j in enumerate(sorted(jobs, key=lambda j: (j["weights"], j["S"] * j["A"]))):
         color = "tab:blue" if j["weights"] == "rho" else "tab:green"
         lo = (j.get("gamma_searched") or [np.nan])[0] or np.nan

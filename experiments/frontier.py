@@ -11,7 +11,9 @@ One job per ``(S, A, weights)`` (:func:`bounds.counterexamples.frontier.run_job`
 total CPU time in seconds, shared among the jobs (3 shares for ``S*A <= 6``, 2 for ``S*A <= 8``, else 1),
 and counted over all runs: running the command again continues each job up to its share. Jobs run in
 the order given (small sizes first, so that larger ones can start from an embedded smaller violation).
-Writes ``DIR/summary.json`` and ``DIR/summary.csv``: per job the largest certified discount, the
+At the end, a job whose frontier is below a smaller job's (same weights) gets that instance embedded and
+certified (:func:`~bounds.counterexamples.frontier.propagate_embeddings`; no search). Writes
+``DIR/summary.json`` and ``DIR/summary.csv``: per job the largest certified discount, the
 certificate, the extreme instance's structure and the effort (restarts, evaluations, CPU seconds, the
 discounts searched and the attempts above the frontier that found nothing).
 """
@@ -24,7 +26,7 @@ import json
 import sys
 from pathlib import Path
 
-from bounds.counterexamples.frontier import SIZES, WEIGHTS, run_job, summarize
+from bounds.counterexamples.frontier import SIZES, WEIGHTS, propagate_embeddings, run_job, summarize
 
 __all__ = ["main", "job_budgets", "write_summary"]
 
@@ -104,6 +106,8 @@ def main(argv=None) -> int:
             fp = run_job(S, A, w, args.out, budget=b, seed=args.seed)
             print(f"{fp!r}: certificate {fp.certificate}; {fp.structure}", flush=True)
             write_summary(args.out, args.budget)
+    for name in propagate_embeddings(args.out):
+        print(f"{name}: raised to a smaller job's certified instance, embedded", flush=True)
     summary = write_summary(args.out, args.budget)
     for w, top in summary["frontier"].items():
         print(f"{w} weights: largest certified gamma {top['gamma_max']} = {top['gamma_max_float']:.5g} "

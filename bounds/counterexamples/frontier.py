@@ -39,7 +39,7 @@ from .continuation import MeanKLObjective, continue_in_gamma, optimize_at, seed_
 from .exact import ExactMDP
 from .shrink import round_row
 
-__all__ = ["FrontierPoint", "run_job", "job_name", "load_state", "describe_structure", "embed", "certify_instance",
+__all__ = ["FrontierPoint", "run_job", "propagate_embeddings", "point_of", "job_name", "load_state", "describe_structure", "embed", "certify_instance",
            "SIZES", "WEIGHTS", "summarize"]
 
 #: Sizes ``(S, A)`` of the committed run and the two weightings.
@@ -303,6 +303,29 @@ def run_job(S: int, A: int, weights: str, out, *, budget: float, seed: int = 0, 
         state["seconds"] = round(state["seconds"] + time.perf_counter() - t0, 2)
         _save_state(path, state)
     return point_of(state)
+
+
+def propagate_embeddings(out) -> list:
+    """For every job in ``out`` whose best is below a smaller job's (same weights), certify the smaller
+    instance embedded at this size (:func:`embed`) and record it as the job's best (the frontier cannot
+    drop with more states or actions). Returns the names of the jobs raised; costs no search."""
+    out, raised = Path(out), []
+    for p in sorted(out.glob("mean_kl_*x*.json"), key=lambda q: [int(v) for v in q.stem.split("_")[-1].split("x")]):
+        state = load_state(p)
+        obj = MeanKLObjective(state["S"], state["A"], state["weights"])
+        small = _best_of_smaller(out, obj.S, obj.A, obj.weights)
+        mine = Fraction(state["best"]["gamma"]) if state["best"] else Fraction(0)
+        if small is None or Fraction(small["best"]["gamma"]) <= mine:
+            continue
+        rec = {"restart": state["restarts"], "start": "embed smaller (no search)", "gamma_start": small["best"]["gamma"],
+               "reached": small["best"]["gamma"], "certified": None, "failed": [], "evaluations": 0, "cpu_seconds": 0.0}
+        x = embed(np.array(small["best"]["x"]), small["S"], small["A"], obj.S, obj.A)
+        if _record_best(obj, state, out, state["restarts"], Fraction(small["best"]["gamma"]), x, rec):
+            state["history"].append(rec)
+            state["restarts"] += 1
+            _save_state(p, state)
+            raised.append(p.stem)
+    return raised
 
 
 def point_of(state: dict) -> FrontierPoint:
