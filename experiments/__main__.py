@@ -9,6 +9,7 @@ Usage::
     python -m experiments sweep --n 100000 --out DIR [...]   # large parallel sweep (experiments.sweep)
     python -m experiments benchmark [--quick]                # speed table (experiments.benchmark)
     python -m experiments falsify TARGET --out DIR [...]     # search, shrink, certify (experiments.falsify)
+    python -m experiments frontier --out DIR [--budget S]    # mean-KL frontier, resumable (experiments.frontier)
     python -m experiments tightness --out DIR [--budget S]   # certified worst-case tightness (experiments.tightness)
     python -m experiments explore MDP [...]                  # pictures and a report of one MDP
     python -m experiments check [--only NAME...] [--out DIR] # regenerate and compare with figures/
@@ -41,6 +42,8 @@ EPILOG = """commands (each but list has its own --help):
                             a one-page report of one MDP and one exact policy step (experiments.explore)
   falsify TARGET --out DIR  search for a violation of a claimed bound, shrink it and write a certificate
                             (experiments.falsify)
+  frontier --out DIR        the mean-KL frontier by continuation in gamma, certified, resumable
+                            (experiments.frontier)
   tightness --out DIR       certified worst-case tightness of every true bound's constant, resumable
                             (experiments.tightness)
 """
@@ -48,7 +51,7 @@ EPILOG = """commands (each but list has its own --help):
 #: The subcommands and the module whose ``main(argv)`` runs each.
 COMMANDS = {"sweep": "experiments.sweep", "falsify": "experiments.falsify", "explore": "experiments.explore.cli",
             "benchmark": "experiments.benchmark", "check": "experiments.check",
-            "tightness": "experiments.tightness"}
+            "tightness": "experiments.tightness", "frontier": "experiments.frontier"}
 
 
 def build_parser() -> argparse.ArgumentParser:

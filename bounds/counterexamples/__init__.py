@@ -7,7 +7,10 @@
   each with an exact twin; :mod:`.exact` -- rational evaluation and rigorous KL intervals.
 * :mod:`.shrink` -- :func:`shrink`: fewer states and actions, small-denominator rationals, a table.
 * :mod:`.falsify` -- :func:`falsify`: search under a time budget, shrink, certify.
-* :mod:`.frontier` -- the mean-KL frontier of THEORY.md §9.
+* :mod:`.frontier` -- the mean-KL frontier of THEORY.md §9: resumable jobs of continuation in gamma
+  (:mod:`.continuation`), every reported discount certified exactly.
+* :mod:`.weakened` -- weakened versions of true bounds (half, a quarter of the penalty, one more power
+  of TV) that the default search must falsify.
 * :mod:`.certificate` -- JSON certificates and :func:`verify_certificate` (no floating point).
 """
 

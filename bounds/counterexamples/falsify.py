@@ -4,11 +4,14 @@
 (2 x 2, 3 x 2, then the requested size), the local method (Nelder-Mead, CMA-ES) and whether the
 transition probabilities are optimized too, until a violation is found or 60% of the budget is
 spent; a violation is then shrunk (:func:`.shrink.shrink`) with the rest of the budget and
-certified (:mod:`.certificate`). For a claim that holds, the result carries the smallest slack found.
+certified (:mod:`.certificate`). For a claim that holds, the result carries the smallest slack found
+and, either way, the effort behind it (:attr:`Falsification.effort`: instances evaluated, restarts,
+seconds, the discounts and sizes searched, the methods and objectives).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -33,13 +36,26 @@ class Falsification:
     verification: Verification
     seconds: float
     n_rounds: int
+    effort: dict | None = None
+
+    def effort_text(self) -> str:
+        """One line: the effort behind the answer (instances, rounds, seconds, discounts, sizes, methods)."""
+        e = self.effort or {}
+        lo, hi = e.get("gamma_range", (float("nan"), float("nan")))
+        sizes = ", ".join(f"{S}x{A}" for S, A in e.get("sizes", ()))
+        return (f"searched {e.get('evaluations', 0)} instances in {e.get('restarts', 0)} restarts "
+                f"({self.n_rounds} rounds), {e.get('seconds', self.seconds):.1f} s, gamma in [{lo:.4g}, {hi:.4g}], "
+                f"sizes {sizes}, methods {'/'.join(e.get('methods', ()))}, objectives "
+                f"{'/'.join(e.get('objectives', ()))}" + (", transitions optimized in some rounds"
+                                                          if e.get("transitions") else ""))
 
     def __repr__(self) -> str:
         s = f"Falsification({self.claim!r}, found={self.found}, "
         if self.found and self.shrunk is not None:
             S, A = self.shrunk.shape
             s += f"S={S}, A={A}, max_denominator={self.shrunk.max_denominator}, "
-        return s + f"slack={self.search.slack:.3g}, {self.seconds:.1f} s)"
+        e = self.effort or {}
+        return s + f"slack={self.search.slack:.3g}, {e.get('evaluations', 0)} instances, {self.seconds:.1f} s)"
 
 
 def search_rounds(n_states: int, n_actions: int):
@@ -66,13 +82,22 @@ def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_action
         candidate = claim_named(candidate)
     if not callable(candidate):
         raise TypeError(f"candidate must be callable or a claim name, got {type(candidate).__name__}")
-    if not (time_budget > 0):
-        raise ValueError(f"time_budget must be positive, got {time_budget}")
+    if isinstance(time_budget, bool) or not isinstance(time_budget, (int, float, np.integer, np.floating)):
+        raise TypeError(f"time_budget must be a number of seconds, got {type(time_budget).__name__}")
+    if not (math.isfinite(time_budget) and time_budget > 0):
+        raise ValueError(f"time_budget must be a positive finite number of seconds, got {time_budget}")
+    for name, v in (("n_states", n_states), ("n_actions", n_actions), ("max_denominator", max_denominator)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    from .search import _gamma_range
+
+    gamma_range = _gamma_range(gamma_range)
     t0 = time.perf_counter()
     seq = np.random.SeedSequence(rng if isinstance(rng, int) else None)
     rounds = search_rounds(int(n_states), int(n_actions))
     search_end = t0 + 0.6 * time_budget
     best, k = None, 0
+    effort = {"evaluations": 0, "restarts": 0, "sizes": [], "methods": [], "objectives": [], "transitions": False}
     while time.perf_counter() < search_end - 0.05:
         S, A, method, trans = rounds[k % len(rounds)]
         left = search_end - time.perf_counter()
@@ -80,14 +105,27 @@ def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_action
                              gamma_range=gamma_range, method=method, optimize_transitions=trans,
                              maxiter=1500 if method == "cma" else 800, time_budget=max(left, 0.05))
         k += 1
+        effort["evaluations"] += res.n_evaluations
+        effort["restarts"] += res.n_restarts
+        for key, vals in (("sizes", res.sizes), ("methods", res.methods), ("objectives", res.objectives)):
+            effort[key] += [v for v in vals if v not in effort[key]]
+        effort["transitions"] = effort["transitions"] or res.transitions
         if best is None or (res.found and not best.found) or (res.found == best.found and res.rel_slack < best.rel_slack):
             best = res
         if best.found:
             break
+    effort.update(seconds=round(time.perf_counter() - t0, 2), gamma_range=tuple(gamma_range),
+                  sizes=tuple(effort["sizes"]), methods=tuple(effort["methods"]), objectives=tuple(effort["objectives"]))
     if best is None:
         raise ValueError(f"time_budget={time_budget} s is too small for one search round")
     name = claim_label(candidate)[0]
     shrunk = None
+    if best.failure is not None:  # the claim failed (raised or NaN): report the instance, nothing to shrink
+        cert = make_certificate(best.mdp, best.pi, best.pi_new, name, provenance={"failure": best.failure,
+                                                                               "rounds": k})
+        ver = Verification(name, False, None, (math.nan, math.nan), "none",
+                           f"the claim failed on this instance: {best.failure}")
+        return Falsification(name, True, best, None, cert, ver, time.perf_counter() - t0, k, effort)
     if best.found:
         left = max(t0 + time_budget - time.perf_counter(), 5.0)
         try:
@@ -95,10 +133,11 @@ def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_action
                             time_budget=0.8 * left, gamma_range=gamma_range)
         except ValueError:  # the violation is too slight for the shrinker's margin: certify it as found
             shrunk = None
-    prov = {"search": repr(best), "rounds": k}
+    prov = {"search": repr(best), "rounds": k, "effort": {kk: (list(v) if isinstance(v, tuple) else v)
+                                                        for kk, v in effort.items()}}
     if shrunk is not None and shrunk.violated:
         cert = shrunk.certificate(prov)
     else:
         cert = make_certificate(best.mdp, best.pi, best.pi_new, candidate, provenance=prov)
     ver = verify_certificate(cert, bound=candidate)
-    return Falsification(name, bool(best.found), best, shrunk, cert, ver, time.perf_counter() - t0, k)
+    return Falsification(name, bool(best.found), best, shrunk, cert, ver, time.perf_counter() - t0, k, effort)

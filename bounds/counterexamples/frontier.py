@@ -1,54 +1,77 @@
-"""The mean-KL frontier of THEORY.md §9: the largest discount at which a violation is found and certified.
+"""The mean-KL frontier of THEORY.md §9: the largest discount with an exactly certified violation.
 
-The mean-KL forms ``eta(pi_new) >= L - C sum_s w(s) KL(pi(.|s) || pi_new(.|s))`` (``w = rho`` or
-``d``; Eq. (9) with its max replaced by a mean) are false at gamma = 0.01 (THEORY.md §6). For each
-size ``S x A``, :func:`frontier_point` scans bands of discounts upward, searching inside each band
-(:func:`.search.find_violation` with gamma free within the band) and certifying every violation
-exactly (:func:`.certificate.verify_certificate`); the scan stops after ``patience`` consecutive
-bands without a violation. The frontier is the largest certified gamma.
+The mean-KL forms ``eta(pi_new) >= L - C sum_s w(s) KL(pi(.|s) || pi_new(.|s))`` (``w = rho`` or ``d``;
+Eq. (9) of [TRPO] with its max replaced by a mean, ``C = 4 eps gamma/(1-gamma)^2``) are false at small
+discounts (THEORY.md §6). For one ``(S, A, weights)`` job, :func:`run_job` spends a CPU-time budget on
+restarts; each restart
+
+1. finds a violation at some discount: a fresh random start at a small discount, the best instance so far
+   perturbed and started below its discount, or (for larger sizes) the best instance of a smaller job
+   embedded (:func:`embed`);
+2. raises the discount while the violation survives re-optimization of every free number
+   (:func:`.continuation.continue_in_gamma`: adaptive step, then bisection of the last gap);
+3. certifies the highest discount reached: the instance is turned into rationals (nice ones when the
+   violation survives rounding, else the floats' exact binary values) and proven violated by
+   :func:`.certificate.verify_certificate` (no floating point). A float violation that is not proven does
+   not count.
+
+The job is resumable: its state (best certificate, effort, every restart's outcome) is a JSON file in the
+output folder, rewritten after each restart; running the job again continues from it, with the budget
+counted over all runs. The effort spent *above* the certified frontier (discounts tried above it,
+their evaluations) is recorded so that "nothing higher found" states what it rests on.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import time
 from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
 from .certificate import make_certificate, verify_certificate
 from .claims import claim_named
-from .search import find_violation
+from .continuation import MeanKLObjective, continue_in_gamma, optimize_at, seed_violation, snap_gamma, violated
+from .exact import ExactMDP
+from .shrink import round_row
 
-__all__ = ["FrontierPoint", "frontier_point", "describe_structure", "GAMMA_GRID"]
+__all__ = ["FrontierPoint", "run_job", "propagate_embeddings", "point_of", "job_name", "load_state", "describe_structure", "embed", "certify_instance",
+           "SIZES", "WEIGHTS", "summarize"]
 
-#: Discounts scanned upward.
-GAMMA_GRID = (0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.4)  # band i is [GAMMA_GRID[i], GAMMA_GRID[i+1]]
+#: Sizes ``(S, A)`` of the committed run and the two weightings.
+SIZES = ((2, 2), (3, 2), (4, 2), (6, 3), (8, 4))
+WEIGHTS = ("rho", "d")
+_FORMAT = "trpo-theory-frontier-job"
 
 
 @dataclass(frozen=True, eq=False)
 class FrontierPoint:
-    """One ``(S, A, weights, method)`` scan.
+    """The state of one ``(S, A, weights)`` job (see :func:`run_job`).
 
-    ``gamma_max`` is the largest discount with a certified violation (0 if none);
-    ``found[i]``/``rel_slack[i]`` are per band ``[gammas[i], next grid point]``; ``certificate`` is the extreme instance's
-    certificate (a dict, or ``None``) and ``structure`` a short description of it.
+    ``gamma_max`` is the largest discount with a proven certificate (a Fraction; 0 if none),
+    ``certificate`` its file name (in ``certificates/``), ``structure`` a description of the instance;
+    ``effort`` counts restarts, evaluations, CPU and wall seconds, the discounts searched and the
+    attempts above ``gamma_max`` that found nothing.
     """
 
     S: int
     A: int
     weights: str
-    method: str
-    gammas: tuple
-    found: tuple
-    rel_slack: tuple
-    gamma_max: float
-    margin: float
+    gamma_max: Fraction
+    violated_by: float
+    certificate: str | None
     structure: str
-    certificate: dict | None
-    seconds: float
+    effort: dict
 
     def __repr__(self) -> str:
-        return (f"FrontierPoint(S={self.S}, A={self.A}, {self.weights}, {self.method}, gamma_max={self.gamma_max}, "
-                f"tested={len(self.gammas)})")
+        e = self.effort
+        return (f"FrontierPoint(S={self.S}, A={self.A}, {self.weights}, gamma_max={float(self.gamma_max):.5g}, "
+                f"restarts={e.get('restarts', 0)}, evaluations={e.get('evaluations', 0)}, "
+                f"cpu={e.get('cpu_seconds', 0):.0f} s)")
 
 
 def describe_structure(mdp, pi, pi_new) -> str:
@@ -61,37 +84,273 @@ def describe_structure(mdp, pi, pi_new) -> str:
             f"min pi {float(np.min(pi)):.2g}, max TV {float(np.max(0.5 * np.abs(pi - pi_new).sum(1))):.2g}")
 
 
-def frontier_point(S: int, A: int, weights: str = "rho", method: str = "nelder-mead", *,
-                   gammas=GAMMA_GRID, restarts_per_gamma: int = 4, patience: int = 2, rng=0) -> FrontierPoint:
-    """Scan ``gammas`` upward for certified violations of the mean-KL form (see the module docstring).
+def job_name(S: int, A: int, weights: str) -> str:
+    return f"mean_kl_{weights}_{S}x{A}"
 
-    Deterministic for a given ``rng``: each discount gets ``restarts_per_gamma`` seeded restarts."""
-    import time
 
-    if weights not in ("rho", "d"):
-        raise ValueError(f"weights must be 'rho' or 'd', got {weights!r}")
-    claim = claim_named("mean_kl" if weights == "rho" else "mean_kl_d")
-    t0 = time.perf_counter()
-    seeds = np.random.SeedSequence(rng).spawn(len(gammas))
-    found, rels, tested = [], [], []
-    best, misses = None, 0
-    for g, g_hi, seed in zip(gammas[:-1], gammas[1:], seeds):
-        res = find_violation(claim, rng=seed, n_restarts=restarts_per_gamma, n_states=S,
-                             n_actions=A, gamma_range=(g, g_hi), method=method,
-                             maxiter=1500 if method == "cma" else 800)
-        ok = False
-        if res.found:
-            cert = make_certificate(res.mdp, res.pi, res.pi_new, claim)
+def _claim(weights: str):
+    return claim_named("mean_kl" if weights == "rho" else "mean_kl_d")
+
+
+# ----------------------------------------------------------------------------- certification
+def _rational_rows(arr, q):
+    if q is None:  # the floats' exact binary values, the largest entry absorbing the round-off
+        out = []
+        for row in np.asarray(arr, dtype=float).reshape(-1, arr.shape[-1]):
+            fr = [Fraction(float(v)) for v in row]
+            k = int(np.argmax(row))
+            fr[k] = 1 - (sum(fr) - fr[k])
+            out.append(tuple(fr))
+        return out
+    return [round_row(row, q) for row in np.asarray(arr, dtype=float).reshape(-1, arr.shape[-1])]
+
+
+def certify_instance(inst, gamma: Fraction, weights: str, provenance: dict | None = None):
+    """A proven certificate for the float instance at the rational discount ``gamma``, or ``None``.
+
+    Tries rationals of denominator 10^4, 10^6, 10^9, then the exact binary values of the floats; returns
+    ``(certificate, verification, q)`` for the first that :func:`.certificate.verify_certificate` proves.
+    """
+    S, A = inst.R.shape
+    claim = _claim(weights)
+    for q in (10**4, 10**6, 10**9, None):
+        P = _rational_rows(inst.P, q)
+        P = tuple(tuple(P[s * A + a] for a in range(A)) for s in range(S))
+        R = [[Fraction(float(v)).limit_denominator(q) if q else Fraction(float(v)) for v in row] for row in inst.R]
+        rho0 = _rational_rows(inst.rho0[None, :], q)[0]
+        pi, pn = _rational_rows(inst.pi, q), _rational_rows(inst.pi_new, q)
+        try:
+            em = ExactMDP(P, R, rho0, gamma)
+            cert = make_certificate(em, np.array(pi, dtype=object), np.array(pn, dtype=object), claim,
+                                    provenance={**(provenance or {}), "denominator": q or "binary"})
             ver = verify_certificate(cert)
-            ok = ver.proven
-            if ok:
-                best = (res.mdp.gamma, float(ver.violated_by), describe_structure(res.mdp, res.pi, res.pi_new), cert.to_dict())
-        tested.append(g)
-        found.append(ok)
-        rels.append(res.rel_slack)
-        misses = 0 if ok else misses + 1
-        if misses >= patience:
-            break
-    g_max, margin, struct, cert = best if best else (0.0, 0.0, "", None)
-    return FrontierPoint(S, A, weights, method, tuple(tested), tuple(found), tuple(rels), g_max, margin, struct,
-                         cert, time.perf_counter() - t0)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if ver.proven:
+            return cert, ver, q
+    return None
+
+
+def embed(x_small: np.ndarray, S0: int, A0: int, S: int, A: int) -> np.ndarray:
+    """The free numbers of an ``S0 x A0`` instance as an ``S x A`` one that computes the same claim.
+
+    Extra actions copy action 0's transitions and reward and get (nearly) zero probability under both
+    policies; extra states are absorbing, unreachable (start mass ~0) and rewardless. KL, eps, eta and L
+    are unchanged up to the ``exp(-40)`` left on the extra entries.
+    """
+    small = MeanKLObjective(S0, A0, "rho")
+    P0, R0, rho00, _, pi0, pn0 = small.unpack(np.asarray(x_small, dtype=float), 0.5)
+    big, neg = MeanKLObjective(S, A, "rho"), -40.0
+    lp, lq = np.full((S, A), 0.0), np.full((S, A), 0.0)
+    lp[:S0, :A0], lq[:S0, :A0] = np.log(pi0), np.log(pn0)
+    lp[:S0, A0:], lq[:S0, A0:] = neg, neg
+    R = np.zeros((S, A))
+    R[:S0, :A0] = R0
+    R[:S0, A0:] = R0[:, :1]
+    P = np.full((S, A, S), neg)
+    P[:S0, :A0, :S0] = np.log(np.maximum(P0, 1e-300))
+    P[:S0, A0:, :S0] = np.log(np.maximum(P0[:, :1, :], 1e-300))
+    for s in range(S0, S):
+        P[s, :, s] = 0.0
+    rho0 = np.full(S, neg)
+    rho0[:S0] = np.log(np.maximum(rho00, 1e-300))
+    x = np.concatenate([lp.ravel(), lq.ravel(), np.arctanh(np.clip(R, -1 + 1e-15, 1 - 1e-15)).ravel(),
+                        P.ravel(), rho0])
+    assert x.size == big.dim
+    return x
+
+
+# ----------------------------------------------------------------------------- job state
+def _new_state(S, A, weights, seed) -> dict:
+    return {"format": _FORMAT, "version": 1, "S": S, "A": A, "weights": weights, "seed": seed,
+            "restarts": 0, "evaluations": 0, "cpu_seconds": 0.0, "seconds": 0.0,
+            "gamma_searched": [None, None], "best": None, "history": []}
+
+
+def load_state(path) -> dict:
+    """A job's state file (see :func:`run_job`)."""
+    d = json.loads(Path(path).read_text())
+    if d.get("format") != _FORMAT:
+        raise ValueError(f"path: {path} is not a {_FORMAT} file")
+    return d
+
+
+def _save_state(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def _best_of_smaller(out: Path, S: int, A: int, weights: str):
+    """The best state among jobs of the same weights with ``S0 <= S``, ``A0 <= A`` (not equal)."""
+    best = None
+    for p in sorted(out.glob(f"mean_kl_{weights}_*x*.json")):
+        try:
+            st = load_state(p)
+        except (ValueError, json.JSONDecodeError):
+            continue
+        if st["best"] is None or (st["S"], st["A"]) == (S, A) or st["S"] > S or st["A"] > A:
+            continue
+        if best is None or Fraction(st["best"]["gamma"]) > Fraction(best["best"]["gamma"]):
+            best = st
+    return best
+
+
+def _start(obj, state, out, k, rng, maxfev):
+    """The starting violation of restart ``k``: ``(x, gamma, kind)`` (``x`` None if no violation)."""
+    S, A, w = obj.S, obj.A, obj.weights
+    best = state["best"]
+    kinds = ["embed smaller", "fresh", "perturb best"]
+    kind = kinds[k % 3]
+    if kind == "embed smaller":
+        small = _best_of_smaller(out, S, A, w)
+        mine = Fraction(best["gamma"]) if best else Fraction(0)
+        if small is None or Fraction(small["best"]["gamma"]) <= mine:
+            kind = "perturb best" if best else "fresh"
+    if kind == "perturb best" and best is None:
+        kind = "fresh"
+    if kind == "fresh":
+        g = snap_gamma(math.exp(rng.uniform(math.log(0.004), math.log(0.03))))
+        method = "cma" if (k // 3) % 2 == 0 else "nelder-mead"  # every other fresh start seeds with CMA-ES
+        kind = f"fresh ({method})"
+        x, f = seed_violation(obj, float(g), rng, maxfev, method)
+    else:
+        if kind == "embed smaller":
+            x0 = embed(np.array(small["best"]["x"]), small["S"], small["A"], S, A)
+            g = snap_gamma(float(Fraction(small["best"]["gamma"])) * 0.97)
+        else:
+            x0 = np.array(best["x"]) + rng.normal(0, 0.3, obj.dim)
+            g = snap_gamma(float(Fraction(best["gamma"])) * rng.uniform(0.6, 0.95))
+        x, f = optimize_at(obj, x0, float(g), maxfev, rounds=2, rng=rng)
+    return (x if f < 0 and violated(obj.instance(x, float(g))) else None), g, kind
+
+
+def _restart(obj, state, out: Path, k: int, deadline: float, maxfev: int) -> dict:
+    """One restart (start, continuation, certification); updates ``state`` and returns its record."""
+    rng = np.random.default_rng(np.random.SeedSequence([state["seed"], obj.S, obj.A, obj.weights == "d", k]))
+    n0, c0 = obj.n_evaluations, time.process_time()
+    x, g0, kind = _start(obj, state, out, k, rng, maxfev)
+    rec = {"restart": k, "start": kind, "gamma_start": str(g0), "reached": None, "certified": None, "failed": []}
+    if kind == "embed smaller":  # the smaller job's certified instance, embedded, first
+        small = _best_of_smaller(out, obj.S, obj.A, obj.weights)
+        g_small = Fraction(small["best"]["gamma"])
+        x_emb = embed(np.array(small["best"]["x"]), small["S"], small["A"], obj.S, obj.A)
+        _record_best(obj, state, out, k, g_small, x_emb, rec)
+    if x is not None:
+        best_g = Fraction(state["best"]["gamma"]) if state["best"] else Fraction(0)
+        path, failed = continue_in_gamma(obj, x, g0, maxfev=maxfev, rng=rng, deadline=deadline,
+                                         clock=time.process_time, tol=1e-3)
+        rec["reached"] = str(path[-1][0])
+        rec["failed"] = [[str(g), n] for g, n in failed]
+        for g, xg, _ in reversed(path):  # certify the highest discount that can be proven
+            if g <= best_g:
+                break
+            if _record_best(obj, state, out, k, g, xg, rec):
+                break
+        lo, hi = state["gamma_searched"]
+        state["gamma_searched"] = [min(float(g0), lo if lo is not None else 1.0),
+                                   max(float(path[-1][0]), hi if hi is not None else 0.0)]
+    rec["evaluations"] = obj.n_evaluations - n0
+    rec["cpu_seconds"] = round(time.process_time() - c0, 2)
+    return rec
+
+
+def _record_best(obj, state, out: Path, k: int, g: Fraction, x, rec: dict) -> bool:
+    """Certify the instance ``x`` at ``g``; if proven and above the job's best, save it as the new best."""
+    if state["best"] and g <= Fraction(state["best"]["gamma"]):
+        return False
+    inst = obj.instance(x, float(g))
+    got = certify_instance(inst, g, obj.weights, {"job": job_name(obj.S, obj.A, obj.weights), "restart": k})
+    if got is None:
+        return False
+    cert, ver, q = got
+    name = f"{job_name(obj.S, obj.A, obj.weights)}.json"
+    (out / "certificates").mkdir(parents=True, exist_ok=True)
+    cert.save(out / "certificates" / name)
+    state["best"] = {"gamma": str(g), "gamma_float": float(g), "violated_by": float(ver.violated_by),
+                     "certificate": f"certificates/{name}", "denominator": q or "binary",
+                     "structure": describe_structure(inst.mdp(), inst.pi, inst.pi_new),
+                     "restart": k, "x": [float(v) for v in x]}
+    rec["certified"] = str(g)
+    return True
+
+
+def run_job(S: int, A: int, weights: str, out, *, budget: float, seed: int = 0, maxfev: int | None = None) -> FrontierPoint:
+    """Run (or continue) the ``(S, A, weights)`` job in folder ``out`` until ``budget`` CPU seconds are spent
+    over all its runs; see the module docstring. Returns the job's :class:`FrontierPoint`."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
+    for name, v in (("S", S), ("A", A)):
+        if not isinstance(v, (int, np.integer)) or v < 2:
+            raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+        raise ValueError(f"budget must be a positive finite number of CPU seconds, got {budget!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{job_name(S, A, weights)}.json"
+    state = load_state(path) if path.exists() else _new_state(S, A, weights, seed)
+    obj = MeanKLObjective(S, A, weights)
+    maxfev = maxfev or (2000 if S * A <= 8 else 4000)
+    c_start = time.process_time()
+    cpu_deadline = c_start + budget - state["cpu_seconds"]
+    while time.process_time() < cpu_deadline:
+        c0, t0 = time.process_time(), time.perf_counter()
+        rec = _restart(obj, state, out, state["restarts"], cpu_deadline, maxfev)
+        state["history"].append(rec)
+        state["restarts"] += 1
+        state["evaluations"] += rec["evaluations"]
+        state["cpu_seconds"] = round(state["cpu_seconds"] + time.process_time() - c0, 2)
+        state["seconds"] = round(state["seconds"] + time.perf_counter() - t0, 2)
+        _save_state(path, state)
+    return point_of(state)
+
+
+def propagate_embeddings(out) -> list:
+    """For every job in ``out`` whose best is below a smaller job's (same weights), certify the smaller
+    instance embedded at this size (:func:`embed`) and record it as the job's best (the frontier cannot
+    drop with more states or actions). Returns the names of the jobs raised; costs no search."""
+    out, raised = Path(out), []
+    for p in sorted(out.glob("mean_kl_*x*.json"), key=lambda q: [int(v) for v in q.stem.split("_")[-1].split("x")]):
+        state = load_state(p)
+        obj = MeanKLObjective(state["S"], state["A"], state["weights"])
+        small = _best_of_smaller(out, obj.S, obj.A, obj.weights)
+        mine = Fraction(state["best"]["gamma"]) if state["best"] else Fraction(0)
+        if small is None or Fraction(small["best"]["gamma"]) <= mine:
+            continue
+        rec = {"restart": state["restarts"], "start": "embed smaller (no search)", "gamma_start": small["best"]["gamma"],
+               "reached": small["best"]["gamma"], "certified": None, "failed": [], "evaluations": 0, "cpu_seconds": 0.0}
+        x = embed(np.array(small["best"]["x"]), small["S"], small["A"], obj.S, obj.A)
+        if _record_best(obj, state, out, state["restarts"], Fraction(small["best"]["gamma"]), x, rec):
+            state["history"].append(rec)
+            state["restarts"] += 1
+            _save_state(p, state)
+            raised.append(p.stem)
+    return raised
+
+
+def point_of(state: dict) -> FrontierPoint:
+    """The :class:`FrontierPoint` of a job state, with its effort above the certified discount."""
+    best = state["best"]
+    g = Fraction(best["gamma"]) if best else Fraction(0)
+    tried = [(Fraction(gs), n) for r in state["history"] for gs, n in r.get("failed", [])]
+    above = [(gt, n) for gt, n in tried if gt > g]
+    effort = {"restarts": state["restarts"], "evaluations": state["evaluations"],
+              "cpu_seconds": state["cpu_seconds"], "seconds": state["seconds"],
+              "gamma_searched": state["gamma_searched"],
+              "attempts_above": len(above), "evaluations_above": sum(n for _, n in above),
+              "gamma_tried_above": [float(min(gt for gt, _ in above)), float(max(gt for gt, _ in above))] if above else None,
+              "methods": "starts: Nelder-Mead or CMA-ES; continuation in gamma: adaptive Nelder-Mead, restarted"}
+    return FrontierPoint(state["S"], state["A"], state["weights"], g,
+                         best["violated_by"] if best else 0.0, best["certificate"] if best else None,
+                         best["structure"] if best else "", effort)
+
+
+def summarize(out) -> list[dict]:
+    """One row per job state file in ``out``: size, weights, frontier, certificate and effort."""
+    rows = []
+    for p in sorted(Path(out).glob("mean_kl_*x*.json")):
+        fp = point_of(load_state(p))
+        rows.append({"S": fp.S, "A": fp.A, "weights": fp.weights, "gamma_max": str(fp.gamma_max),
+                     "gamma_max_float": float(fp.gamma_max), "violated_by": fp.violated_by,
+                     "certificate": fp.certificate, "structure": fp.structure, **fp.effort})
+    return rows

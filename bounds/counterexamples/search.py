@@ -12,6 +12,22 @@ with a local method: Nelder-Mead (scipy) or CMA-ES (the ``cma`` package). ``f < 
 violation; ``f`` is invariant under rescaling the rewards, so flat regions of tiny values do not
 hide violations; the ``1e-10 scale`` term keeps round-off-sized differences from counting.
 ``eta`` is the value of Eq. (2)/(3) of [TRPO], computed by :func:`tabular.evaluate`.
+
+Every policy-improvement bound is tight to second order: ``eta(pi_new) - L`` and the penalty both vanish
+like the square of the policy change, while the denominator of ``f`` vanishes like its first power, so
+``f -> 0+`` as ``pi_new -> pi`` and a local method can slide into that trivial point. Half of the
+restarts therefore minimize the *surrogate-relative* slack (:func:`surrogate_relative_slack`)
+
+    g = (eta(pi_new) - rhs) / (|eta(pi_new) - L| + |L - rhs| + 1e-8 scale)   in [-1, 1],
+
+the ratio of second-order quantities (``L`` of Eq. (3)): with ``rhs = L - penalty``, ``g < 0`` exactly when
+``L - eta(pi_new) > penalty``, and ``g`` decreases as ``(L - eta(pi_new)) / penalty`` grows, so ``g`` keeps
+pointing at the instances on which the claim is tightest. The ``1e-8 scale`` term makes changes so small
+that their second-order terms are round-off-sized unattractive (``g -> 0`` there), so the violations found
+are large enough to shrink and certify.
+
+A claim that raises or returns NaN on a valid instance has failed: the search stops and reports it
+(``found=True``, ``failure`` says what happened), never as "no violation".
 """
 
 from __future__ import annotations
@@ -23,25 +39,31 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from tabular.evaluation import evaluate
+from tabular.evaluation import evaluate, surrogate_of
 from tabular.mdp import MDP
 from tabular.policies import softmax
 
-__all__ = ["ViolationSearch", "find_violation", "rhs_of", "relative_slack", "violation_atol", "METHODS"]
+__all__ = ["ViolationSearch", "find_violation", "rhs_of", "relative_slack", "surrogate_relative_slack",
+           "violation_atol", "METHODS", "OBJECTIVES", "ClaimFailure"]
 
 #: Local methods a restart can use; ``"portfolio"`` alternates them across restarts.
 METHODS = ("nelder-mead", "cma", "portfolio")
+#: Objectives a restart can minimize; ``"auto"`` alternates them in pairs of restarts.
+OBJECTIVES = ("value", "surrogate", "auto")
 _BAD = 1e6  # objective value of an instance the claim cannot be evaluated on
 
 
 @dataclass(frozen=True, eq=False)
 class ViolationSearch:
-    """Outcome of :func:`find_violation`.
+    """Outcome of :func:`find_violation`, with the effort behind it.
 
     ``found`` is True when ``slack = eta(pi_new) - claimed_rhs < -atol`` (:func:`violation_atol`) on
-    the returned instance, which can be replayed with ``candidate(result.mdp, result.pi, result.pi_new)``.
+    the returned instance, which can be replayed with ``candidate(result.mdp, result.pi, result.pi_new)``,
+    or when the claim failed on it (raised or returned NaN; ``failure`` says how, ``slack`` is NaN).
     Otherwise the instance is the one of smallest relative slack seen. ``method`` is the local method
-    of the restart that produced the instance.
+    of the restart that produced the instance. The effort: ``n_evaluations`` instances evaluated,
+    ``n_restarts`` restarts, ``seconds`` of wall time, ``gamma_range`` and ``sizes`` searched, the
+    ``methods`` and ``objectives`` used (see :meth:`effort`).
     """
 
     found: bool
@@ -56,11 +78,37 @@ class ViolationSearch:
     n_restarts: int
     method: str = "nelder-mead"
     seconds: float = 0.0
+    failure: str | None = None
+    gamma_range: tuple = (math.nan, math.nan)
+    sizes: tuple = ()
+    methods: tuple = ()
+    objectives: tuple = ()
+    transitions: bool = False
+
+    def effort(self) -> dict:
+        """The effort behind the answer: instances evaluated, restarts, seconds, discounts, sizes, methods."""
+        return {"evaluations": self.n_evaluations, "restarts": self.n_restarts, "seconds": round(self.seconds, 2),
+                "gamma_range": tuple(self.gamma_range), "sizes": tuple(self.sizes), "methods": tuple(self.methods),
+                "objectives": tuple(self.objectives), "transitions optimized": self.transitions}
+
+    def effort_text(self) -> str:
+        """One line: ``"searched N instances in R restarts, T s, gamma in [a, b], sizes ..., methods ..."``."""
+        lo, hi = self.gamma_range
+        sizes = ", ".join(f"{S}x{A}" for S, A in self.sizes)
+        return (f"searched {self.n_evaluations} instances in {self.n_restarts} restarts, {self.seconds:.1f} s, "
+                f"gamma in [{lo:.4g}, {hi:.4g}], sizes {sizes}, methods {'/'.join(self.methods)}, "
+                f"objectives {'/'.join(self.objectives)}" + (", transitions optimized" if self.transitions else ""))
 
     def __repr__(self) -> str:
         S, A = self.mdp.shape
+        fail = "" if self.failure is None else f", failure={self.failure!r}"
         return (f"ViolationSearch(found={self.found}, slack={self.slack:.3g}, rel_slack={self.rel_slack:.3g}, "
-                f"S={S}, A={A}, gamma={self.mdp.gamma:.4g}, restarts={self.n_restarts}, method={self.method!r})")
+                f"S={S}, A={A}, gamma={self.mdp.gamma:.4g}, restarts={self.n_restarts}, "
+                f"evaluations={self.n_evaluations}, method={self.method!r}{fail})")
+
+
+class ClaimFailure(Exception):
+    """A claim raised or returned NaN on a valid instance (a failure of the claim, not of the search)."""
 
 
 # ----------------------------------------------------------------------------- evaluation of a claim
@@ -75,6 +123,10 @@ def violation_atol(mdp: MDP) -> float:
     return 1e-12 * max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
 
 
+def _scale(mdp: MDP) -> float:
+    return max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
+
+
 def relative_slack(candidate, mdp: MDP, pi, pi_new) -> tuple[float, float, float]:
     """``(f, slack, rhs)``: the relative slack of the module docstring, ``eta(pi_new) - rhs`` and ``rhs``.
 
@@ -87,8 +139,33 @@ def relative_slack(candidate, mdp: MDP, pi, pi_new) -> tuple[float, float, float
         return _BAD, math.nan, rhs
     if not math.isfinite(rhs):
         return (_BAD if rhs < 0 else -_BAD), eta_new - rhs, rhs
-    scale = max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
-    return (eta_new - rhs) / (abs(eta_new - eta) + abs(rhs - eta) + 1e-10 * scale), eta_new - rhs, rhs
+    return (eta_new - rhs) / (abs(eta_new - eta) + abs(rhs - eta) + 1e-10 * _scale(mdp)), eta_new - rhs, rhs
+
+
+def _slacks(candidate, mdp: MDP, pi, pi_new, objective: str) -> tuple[float, float, float]:
+    """``(objective value, slack, rhs)``; raises :class:`ClaimFailure` if the claim raises or gives NaN."""
+    ev = evaluate(mdp, pi)
+    eta_new = evaluate(mdp, pi_new).eta
+    try:
+        rhs = rhs_of(candidate, mdp, pi, pi_new)
+    except Exception as exc:  # noqa: BLE001 -- whatever a claim raises on a valid instance is its failure
+        raise ClaimFailure(f"the claim raised {type(exc).__name__}: {exc}") from exc
+    if math.isnan(rhs):
+        raise ClaimFailure("the claim returned NaN")
+    if not math.isfinite(rhs):
+        return (_BAD if rhs < 0 else -_BAD), eta_new - rhs, rhs
+    if objective == "surrogate":
+        L = surrogate_of(ev, pi_new)  # Eq. (3)
+        den = abs(eta_new - L) + abs(L - rhs) + 1e-8 * _scale(mdp)
+    else:
+        den = abs(eta_new - ev.eta) + abs(rhs - ev.eta) + 1e-10 * _scale(mdp)
+    return (eta_new - rhs) / den, eta_new - rhs, rhs
+
+
+def surrogate_relative_slack(candidate, mdp: MDP, pi, pi_new) -> tuple[float, float, float]:
+    """``(g, slack, rhs)``: the surrogate-relative slack ``g`` of the module docstring (in [-1, 1] when
+    ``rhs`` is finite), ``eta(pi_new) - rhs`` and ``rhs``; raises :class:`ClaimFailure` on a NaN claim."""
+    return _slacks(candidate, mdp, pi, pi_new, "surrogate")
 
 
 # ----------------------------------------------------------------------------- one restart's search space
@@ -181,19 +258,28 @@ class _Stop(Exception):
 
 
 class _Tracker:
-    """The objective of one restart: counts evaluations, keeps the best point, enforces the deadline."""
+    """The objective of one restart: counts evaluations, keeps the best point, enforces the deadline,
+    and stops at the first instance on which the claim fails (``failure``)."""
 
-    def __init__(self, candidate, space: _Space, deadline: float, stop_below: float | None):
+    def __init__(self, candidate, space: _Space, deadline: float, stop_below: float | None, objective: str = "value"):
         self.candidate, self.space, self.deadline, self.stop_below = candidate, space, deadline, stop_below
-        self.n, self.best_f, self.best_x = 0, math.inf, None
+        self.objective = objective
+        self.n, self.best_f, self.best_x, self.failure = 0, math.inf, None, None
 
     def __call__(self, x) -> float:
         if self.n % 32 == 0 and time.perf_counter() > self.deadline:
             raise _Stop
         self.n += 1
         try:
-            f = relative_slack(self.candidate, *self.space.unpack(np.asarray(x, dtype=float)))[0]
+            inst = self.space.unpack(np.asarray(x, dtype=float))
         except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError):
+            return _BAD  # the search's own parametrization left the valid instances
+        try:
+            f = _slacks(self.candidate, *inst, self.objective)[0]
+        except ClaimFailure as exc:
+            self.failure, self.best_x, self.best_f = str(exc), np.array(x, dtype=float), -math.inf
+            raise _Stop
+        except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, OverflowError):
             f = _BAD
         if not math.isfinite(f):
             f = _BAD
@@ -234,11 +320,19 @@ def _local_minimize(track: _Tracker, x0, method: str, maxiter: int, seed: int) -
 
 def _result_of(candidate, track: _Tracker, method: str, n_evals: int, restarts: int, t0: float):
     m, p, q = track.space.unpack(track.best_x)
-    try:
-        f, slack, rhs = relative_slack(candidate, m, p, q)
-    except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError):
-        f, slack, rhs = _BAD, math.inf, -math.inf
     eta_new = evaluate(m, q).eta
+    if track.failure is not None:
+        return ViolationSearch(True, math.nan, -math.inf, float(eta_new), math.nan, m, p, q, n_evals, restarts,
+                               method, time.perf_counter() - t0, failure=track.failure)
+    try:
+        f, slack, rhs = _slacks(candidate, m, p, q, track.objective)
+    except ClaimFailure as exc:
+        return ViolationSearch(True, math.nan, -math.inf, float(eta_new), math.nan, m, p, q, n_evals, restarts,
+                               method, time.perf_counter() - t0, failure=str(exc))
+    except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, OverflowError):
+        f, slack, rhs = _BAD, math.inf, -math.inf
+    if track.objective == "surrogate" and math.isfinite(rhs):  # report the value-relative slack everywhere
+        f = relative_slack(candidate, m, p, q)[0]
     return ViolationSearch(
         found=bool(slack < -violation_atol(m)), slack=float(slack), rel_slack=float(f), eta_new=float(eta_new),
         rhs=float(rhs), mdp=m, pi=p, pi_new=q, n_evaluations=n_evals, n_restarts=restarts, method=method,
@@ -252,22 +346,58 @@ def _better(cand: ViolationSearch, best: ViolationSearch | None) -> bool:
     return cand.found == best.found and cand.rel_slack < best.rel_slack
 
 
-def _check_args(n_restarts, gamma_range, method, time_budget, n_states, n_actions, template):
-    if n_restarts is not None and int(n_restarts) < 1:
-        raise ValueError(f"n_restarts must be >= 1, got {n_restarts}")
-    if n_restarts is None and time_budget is None:
-        raise ValueError("n_restarts: give n_restarts or time_budget (both None would never stop)")
-    lo, hi = gamma_range
+def _int_arg(name, v, lo, allow_none=False):
+    if v is None and allow_none:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {lo}{' or None' if allow_none else ''}, "
+                        f"got {type(v).__name__} {v!r}")
+    if v < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {v}")
+    return int(v)
+
+
+def _gamma_range(gamma_range) -> tuple[float, float]:
+    if isinstance(gamma_range, (str, bytes)) or not hasattr(gamma_range, "__len__") or len(gamma_range) != 2:
+        raise TypeError(f"gamma_range must be a pair of numbers (lo, hi), got {type(gamma_range).__name__} "
+                        f"{gamma_range!r}")
+    try:
+        lo, hi = (float(v) for v in gamma_range)
+    except (TypeError, ValueError):
+        raise TypeError(f"gamma_range must be a pair of numbers (lo, hi), got {gamma_range!r}") from None
     if not (0.0 <= lo < hi < 1.0):
         raise ValueError(f"gamma_range must satisfy 0 <= lo < hi < 1, got {gamma_range}")
+    return lo, hi
+
+
+def _check_args(candidate, n_restarts, gamma_range, method, time_budget, n_states, n_actions, template,
+                maxiter, objective, flags):
+    """Validate every argument of :func:`find_violation` (each error names its argument)."""
+    if not callable(candidate):
+        raise TypeError(f"candidate_bound must be callable (mdp, pi, pi_new) -> bound, got {type(candidate).__name__}")
+    n_restarts = _int_arg("n_restarts", n_restarts, 1, allow_none=True)
+    if time_budget is not None:
+        if isinstance(time_budget, bool) or not isinstance(time_budget, (int, float, np.integer, np.floating)):
+            raise TypeError(f"time_budget must be a number of seconds or None, got {type(time_budget).__name__}")
+        if not (math.isfinite(time_budget) and time_budget > 0):
+            raise ValueError(f"time_budget must be a positive finite number of seconds, got {time_budget}")
+    if n_restarts is None and time_budget is None:
+        raise ValueError("n_restarts: give n_restarts or time_budget (both None would never stop)")
+    lo, hi = _gamma_range(gamma_range)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if time_budget is not None and not (time_budget > 0):
-        raise ValueError(f"time_budget must be a positive number of seconds, got {time_budget}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     if template is not None and not isinstance(template, MDP):
         raise TypeError(f"template must be a tabular.MDP, got {type(template).__name__}")
-    if template is None and (int(n_states) < 1 or int(n_actions) < 1):
-        raise ValueError(f"n_states and n_actions must be >= 1, got {n_states}, {n_actions}")
+    if template is None:
+        _int_arg("n_states", n_states, 1)
+        _int_arg("n_actions", n_actions, 1)
+    _int_arg("maxiter", maxiter, 1)
+    for name, v in flags.items():
+        if not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {type(v).__name__} {v!r}")
+    return lo, hi
 
 
 def find_violation(
@@ -282,14 +412,15 @@ def find_violation(
     gamma_range: tuple[float, float] = (1e-3, 0.99),
     maxiter: int = 600,
     stop_at_first: bool = True,
-    method: str = "nelder-mead",
+    method: str = "portfolio",
     optimize_transitions: bool = False,
     time_budget: float | None = None,
+    objective: str = "auto",
 ) -> ViolationSearch:
     """Search for an instance where ``eta(pi_new) < candidate_bound(mdp, pi, pi_new)``.
 
     Each restart draws a transition structure (deterministic or 2-branching, alternating; or uses
-    ``template``'s), then minimizes the relative slack of :mod:`.search` over the softmax logits of
+    ``template``'s), then minimizes a relative slack of :mod:`.search` over the softmax logits of
     ``pi`` and ``pi_new``, the rewards (``tanh``-squashed to [-1, 1]), ``gamma`` (sigmoid-squashed
     into ``gamma_range``; starts alternate log-uniform and uniform) and, with
     ``optimize_transitions``, the transition logits.
@@ -297,32 +428,52 @@ def find_violation(
     Parameters
     ----------
     candidate_bound : callable ``(mdp, pi, pi_new) -> float`` or an object with ``rhs``.
-    method : ``"nelder-mead"``, ``"cma"`` (CMA-ES) or ``"portfolio"`` (alternate both).
+    method : ``"nelder-mead"``, ``"cma"`` (CMA-ES) or ``"portfolio"`` (alternate both; the default).
+    objective : ``"value"`` (the relative slack ``f``), ``"surrogate"`` (the surrogate-relative slack ``g``)
+        or ``"auto"`` (the default: pairs of restarts alternate them).
     n_restarts, time_budget : stop after this many restarts or seconds, whichever comes first
         (``n_restarts=None`` means only the time budget counts).
     stop_at_first : return as soon as a restart ends with a violation.
+
+    Returns a :class:`ViolationSearch`; a claim that raises or returns NaN is reported as found, with
+    ``failure`` saying what happened, and its :meth:`~ViolationSearch.effort` records the search behind it.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import find_violation, mean_kl_candidate
+    >>> res = find_violation(mean_kl_candidate, rng=0, n_restarts=12)
+    >>> bool(res.found), res.slack < 0
+    (True, True)
     """
-    _check_args(n_restarts, gamma_range, method, time_budget, n_states, n_actions, template)
+    flags = dict(optimize_gamma=optimize_gamma, optimize_rewards=optimize_rewards, stop_at_first=stop_at_first,
+                 optimize_transitions=optimize_transitions)
+    lo, hi = _check_args(candidate_bound, n_restarts, gamma_range, method, time_budget, n_states, n_actions,
+                         template, maxiter, objective, flags)
     rng = np.random.default_rng(rng)
     t0 = time.perf_counter()
     deadline = math.inf if time_budget is None else t0 + float(time_budget)
     S, A = template.shape if template is not None else (int(n_states), int(n_actions))
-    lo, hi = map(float, gamma_range)
-    best, n_evals, restart = None, 0, 0
+    best, n_evals, restart, methods, objectives = None, 0, 0, [], []
     while (n_restarts is None or restart < int(n_restarts)) and time.perf_counter() < deadline:
         space, x0 = _draw_start(rng, restart, S, A, template, lo, hi, optimize_rewards, optimize_gamma,
                                 optimize_transitions)
         m = "cma" if method == "cma" or (method == "portfolio" and restart % 2 == 1) else "nelder-mead"
-        track = _Tracker(candidate_bound, space, deadline, -1e-3 if stop_at_first and m == "cma" else None)
-        _local_minimize(track, x0, m, maxiter, int(rng.integers(1, 2**31 - 1)))
+        obj = objective if objective != "auto" else ("value", "surrogate")[(restart // 2) % 2]
+        track = _Tracker(candidate_bound, space, deadline, -1e-3 if stop_at_first and m == "cma" else None, obj)
+        _local_minimize(track, x0, m, int(maxiter), int(rng.integers(1, 2**31 - 1)))
         n_evals += track.n
         restart += 1
+        methods += [m] if m not in methods else []
+        objectives += [obj] if obj not in objectives else []
         cand = _result_of(candidate_bound, track, m, n_evals, restart, t0)
         if _better(cand, best):
             best = cand
-        if best.found and stop_at_first:
+        if cand.failure is not None or (best.found and stop_at_first):
+            best = cand if cand.failure is not None else best
             break
     if best is None:  # the time budget ran out before the first restart finished drawing
         raise ValueError(f"time_budget={time_budget} s is too small for one restart")
     return ViolationSearch(**{**best.__dict__, "n_evaluations": n_evals, "n_restarts": restart,
-                              "seconds": time.perf_counter() - t0})
+                              "seconds": time.perf_counter() - t0, "gamma_range": (lo, hi), "sizes": ((S, A),),
+                              "methods": tuple(methods), "objectives": tuple(objectives),
+                              "transitions": bool(optimize_transitions)})

@@ -90,3 +90,71 @@ def test_find_violation_rejects_bad_method_and_budget():
         find_violation(theorem1, time_budget=-1)
     with pytest.raises(TypeError, match="template"):
         find_violation(theorem1, template="mdp_x")
+
+
+# ----------------------------------------------------------------------------- claim failures, effort, arguments
+def _raises_off_mdp_x(mdp, pi, pi_new):
+    if mdp.gamma > 0.5:
+        raise ValueError("this claim cannot handle gamma > 0.5")
+    return -np.inf
+
+
+def test_a_claim_that_raises_is_a_failure_of_the_claim_with_its_instance():
+    res = find_violation(_raises_off_mdp_x, rng=0, n_restarts=6, gamma_range=(0.6, 0.9), maxiter=50)
+    assert res.found and res.failure is not None and "ValueError" in res.failure
+    assert 0.6 <= res.mdp.gamma <= 0.9  # the instance it failed on is reported
+    with pytest.raises(ValueError):
+        _raises_off_mdp_x(res.mdp, res.pi, res.pi_new)
+
+
+def test_a_claim_that_returns_nan_is_a_failure_not_a_holding_bound():
+    res = find_violation(lambda m, p, q: float("nan"), rng=0, n_restarts=3, maxiter=50)
+    assert res.found and "NaN" in res.failure
+    assert "failure" in repr(res)
+
+
+def test_the_result_reports_the_effort_behind_a_negative_answer():
+    res = find_violation(theorem1, rng=2, n_restarts=3, maxiter=100, gamma_range=(0.2, 0.7), n_states=2)
+    assert not res.found and res.failure is None
+    e = res.effort()
+    assert e["restarts"] == 3 and e["evaluations"] == res.n_evaluations > 0
+    assert e["gamma_range"] == (0.2, 0.7) and e["sizes"] == ((2, 2),)
+    assert set(e["methods"]) <= {"nelder-mead", "cma"} and set(e["objectives"]) <= {"value", "surrogate"}
+    assert "instances in 3 restarts" in res.effort_text() and "[0.2, 0.7]" in res.effort_text()
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(gamma_range="0.1,0.5"), TypeError, "gamma_range"),
+    (dict(gamma_range=(0.1,)), TypeError, "gamma_range"),
+    (dict(time_budget=float("inf")), ValueError, "time_budget"),
+    (dict(time_budget=float("nan")), ValueError, "time_budget"),
+    (dict(time_budget="5"), TypeError, "time_budget"),
+    (dict(n_restarts=2.5), TypeError, "n_restarts"),
+    (dict(n_states="3"), TypeError, "n_states"),
+    (dict(n_actions=0), ValueError, "n_actions"),
+    (dict(maxiter=0), ValueError, "maxiter"),
+    (dict(stop_at_first="yes"), TypeError, "stop_at_first"),
+    (dict(optimize_transitions=1), TypeError, "optimize_transitions"),
+    (dict(objective="ratio"), ValueError, "objective"),
+])
+def test_every_argument_is_validated_by_name(kwargs, exc, word):
+    with pytest.raises(exc, match=word):
+        find_violation(theorem1, **kwargs)
+    with pytest.raises(TypeError, match="candidate_bound"):
+        find_violation("theorem1")
+
+
+def test_surrogate_relative_slack_is_bounded_and_signed_like_the_slack():
+    from bounds.counterexamples.search import surrogate_relative_slack
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        mdp = T.garnet(3, 2, branching=2, gamma=float(rng.uniform(0.05, 0.95)), rng=rng)
+        pi, pn = T.random_policy(mdp, rng=rng), T.random_policy(mdp, rng=rng)
+        for cand in (theorem1, mean_kl_candidate):
+            g, slack, rhs = surrogate_relative_slack(cand, mdp, pi, pn)
+            L = T.surrogate(mdp, pi, pn)  # independent: L from tabular, eta by a numpy solve
+            eta_new = _dense_eta(mdp, pn)
+            expected = (eta_new - rhs) / (abs(eta_new - L) + abs(L - rhs) + 1e-8 * max(1, np.abs(mdp.R).max() / (1 - mdp.gamma)))
+            assert g == pytest.approx(expected, rel=1e-6, abs=1e-9)
+            assert -1 - 1e-12 <= g <= 1 + 1e-12 and np.sign(g) == np.sign(slack)
