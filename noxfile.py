@@ -54,33 +54,37 @@ nox.options.sessions = ["oldest", "newest"]
 nox.options.error_on_missing_interpreters = True
 
 
-def _pytest(session: nox.Session, env: dict[str, str] | None = None) -> None:
-    """Print the versions that were installed, then run the suite (``-p no:cacheprovider``: no writes)."""
+def _pytest(session: nox.Session, name: str) -> None:
+    """Print the main versions installed, then run the suite (``-p no:cacheprovider``: no writes).
+
+    ``TRPO_MATRIX_SESSION`` tells tests/test_packaging.py which session it runs in: it then checks that
+    every dependency imports and, in ``oldest``, that the installed versions are the pinned minima.
+    """
     session.run("python", "-c", "import numpy, scipy, sympy, cvxpy, matplotlib, gymnasium, sys; "
                 "print('python', sys.version.split()[0], '| numpy', numpy.__version__, '| scipy', "
                 "scipy.__version__, '| sympy', sympy.__version__, '| cvxpy', cvxpy.__version__, "
                 "'| matplotlib', matplotlib.__version__, '| gymnasium', gymnasium.__version__)")
     args = session.posargs or ["-q"]
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, env=env)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args,
+                env={"TRPO_MATRIX_SESSION": name})
 
 
 @nox.session(python=OLDEST_PYTHON)
 def oldest(session: nox.Session) -> None:
     """Python 3.10 and the oldest declared version of every dependency, then the test suite."""
     session.install("--resolution", "lowest-direct", "-c", str(CONSTRAINTS), f".[{EXTRAS}]")
-    # tests/test_packaging.py then checks that the installed versions are the pinned ones
-    _pytest(session, env={"TRPO_OLDEST_VERSIONS": "1"})
+    _pytest(session, "oldest")
 
 
 @nox.session(python=NEWEST_PYTHON)
 def newest(session: nox.Session) -> None:
     """Python 3.13 and the newest release of every dependency, then the test suite."""
     session.install("--upgrade", f".[{EXTRAS}]")
-    _pytest(session)
+    _pytest(session, "newest")
 
 
 @nox.session(name="tests", default=False)
 def tests_current(session: nox.Session) -> None:
     """The suite on the Python that runs nox, with the newest versions the resolver picks."""
     session.install(f".[{EXTRAS}]")
-    _pytest(session)
+    _pytest(session, "tests")

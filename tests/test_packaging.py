@@ -2,13 +2,15 @@
 
 ``pyproject.toml`` declares a minimum for every dependency; ``constraints-oldest.txt`` pins each of them
 at that minimum for ``python -m nox -s oldest``; ``noxfile.py`` runs that session on the Python
-``requires-python`` names. These tests hold the three equal. Inside the ``oldest`` session (which sets
-``TRPO_OLDEST_VERSIONS=1``) one more test asserts that what is installed is what the constraints say,
-read back from the installed distributions, so the session really tests the declared minima.
+``requires-python`` names. These tests hold the three equal. Inside a session of the matrix (which sets
+``TRPO_MATRIX_SESSION``) every declared dependency must import, and inside ``oldest`` the installed
+versions, read back from the installed distributions, must be the pinned ones: the session really tests
+the declared minima.
 """
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import pathlib
 from importlib import metadata
@@ -126,7 +128,18 @@ def test_constraint_pins_reads_both_sections_and_refuses_anything_else():
         constraint_pins("numpy==1\nNumPy==2")
 
 
-@pytest.mark.skipif(os.environ.get("TRPO_OLDEST_VERSIONS") != "1", reason="only inside `nox -s oldest`")
+MATRIX_SESSION = os.environ.get("TRPO_MATRIX_SESSION")
+
+
+@pytest.mark.skipif(MATRIX_SESSION is None, reason="only inside a session of noxfile.py")
+def test_every_declared_dependency_imports_in_a_matrix_session():
+    """A dependency that installs but does not import (ipykernel 6.3 without ipython_genutils) would
+    only skip the tests that ``importorskip`` it; in the matrix that is a failure."""
+    for name in declared_minima(_project()):
+        importlib.import_module(name.replace("-", "_"))
+
+
+@pytest.mark.skipif(MATRIX_SESSION != "oldest", reason="only inside `nox -s oldest`")
 def test_the_oldest_session_installed_exactly_the_declared_minima():
     direct, transitive = constraint_pins(CONSTRAINTS.read_text(encoding="utf-8"))
     installed = {name: Version(metadata.version(name)) for name in {**direct, **transitive}}
