@@ -30,7 +30,6 @@ NEWEST_PYTHON = "3.13"
 CONSTRAINTS = ROOT / "constraints-oldest.txt"
 
 
-
 def pyenv_bin_dirs(versions, root=None):
     """The ``bin`` folders of pyenv's newest installed patch release of each ``X.Y`` in ``versions``.
 
@@ -49,6 +48,7 @@ def pyenv_bin_dirs(versions, root=None):
 
 
 os.environ["PATH"] = os.pathsep.join([*pyenv_bin_dirs([OLDEST_PYTHON, NEWEST_PYTHON]), os.environ.get("PATH", "")])
+nox.needs_version = ">=2024.10.9"  # the oldest nox this file was run with
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["oldest", "newest"]
 nox.options.error_on_missing_interpreters = True

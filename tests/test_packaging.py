@@ -128,6 +128,29 @@ def test_constraint_pins_reads_both_sections_and_refuses_anything_else():
         constraint_pins("numpy==1\nNumPy==2")
 
 
+def _nox_function(name):
+    """A module-level function of noxfile.py, compiled on its own (the tests run without nox)."""
+    for node in ast.parse(NOXFILE.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            namespace = {"os": os, "pathlib": pathlib}
+            exec(compile(ast.Module(body=[node], type_ignores=[]), str(NOXFILE), "exec"), namespace)
+            return namespace[name]
+    raise AssertionError(f"noxfile.py has no function {name}")
+
+
+def test_pyenv_bin_dirs_finds_the_newest_patch_release_that_has_the_interpreter(tmp_path):
+    pyenv_bin_dirs = _nox_function("pyenv_bin_dirs")
+    for version, exe in [("3.10.2", "python3.10"), ("3.10.13", "python3.10"), ("3.10-dev", "python3.10"),
+                         ("3.10.99", None), ("3.13.0", "python3.13"), ("3.1.5", "python3.1")]:
+        (tmp_path / "versions" / version / "bin").mkdir(parents=True)
+        if exe:
+            (tmp_path / "versions" / version / "bin" / exe).write_text("")
+    bins = tmp_path / "versions"
+    assert pyenv_bin_dirs(["3.13", "3.10", "3.12"], root=tmp_path) == [str(bins / "3.13.0" / "bin"),
+                                                                      str(bins / "3.10.13" / "bin")]
+    assert pyenv_bin_dirs(["3.10"], root=tmp_path / "nothing") == []
+
+
 MATRIX_SESSION = os.environ.get("TRPO_MATRIX_SESSION")
 
 
