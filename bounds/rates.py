@@ -399,7 +399,8 @@ def pmd_rate(mdp: MDP, eta0: float, n_iter: int, rho=None, pi0=None) -> RateResu
     V0 = np.asarray(evaluate(mdp, pi).V)
     gap_rho, gap_d = [], []
     for k in range(n_iter):
-        step = eta0 / g**k if g > 0 else (eta0 if k == 0 else math.inf)
+        gk = g**k  # 0.0 once gamma^k underflows (tiny gamma); 0.0**0 == 1.0
+        step = eta0 / gk if gk > 0 else math.inf
         pi = pmd_update(mdp, pi, step if np.isfinite(step) else math.inf)
         V = np.asarray(evaluate(mdp, pi).V)
         gap_rho.append(float(rho @ (opt.V - V)))
