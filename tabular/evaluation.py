@@ -610,6 +610,3 @@ def state_distribution(mdp: MDP, pi, t):
         now = int(ts[i])
         out[i] = mu
     return out[0] if scalar else out
-
-
-_q_from_v = q_from_v  # the former private name, for code written before it was shared
