@@ -27,7 +27,7 @@ from tabular.estimators.checks import check_samples
 from tabular.parametric import ParametricPolicy
 from tabular.validation import as_float_array, check_bool, check_int, check_real, readonly
 
-from ..practical.cg import conjugate_gradient
+from bounds.updates.practical.cg import conjugate_gradient
 
 __all__ = [
     "SampleSurrogate",
