@@ -89,10 +89,7 @@ class TightBound:
 
     def result(self, mdp, pi, pi_new):
         """The :class:`bounds.inequalities.BoundResult` (``penalty``, ``surrogate``, ``eta_new``) on an instance."""
-        if self.name in ("cpi", "kl02"):  # the claim returns only rhs; the mixture form gives the penalty
-            alpha, prime = ineq.cpi_decomposition(pi, pi_new)
-            return (ineq.cpi_bound if self.name == "cpi" else ineq.kl02_bound)(mdp, pi, prime, alpha)
-        return self.claim.function(mdp, pi, pi_new)
+        return ineq.check_bound(self.name, mdp, pi, pi_new)  # the registry's record, one penalty
 
     def exact_slack(self, pair: ExactPair):
         """``eta(pi_new) - (L - penalty)``, exact (a Fraction, an interval, or ``inf``)."""
@@ -100,8 +97,8 @@ class TightBound:
 
 
 def tight_bounds() -> tuple:
-    """The true bounds examined, in order: the one accessor of this module (today the theorems of
-    :data:`.claims.CLAIMS` with a known proof constant)."""
+    """The true bounds examined, in order: the one accessor of this module (the theorems of the bound
+    registry, :data:`.claims.CLAIMS` being its view, with a known proof constant)."""
     return tuple(TightBound(c.name, c, Fraction(_CONSTANTS[c.name][0]), _CONSTANTS[c.name][1], _CONSTANTS[c.name][2])
                  for c in CLAIMS.values() if c.theorem and c.name in _CONSTANTS)
 

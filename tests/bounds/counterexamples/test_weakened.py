@@ -21,7 +21,7 @@ NEAR = {"near 0": (1e-3, 0.1), "near 1": (0.9, 0.99)}
 
 
 def true_bounds() -> list:
-    """The list of true bounds the weakened claims are built from (one place to point at a registry)."""
+    """The true bounds the weakened claims are built from: the theorems of the bound registry (CLAIMS is its view)."""
     return [c for c in CLAIMS.values() if c.theorem]
 
 
