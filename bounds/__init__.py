@@ -43,7 +43,6 @@ from .rates import RateResult, entropy_npg_rate, npg_rate, pg_rate, pmd_rate, ra
 
 from .theory_page import theory
 from .updates import (
-    MMHistory,
     SolverError,
     UpdateHistory,
     StepResult,
@@ -61,7 +60,7 @@ from .updates import (
 
 __all__ = [
     "__version__",
-    "SolverError", "MMHistory", "UpdateHistory", "StepResult", "cpi_step", "kl_penalty_step", "mm_step", "npg_step",
+    "SolverError", "UpdateHistory", "StepResult", "cpi_step", "kl_penalty_step", "mm_step", "npg_step",
     "pg_step", "pi_step", "run", "trust_region_step",
     "BoundResult", "BoundTable", "assert_bound", "check_all", "check_bound", "Bound", "register", "bound_named", "cpi_alpha_star", "cpi_bound",
     "cpi_decomposition", "cpo_bound", "kl02_bound", "kl_bound", "span_bound", "spi_bound",

@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from bounds import solvers, updates
+from bounds import updates
+from bounds.updates import solvers
 from tabular import evaluate, garnet, random_policy
 
 

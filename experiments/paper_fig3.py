@@ -4,7 +4,7 @@ problems, with the **exact** eta of every iterate as the learning curve.
 [TRPO] (Schulman et al. 2015, arXiv:1502.05477 v5) §8.1 compares, at equal numbers of simulation
 steps per iteration: single-path TRPO, vine TRPO, the natural gradient with a fixed step, TRPO with
 the max-KL constraint, TRPO with the empirical Fisher, CEM, CMA-ES and RWR. This module runs the same
-eight methods (:mod:`bounds.updates.learners`, whose docstrings state each variant and its parameters)
+eight methods (:mod:`experiments.learners`, whose docstrings state each variant and its parameters)
 on four tasks, each method with ``budget`` environment steps per iteration, from ``theta = 0`` (the
 uniform policy), several seeds each:
 
@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bounds.updates.learners import METHODS, learn
+from experiments.learners import METHODS, learn
 from tabular.evaluation import evaluate
 from tabular.gym import from_gymnasium
 from tabular.parametric import LogLinear, TabularSoftmax, random_features

@@ -10,8 +10,10 @@ from .divergences import kl, max_kl, max_tv, mean_kl, mean_tv, tv, weighted_mean
 from .evaluation import (
     Evaluation,
     EvaluationBatch,
+    PolicyEvaluations,
     evaluate,
     evaluate_many,
+    evaluate_policies,
     expected_advantage,
     policy_reward,
     policy_transition,
@@ -37,8 +39,8 @@ from .zoo import chain, garnet, gridworld, make, mdp_x, sutton_barto_gridworld, 
 
 __all__ = [
     "__version__",
-    "MDP", "Evaluation", "EvaluationBatch", "PlanningResult",
-    "evaluate", "evaluate_many", "surrogate", "expected_advantage", "state_distribution",
+    "MDP", "Evaluation", "PolicyEvaluations", "EvaluationBatch", "PlanningResult",
+    "evaluate", "evaluate_policies", "evaluate_many", "surrogate", "expected_advantage", "state_distribution",
     "policy_transition", "policy_reward", "reachable_states",
     "tv", "kl", "max_tv", "max_kl", "mean_tv", "mean_kl", "weighted_mean",
     "policy_iteration", "value_iteration", "optimal",

@@ -4,4 +4,4 @@
 and ``bounds.__version__`` / ``experiments.__version__`` import it, so there is one place to change.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -46,8 +46,10 @@ from .mdp import MDP
 
 __all__ = [
     "Evaluation",
+    "PolicyEvaluations",
     "EvaluationBatch",
     "evaluate",
+    "evaluate_policies",
     "evaluate_many",
     "policy_transition",
     "policy_reward",
@@ -120,8 +122,9 @@ class Evaluation:
 
 
 @dataclass(frozen=True, eq=False)
-class EvaluationBatch:
-    """Exact quantities of K policies at once; each array has a leading axis of length K.
+class PolicyEvaluations:
+    """Exact quantities of K policies of one MDP at once (:func:`evaluate_policies`); each array has a
+    leading axis of length K. (K MDPs, one policy each: :class:`tabular.mdp_batch.MDPBatchEvaluation`.)
 
     ``rho`` and ``d`` are non-negative, exactly 0 at states a policy never reaches (as in
     :class:`Evaluation`).
@@ -147,7 +150,7 @@ class EvaluationBatch:
         K, S, A = self.pi.shape
         eta = f"eta={self.eta[0]:.10g}" if K == 1 else \
             f"eta in [{self.eta.min():.6g}, {self.eta.max():.6g}]"
-        return f"EvaluationBatch(K={K}, S={S}, A={A}, gamma={self.gamma:g}, {eta})"
+        return f"PolicyEvaluations(K={K}, S={S}, A={A}, gamma={self.gamma:g}, {eta})"
 
 
 # ---------------------------------------------------------------------------- building blocks
@@ -430,8 +433,8 @@ def _dense_batch(mdp: MDP, pis: np.ndarray, V: np.ndarray, rho: np.ndarray, lo: 
         _lu_solves(M, r, mdp.rho0, V[c0:c1], rho[c0:c1])
 
 
-def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None = None) -> EvaluationBatch:
-    """Evaluate a batch of policies ``pis`` of shape ``(K, S, A)``.
+def evaluate_policies(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None = None) -> PolicyEvaluations:
+    """Evaluate K policies ``pis`` of shape ``(K, S, A)`` of one MDP (named ``evaluate_many`` before 0.2.0).
 
     Dense models: the ``P_pi`` of a chunk of policies (at most ``max_bytes`` of ``(S, S)`` matrices,
     at least one) are built by batched BLAS products, and each policy's ``I - gamma P_pi`` is
@@ -439,7 +442,7 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None 
     share the policies (default: the available cores, at most 4, and one thread per 64 policies;
     LAPACK releases the GIL). Sparse models are evaluated one by one with :func:`evaluate`.
     The results equal a loop of :func:`evaluate` to round-off, whatever ``workers`` and ``max_bytes``.
-    Returns an :class:`EvaluationBatch` with the same quantities as :func:`evaluate` (``rho`` and
+    Returns a :class:`PolicyEvaluations` with the same quantities as :func:`evaluate` (``rho`` and
     ``d`` non-negative, exactly 0 at unreachable states).
 
     Raises ``ValueError`` for an empty batch (``K = 0``) and names the first invalid policy as
@@ -484,7 +487,7 @@ def evaluate_many(mdp: MDP, pis, *, max_bytes: int = 2**20, workers: int | None 
         np.maximum(rho, 0.0, out=rho)
     Adv = Q - V[..., None]
     eta = V @ mdp.rho0
-    return EvaluationBatch(
+    return PolicyEvaluations(
         pi=readonly(pis), V=readonly(V), Q=readonly(Q), A=readonly(Adv), eta=readonly(eta),
         rho=readonly(rho), d=readonly((1.0 - g) * rho), gamma=g,
     )
@@ -612,4 +615,6 @@ def state_distribution(mdp: MDP, pi, t):
     return out[0] if scalar else out
 
 
-_q_from_v = q_from_v  # the former private name, for code written before it was shared
+#: The names before 0.2.0, kept for one release (CHANGELOG.md; they go in 0.3.0): one MDP, K policies.
+EvaluationBatch = PolicyEvaluations
+evaluate_many = evaluate_policies

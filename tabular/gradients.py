@@ -190,9 +190,3 @@ def mean_kl_softmax(theta_old, theta, weights) -> float:
     logp = log_softmax(theta)
     kl_s = np.einsum("sa,sa->s", np.exp(logp_old), logp_old - logp)  # KL(pi_old || pi_theta) per state
     return float(w @ kl_s)
-
-
-_as_theta = as_theta  # the former private name, for code written before it was shared
-
-
-_as_weights = as_weights  # the former private name, for code written before it was shared

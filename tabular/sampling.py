@@ -280,9 +280,3 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     return Trajectories(
         states=readonly(states), actions=readonly(actions), rewards=readonly(rewards), gamma=mdp.gamma
     )
-
-
-_first_above = first_above  # the former private name, for code written before it was shared
-
-
-_row_cumsum_csr = row_cumsum_csr  # the former private name, for code written before it was shared

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from tabular import MDP, evaluate
-from tabular.batch import MDPBatch, evaluate_batch
+from tabular.mdp_batch import MDPBatch, evaluate_batch
 from tabular.estimators import (gae_advantages, gae_expected_gradient, k_step_advantages,
                                 k_step_expected_gradient, pg_from_advantages, pg_reinforce, pg_reward_to_go,
                                 ppo_objectives, score_sums, single_path, surrogate_estimate, surrogate_offset,
@@ -36,13 +36,13 @@ from tabular.sampling import Trajectories, horizon_for, sample_trajectories, tru
 
 from bounds.rates import (entropy_npg_rate, npg_rate, pg_rate, pmd_rate, rate_checks, stationary_of,
                           unit_rewards)
-from bounds.updates.batch import cpi_step_batch, mm_step_batch, run_batch, trust_region_step_batch
-from bounds.updates.learners import (cem, cma_es, default_horizon, draw_samples, episodes_for, learn,
+from bounds.updates.steps_batch import cpi_step_batch, mm_step_batch, run_batch, trust_region_step_batch
+from experiments.learners import (cem, cma_es, default_horizon, draw_samples, episodes_for, learn,
                                      natural_gradient, rwr, sample_surrogate, sample_trpo_step, trpo,
                                      vine_states_for)
 from bounds.updates.mirror import entropy_npg_update, pmd_update
 from bounds.updates.ppo import clip_gradient, clip_objective, ppo_clip_step
-from bounds.updates.solvers.batched import max_kl_penalty_batch
+from bounds.updates.solvers.algorithm1_batch import max_kl_penalty_batch
 from bounds.updates.steps import (cpi_step, kl_penalty_step, mm_step, npg_step, pg_step, pi_step, theory_C,
                                   trust_region_step)
 
@@ -285,7 +285,7 @@ SPECS = [
     ("pg_step", pg_step, dict(mdp=M, pi=PI, step=1.0), dict(mdp=MDP_BAD, pi=POLICY, step=NONNEG, ev=EV_BAD)),
     ("pi_step", pi_step, dict(mdp=M, pi=PI), dict(mdp=MDP_BAD, pi=POLICY, ev=EV_BAD)),
     ("theory_C", theory_C, dict(mdp=M, pi=PI), dict(mdp=MDP_BAD, pi=POLICY, ev=EV_BAD)),
-    # bounds.updates.learners
+    # experiments.learners
     ("learn", learn, dict(method="trpo_single_path", mdp=M, policy=SOFTMAX, theta0=np.zeros(S * A), n_iter=1,
                           budget=200, rng=0, horizon=5),
      dict(method=CHOICE, mdp=MDP_BAD, policy=["softmax", None, TabularSoftmax(S + 1, A)],

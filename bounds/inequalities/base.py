@@ -35,21 +35,21 @@ class Instance:
         """The named quantities of this instance (K = 1), computed on first use.
 
         Up to :data:`BATCH_OF_ONE_MAX_STATES` states (and with ``batch_of_one``) ``pi_new`` is evaluated
-        as a batch of one (:func:`bounds.batch.batch_quantities`: ``eta(pi_new)`` and the span bound's ``w``
+        as a batch of one (:func:`bounds.check_batch.batch_quantities`: ``eta(pi_new)`` and the span bound's ``w``
         in one factorization; ``pi`` by :func:`tabular.evaluate`, so the numbers do not depend on whether
         ``ev`` was passed). Measured (min CPU time, loaded 2-core machine): check_all 1.86 ms against 1.90 ms
         for the former scalar code at S = 10; above 50 states the scalar evaluations are faster (sparse LU
         for sparse models: 2.5 ms against 33 ms at S = 100), so they are used there.
         """
-        from tabular.batch import BatchEvaluation, MDPBatch
+        from tabular.mdp_batch import MDPBatchEvaluation, MDPBatch
         from tabular.evaluation import evaluate
 
         if batch_of_one and self.mdp.n_states <= BATCH_OF_ONE_MAX_STATES:
-            from ..batch import _quantities
+            from ..check_batch import _quantities
 
             ev = self.ev
             if ev is not None:
-                ev = BatchEvaluation(pi=ev.pi, V=ev.V, Q=ev.Q, A=ev.A, eta=np.array([ev.eta]), rho=ev.rho, d=ev.d)
+                ev = MDPBatchEvaluation(pi=ev.pi, V=ev.V, Q=ev.Q, A=ev.A, eta=np.array([ev.eta]), rho=ev.rho, d=ev.d)
             q = _quantities(MDPBatch.from_mdps([self.mdp]), self.pi, self.pi_new, ev)  # validated by prepare
             q.atol = np.array([self.atol])
             return q

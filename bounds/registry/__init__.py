@@ -7,7 +7,7 @@
 * :mod:`.evaluation` -- a bound evaluated on quantities (float tables; exact slack for certificates).
 * :mod:`.theory` -- the records of THEORY.md §3 (theorems) and §6 (non-theorems), registered here.
 
-Every consumer reads this registry: :func:`bounds.inequalities.check_all`, :func:`bounds.batch.check_all_batch`,
+Every consumer reads this registry: :func:`bounds.inequalities.check_all`, :func:`bounds.check_batch.check_all_batch`,
 the claims of falsify and their certificates, both sweep engines, explore, the figures' labels and the
 documentation's tables. A user's bound::
 

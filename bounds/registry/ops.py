@@ -30,7 +30,7 @@ __all__ = ["FLOAT", "EXACT", "Interval", "Undecided", "float_ops", "is_exact_num
 
 # ----------------------------------------------------------------------------- floats, K instances
 def float_ops(seg) -> SimpleNamespace:
-    """The float namespace over the instances of ``seg`` (a :class:`tabular.batch.Segments`)."""
+    """The float namespace over the instances of ``seg`` (a :class:`tabular.mdp_batch.Segments`)."""
 
     def times(coef, div):
         """``coef * div`` elementwise with ``0 * inf = 0`` (:func:`tabular.divergences.penalty_product`)."""

@@ -168,7 +168,7 @@ class Quantities:
 # ----------------------------------------------------------------------------- floats
 @lru_cache(maxsize=64)
 def _one_segment(S: int):
-    from tabular.batch import Segments
+    from tabular.mdp_batch import Segments
 
     return Segments([S])
 
@@ -195,12 +195,12 @@ class FloatQuantities(Quantities):
 
     @classmethod
     def from_batch(cls, batch, pi, pi_new, ev, ev_new, atol):
-        """From a :class:`tabular.batch.MDPBatch`, validated rows and both :class:`~tabular.batch.BatchEvaluation`
+        """From a :class:`tabular.mdp_batch.MDPBatch`, validated rows and both :class:`~tabular.mdp_batch.MDPBatchEvaluation`
         (``ev_new.W[:, 0]`` is ``w`` when it was solved with ``extra = Abar``)."""
         def w(q):
             if ev_new.W is not None:
                 return ev_new.W[:, 0]
-            from tabular.batch import evaluate_batch
+            from tabular.mdp_batch import evaluate_batch
 
             return evaluate_batch(batch, pi_new, extra=q.Abar).W[:, 0]
         def instance(k):

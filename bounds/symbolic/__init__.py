@@ -19,9 +19,6 @@ Modules, one idea each (imports point down the list):
   Hessian = Fisher, the CPI step of Eq. (6) (:func:`derive_cpi_alpha_star`) and exact rational
   checks of Eq. (2)-(4).
 
-``cpi_alpha_star`` is a deprecated alias of :func:`derive_cpi_alpha_star`, kept for one release: it
-clashed with the float :func:`bounds.core.cpi_alpha_star`.
-
 References: [TRPO] Schulman et al. 2015 (arXiv:1502.05477 v5); [KL02] Kakade & Langford 2002.
 """
 
@@ -34,7 +31,6 @@ from .proofs import (
     KLHessianFisher,
     RationalCheck,
     SoftmaxGradient,
-    cpi_alpha_star,
     derive_cpi_alpha_star,
     eta_gradient_symbolic,
     exact_rational_check,
@@ -64,7 +60,6 @@ __all__ = [
     "eta_gradient_symbolic",
     "fisher_from_kl_hessian",
     "derive_cpi_alpha_star",
-    "cpi_alpha_star",  # deprecated alias of derive_cpi_alpha_star, for one release
     "exact_rational_check",
     "to_tabular",
     "to_float",

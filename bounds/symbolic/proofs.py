@@ -7,7 +7,7 @@
 * :func:`fisher_from_kl_hessian`: the Hessian of the weighted KL of Eq. (9), (11), (12) is the
   Fisher matrix.
 * :func:`derive_cpi_alpha_star`: the step size maximizing the bound of Eq. (6) (the float
-  ``alpha*`` of a given MDP is :func:`bounds.core.cpi_alpha_star`).
+  ``alpha*`` of a given MDP is :func:`bounds.inequalities.cpi_alpha_star`).
 * :func:`exact_rational_check`: Eq. (2), (3), (4) and the visitation identities on a random
   rational MDP, with residuals that are exactly zero.
 
@@ -36,7 +36,6 @@ __all__ = [
     "eta_gradient_symbolic",
     "fisher_from_kl_hessian",
     "derive_cpi_alpha_star",
-    "cpi_alpha_star",
     "exact_rational_check",
 ]
 
@@ -281,10 +280,8 @@ def derive_cpi_alpha_star() -> CPIStep:
     ``f(alpha*) = (1 - gamma)^2 𝔸'^2 / (8 gamma eps')`` (THEORY.md §3). ``f'' < 0`` is proved
     by writing ``gamma = 1 / (1 + k)`` with ``k > 0``.
 
-    This is the symbolic derivation; :func:`bounds.core.cpi_alpha_star` evaluates ``alpha*`` as a
-    float for a given MDP and policy pair. ``bounds.symbolic.cpi_alpha_star`` is a deprecated alias
-    of this function (the same object), kept for one release because its name clashed with the
-    float one; use ``derive_cpi_alpha_star``.
+    This is the symbolic derivation; :func:`bounds.inequalities.cpi_alpha_star` evaluates ``alpha*`` as a
+    float for a given MDP and policy pair.
     """
     alpha = sp.Symbol("alpha", nonnegative=True)
     Abar = sp.Symbol("Abar", positive=True)
@@ -304,10 +301,6 @@ def derive_cpi_alpha_star() -> CPIStep:
                    alpha_star=alpha_star, gain=gain, alpha_star_clipped=sp.Min(1, alpha_star),
                    concave=concave)
 
-
-#: Deprecated alias of :func:`derive_cpi_alpha_star`, kept for one release (the name clashed with
-#: the float :func:`bounds.core.cpi_alpha_star`).
-cpi_alpha_star = derive_cpi_alpha_star
 
 
 # ============================================================================ exact rational check

@@ -16,7 +16,7 @@ constraint" (the unifying view of Section 7) and returns a :class:`StepResult`:
 * :mod:`.solvers` -- the per-state convex problems, each with a fast exact solver and a cvxpy reference.
 """
 
-from .iteration import MMHistory, UpdateHistory, run
+from .iteration import UpdateHistory, run
 from .mirror import entropy_npg_update, pmd_update
 from .ppo import PPOClipResult, clip_gradient, clip_objective, ppo_clip_step
 from .solvers import SolverError
@@ -36,7 +36,6 @@ from .steps import (
 __all__ = [
     "StepResult",
     "UpdateHistory",
-    "MMHistory",
     "SolverError",
     "theory_C",
     "mm_step",

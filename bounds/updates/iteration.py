@@ -19,7 +19,7 @@ from tabular.validation import as_policy, check_int, check_mdp, check_real, chec
 from ..inequalities import check_all, theory_C_of
 from .steps import UPDATES, StepResult
 
-__all__ = ["UpdateHistory", "MMHistory", "run"]
+__all__ = ["UpdateHistory", "run"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,9 +128,6 @@ class UpdateHistory:
         return (f"UpdateHistory({self._title()}, eta {self.eta[0]:.8g} -> {self.eta[-1]:.8g}, "
                 f"S={self.pi.shape[0]}, A={self.pi.shape[1]})")
 
-
-#: The former name of :class:`UpdateHistory` (it records every update, not only Algorithm 1's MM).
-MMHistory = UpdateHistory
 
 
 def _resolve(update) -> tuple[str, Callable[..., StepResult]]:

@@ -14,11 +14,11 @@ constraint" (the unifying view of Section 7, THEORY.md §4) and returns a :class
 :func:`run` iterates any of them and records Eq. (10) of [TRPO] and every bound of ``bounds.inequalities``.
 
 The convex steps (``mm_step``, ``trust_region_step``, ``kl_penalty_step``, ``npg_step``) take
-``solver="fast"`` (closed forms and 1-D roots, :mod:`bounds.solvers`) or ``solver="cvxpy"`` (the
+``solver="fast"`` (closed forms and 1-D roots, :mod:`bounds.updates.solvers`) or ``solver="cvxpy"`` (the
 Clarabel reference); ``cpi_step``, ``pg_step`` and ``pi_step`` are explicit formulas. The steps are
 exact argmaxes over *all* policies: since ``KL(pi || p)`` does not penalize mass on actions outside
 the support of ``pi``, such actions receive mass when their advantage beats every supported one
-(see :mod:`bounds.solvers`); from a full-support ``pi`` this never arises.
+(see :mod:`bounds.updates.solvers`); from a full-support ``pi`` this never arises.
 
 Conventions (THEORY.md §1): ``rho`` is the unnormalized discounted visitation of the *old* policy
 (sums to ``1/(1-gamma)``), ``L_pi(p) = eta(pi) + sum_s rho(s) sum_a p(a|s) A_pi(s, a)`` and

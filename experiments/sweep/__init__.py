@@ -31,9 +31,9 @@ plus ``<id>.policies.npz`` (``pi``, ``pi_new``) and ``<id>.json``, replayable by
 worst slack per bound; penalty, gap and penalty/gap quantiles per bound, family and gamma; the
 non-monotone update steps. A tightness figure ``DIR/sweep_tightness.png``/``.pdf`` is drawn from the CSV.
 
-Engines: ``--engine batched`` (the default, :mod:`~experiments.sweep.batched`) draws a chunk of
+Engines: ``--engine batched`` (the default, :mod:`~experiments.sweep.engine_batched`) draws a chunk of
 instances one by one, groups them by number of actions and computes every column with array
-operations over each group (:mod:`tabular.batch`, :mod:`bounds.batch`, :mod:`bounds.updates.batch`);
+operations over each group (:mod:`tabular.mdp_batch`, :mod:`bounds.check_batch`, :mod:`bounds.updates.steps_batch`);
 ``--engine reference`` computes one instance at a time with the scalar functions
 (:func:`~experiments.sweep.record.evaluate_instance`). They agree to round-off (a test compares them on
 thousands of instances); the batched engine sends what it cannot do to the reference path, instance by
@@ -46,7 +46,7 @@ a sweep shows a tqdm bar on stderr if stderr is a terminal, else a one-line hear
 ``--heartbeat`` seconds (instances done, rate, violations so far, ETA); neither changes a result.
 
 Modules: :mod:`~experiments.sweep.config` (settings and instance ``i``), :mod:`~experiments.sweep.record`
-(what is recorded per instance), :mod:`~experiments.sweep.batched` (the same, many instances at a time), :mod:`~experiments.sweep.store` (the CSV and resuming),
+(what is recorded per instance), :mod:`~experiments.sweep.engine_batched` (the same, many instances at a time), :mod:`~experiments.sweep.store` (the CSV and resuming),
 :mod:`~experiments.sweep.executors` (in-process, process pool, Dask), :mod:`~experiments.sweep.progress`
 (bar and heartbeat), :mod:`~experiments.sweep.run` (:func:`run_sweep`), :mod:`~experiments.sweep.report`,
 :mod:`~experiments.sweep.replay` (saved violations), :mod:`~experiments.sweep.figure` (the tightness
@@ -59,7 +59,7 @@ from .cli import main
 from .config import (CANDIDATES, CONFIG_NAME, CSV_NAME, FAMILIES, FIGURE_NAME, MAX_SAVED_EXPECTED, QUANTILES,
                      UPDATES, SweepConfig, instance_spec, make_instance)
 from .figure import plot_tightness
-from .batched import run_chunk_batched
+from .engine_batched import run_chunk_batched
 from .record import bound_names, columns, evaluate_instance, run_chunk
 from .replay import Replay, replay
 from .report import build_report, format_report

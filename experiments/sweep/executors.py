@@ -1,7 +1,7 @@
 """Where the chunks of a sweep run: in this process, on a process pool, or on a Dask cluster.
 
 Every backend yields the row lists of a chunk function as chunks complete: ``engine="batched"``
-(:func:`experiments.sweep.batched.run_chunk_batched`, the default) or ``"reference"``
+(:func:`experiments.sweep.engine_batched.run_chunk_batched`, the default) or ``"reference"``
 (:func:`experiments.sweep.record.run_chunk`, one instance at a time); the rows depend on ``(seed, i)``
 and the engine only, never on the backend (and the two engines agree to round-off).
 """
@@ -13,7 +13,7 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from .batched import run_chunk_batched
+from .engine_batched import run_chunk_batched
 from .record import run_chunk
 
 #: The chunk function of each engine.

@@ -134,7 +134,7 @@ def run_sweep(n: int, families, gammas, seed: int, out, *, workers: int | None =
         nothing. Neither changes any result.
     heartbeat : seconds >= 0 between heartbeat lines (0: one per chunk).
     figure : draw the tightness figure.
-    engine : ``"batched"`` (default: many instances at a time, :mod:`experiments.sweep.batched`) or
+    engine : ``"batched"`` (default: many instances at a time, :mod:`experiments.sweep.engine_batched`) or
         ``"reference"`` (one instance at a time, :func:`experiments.sweep.record.run_chunk`). The two
         give the same results to round-off; the choice is not part of the sweep's settings, so a
         sweep may be resumed with either. ``timing.json`` in ``out`` records each call that computed

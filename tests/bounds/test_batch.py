@@ -1,4 +1,4 @@
-"""Tests of bounds/batch.py: the batched table equals check_all (penalty, slack, upper slack, holds) on
+"""Tests of bounds/check_batch.py: the batched table equals check_all (penalty, slack, upper slack, holds) on
 random instances of every family, infinite KL included; the batched non-theorems equal the float
 functions of bounds.counterexamples.known (written independently)."""
 
@@ -11,10 +11,10 @@ import pytest
 
 import tabular as T
 from bounds import counterexamples as ce
-from bounds.batch import check_all_batch
+from bounds.check_batch import check_all_batch
 from bounds.registry import registered, registry_names
 from bounds.inequalities import check_all
-from tabular.batch import MDPBatch
+from tabular.mdp_batch import MDPBatch
 from tabular.instances import ALL_FAMILIES, sample_instance
 
 

@@ -14,13 +14,13 @@ import pytest
 
 import tabular as T
 from bounds import check_all
-from bounds.batch import check_all_batch
+from bounds.check_batch import check_all_batch
 from bounds.counterexamples.certificate import _exact_mdp, _exact_pol
 from bounds.registry import (QUANTITIES, Bound, ExactQuantities, FloatQuantities, Interval, NotExact, as_bound,
                              bound_named, evaluate_bounds, exact_slack, register, registered, registry_names,
                              unregister)
 from bounds.theory_page import theory
-from tabular.batch import MDPBatch
+from tabular.mdp_batch import MDPBatch
 from tabular.instances import ALL_FAMILIES, sample_instance
 from tests.reference import NON_THEOREMS, TWO_SIDED, np_penalties
 
@@ -257,7 +257,7 @@ def test_a_failing_user_bound_is_a_failure_never_holds():
 
 
 def test_check_all_batch_refuses_the_evaluation_of_another_policy():
-    from tabular.batch import evaluate_batch
+    from tabular.mdp_batch import evaluate_batch
 
     xs = [sample_instance(c, family="garnet") for c in np.random.SeedSequence(4).spawn(4)]
     xs = [x for x in xs if x.mdp.n_actions == xs[0].mdp.n_actions]

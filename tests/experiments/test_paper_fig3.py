@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bounds.updates.learners import METHODS
+from experiments.learners import METHODS
 from experiments import _common
 from experiments import paper_fig3 as F
 

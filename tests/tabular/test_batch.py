@@ -1,4 +1,4 @@
-"""Tests of tabular/batch.py: the stacked evaluation equals a loop of tabular.evaluate (dense and
+"""Tests of tabular/mdp_batch.py: the stacked evaluation equals a loop of tabular.evaluate (dense and
 densified sparse models, gamma = 0, unreachable states with rho exactly 0, extra right-hand sides),
 and the batch refuses what it cannot hold."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tabular as T
-from tabular.batch import MDPBatch, Segments, evaluate_batch
+from tabular.mdp_batch import MDPBatch, Segments, evaluate_batch
 from tabular.instances import ALL_FAMILIES, sample_instance
 
 

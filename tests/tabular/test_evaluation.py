@@ -538,7 +538,7 @@ def test_evaluation_repr_is_short_and_has_the_key_numbers():
     assert f"eta={ev.eta:.10g}" in text and "residual=" in text and "solver='dense-lu'" in text
     batch = evaluate_many(mdp, np.stack([uniform(mdp), random_policy(mdp, rng=0)]))
     text = repr(batch)
-    assert len(text) < 400 and text.startswith("EvaluationBatch(K=2, S=200, A=4, gamma=0.9, eta in [")
+    assert len(text) < 400 and text.startswith("PolicyEvaluations(K=2, S=200, A=4, gamma=0.9, eta in [")
     assert f"{batch.eta.min():.6g}" in text
     assert ev.V.shape == (200,) and batch.V.shape == (2, 200)  # the fields are unchanged
 

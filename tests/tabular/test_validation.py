@@ -177,7 +177,7 @@ FUNCTIONS_TAKING_MDP = _functions_taking_mdp()
 
 def test_the_boundary_list_is_complete():
     names = {n.rsplit(".", 1)[1] for n, _ in FUNCTIONS_TAKING_MDP}
-    for expected in ("evaluate", "evaluate_many", "surrogate", "expected_advantage", "state_distribution",
+    for expected in ("evaluate", "evaluate_policies", "surrogate", "expected_advantage", "state_distribution",
                      "policy_transition", "policy_reward", "reachable_states", "resolve_evaluation",
                      "policy_iteration", "value_iteration", "optimal", "bellman_optimality_residual",
                      "sample_trajectories", "single_path", "vine", "surrogate_target", "surrogate_offset",

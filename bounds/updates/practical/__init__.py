@@ -28,7 +28,8 @@ written in Eq. (12)) or a given array. The same ``w`` defines ``F``.
 Two versions: :func:`trpo_step` on an exact :class:`tabular.MDP` (exact advantages, visitation and
 surrogate), and :func:`trpo_step_samples` on samples (the importance-sampled surrogate of Eq. (14)).
 
-Where things are: :mod:`.cg` (conjugate gradient), :mod:`.step` (the step on exact or sampled
+Where things are: :mod:`.cg` (conjugate gradient), :mod:`.line_search` (the step length and the
+backtracking line search, also used by :mod:`experiments.learners`), :mod:`.step` (the step on exact or sampled
 data, its result type), :mod:`.iteration` (sample-based TRPO iterated), :mod:`.compare` (the
 practical step against the exact trust region).
 
@@ -50,6 +51,7 @@ KL, ``L_exact(KL_practical) - L_practical``, shrinks like ``delta^{3/2}``.
 from .cg import CG_RTOL, conjugate_gradient
 from .compare import ExactComparison, compare_with_exact
 from .iteration import SampleTRPOHistory, sample_trpo
+from .line_search import FullStep, LineSearchResult, backtracking_line_search, full_step
 from .step import TRPOStepResult, trpo_step, trpo_step_samples
 
 __all__ = [
@@ -62,4 +64,8 @@ __all__ = [
     "conjugate_gradient",
     "compare_with_exact",
     "CG_RTOL",
+    "FullStep",
+    "full_step",
+    "LineSearchResult",
+    "backtracking_line_search",
 ]

@@ -13,7 +13,7 @@ from tabular.mdp import MDP
 from tabular.parametric import ParametricPolicy, TabularSoftmax
 from tabular.validation import as_float_array, check_int, check_real, summary_repr
 
-from .cg import conjugate_gradient
+from .line_search import backtracking_line_search, full_step
 
 __all__ = ["TRPOStepResult", "trpo_step", "trpo_step_samples"]
 
@@ -125,31 +125,29 @@ def _search(theta, g, Fv, delta, cg_iters, damping, backtrack, max_backtracks, a
     predicted_improvement)`` builds the result. No step is taken (``accepted=False``) when ``g = 0``,
     when ``s^T F s`` is not positive (no KL curvature along ``s``: a numerically deterministic policy),
     when the full step overflows, or when no line-search candidate passes.
+    Direction, length and line search are :func:`.line_search.full_step` and
+    :func:`.line_search.backtracking_line_search`.
     """
-    if float(np.linalg.norm(g)) == 0.0:  # stationary point: no ascent direction
-        return finish(theta.copy(), False, 0, 0.0, 0.0, 0, 0.0, np.zeros_like(g), 0.0, 0.0)
-    s_dir, its, res = conjugate_gradient(lambda v: Fv(v) + damping * v, g, cg_iters, solver=cg)
-    sFs = float(s_dir @ Fv(s_dir))  # undamped quadratic model of the mean KL
-    if not (np.isfinite(sFs) and sFs > 0):
-        return finish(theta.copy(), False, 0, 0.0, res, its, 0.0, s_dir, 0.0, 0.0)
-    beta = float(np.sqrt(2.0 * delta / sFs))  # App. C: 1/2 beta^2 s^T F s = delta
-    full = beta * s_dir
-    if not np.all(np.isfinite(theta + full)):
+    fs = full_step(theta, g, Fv, delta, cg_iters=cg_iters, damping=damping, solver=cg)
+    s_dir, its, res, beta, sFs = fs.direction, fs.cg_iterations, fs.cg_residual, fs.beta, fs.curvature
+    if not fs.ok:
         return finish(theta.copy(), False, 0, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+    full = beta * s_dir
     expected_full = float(g @ full)
     if not line_search:
         return finish(theta + full, True, 0, 1.0, res, its, beta, s_dir, 0.5 * beta**2 * sFs, expected_full)
-    for k in range(max_backtracks + 1):
-        frac = backtrack**k
-        theta_new = theta + frac * full
+
+    def accept(theta_new, frac):  # §6: the surrogate improves (by accept_ratio of the model) within the KL
         improve = gain(theta_new)
         ok = improve >= accept_ratio * frac * expected_full if accept_ratio is not None else improve > 0
-        if ok and check_kl:
-            ok = kl(theta_new) <= delta
-        if ok:
-            return finish(theta_new, True, k, frac, res, its, beta, s_dir,
-                          0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
-    return finish(theta.copy(), False, max_backtracks, 0.0, res, its, beta, s_dir, 0.0, 0.0)
+        return ok and (not check_kl or kl(theta_new) <= delta)
+
+    ls = backtracking_line_search(theta, full, accept, backtrack=backtrack, max_backtracks=max_backtracks)
+    frac = ls.step_fraction
+    if ls.accepted:
+        return finish(ls.theta_new, True, ls.n_backtracks, frac, res, its, beta, s_dir,
+                      0.5 * (frac * beta) ** 2 * sFs, frac * expected_full)
+    return finish(ls.theta_new, False, max_backtracks, 0.0, res, its, beta, s_dir, 0.0, 0.0)
 
 
 def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, damping: float = 1e-3,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import tabular as T
-from bounds.core import kl_bound, theorem1
+from bounds.inequalities import kl_bound, theorem1
 from bounds.counterexamples import (
     known_counterexamples,
     mean_kl_candidate,

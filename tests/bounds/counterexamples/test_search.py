@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tabular as T
-from bounds.core import kl_bound, theorem1
+from bounds.inequalities import kl_bound, theorem1
 from bounds.counterexamples import (
     find_violation,
     mean_kl_candidate,

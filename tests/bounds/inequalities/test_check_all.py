@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import tabular as T
-from bounds import core
-from bounds.core import (
+from bounds import inequalities as core
+from bounds.inequalities import (
     assert_bound,
     check_all,
     cpi_alpha_star,
@@ -171,7 +171,7 @@ def test_cpi_alpha_star_maximizes_eq6_over_a_grid():
         ev = T.evaluate(m, pi)
         pi_prime = T.greedy(ev.Q)
         a_star = cpi_alpha_star(m, pi, pi_prime)
-        # Eq. (6) by direct formula, independent of bounds.core: eta + alpha A' - 2 eps' gamma alpha^2/(1-g)^2
+        # Eq. (6) by direct formula, independent of bounds.inequalities: eta + alpha A' - 2 eps' gamma alpha^2/(1-g)^2
         Ap_s = (pi_prime * ev.A).sum(axis=1)
         A_p, eps_p, g = ev.rho @ Ap_s, np.abs(Ap_s).max(), m.gamma
         grid = np.linspace(0, 1, 20001)

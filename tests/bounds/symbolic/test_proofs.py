@@ -3,7 +3,7 @@
 Independent computations used: the float solver of ``tabular.evaluate`` / ``tabular.surrogate``,
 central finite differences of ``tabular.evaluate(...).eta`` and of ``tabular.kl``, plain
 ``sympy.diff`` of the ``LUsolve`` expressions, formulas typed in from THEORY.md, the float CPI bound
-and step of ``bounds.core``, and brute-force maximization on a grid.
+and step of ``bounds.inequalities``, and brute-force maximization on a grid.
 """
 
 from __future__ import annotations
@@ -243,8 +243,8 @@ def test_derive_cpi_alpha_star_numeric_grid_and_clipping():
 
 def test_derived_cpi_step_agrees_with_the_float_bound_and_step():
     """Independent check of f and alpha*: on a random MDP, f(alpha) at the float constants 𝔸', eps',
-    gamma of bounds.core.cpi_bound equals its L - eta - penalty, and Min(1, alpha*) equals
-    bounds.core.cpi_alpha_star (the float home of the same step)."""
+    gamma of bounds.inequalities.cpi_bound equals its L - eta - penalty, and Min(1, alpha*) equals
+    bounds.inequalities.cpi_alpha_star (the float home of the same step)."""
     c = derive_cpi_alpha_star()
     rng = np.random.default_rng(4)
     mdp = tabular.garnet(6, 3, 2, rng=rng, gamma=0.8)

@@ -1,4 +1,4 @@
-"""Tests of bounds/updates/batch.py and bounds/updates/solvers/batched.py: three batched steps of
+"""Tests of bounds/updates/steps_batch.py and bounds/updates/solvers/algorithm1_batch.py: three batched steps of
 Algorithm 1, CPI and the max-KL trust region equal bounds.updates.run on random instances of every
 family (every route of Algorithm 1: greedy at C = 0, nu-Newton, the level method, kappa = 0)."""
 
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from bounds.updates import run
-from bounds.updates.batch import run_batch
+from bounds.updates.steps_batch import run_batch
 from bounds.updates.solvers import solve_max_kl_penalty
-from bounds.updates.solvers.batched import max_kl_penalty_batch
-from tabular.batch import MDPBatch, Segments
+from bounds.updates.solvers.algorithm1_batch import max_kl_penalty_batch
+from tabular.mdp_batch import MDPBatch, Segments
 from tabular.instances import ALL_FAMILIES, sample_instance
 
 KW = {"mm": {}, "cpi": {}, "trust_region": {"delta": 0.01}}
@@ -78,9 +78,9 @@ def test_batched_cpi_breaks_ties_like_the_scalar_step():
     the same greedy pi' as bounds.updates.cpi_step (the tie rule with each instance's own scale), even
     when instances of very different value scales share a batch."""
     from bounds.updates import cpi_step
-    from bounds.updates.batch import cpi_step_batch
+    from bounds.updates.steps_batch import cpi_step_batch
     from tabular import gridworld, uniform
-    from tabular.batch import evaluate_batch
+    from tabular.mdp_batch import evaluate_batch
 
     mdps = [gridworld(3, 3, slip=0.0, gamma=0.9, goal_reward=1e-6), gridworld(3, 3, slip=0.0, gamma=0.9),
             gridworld(3, 3, slip=0.0, gamma=0.5, goal_reward=1e6, step_reward=-1.0)]
@@ -111,9 +111,9 @@ def test_a_tiny_gamma_is_solved_by_the_batch_as_by_the_scalar_step():
     """Theory C of gamma = 1e-300 or a subnormal: the batch takes the C -> 0+ limit like mm_step
     (every instance ok), and agrees with the scalar step (an independent code path)."""
     from bounds.updates import mm_step
-    from bounds.updates.batch import mm_step_batch
+    from bounds.updates.steps_batch import mm_step_batch
     from tabular import MDP, garnet
-    from tabular.batch import evaluate_batch
+    from tabular.mdp_batch import evaluate_batch
 
     mdps = [garnet(3, 2, 2, gamma=g, rng=k) for k, g in enumerate((5e-324, 1e-300, 1e-200, 0.0))]
     mdps.append(MDP(np.ones((1, 2, 1)), np.array([[0.0, 1.0]]), np.ones(1), 5e-324))
@@ -126,9 +126,9 @@ def test_a_tiny_gamma_is_solved_by_the_batch_as_by_the_scalar_step():
 
 
 def test_the_batched_steps_refuse_an_evaluation_of_another_batch_naming_it():
-    from bounds.updates.batch import cpi_step_batch, mm_step_batch, trust_region_step_batch
+    from bounds.updates.steps_batch import cpi_step_batch, mm_step_batch, trust_region_step_batch
     from tabular import garnet
-    from tabular.batch import evaluate_batch
+    from tabular.mdp_batch import evaluate_batch
 
     b = MDPBatch.from_mdps([garnet(3, 2, 2, gamma=0.9, rng=k) for k in range(2)])
     other = MDPBatch.from_mdps([garnet(3, 2, 2, gamma=0.9, rng=k) for k in range(2, 4)])

@@ -149,4 +149,3 @@ def test_run_rejects_bad_tolerances_and_counts():
         up.run("pi", mdp, pi, 2.5)
     with pytest.raises(ValueError, match="n_iter"):
         up.run("pi", mdp, pi, -1)
-    assert up.MMHistory is up.UpdateHistory

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from tests.reference import np_eval
 
-from bounds.practical import (
+from bounds.updates.practical import (
     ExactComparison,
     TRPOStepResult,
     compare_with_exact,
@@ -353,7 +353,7 @@ def test_bad_input():
 
 
 # ------------------------------------------------------------------------ the sample-based step
-from bounds.practical import sample_trpo, trpo_step_samples  # noqa: E402
+from bounds.updates.practical import sample_trpo, trpo_step_samples  # noqa: E402
 from tabular.planning import optimal  # noqa: E402
 from tabular.estimators import single_path, vine  # noqa: E402
 

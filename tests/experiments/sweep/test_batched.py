@@ -1,4 +1,4 @@
-"""Tests of experiments/sweep/batched.py: the batched engine gives the reference engine's rows.
+"""Tests of experiments/sweep/engine_batched.py: the batched engine gives the reference engine's rows.
 
 2,000 instances of every family (the edge families, sparse models -- densified by the batched
 engine --, gamma = 0, infinite KL) with the candidates and one update step, and 400 with the default
@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from experiments.sweep import batched as B
+from experiments.sweep import engine_batched as B
 from experiments.sweep.config import FAMILIES, SweepConfig
 from experiments.sweep.record import columns, run_chunk
 from experiments.sweep.report import row_failures
@@ -102,7 +102,7 @@ def test_a_claim_from_a_users_file_has_the_same_columns_in_both_engines(tmp_path
 
 
 def test_an_instance_the_batched_path_cannot_solve_is_redone_by_the_reference(monkeypatch):
-    import bounds.updates.batch as UB
+    import bounds.updates.steps_batch as UB
 
     config = SweepConfig(seed=0, families=("garnet", "two_state"), gammas=(0.9,), update_steps=1)
     ref = run_chunk(config, range(8))

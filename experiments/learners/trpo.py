@@ -41,7 +41,7 @@ from tabular.mdp import MDP
 from tabular.parametric import TabularSoftmax
 from tabular.validation import as_rng, check_alloc, check_int, check_mdp, check_real
 
-from ..practical.step import trpo_step_samples
+from bounds.updates.practical.step import trpo_step_samples
 from .base import LearningCurve, check_problem, episodes_for, record, vine_states_for
 from .trust_region import kl_constrained_step, sample_surrogate
 

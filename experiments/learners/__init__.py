@@ -1,6 +1,11 @@
 """Sample-based learners on parametric tabular policies: the eight methods compared in §8 of [TRPO]
 (Schulman et al. 2015, arXiv:1502.05477 v5), at an equal environment-step budget per iteration.
 
+This package serves the paper comparison :mod:`experiments.paper_fig3` only: the learners maximize no
+bound of the theory, so they live with the experiment (moved here from ``bounds.updates.learners`` in
+0.2.0, see CHANGELOG.md). Their TRPO steps use the practical step's conjugate gradient and line search
+(:mod:`bounds.updates.practical`).
+
 =====================  ===================================================  ==========================
 name                   method                                               module
 =====================  ===================================================  ==========================

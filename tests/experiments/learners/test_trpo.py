@@ -1,11 +1,11 @@
-"""Tests of bounds/updates/learners/trpo.py: every TRPO variant keeps its KL at delta (the constrained
+"""Tests of experiments/learners/trpo.py: every TRPO variant keeps its KL at delta (the constrained
 KL <= delta, equal to the quadratic model for small steps), the softmax fast path and the general
 path agree, the fixed-step natural gradient takes TRPO's first step, and bad input is refused."""
 
 import numpy as np
 import pytest
 
-from bounds.updates.learners import draw_samples, natural_gradient, sample_trpo_step, trpo
+from experiments.learners import draw_samples, natural_gradient, sample_trpo_step, trpo
 from bounds.updates.practical import trpo_step_samples
 from tabular.estimators import single_path
 from tabular.parametric import LogLinear, onehot_features

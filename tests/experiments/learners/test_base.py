@@ -1,11 +1,11 @@
-"""Tests of bounds/updates/learners/base.py: the learning curve, the budget arithmetic and the
+"""Tests of experiments/learners/base.py: the learning curve, the budget arithmetic and the
 population sampler (against the exact eta)."""
 
 import numpy as np
 import pytest
 
-from bounds.updates.learners import LearningCurve, Population, episodes_for, vine_states_for
-from bounds.updates.learners.base import check_problem, default_horizon
+from experiments.learners import LearningCurve, Population, episodes_for, vine_states_for
+from experiments.learners.base import check_problem, default_horizon
 from tabular.evaluation import evaluate
 from tabular.parametric import TabularSoftmax
 from tabular.policies import random_policy, uniform

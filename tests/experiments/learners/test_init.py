@@ -1,11 +1,11 @@
-"""Tests of bounds/updates/learners/__init__.py: every one of the eight methods, on a tiny MDP and both
+"""Tests of experiments/learners/__init__.py: every one of the eight methods, on a tiny MDP and both
 policy classes, improves the exact eta in expectation over seeds and never spends more than its
 per-iteration budget; learn() dispatches by name and refuses unknown names."""
 
 import numpy as np
 import pytest
 
-from bounds.updates.learners import METHODS, LearningCurve, learn
+from experiments.learners import METHODS, LearningCurve, learn
 
 from ._helpers import tiny
 

@@ -1,4 +1,4 @@
-"""Tests of bounds/updates/learners/cem.py: the elite update of the noisy cross-entropy method
+"""Tests of experiments/learners/cem.py: the elite update of the noisy cross-entropy method
 (replayed by hand from the same random stream), its noise schedule and its argument checks."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from bounds.updates.learners import Population, cem, default_horizon
+from experiments.learners import Population, cem, default_horizon
 
 from ._helpers import tiny
 

@@ -1,12 +1,12 @@
-"""Tests of bounds/updates/learners/rwr.py: the E-step weights, the M-step against its closed form
+"""Tests of experiments/learners/rwr.py: the E-step weights, the M-step against its closed form
 (the weighted action frequencies, for the tabular softmax as the prior vanishes) and its optimality
 condition (log-linear), and the argument checks."""
 
 import numpy as np
 import pytest
 
-from bounds.updates.learners import rwr
-from bounds.updates.learners.rwr import rwr_m_step, rwr_weights
+from experiments.learners import rwr
+from experiments.learners.rwr import rwr_m_step, rwr_weights
 from tabular.parametric import TabularSoftmax
 
 from ._helpers import tiny

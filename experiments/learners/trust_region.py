@@ -2,7 +2,8 @@
 :mod:`bounds.updates.practical` does not have: the importance-sampled surrogate of Eq. (14) for **any**
 parametric policy (the existing sample step is tabular-softmax only), the empirical Fisher matrix
 (outer products of score vectors), the per-state quadratic KL model of the max-KL constraint, and one
-public CG + step length + line search routine that takes these as arguments.
+public step that takes these as arguments, with the practical step's CG, step length and line search
+(:mod:`bounds.updates.practical.line_search`).
 
 References: [TRPO] Schulman et al. 2015 (arXiv:1502.05477 v5) Eq. (14), §5-6, Appendix C and §8
 (the empirical-FIM and max-KL variants); Amari 1998 and Kakade 2002 (the natural gradient);
@@ -27,7 +28,7 @@ from tabular.estimators.checks import check_samples
 from tabular.parametric import ParametricPolicy
 from tabular.validation import as_float_array, check_bool, check_int, check_real, readonly
 
-from ..practical.cg import conjugate_gradient
+from bounds.updates.practical.line_search import backtracking_line_search, full_step
 
 __all__ = [
     "SampleSurrogate",
@@ -209,14 +210,14 @@ def kl_constrained_step(theta, g, fvp, delta: float, *, gain, kl, curvature=None
     """Conjugate gradient, step length and backtracking line search of [TRPO] Appendix C.
 
     1. Direction: ``(F + damping I) s = g`` by ``cg_iters`` iterations of conjugate gradient on the
-       products ``fvp(v) = F v`` (:func:`bounds.updates.practical.conjugate_gradient`).
+       products ``fvp(v) = F v`` (:func:`bounds.updates.practical.full_step`).
     2. Length: ``beta = sqrt(2 delta / c(s))`` with ``c(s) = curvature(s)``, default ``s^T F s``
        (undamped), so the quadratic KL model of the full step is ``1/2 beta^2 c(s) = delta``
        (Appendix C); or a fixed ``beta = step_length`` (the natural gradient with a fixed step,
        Kakade 2002; then ``delta`` only labels the KL model).
     3. Line search: ``beta <- backtrack * beta`` (at most ``max_backtracks`` times) until
        ``gain(theta_new) > 0`` and ``kl(theta_new) <= delta`` ([TRPO] §6); none passing keeps
-       ``theta``. ``line_search=False`` takes the full step unchecked.
+       ``theta`` (:func:`bounds.updates.practical.backtracking_line_search`). ``line_search=False`` takes the full step unchecked.
 
     Same rules and defaults as the practical step of :mod:`bounds.updates.practical` (on the same
     inputs it returns the same ``theta_new``); ``curvature``, ``step_length`` and ``kl`` are the
@@ -235,28 +236,19 @@ def kl_constrained_step(theta, g, fvp, delta: float, *, gain, kl, curvature=None
     line_search = check_bool(line_search, "line_search")
     if step_length is not None:
         step_length = check_real(step_length, "step_length", positive=True)
-    curvature = curvature if curvature is not None else (lambda v: float(v @ fvp(v)))
-
-    def none(s=None, its=0, res=0.0, beta=0.0):
-        return SearchResult(theta.copy(), False, 0.0, 0, beta, np.zeros_like(g) if s is None else s, 0.0, its, res)
-
-    if float(np.linalg.norm(g)) == 0.0:
-        return none()
-    s, its, res = conjugate_gradient(lambda v: fvp(v) + damping * v, g, cg_iters)
-    c = float(curvature(s))
-    if not (np.isfinite(c) and c > 0):
-        return none(s, its, res)
-    beta = step_length if step_length is not None else float(np.sqrt(2.0 * delta / c))  # App. C
+    fs = full_step(theta, g, fvp, delta, cg_iters=cg_iters, damping=damping, curvature=curvature,
+                   step_length=step_length)  # App. C, the practical step's direction and length
+    s, its, res, beta, c = fs.direction, fs.cg_iterations, fs.cg_residual, fs.beta, fs.curvature
+    if not fs.ok:
+        return SearchResult(theta.copy(), False, 0.0, 0, beta, s, 0.0, its, res)
     full = beta * s
-    if not np.all(np.isfinite(theta + full)):
-        return none(s, its, res, beta)
     if not line_search:
         with np.errstate(over="ignore"):
             predicted = float(0.5 * np.float64(beta) ** 2 * c)  # may be +inf for a huge fixed length
         return SearchResult(theta + full, True, 1.0, 0, beta, s, predicted, its, res)
-    for k in range(max_backtracks + 1):
-        frac = backtrack**k
-        theta_new = theta + frac * full
-        if gain(theta_new) > 0 and kl(theta_new) <= delta:  # §6: improve the surrogate, keep the KL
-            return SearchResult(theta_new, True, frac, k, beta, s, 0.5 * (frac * beta) ** 2 * c, its, res)
-    return SearchResult(theta.copy(), False, 0.0, max_backtracks, beta, s, 0.0, its, res)
+    ls = backtracking_line_search(  # §6: improve the surrogate, keep the KL
+        theta, full, lambda th, _frac: gain(th) > 0 and kl(th) <= delta, backtrack=backtrack,
+        max_backtracks=max_backtracks)
+    frac = ls.step_fraction
+    predicted = 0.5 * (frac * beta) ** 2 * c if ls.accepted else 0.0
+    return SearchResult(ls.theta_new, ls.accepted, frac, ls.n_backtracks, beta, s, predicted, its, res)

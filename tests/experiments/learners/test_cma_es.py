@@ -1,11 +1,11 @@
-"""Tests of bounds/updates/learners/cma_es.py: the cma package is driven from the given rng only
+"""Tests of experiments/learners/cma_es.py: the cma package is driven from the given rng only
 (the global numpy state is untouched, the run is reproducible), its defaults and its checks."""
 
 import numpy as np
 import pytest
 
-from bounds.updates.learners import cma_es
-from bounds.updates.learners.cma_es import FULL_COVARIANCE_MAX
+from experiments.learners import cma_es
+from experiments.learners.cma_es import FULL_COVARIANCE_MAX
 
 from ._helpers import tiny
 

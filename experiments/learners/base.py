@@ -1,4 +1,4 @@
-"""What every learner of :mod:`bounds.updates.learners` shares: the learning-curve record, the checks
+"""What every learner of :mod:`experiments.learners` shares: the learning-curve record, the checks
 of the common arguments, the per-iteration budget arithmetic and the batched rollouts of a population.
 
 The budget. A learner gets ``budget`` environment steps per iteration and never spends more (the vine,

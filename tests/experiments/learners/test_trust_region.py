@@ -1,11 +1,11 @@
-"""Tests of bounds/updates/learners/trust_region.py: the Eq. (14) surrogate for any parametric policy
+"""Tests of experiments/learners/trust_region.py: the Eq. (14) surrogate for any parametric policy
 (against tabular.estimators.surrogate_estimate), the empirical Fisher (converges to the analytic one),
 the per-state curvature, and the CG + line-search routine (against the existing practical step)."""
 
 import numpy as np
 import pytest
 
-from bounds.updates.learners import kl_constrained_step, sample_surrogate
+from experiments.learners import kl_constrained_step, sample_surrogate
 from bounds.updates.practical import trpo_step_samples
 from tabular.estimators import single_path, surrogate_estimate, vine
 from tabular.evaluation import evaluate
