@@ -32,7 +32,7 @@ from tabular.divergences import tv
 from tabular.evaluation import (
     Evaluation,
     evaluate,
-    evaluate_many,
+    evaluate_policies,
     resolve_evaluation,
     expected_advantage,
     state_distribution,
@@ -369,7 +369,7 @@ def first_order_match(
     Both gradients are computed analytically (:func:`tabular.gradients.softmax_surrogate_gradient`,
     :func:`tabular.gradients.softmax_policy_gradient`) and by central finite differences
     ``(f(theta0 + h e_i) - f(theta0 - h e_i)) / (2 h)`` of :func:`tabular.surrogate` (Eq. (3)) and of
-    ``eta`` from exact evaluation (:func:`tabular.evaluate_many`, batched). ``2 S A`` evaluations.
+    ``eta`` from exact evaluation (:func:`tabular.evaluate_policies`, batched). ``2 S A`` evaluations.
     """
     S, A = check_mdp(mdp).shape
     theta0 = as_float_array(theta0, "theta0", ndim=2)
@@ -388,7 +388,7 @@ def first_order_match(
     E = (h * np.eye(n)).reshape(n, S, A)
     thetas = np.concatenate([theta0[None] + E, theta0[None] - E])  # (2n, S, A)
     pis = np.stack([softmax(th) for th in thetas])
-    etas = evaluate_many(mdp, pis).eta
+    etas = evaluate_policies(mdp, pis).eta
     Ls = np.array([surrogate(mdp, pi0, p, ev=ev0) for p in pis])
     grad_eta_fd = ((etas[:n] - etas[n:]) / (2.0 * h)).reshape(S, A)
     grad_L_fd = ((Ls[:n] - Ls[n:]) / (2.0 * h)).reshape(S, A)

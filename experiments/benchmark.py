@@ -9,7 +9,7 @@ ratio and the goal:
   (goal: under 1.5x; ``evaluate`` also solves the visitation system and forms Q and A);
 * ``evaluate`` (sparse Garnet, S = 100,000, A = 4, branching 5) against bare scipy BiCGSTAB solves of
   the same two linear systems (goal: under 2x);
-* ``evaluate_many`` (K = 1,000 policies, S = 50) against a Python loop of ``evaluate`` (goal: at
+* ``evaluate_policies`` (K = 1,000 policies, S = 50) against a Python loop of ``evaluate`` (goal: at
   least 10x faster), with its default threads (one LU per policy, LAPACK in parallel threads with
   BLAS held at one thread) and, for information, on one thread;
 * ``check_all`` throughput in instances per second (S = 10, A = 3);
@@ -95,16 +95,16 @@ def bench_sparse(S: int, repeat: int) -> dict:
 
 
 def bench_many(K: int, S: int, repeat: int) -> list[dict]:
-    """``evaluate_many`` with its default threads (the goal row) and on one thread, against the loop."""
+    """``evaluate_policies`` with its default threads (the goal row) and on one thread, against the loop."""
     mdp = T.garnet(S, 4, 5, rng=0, gamma=0.9)
     rng = np.random.default_rng(0)
     pis = np.stack([T.random_policy(mdp, rng=rng) for _ in range(K)])
     base = best_time(lambda: [T.evaluate(mdp, p) for p in pis], repeat)
     rows = []
     for workers in (None, 1):
-        ours = best_time(lambda: T.evaluate_many(mdp, pis, workers=workers), 5 * repeat)
+        ours = best_time(lambda: T.evaluate_policies(mdp, pis, workers=workers), 5 * repeat)
         used = T.evaluation._default_workers(K) if workers is None else workers
-        rows.append(dict(name=f"evaluate_many K={K:,} S={S} {used}thr", ours=ours, base=base,
+        rows.append(dict(name=f"evaluate_policies K={K:,} S={S} {used}thr", ours=ours, base=base,
                          baseline="loop of evaluate (1 thread)", ratio=ours / base,
                          goal="< 0.1x" if workers is None else "(information)",
                          ok=(ours / base < 0.1) if workers is None else None))

@@ -67,7 +67,7 @@ def two_state_mdp(n_actions: int, rng) -> T.MDP:
 
 
 def _values(mdp, pis) -> np.ndarray:
-    return np.asarray(T.evaluate_many(mdp, np.asarray(pis)).V)
+    return np.asarray(T.evaluate_policies(mdp, np.asarray(pis)).V)
 
 
 def _simplex_edges(A: int, n: int) -> np.ndarray:

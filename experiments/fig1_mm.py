@@ -15,7 +15,7 @@ import numpy as np
 from bounds.inequalities import theory_C
 from tabular import divergences as dv
 from tabular import zoo
-from tabular.evaluation import evaluate, evaluate_many
+from tabular.evaluation import evaluate, evaluate_policies
 from tabular.policies import log_softmax, softmax
 
 from ._common import Verdict
@@ -32,7 +32,7 @@ def _curves(mdp, pi0, d, ts):
     pis = np.stack([softmax(theta0 + t * d) for t in ts])
     ev0 = evaluate(mdp, pi0)
     C = theory_C(mdp, pi0, ev=ev0)
-    eta = evaluate_many(mdp, pis).eta
+    eta = evaluate_policies(mdp, pis).eta
     L = ev0.eta + np.einsum("s,ksa,sa->k", ev0.rho, pis, ev0.A)  # Eq. (3)
     kl_max = np.array([dv.kl_unchecked(pi0, p).max() for p in pis])
     tv_max = np.array([dv.tv_unchecked(pi0, p).max() for p in pis])

@@ -20,7 +20,7 @@ from tabular import (
     chain,
     deterministic,
     evaluate,
-    evaluate_many,
+    evaluate_policies,
     expected_advantage,
     garnet,
     gridworld,
@@ -188,7 +188,7 @@ def test_unknown_method():
 @settings(max_examples=30, deadline=None, derandomize=True)
 def test_evaluate_many_is_a_loop_of_evaluate(mdp, K):
     pis = np.stack([random_policy(mdp, rng=k, concentration=0.5) for k in range(K)])
-    batch = evaluate_many(mdp, pis)
+    batch = evaluate_policies(mdp, pis)
     assert len(batch) == K
     for k in range(K):
         ev = evaluate(mdp, pis[k])
@@ -202,7 +202,7 @@ def test_evaluate_many_chunks():
     """A tiny max_bytes forces one policy per chunk; the result must not change."""
     mdp = garnet(7, 3, 3, rng=1, gamma=0.95)
     pis = np.stack([random_policy(mdp, rng=k) for k in range(5)])
-    a, b = evaluate_many(mdp, pis), evaluate_many(mdp, pis, max_bytes=1)
+    a, b = evaluate_policies(mdp, pis), evaluate_policies(mdp, pis, max_bytes=1)
     np.testing.assert_allclose(a.V, b.V, rtol=0, atol=1e-12)
     np.testing.assert_allclose(a.rho, b.rho, rtol=0, atol=1e-12)
 
@@ -213,7 +213,7 @@ def test_evaluate_many_threads_and_chunks_equal_the_loop(workers):
     mdp = garnet(12, 3, 4, rng=3, gamma=0.97)
     pis = np.stack([random_policy(mdp, rng=k, concentration=0.3) for k in range(11)])
     for max_bytes in (1, 8 * 12 * 12 * 4, 2**20):
-        batch = evaluate_many(mdp, pis, workers=workers, max_bytes=max_bytes)
+        batch = evaluate_policies(mdp, pis, workers=workers, max_bytes=max_bytes)
         for k in range(len(pis)):
             ev = evaluate(mdp, pis[k])
             for f in ("V", "Q", "A", "rho"):
@@ -223,7 +223,7 @@ def test_evaluate_many_threads_and_chunks_equal_the_loop(workers):
 def test_evaluate_many_leaves_the_callers_array_writable():
     mdp = garnet(5, 2, 2, rng=0)
     pis = np.stack([uniform(mdp)] * 3)
-    batch = evaluate_many(mdp, pis)
+    batch = evaluate_policies(mdp, pis)
     assert pis.flags.writeable and not batch.pi.flags.writeable
     pis[0, 0] = [1.0, 0.0]  # the batch is a frozen copy
     np.testing.assert_array_equal(batch.pi[0, 0], [0.5, 0.5])
@@ -232,14 +232,14 @@ def test_evaluate_many_leaves_the_callers_array_writable():
 def test_evaluate_many_bad_input():
     mdp = garnet(4, 2, 2, rng=0)
     with pytest.raises(ValueError, match="pis"):
-        evaluate_many(mdp, np.full((3, 4, 3), 1 / 3))
+        evaluate_policies(mdp, np.full((3, 4, 3), 1 / 3))
     bad = np.full((2, 4, 2), 0.5)
     bad[1, 2] = [0.7, 0.7]
     with pytest.raises(ValueError, match="pis"):
-        evaluate_many(mdp, bad)
+        evaluate_policies(mdp, bad)
     for workers in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="workers"):
-            evaluate_many(mdp, np.full((2, 4, 2), 0.5), workers=workers)
+            evaluate_policies(mdp, np.full((2, 4, 2), 0.5), workers=workers)
 
 
 # ----------------------------------------------------------------------------- large sparse models
@@ -403,7 +403,7 @@ def test_unreached_states_have_exactly_zero_visitation(sparse):
     ev = evaluate(mdp, pi)
     expected = np.zeros(12)
     expected[0] = 100.0
-    batch = evaluate_many(mdp, np.stack([pi, uniform(mdp), pi]))
+    batch = evaluate_policies(mdp, np.stack([pi, uniform(mdp), pi]))
     for rho, d in ((ev.rho, ev.d), (batch.rho[0], batch.d[0]), (batch.rho[2], batch.d[2])):
         assert np.all(rho[1:] == 0.0) and np.all(d[1:] == 0.0)  # exactly 0 at every unreached state
         np.testing.assert_allclose(rho, expected, rtol=1e-14, atol=0)
@@ -429,7 +429,7 @@ def test_many_random_deterministic_policies_have_non_negative_visitation(make):
     S, A = mdp.shape
     rng = np.random.default_rng(0)
     pis = np.stack([deterministic(rng.integers(A, size=S), A) for _ in range(200)])
-    batch = evaluate_many(mdp, pis)
+    batch = evaluate_policies(mdp, pis)
     assert np.all(batch.rho >= 0) and np.all(batch.d >= 0)
     for k in range(0, 200, 5):
         ev = evaluate(mdp, pis[k])
@@ -490,7 +490,7 @@ def test_arguments_in_the_wrong_order_say_mdp_must_be_an_mdp():
     with pytest.raises(TypeError, match=r"^pi must be an array of real numbers, got tabular.mdp.MDP"):
         evaluate(mdp, mdp)
     with pytest.raises(TypeError, match=r"^mdp must be a tabular.MDP"):
-        evaluate_many(pi[None], mdp)
+        evaluate_policies(pi[None], mdp)
 
 
 def test_complex_string_and_object_policies_are_type_errors():
@@ -499,13 +499,13 @@ def test_complex_string_and_object_policies_are_type_errors():
         with pytest.raises(TypeError, match=r"^pi must be an array of real numbers"):
             evaluate(mdp, bad)
         with pytest.raises(TypeError, match=r"^pis must be an array of real numbers"):
-            evaluate_many(mdp, bad[None])
+            evaluate_policies(mdp, bad[None])
 
 
 def test_evaluate_many_empty_batch_says_k_is_zero():
     mdp = garnet(4, 2, 2, rng=0)
     with pytest.raises(ValueError, match=r"^pis is an empty batch \(K = 0"):
-        evaluate_many(mdp, np.zeros((0, 4, 2)))
+        evaluate_policies(mdp, np.zeros((0, 4, 2)))
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -514,18 +514,18 @@ def test_evaluate_many_names_the_bad_policy_and_state(sparse):
     pis = np.full((3, 4, 2), 0.5)
     pis[1, 2] = [0.7, 0.7]
     with pytest.raises(ValueError, match=r"^pis\[1\] \(policy 1\), state 2 row sums to 1.4"):
-        evaluate_many(mdp, pis)
+        evaluate_policies(mdp, pis)
     pis[1, 2] = [-0.5, 1.5]
     with pytest.raises(ValueError, match=r"^pis\[1\] \(policy 1\), state 2 has a negative probability"):
-        evaluate_many(mdp, pis)
+        evaluate_policies(mdp, pis)
 
 
 def test_evaluate_many_max_bytes_is_checked():
     mdp = garnet(4, 2, 2, rng=0)
     with pytest.raises(ValueError, match=r"^max_bytes must be >= 1"):
-        evaluate_many(mdp, uniform(mdp)[None], max_bytes=0)
+        evaluate_policies(mdp, uniform(mdp)[None], max_bytes=0)
     with pytest.raises(TypeError, match=r"^max_bytes must be an integer"):
-        evaluate_many(mdp, uniform(mdp)[None], max_bytes=1e6)
+        evaluate_policies(mdp, uniform(mdp)[None], max_bytes=1e6)
 
 
 # ----------------------------------------------------------------------------- short reprs
@@ -536,7 +536,7 @@ def test_evaluation_repr_is_short_and_has_the_key_numbers():
     assert len(text) < 400 and "\n" not in text
     assert text.startswith("Evaluation(S=200, A=4, gamma=0.9, ")
     assert f"eta={ev.eta:.10g}" in text and "residual=" in text and "solver='dense-lu'" in text
-    batch = evaluate_many(mdp, np.stack([uniform(mdp), random_policy(mdp, rng=0)]))
+    batch = evaluate_policies(mdp, np.stack([uniform(mdp), random_policy(mdp, rng=0)]))
     text = repr(batch)
     assert len(text) < 400 and text.startswith("PolicyEvaluations(K=2, S=200, A=4, gamma=0.9, eta in [")
     assert f"{batch.eta.min():.6g}" in text

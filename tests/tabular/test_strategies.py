@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from tabular import (
     MDP,
     evaluate,
-    evaluate_many,
+    evaluate_policies,
     kl,
     mean_kl,
     mean_tv,
@@ -29,13 +29,13 @@ def _one_hot(pi: np.ndarray) -> bool:
 
 
 def _check_unreached(mdp: MDP, pi: np.ndarray) -> np.ndarray:
-    """Some state is unreachable under pi, rho is exactly 0 there (evaluate and evaluate_many)."""
+    """Some state is unreachable under pi, rho is exactly 0 there (evaluate and evaluate_policies)."""
     reach = reachable_states(mdp, pi)
     assert not reach.all()
     ev = evaluate(mdp, pi)
     assert np.all(ev.rho[~reach] == 0.0) and np.all(ev.d[~reach] == 0.0)
     assert np.all(ev.rho >= 0.0)
-    assert np.all(evaluate_many(mdp, pi[None]).rho[0][~reach] == 0.0)
+    assert np.all(evaluate_policies(mdp, pi[None]).rho[0][~reach] == 0.0)
     return reach
 
 
