@@ -257,6 +257,41 @@ def numbers_not_in_readme(entries: list, readme: str) -> list:
                                                 readme_section(readme, e["figure"]))]
 
 
+def numbers_for(figure: str, key_number: str, readme: str, old: list = ()) -> list:
+    """The entries of ``figure`` for ``numbers.json``: every number of its key number that its README
+    section writes as such. An entry of ``old`` with the same ``key`` keeps its tolerance, flag and
+    reason; a new one gets one unit of its last digit as tolerance and is machine-independent."""
+    section = readme_section(readme, figure)
+    kept = {e["key"]: e for e in old if e["figure"] == figure}
+    entries = []
+    for m_index, m in enumerate(_NUMBER.finditer(key_number)):
+        value = m.group(0)
+        if not re.search(rf"(?<![\w.]){re.escape(value)}(?![\d])", section):
+            continue
+        key = key_number[max(0, m.start() - 40):m.start()] + f"[{value}]"
+        e = dict(figure=figure, key=key, index=m_index, value=value,
+                 tolerance=last_digit_unit(value), machine_independent=True)
+        if key in kept:
+            e.update({k: kept[key][k] for k in ("tolerance", "machine_independent", "reason") if k in kept[key]})
+        entries.append(e)
+    return entries
+
+
+def update_numbers(names: list, out: Path, numbers_path: Path = NUMBERS, seed: int = 0, stream=sys.stdout) -> int:
+    """Regenerate ``names`` into ``out`` and rewrite their entries of ``numbers.json`` from the new key
+    numbers (after the README has been edited to quote them); other figures' entries are kept."""
+    reg, readme = registry(), README.read_text()
+    entries = load_numbers(numbers_path)
+    for name in names:
+        outcome = run_experiment(reg[name], out, seed=seed)
+        new = numbers_for(name, outcome.verdict.key_number, readme, entries)
+        at = next((i for i, e in enumerate(entries) if e["figure"] == name), len(entries))
+        entries = entries[:at] + new + [e for e in entries[at:] if e["figure"] != name]
+        print(f"{name}: {len(new)} README numbers listed", file=stream)
+    Path(numbers_path).write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
+    return 0
+
+
 # ----------------------------------------------------------------------------- the command
 def _fmt(x: float) -> str:
     return "0" if x == 0 else f"{x:.2g}"
@@ -316,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check only these figures (default: all)")
     parser.add_argument("--out", type=out_dir_arg, default=None,
                         help="keep the regenerated files in this folder (default: a temporary folder, removed)")
+    parser.add_argument("--update-numbers", action="store_true",
+                        help="instead of comparing, rewrite the --only figures' entries of figures/numbers.json "
+                        "from their regenerated key numbers (after editing the README to quote them)")
     return parser
 
 
@@ -327,6 +365,11 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in reg]
     if unknown:
         parser.error(f"argument --only: unknown figure(s) {unknown}; run 'python -m experiments list'")
+    if args.update_numbers:
+        if not args.only:
+            parser.error("argument --update-numbers: name the figures with --only NAME...")
+        with tempfile.TemporaryDirectory(prefix="experiments-check-") as tmp:
+            return update_numbers(names, Path(tmp))
     if args.out is not None:
         if args.out.resolve() == FIGURES.resolve():
             parser.error(f"argument --out: {str(args.out)!r} is the committed figures' folder; expected another")

@@ -183,7 +183,7 @@ def report_text(res: Falsification, target: str) -> str:
     head = [f"claim: {target}  ({res.claim})",
             f"result: {'VIOLATED' if res.found else 'no violation found'} after {res.seconds:.1f} s, "
             f"{res.n_rounds} search rounds, {res.search.n_evaluations} evaluations",
-            f"effort: {res.effort_text()}"]
+            *textwrap.wrap(f"effort: {res.effort_text()}", 110, subsequent_indent="        ")]
     if res.found:
         slack = cert.claimed.get("slack", res.search.slack)
         head.append(f"slack eta(pi_new) - rhs = {slack:.6g}  (eta_new = {cert.claimed.get('eta_new', np.nan):.6g}, "

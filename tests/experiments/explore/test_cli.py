@@ -33,7 +33,7 @@ def test_gymnasium_id(tmp_path):
     with open(tmp_path / "explore_FrozenLake-v1_summary.csv") as fh:
         summ = {r["quantity"]: r["value"] for r in csv.DictReader(fh)}
     mdp = T.from_gymnasium("FrozenLake-v1", 0.9)
-    assert float(summ["eta_star"]) == pytest.approx(T.optimal(mdp).eta, rel=1e-12)
+    assert float(summ["eta_star"]) == pytest.approx(T.optimal(mdp).eta, rel=1e-7)  # CSVs carry 8 significant digits
 
 
 def test_json_file_with_layout(tmp_path):
