@@ -270,7 +270,8 @@ def numbers_for(figure: str, key_number: str, readme: str, old: list = ()) -> li
             continue
         key = key_number[max(0, m.start() - 40):m.start()] + f"[{value}]"
         e = dict(figure=figure, key=key, index=m_index, value=value,
-                 tolerance=last_digit_unit(value), machine_independent=True)
+                 tolerance=0 if re.fullmatch(r"[-−]?[\d,]+", value) else last_digit_unit(value),
+                 machine_independent=True)
         if key in kept:
             e.update({k: kept[key][k] for k in ("tolerance", "machine_independent", "reason") if k in kept[key]})
         entries.append(e)

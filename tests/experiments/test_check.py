@@ -169,3 +169,17 @@ def test_check_refuses_to_write_into_the_committed_folder(capsys):
     assert exc.value.code == 2 and "committed figures' folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         K.main(["--only", "no_such_figure"])
+
+
+def test_numbers_for_lists_the_key_numbers_the_readme_quotes():
+    """Written by hand: the README section quotes 0.08584 and 10 but not 0.0301; a count gets tolerance 0,
+    a decimal one unit of its last digit, and a kept entry keeps its tolerance."""
+    from experiments.check import numbers_for
+
+    readme = "### 16\n\n![f](figures/figX.png)\n\nup to 0.08584 in 10 jobs\n\n### next\n0.0301\n"
+    key = "rho 0.08584; 10 jobs; live 0.0301"
+    got = numbers_for("figX", key, readme)
+    assert [(e["index"], e["value"], e["tolerance"]) for e in got] == [(0, "0.08584", pytest.approx(1e-5)), (1, "10", 0)]
+    kept = [dict(got[0], tolerance=0.5, reason="why")]
+    again = numbers_for("figX", key, readme, kept)
+    assert again[0]["tolerance"] == 0.5 and again[0]["reason"] == "why"
