@@ -32,7 +32,9 @@ def test_falsify_a_true_bound_reports_the_smallest_slack(tmp_path, capsys):
     text = (tmp_path / "report.txt").read_text()
     assert "no violation found" in text and "smallest slack found" in text
     d = json.loads((tmp_path / "certificate.json").read_text())
-    assert d["claim"]["name"] == "theorem1" and d["claimed"]["slack"] >= 0
+    # the closest instance may touch the bound: its float slack is then round-off (seen: -1.1e-16); the exact
+    # verification below is what decides
+    assert d["claim"]["name"] == "theorem1" and d["claimed"]["slack"] >= -1e-12
     assert verify_certificate(tmp_path / "certificate.json").message.startswith("not violated")
 
 
