@@ -33,7 +33,7 @@ from ._common import HelpFormatter, out_dir_arg, registry, run_experiment, seed_
 EPILOG = """commands (each but list has its own --help):
   list                      the figures and their claims
   check [--only NAME...]    regenerate the figures into a temporary folder and compare every CSV and
-                            every README number with the committed ones under stated tolerances
+                            every gallery number (docs/gallery.md) with the committed ones under stated tolerances
                             (experiments.check; also spelled --check)
   sweep --n N --out DIR     a large, parallel, resumable sweep checking every bound on random
                             instances (experiments.sweep)

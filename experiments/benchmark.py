@@ -154,7 +154,7 @@ def bench_mm_solvers(S: int, A: int, repeat: int) -> tuple[list, list]:
     return rows, notes
 
 
-#: The settings of figures/sweep_100k (and of the README's measured sweeps).
+#: The settings of figures/sweep_100k (and of the measured sweeps of docs/results/sweeps.md).
 SWEEP_FAMILIES = ("garnet", "sparse_garnet", "gridworld", "chain", "frozenlake", "mdp_x", "two_state")
 SWEEP_GAMMAS = (0.0, 0.5, 0.9, 0.99)
 

@@ -34,9 +34,9 @@ C4  "CEM, CMA-ES (and RWR) perform poorly on the larger problems": on every task
 C5  "Max KL learns somewhat more slowly than (mean-KL) single path, with a similar effect": on at
     least 3 of the 4 tasks, ``auc_maxKL < auc_SP`` and ``p_maxKL >= 0.75 p_SP``.
 
-A claim that does not reproduce is a finding, reported as such in the figure, the key number and the
-README; the experiment's PASS means "the comparison ran and each verdict was computed", not "the
-paper was right".
+A claim that does not reproduce is a finding, reported as such in the figure, the key number and
+docs/results/paper_comparison.md; the experiment's PASS means "the comparison ran and each verdict was
+computed", not "the paper was right".
 
 Modes: ``compute(quick=True)`` (smoke: 1 seed, 2 iterations, 4,000 steps/iteration), the default
 (``python -m experiments``: 2 seeds, 10 iterations, 10,000 steps) and ``full=True`` (``python -m

@@ -1,7 +1,7 @@
 """The bounds of THEORY.md §3 and the non-theorems of §6, each ONE record with its penalty written once
 over the named quantities (:mod:`.quantities`); registered in this order when :mod:`bounds.registry`
 is imported. Adding a bound of the theory: a record here, its row in THEORY.md and its independent
-transcription in ``tests/reference.py`` (docs/adding_a_bound.md; a test fails if either is missing)."""
+transcription in ``tests/reference.py`` (docs/guide/adding_a_bound.md; a test fails if either is missing)."""
 
 from __future__ import annotations
 
