@@ -2,8 +2,8 @@
 
 Every figure is regenerated (default mode, the seed of the committed run) into a temporary folder (or
 ``--out DIR``); each CSV is compared with the committed one in ``figures/`` column by column, and
-every number the README quotes (listed in ``figures/numbers.json``) is compared with the one the
-regenerated figure prints. A table says what moved and by how much; the exit status is 1 if anything
+every number the gallery page quotes (``docs/gallery.md``, listed in ``figures/numbers.json``) is
+compared with the one the regenerated figure prints. A table says what moved and by how much; the exit status is 1 if anything
 is outside its tolerance, 0 otherwise.
 
 Tolerances
@@ -19,11 +19,11 @@ by round-off), or ``dict(compare=False, reason=...)`` for a column that is chaot
 (trajectories that diverge from a last-bit difference); the reason is printed with the column. String and integer
 columns must match exactly unless a tolerance is declared.
 
-README numbers
---------------
+Gallery numbers
+---------------
 ``figures/numbers.json`` lists ``{figure, key, index, value, tolerance, machine_independent, reason}``:
-``value`` is the number as the README writes it (a test checks that it appears in the figure's README
-section), ``index`` the position of the number among the numbers of the figure's key number (the
+``value`` is the number as the gallery page (:data:`GALLERY`, ``docs/gallery.md``) writes it (a test
+checks that it appears in the figure's section of that page, :func:`gallery_section`), ``index`` the position of the number among the numbers of the figure's key number (the
 verdict's text, :func:`number_tokens`), ``tolerance`` the absolute difference allowed (one unit of the
 last written digit for a machine-independent decimal, 0 for a machine-independent count; a stated,
 larger one, with its reason, for a number that is not the same on every machine).
@@ -46,7 +46,8 @@ from ._common import HelpFormatter, out_dir_arg, registry, run_experiment
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-12
 FIGURES = Path(__file__).resolve().parents[1] / "figures"
-README = FIGURES.parent / "README.md"
+#: The page that quotes the figures' numbers: one section per figure, from its image line to the next heading.
+GALLERY = FIGURES.parent / "docs" / "gallery.md"
 NUMBERS = FIGURES / "numbers.json"
 
 
@@ -176,7 +177,7 @@ def compare_csv(committed: Path, regenerated: Path, tolerances: dict | None = No
     return reports
 
 
-# ----------------------------------------------------------------------------- README numbers
+# ----------------------------------------------------------------------------- gallery numbers
 _NUMBER = re.compile(r"(?<![\w.\d])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?")
 
 
@@ -242,26 +243,28 @@ def check_numbers(entries: list, key_numbers: dict) -> list:
     return reports
 
 
-def readme_section(readme: str, figure: str) -> str:
-    """The README's text about ``figure``: from its heading's image line to the next heading."""
-    start = readme.find(f"figures/{figure}.png")
+def gallery_section(page: str, figure: str) -> str:
+    """The gallery page's text about ``figure`` (``page`` is the text of :data:`GALLERY`): from its
+    heading's image line (``![...](../figures/FIGURE.png)``) to the next heading."""
+    start = page.find(f"figures/{figure}.png")
     if start < 0:
-        raise ValueError(f"README.md has no image figures/{figure}.png")
-    end = readme.find("\n#", start)
-    return readme[start:end if end >= 0 else len(readme)]
+        raise ValueError(f"{GALLERY.name}: no image figures/{figure}.png; expected one section per figure "
+                         "in docs/gallery.md")
+    end = page.find("\n#", start)
+    return page[start:end if end >= 0 else len(page)]
 
 
-def numbers_not_in_readme(entries: list, readme: str) -> list:
-    """The entries whose ``value`` is not written, as such, in their figure's README section."""
+def numbers_not_in_gallery(entries: list, page: str) -> list:
+    """The entries whose ``value`` is not written, as such, in their figure's section of the gallery."""
     return [e for e in entries if not re.search(rf"(?<![\w.]){re.escape(e['value'])}(?![\d])",
-                                                readme_section(readme, e["figure"]))]
+                                                gallery_section(page, e["figure"]))]
 
 
-def numbers_for(figure: str, key_number: str, readme: str, old: list = ()) -> list:
-    """The entries of ``figure`` for ``numbers.json``: every number of its key number that its README
-    section writes as such. An entry of ``old`` with the same ``key`` keeps its tolerance, flag and
+def numbers_for(figure: str, key_number: str, page: str, old: list = ()) -> list:
+    """The entries of ``figure`` for ``numbers.json``: every number of its key number that its section
+    of the gallery page (the text ``page``) writes as such. An entry of ``old`` with the same ``key`` keeps its tolerance, flag and
     reason; a new one gets one unit of its last digit as tolerance and is machine-independent."""
-    section = readme_section(readme, figure)
+    section = gallery_section(page, figure)
     kept = {e["key"]: e for e in old if e["figure"] == figure}
     entries = []
     for m_index, m in enumerate(_NUMBER.finditer(key_number)):
@@ -280,15 +283,15 @@ def numbers_for(figure: str, key_number: str, readme: str, old: list = ()) -> li
 
 def update_numbers(names: list, out: Path, numbers_path: Path = NUMBERS, seed: int = 0, stream=sys.stdout) -> int:
     """Regenerate ``names`` into ``out`` and rewrite their entries of ``numbers.json`` from the new key
-    numbers (after the README has been edited to quote them); other figures' entries are kept."""
-    reg, readme = registry(), README.read_text()
+    numbers (after docs/gallery.md has been edited to quote them); other figures' entries are kept."""
+    reg, page = registry(), GALLERY.read_text()
     entries = load_numbers(numbers_path)
     for name in names:
         outcome = run_experiment(reg[name], out, seed=seed)
-        new = numbers_for(name, outcome.verdict.key_number, readme, entries)
+        new = numbers_for(name, outcome.verdict.key_number, page, entries)
         at = next((i for i, e in enumerate(entries) if e["figure"] == name), len(entries))
         entries = entries[:at] + new + [e for e in entries[at:] if e["figure"] != name]
-        print(f"{name}: {len(new)} README numbers listed", file=stream)
+        print(f"{name}: {len(new)} gallery numbers listed", file=stream)
     Path(numbers_path).write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
     return 0
 
@@ -303,7 +306,7 @@ def print_report(name: str, columns: list, numbers: list, out=sys.stdout) -> Non
     n_same = len(columns) - len(moved)
     bad = sum(not c.ok for c in columns) + sum(not n.ok for n in numbers)
     print(f"{name}: {'OK' if not bad else f'{bad} OUTSIDE TOLERANCE'} ({n_same} columns identical"
-          f"{', ' + str(len(numbers)) + ' README numbers' if numbers else ''})", file=out)
+          f"{', ' + str(len(numbers)) + ' gallery numbers' if numbers else ''})", file=out)
     for c in moved:
         tol = "" if c.status in ("missing", "extra", "rows", "skipped") else f" tol {_fmt(c.atol)}+{_fmt(c.rtol)}|x|"
         diff = (f" max abs {_fmt(c.max_abs)}, max rel {_fmt(c.max_rel)}, {c.n_outside} outside"
@@ -312,20 +315,20 @@ def print_report(name: str, columns: list, numbers: list, out=sys.stdout) -> Non
     for n in numbers:
         if n.committed != n.regenerated or not n.ok:
             tag = "" if n.machine_independent else " [not machine-independent]"
-            print(f"    README {n.key!r}: {n.committed} -> {n.regenerated or '?'} (tolerance {n.tolerance:g})"
+            print(f"    gallery {n.key!r}: {n.committed} -> {n.regenerated or '?'} (tolerance {n.tolerance:g})"
                   f" {'ok' if n.ok else 'OUTSIDE'}{tag}{'  (' + n.note + ')' if n.note else ''}", file=out)
 
 
 def run_check(names: list, out: Path, committed: Path = FIGURES, numbers_path: Path = NUMBERS,
               seed: int = 0, stream=sys.stdout) -> int:
-    """Regenerate ``names`` into ``out``, compare (CSVs, README numbers), print; 1 if anything is outside."""
+    """Regenerate ``names`` into ``out``, compare (CSVs, gallery numbers), print; 1 if anything is outside."""
     if Path(out).resolve() == Path(committed).resolve():
         raise ValueError(f"out: {out} is the folder of the committed figures; expected another folder")
     reg = registry()
     entries = load_numbers(numbers_path)
-    missing = numbers_not_in_readme(entries, README.read_text()) if README.exists() else []
+    missing = numbers_not_in_gallery(entries, GALLERY.read_text()) if GALLERY.exists() else []
     for e in missing:
-        print(f"README.md does not write {e['value']!r} ({e['figure']}: {e['key']}) as numbers.json lists it",
+        print(f"docs/gallery.md does not write {e['value']!r} ({e['figure']}: {e['key']}) as numbers.json lists it",
               file=stream)
     n_bad = len(missing)
     for name in names:
@@ -354,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep the regenerated files in this folder (default: a temporary folder, removed)")
     parser.add_argument("--update-numbers", action="store_true",
                         help="instead of comparing, rewrite the --only figures' entries of figures/numbers.json "
-                        "from their regenerated key numbers (after editing the README to quote them)")
+                        "from their regenerated key numbers (after editing docs/gallery.md to quote them)")
     return parser
 
 

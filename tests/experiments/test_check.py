@@ -1,6 +1,6 @@
 """Tests of experiments/check.py: the CSV comparison (a moved column is found with the right size, a
-change within tolerance passes, missing/extra columns and row changes are reported), the README numbers
-(every listed number is written in README.md as listed; the comparison with a regenerated key number),
+change within tolerance passes, missing/extra columns and row changes are reported), the gallery numbers
+(every listed number is written in docs/gallery.md as listed; the comparison with a regenerated key number),
 and a smoke run of ``check --only`` on a cheap figure."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_nan_and_infinities(tmp_path):
     assert r["b"].status == "moved" and r["b"].n_outside == 2 and r["b"].max_abs == math.inf
 
 
-# ----------------------------------------------------------------------------- README numbers
+# ----------------------------------------------------------------------------- gallery numbers
 def test_number_tokens_and_units():
     text = "0 of 1,440 steps; 0.86-0.91, −0.16 and 6.1e-66 (5e9×); δ=0.2; 22, 34; fig 99.9%"
     assert K.number_tokens(text) == ["0", "1,440", "0.86", "0.91", "−0.16", "6.1e-66", "5e9", "0.2", "22", "34",
@@ -114,11 +114,12 @@ def test_check_numbers_compares_by_position_under_the_tolerance():
     assert not r[2].ok and "only 3 numbers" in r[2].note
 
 
-def test_every_listed_number_is_written_in_the_readme():
+def test_every_listed_number_is_written_in_the_gallery():
     entries = K.load_numbers()
     assert entries, "figures/numbers.json lists no number"
-    readme = K.README.read_text()
-    assert K.numbers_not_in_readme(entries, readme) == []
+    assert K.GALLERY == K.FIGURES.parent / "docs" / "gallery.md"
+    page = K.GALLERY.read_text()
+    assert K.numbers_not_in_gallery(entries, page) == []
     for e in entries:
         assert e["figure"] in _common.registry(), e
         # a machine-independent number may move by at most one unit of its last written digit
@@ -128,12 +129,28 @@ def test_every_listed_number_is_written_in_the_readme():
             assert e.get("reason"), f"{e}: a number that is not machine-independent states why"
 
 
-def test_numbers_not_in_readme_finds_a_changed_number():
-    readme = "### 8\n\n![x](figures/fig8_line_search.png)\n\n**Result:** 44 in 424\n\n### 9\n\n52 here\n"
+def test_numbers_not_in_gallery_finds_a_changed_number():
+    page = "## 8\n\n![x](../figures/fig8_line_search.png)\n\n**Result:** 44 in 424\n\n## 9\n\n52 here\n"
     e = [dict(figure="fig8_line_search", key="k", index=0, value="52", tolerance=0, machine_independent=True),
          dict(figure="fig8_line_search", key="k", index=0, value="44", tolerance=0, machine_independent=True),
          dict(figure="fig8_line_search", key="k", index=0, value="4", tolerance=0, machine_independent=True)]
-    assert [x["value"] for x in K.numbers_not_in_readme(e, readme)] == ["52", "4"]
+    assert [x["value"] for x in K.numbers_not_in_gallery(e, page)] == ["52", "4"]
+
+
+def test_gallery_section_runs_from_the_image_to_the_next_heading():
+    page = "# G\n\n## 1\n\n![a](../figures/figA.png)\n\nA 1.5\n\n## 2\n\n![b](../figures/figB.png)\n\nB 7\n"
+    assert K.gallery_section(page, "figA") == "figures/figA.png)\n\nA 1.5\n"
+    assert K.gallery_section(page, "figB") == "figures/figB.png)\n\nB 7\n"  # the last section ends the page
+    with pytest.raises(ValueError, match="no image figures/figC.png"):
+        K.gallery_section(page, "figC")
+
+
+def test_every_figure_with_listed_numbers_has_a_gallery_section_with_its_command():
+    page = K.GALLERY.read_text()
+    for figure in sorted({e["figure"] for e in K.load_numbers()}):
+        section = K.gallery_section(page, figure)
+        assert f"../figures/{figure}.png" in page, figure  # the image path is relative to docs/
+        assert "**Result:**" in section and f"python -m experiments {figure}" in section, figure
 
 
 def test_load_numbers_names_a_missing_field(tmp_path):
@@ -171,15 +188,35 @@ def test_check_refuses_to_write_into_the_committed_folder(capsys):
         K.main(["--only", "no_such_figure"])
 
 
-def test_numbers_for_lists_the_key_numbers_the_readme_quotes():
-    """Written by hand: the README section quotes 0.08584 and 10 but not 0.0301; a count gets tolerance 0,
+def test_numbers_for_lists_the_key_numbers_the_gallery_quotes():
+    """Written by hand: the gallery section quotes 0.08584 and 10 but not 0.0301; a count gets tolerance 0,
     a decimal one unit of its last digit, and a kept entry keeps its tolerance."""
     from experiments.check import numbers_for
 
-    readme = "### 16\n\n![f](figures/figX.png)\n\nup to 0.08584 in 10 jobs\n\n### next\n0.0301\n"
+    page = "## 16\n\n![f](../figures/figX.png)\n\nup to 0.08584 in 10 jobs\n\n## next\n0.0301\n"
     key = "rho 0.08584; 10 jobs; live 0.0301"
-    got = numbers_for("figX", key, readme)
+    got = numbers_for("figX", key, page)
     assert [(e["index"], e["value"], e["tolerance"]) for e in got] == [(0, "0.08584", pytest.approx(1e-5)), (1, "10", 0)]
     kept = [dict(got[0], tolerance=0.5, reason="why")]
-    again = numbers_for("figX", key, readme, kept)
+    again = numbers_for("figX", key, page, kept)
     assert again[0]["tolerance"] == 0.5 and again[0]["reason"] == "why"
+
+
+def test_update_numbers_reads_the_gallery_and_keeps_the_committed_entries(tmp_path):
+    """``--update-numbers`` on an unchanged figure rewrites its entries from the gallery page to the
+    numbers the committed numbers.json already lists (listed when they lived in the README; the ``key``
+    labels were written by an older rule, so they are left out of the comparison), and leaves every
+    other figure's entries as they were."""
+    committed = K.load_numbers()
+    path = tmp_path / "numbers.json"
+    shutil.copy(K.NUMBERS, path)
+    out = io.StringIO()
+    assert K.update_numbers(["fig1_mm"], tmp_path / "out", numbers_path=path, stream=out) == 0
+    assert "fig1_mm: 8 gallery numbers listed" in out.getvalue()
+    def strip(entries):
+        return [{k: v for k, v in e.items() if k != "key"} if e["figure"] == "fig1_mm" else e for e in entries]
+
+    got = K.load_numbers(path)
+    assert [e["value"] for e in got if e["figure"] == "fig1_mm"] == ["6.65", "4", "1.0086", "1.0180", "1.0275",
+                                                                     "1.0369", "1.0463", "0"]
+    assert strip(got) == strip(committed)
