@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 import textwrap
 from fractions import Fraction
 
 import numpy as np
 
-from bounds.counterexamples.claims import CLAIMS, claim_named
+from bounds.counterexamples.claims import CLAIMS, claim_named, claim_of
+from bounds.registry import Bound, as_bound
 from bounds.counterexamples.falsify import Falsification, falsify
 from bounds.counterexamples.search import rhs_of, violation_atol
 from tabular.evaluation import evaluate, surrogate
@@ -51,9 +53,23 @@ def resolve_target(target: str):
         if not hasattr(obj, part):
             raise ValueError(f"module {mod!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
+    if isinstance(obj, Bound) or isinstance(getattr(obj, "bound", None), Bound):
+        return claim_of(obj)  # a registered record (``@register``), or a claim: searched like the theory's
     if not callable(obj):
-        raise ValueError(f"{target!r} is not callable")
+        raise ValueError(f"{target!r} is not callable, not a Bound record")
+    if _is_penalty(obj):  # a penalty (q, ops) -> number: the bound eta_new >= L - penalty
+        return claim_of(as_bound(obj, ref=target))
     return obj
+
+
+def _is_penalty(fn) -> bool:
+    """Whether ``fn`` has the signature of a registry penalty ``(q, ops)``: exactly two required
+    positional parameters (a claim ``(mdp, pi, pi_new)`` has three)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: left to check_claim
+        return False
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params) == 2
 
 
 def _gamma_range(text: str) -> tuple:

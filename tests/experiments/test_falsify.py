@@ -58,6 +58,34 @@ def test_falsify_a_user_function(tmp_path, monkeypatch):
     assert 0.5 <= float(cert.mdp.gamma) <= 0.99
 
 
+def test_a_registered_record_and_a_penalty_resolve_as_the_theory_s_bounds(tmp_path, monkeypatch):
+    """``falsify MODULE:FUNCTION`` takes a ``@register``-ed record and a plain penalty ``(q, ops)`` as well as a
+    claim ``(mdp, pi, pi_new)``: each becomes the bound eta_new >= L - penalty, recomputed here from tabular."""
+    import tabular as T
+    from experiments.falsify import resolve_target
+    from tabular.divergences import max_tv
+
+    mod = tmp_path / "own_bounds_f.py"
+    mod.write_text(
+        "from bounds.registry import Bound\n"
+        "def quarter(q, ops):\n"
+        "    return q.C * q.alpha ** 2 / 4\n"
+        "record = Bound('quarter_rec', penalty=quarter, statement='eta_new >= L - (C/4) alpha^2', theorem=False)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(3)
+    mdp = T.garnet(3, 2, branching=2, gamma=0.7, rng=rng)
+    pi, pn = T.random_policy(mdp, rng=rng), T.random_policy(mdp, rng=rng)
+    ev = evaluate(mdp, pi)
+    eps = float(np.abs(ev.A).max())
+    expected = T.surrogate(mdp, pi, pn) - 4 * eps * 0.7 / 0.3 ** 2 * max_tv(pi, pn) ** 2 / 4
+    for target in ("own_bounds_f:quarter", "own_bounds_f:record"):
+        claim = resolve_target(target)
+        assert float(claim(mdp, pi, pn)) == pytest.approx(expected, rel=1e-10), target
+    with pytest.raises(ValueError, match="not callable"):
+        monkeypatch.setattr("own_bounds_f.record", 3, raising=False)
+        resolve_target("own_bounds_f:record")
+
+
 @pytest.mark.parametrize("argv,option", [
     (["no_such_claim"], "target"),
     (["nosuchmodule_xyz:f"], "target"),
