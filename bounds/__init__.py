@@ -14,6 +14,15 @@ page shipped with the package: ``bounds.theory()`` returns it, ``bounds.theory(3
   (THEORY.md §8), each checked along a run; ``rate_checks`` for sweeps.
 * :mod:`bounds.updates` -- the updates that maximize a bound (Algorithm 1, CPI, trust regions, NPG,
   PG, PI), their iteration, the practical step, and their solvers.
+
+Examples
+--------
+>>> import tabular as T
+>>> import bounds
+>>> m = T.two_state(0.9)
+>>> table = bounds.check_all(m, T.uniform(m), T.random_policy(m, rng=0))
+>>> table.all_hold, all(r.slack >= 0 for r in table)
+(True, True)
 """
 
 from tabular._version import __version__

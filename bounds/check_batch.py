@@ -28,7 +28,19 @@ BatchBounds = BoundArrays
 
 
 def default_atol_batch(batch: MDPBatch) -> np.ndarray:
-    """:func:`bounds.inequalities.default_atol` per instance: ``1e-9 * max(1, max|R| / (1-gamma))``."""
+    """:func:`bounds.inequalities.default_atol` per instance: ``1e-9 * max(1, max|R| / (1-gamma))``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.check_batch import default_atol_batch
+    >>> from bounds.inequalities.results import default_atol
+    >>> mdps = [T.two_state(0.9), T.mdp_x(0.5)]
+    >>> atol = default_atol_batch(MDPBatch.from_mdps(mdps))
+    >>> [f"{a:.1e}" for a in atol], [f"{default_atol(m):.1e}" for m in mdps]
+    (['1.0e-07', '2.0e-09'], ['1.0e-07', '2.0e-09'])
+    """
     return RTOL * np.maximum(1.0, batch.segments.max(np.abs(batch.R).max(axis=1)) / (1.0 - batch.gamma))
 
 
@@ -43,7 +55,22 @@ def _check_ev(ev, pi, name: str) -> None:
 def batch_quantities(batch: MDPBatch, pi, pi_new, *, ev: MDPBatchEvaluation | None = None) -> FloatQuantities:
     """The named quantities of the instances of ``batch`` (rows ``pi``, ``pi_new``, validated here):
     ``pi`` evaluated (or ``ev``, checked to be its evaluation) and ``pi_new`` with the span bound's
-    ``w = (I - gamma P_new)^{-1} Abar`` solved in the same factorization."""
+    ``w = (I - gamma P_new)^{-1} Abar`` solved in the same factorization.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds import theory_C
+    >>> from bounds.check_batch import batch_quantities
+    >>> mdps = [T.two_state(0.9), T.mdp_x(0.5)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> pi = T.uniform(batch.N, 2)
+    >>> q = batch_quantities(batch, pi, T.random_policy(batch.N, 2, rng=0))
+    >>> np.allclose(q.C, [theory_C(m, T.uniform(m)) for m in mdps])
+    True
+    """
     return _quantities(batch, batch.check_rows(pi, "pi"), batch.check_rows(pi_new, "pi_new"), ev)
 
 
@@ -69,6 +96,23 @@ def check_all_batch(batch: MDPBatch, pi, pi_new, *, ev: MDPBatchEvaluation | Non
     ``ev`` may pass :func:`tabular.mdp_batch.evaluate_batch` of ``pi`` (the evaluation of any other policy
     is refused: ``ValueError``). A bound that raises, or returns NaN or not one value per instance, is
     a failure on those instances (``holds`` False, ``error`` says why, ``nan`` marks them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds import check_all
+    >>> from bounds.check_batch import check_all_batch
+    >>> mdps = [T.two_state(0.9), T.garnet(4, 2, rng=0)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> pi = T.uniform(batch.N, 2); pn = T.random_policy(batch.N, 2, rng=1)
+    >>> arr = check_all_batch(batch, pi, pn)
+    >>> bool(all(arr.holds[n].all() for n in arr.names))
+    True
+    >>> one = check_all(mdps[1], pi[2:], pn[2:])  # the second instance alone agrees to round-off
+    >>> bool(np.isclose(one["span"].slack, arr.slack["span"][1]))
+    True
     """
     q = batch_quantities(batch, pi, pi_new, ev=ev)
     return evaluate_bounds(q, registered(theorems) + tuple(as_bound(b) for b in extra))

@@ -101,6 +101,17 @@ class PerformanceDifference:
         normal quantile of ``(1 + level) / 2``.
     mc_covers : bool or None, whether ``lhs`` lies in ``mc_ci`` (a statistical check: it fails with
         probability about ``1 - level`` even though Eq. (1) holds).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.lemmas import performance_difference
+    >>> m = T.two_state(0.9)
+    >>> r = performance_difference(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> r
+    PerformanceDifference(eta=-4.51613, eta_new=-4.5122, lhs=0.00393128, rhs_exact=0.00393128, gap=...)
+    >>> r.holds, r.mc_mean is None
+    (True, True)
     """
 
     eta: float
@@ -158,6 +169,17 @@ def performance_difference(
     level : float in (0, 1), confidence level of the interval (default 99.9%).
     ev : Evaluation, optional, a precomputed ``evaluate(mdp, pi)``.
     atol : float, optional, tolerance of ``holds`` (default ``1e-9 max(1, max|R|/(1-gamma))``).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.lemmas import performance_difference
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> r = performance_difference(m, pi, pn, n_episodes=200, rng=0)
+    >>> r.holds, r.mc_covers  # exact identity to round-off; the Monte Carlo interval covers it
+    (True, True)
+    >>> print(f"{r.lhs:.6f} {r.rhs_exact:.6f}")
+    0.003931 0.003931
     """
     pi, pi_new = _policies(mdp, pi, pi_new)
     if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 0 \
@@ -208,6 +230,15 @@ class Lemma2Result:
     holds : bool, ``lhs <= rhs + atol`` at every state.
     holds_state : bool, ``lhs <= rhs_state + atol`` at every state.
     atol : float.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.lemmas import lemma2
+    >>> m = T.two_state(0.9)
+    >>> r = lemma2(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> r.Abar.shape, r.holds, bool((r.lhs <= r.rhs_state + r.atol).all())
+    ((2,), True, True)
     """
 
     Abar: np.ndarray
@@ -234,6 +265,17 @@ def lemma2(mdp: MDP, pi, pi_new, *, ev: Evaluation | None = None, atol: float | 
     with ``alpha = D_TV^max(pi, pi_new)`` (maximal coupling). Since ``sum_a pi(a|s) A_pi(s, a) = 0``,
     ``Abar(s) = sum_a (pi_new - pi)(a|s) A_pi(s, a)``, which also gives the per-state form
     ``|Abar(s)| <= 2 D_TV(s) max_a |A_pi(s, a)|`` reported as ``rhs_state``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.lemmas import lemma2
+    >>> m = T.two_state(0.9)
+    >>> r = lemma2(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> print(r.holds, f"{r.alpha:.4f} {r.epsilon:.4f}", r.slack >= 0)
+    True 0.3972 0.0323 True
+    >>> abs(r.rhs - 2 * r.alpha * r.epsilon) < 1e-15
+    True
     """
     pi, pi_new = _policies(mdp, pi, pi_new)
     tol = _atol(mdp, atol)
@@ -268,6 +310,15 @@ class Lemma3Result:
     slack : float, ``min_{t >= 1} (rhs - lhs)`` (at ``t = 0`` both sides are 0; ``T = 0`` gives 0).
     holds : bool, ``lhs <= rhs + atol`` at every ``t``.
     atol : float.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.lemmas import lemma3
+    >>> m = T.two_state(0.9)
+    >>> r = lemma3(m, T.uniform(m), T.random_policy(m, rng=0), T=20)
+    >>> r.t.shape, r.holds, bool((r.lhs <= r.rhs + r.atol).all())
+    ((21,), True, True)
     """
 
     t: np.ndarray
@@ -296,6 +347,15 @@ def lemma3(
     with exact time-``t`` state distributions ``rho0^T P_pi^t`` (:func:`tabular.state_distribution`)
     and ``alpha = D_TV^max(pi, pi_new)``. Summing ``gamma^t`` times this bound over ``t`` gives
     Theorem 1 (Eq. (8)).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.lemmas import lemma3
+    >>> m = T.two_state(0.9)
+    >>> r = lemma3(m, T.uniform(m), T.random_policy(m, rng=0), T=20)
+    >>> print(r.holds, f"{r.slack:.4f}", r.slack >= 0)
+    True 0.0202 True
     """
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 0:
         raise ValueError(f"T must be a non-negative integer, got {T!r}")
@@ -338,6 +398,15 @@ class FirstOrderMatch:
     Relative error: ``max|x - y| / max(max|x|, max|y|, floor)`` with
     ``floor = 1e-8 max(1, max|R|) / (1-gamma)^2`` (the scale of ``rho A``), so that a vanishing
     gradient does not turn rounding noise into a large relative error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.lemmas import first_order_match
+    >>> r = first_order_match(T.two_state(0.9), np.zeros((2, 2)))
+    >>> r.holds, r.grad_eta.shape, bool(np.allclose(r.grad_eta, r.grad_L))
+    (True, (2, 2), True)
     """
 
     L0: float
@@ -370,6 +439,16 @@ def first_order_match(
     :func:`tabular.gradients.softmax_policy_gradient`) and by central finite differences
     ``(f(theta0 + h e_i) - f(theta0 - h e_i)) / (2 h)`` of :func:`tabular.surrogate` (Eq. (3)) and of
     ``eta`` from exact evaluation (:func:`tabular.evaluate_policies`, batched). ``2 S A`` evaluations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.lemmas import first_order_match
+    >>> theta0 = np.random.default_rng(0).normal(size=(2, 2))
+    >>> r = first_order_match(T.two_state(0.9), theta0)
+    >>> r.holds, r.err_match < 1e-10, r.value_gap < 1e-12  # L = eta and grad L = grad eta at theta0
+    (True, True, True)
     """
     S, A = check_mdp(mdp).shape
     theta0 = as_float_array(theta0, "theta0", ndim=2)

@@ -97,7 +97,18 @@ RTOL = 1e-9
 
 @dataclass(frozen=True, eq=False)
 class RateCheck:
-    """One inequality ``gap[i] <= bound[i]`` checked at iterations ``t[i]`` (arrays read-only)."""
+    """One inequality ``gap[i] <= bound[i]`` checked at iterations ``t[i]`` (arrays read-only).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.rates import npg_rate, unit_rewards
+    >>> check = npg_rate(unit_rewards(T.two_state(0.9)), step=1.0, n_iter=10)["rate"]
+    >>> check
+    RateCheck('rate', n=10, worst gap/bound=..., violations=0)
+    >>> check.holds, bool((check.gap <= check.bound + check.atol).all())
+    (True, True)
+    """
 
     name: str
     t: np.ndarray
@@ -134,6 +145,14 @@ class RateResult:
 
     ``checks`` holds one :class:`RateCheck` per inequality of the theorem; ``holds`` is whether all
     held; ``constants`` the constants used (read-only); ``source`` the paper and theorem.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.rates import pg_rate, unit_rewards
+    >>> r = pg_rate(unit_rewards(T.two_state(0.9)), n_iter=10)
+    >>> r.name, r.source, r.holds, [c.name for c in r.checks]
+    ('pg', '[MXSS] Theorem 4 and Lemma 8', True, ['rate', 'lemma8'])
     """
 
     name: str
@@ -207,7 +226,18 @@ def _make(t, gap, bound, name, atol) -> RateCheck:
 
 def unit_rewards(mdp: MDP) -> MDP:
     """The MDP with rewards mapped affinely onto [0, 1] (``(R - min R)/(max R - min R)``; all zeros
-    when ``R`` is constant) -- the setting of the rate theorems. Policies' rankings are unchanged."""
+    when ``R`` is constant) -- the setting of the rate theorems. Policies' rankings are unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.rates import unit_rewards
+    >>> m = T.two_state(0.9)
+    >>> u = unit_rewards(m)
+    >>> float(u.R.min()), float(u.R.max()), bool(np.allclose(u.R, (m.R + 1) / 11))
+    (0.0, 1.0, True)
+    """
     _check_mdp(mdp, unit=False)
     lo, hi = float(np.min(mdp.R)), float(np.max(mdp.R))
     R = np.zeros_like(mdp.R) if hi == lo else (mdp.R - lo) / (hi - lo)
@@ -217,7 +247,19 @@ def unit_rewards(mdp: MDP) -> MDP:
 def stationary_of(mdp: MDP, pi) -> np.ndarray:
     """A stationary distribution ``nu = nu P_pi`` of ``pi`` (the limit of the Cesàro averages from
     ``mdp.rho0``, computed as ``lim_{gamma -> 1} d_rho0^pi`` by one linear solve with gamma near 1
-    and a power-iteration polish). Used as the ``rho`` of [Lan22], for which ``d_rho^{pi} = rho``."""
+    and a power-iteration polish). Used as the ``rho`` of [Lan22], for which ``d_rho^{pi} = rho``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.rates import stationary_of
+    >>> m = T.garnet(4, 2, rng=0); pi = T.uniform(m)
+    >>> nu = stationary_of(m, pi)
+    >>> P_pi = np.einsum("sa,sat->st", pi, m.P)
+    >>> bool(np.isclose(nu.sum(), 1)), bool(np.allclose(nu @ P_pi, nu))
+    (True, True)
+    """
     _check_mdp(mdp, unit=False)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     check_dense_size(mdp.n_states, mdp.n_actions, "stationary_of on this MDP", sparse_hint=None)
@@ -243,6 +285,18 @@ def npg_rate(mdp: MDP, step: float, n_iter: int, rho=None) -> RateResult:
     ``pi_{t+1} ∝ pi_t exp(step A_t / (1-gamma))`` (:func:`bounds.updates.npg_step`); checked for
     ``T = 1..n_iter``: ``V*(rho) - V^{(T)}(rho) <= log|A|/(step T) + 1/((1-gamma)^2 T)``.
     ``rho`` defaults to ``mdp.rho0`` (the theorem holds for every ``rho`` simultaneously).
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import npg_rate
+    >>> from bounds.rates import unit_rewards
+    >>> r = npg_rate(unit_rewards(T.two_state(0.9)), step=1.0, n_iter=10)
+    >>> c = r["rate"]
+    >>> r.holds, bool(np.allclose(c.bound, math.log(2) / c.t + 1 / (0.1 ** 2 * c.t)))
+    (True, True)
     """
     mdp = _check_mdp(mdp)
     step = check_real(step, "step", positive=True)
@@ -282,6 +336,15 @@ def pg_rate(mdp: MDP, n_iter: int, mu=None, rho=None, step: float | None = None)
 
     Checks: ``"rate"`` (Thm 4, with ``c_t`` the running minimum, module docstring) and ``"lemma8"``
     (the Łojasiewicz inequality at every iterate; gap = its right side, bound = ``||grad||_2``).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import pg_rate
+    >>> from bounds.rates import unit_rewards
+    >>> r = pg_rate(unit_rewards(T.two_state(0.9)), n_iter=10)
+    >>> r.holds, r.n_checks, r.worst_ratio <= 1
+    (True, 20, True)
     """
     mdp = _check_mdp(mdp)
     n_iter = _n_iter(n_iter, mdp)
@@ -336,6 +399,15 @@ def entropy_npg_rate(mdp: MDP, tau: float, step: float, n_iter: int, pi0=None) -
     ``C1 = ||Q*_tau - Q_tau^{(0)}||_inf + 2 tau (1 - step tau/(1-gamma)) ||log pi*_tau - log pi^{(0)}||_inf``.
     ``pi*_tau``, ``Q*_tau`` come from :func:`tabular.regularized.soft_optimal` (certified error
     bound, added to the tolerance).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import entropy_npg_rate
+    >>> from bounds.rates import unit_rewards
+    >>> r = entropy_npg_rate(unit_rewards(T.two_state(0.9)), tau=0.1, step=1.0, n_iter=10)
+    >>> r.holds, [c.name for c in r.checks]
+    (True, ['Q', 'log_pi'])
     """
     mdp = _check_mdp(mdp)
     tau = check_real(tau, "tau", positive=True)
@@ -381,6 +453,15 @@ def pmd_rate(mdp: MDP, eta0: float, n_iter: int, rho=None, pi0=None) -> RateResu
 
     ``D_0 = sum_s d*(s) KL(pi*(.|s) || pi0(.|s))``. ``gamma = 0`` gives ``eta_k = inf`` for ``k >= 1``
     (the greedy step).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import pmd_rate
+    >>> from bounds.rates import unit_rewards
+    >>> r = pmd_rate(unit_rewards(T.two_state(0.9)), eta0=1.0, n_iter=10)
+    >>> r.holds, [c.name for c in r.checks]
+    (True, ['sheet', 'derived'])
     """
     mdp = _check_mdp(mdp)
     eta0 = check_real(eta0, "eta0", positive=True)
@@ -426,6 +507,16 @@ def rate_checks(mdp: MDP, rng=None, n_iter: int = 60) -> dict:
     [0.01, 1] and ``step tau / (1-gamma)`` in (0, 1], ``eta0`` log-uniform in [0.01, 10]. The
     softmax PG uses its theorem's step with ``mu = uniform`` mixed half-half with ``rho0``.
     A value above 1 is a violation (up to the tolerance in the full results).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import rate_checks
+    >>> worst = rate_checks(T.garnet(4, 2, rng=0), rng=0, n_iter=10)
+    >>> sorted(worst)
+    ['entropy_npg_Q', 'entropy_npg_log_pi', 'npg', 'pg_lemma8', 'pg_mei', 'pmd_derived', 'pmd_sheet']
+    >>> all(v <= 1 for v in worst.values())  # gap/bound at most 1: every rate holds
+    True
     """
     mdp = unit_rewards(mdp)
     rng = as_rng(rng)

@@ -17,12 +17,29 @@ SECTIONS = tuple(range(1, 10))
 
 
 def theory_path() -> Path:
-    """The path of the installed ``THEORY.md``."""
+    """The path of the installed ``THEORY.md``.
+
+    Examples
+    --------
+    >>> from bounds.theory_page import theory, theory_path
+    >>> p = theory_path()
+    >>> p.name, p.read_text(encoding="utf-8") == theory()
+    ('THEORY.md', True)
+    """
     return Path(str(resources.files("bounds").joinpath("THEORY.md")))
 
 
 def theory(section: int | None = None) -> str:
-    """The text of THEORY.md, or of its section ``section`` (1-9) including its heading."""
+    """The text of THEORY.md, or of its section ``section`` (1-9) including its heading.
+
+    Examples
+    --------
+    >>> from bounds import theory
+    >>> print(theory(3).splitlines()[0])
+    ## 3. Policy-improvement bounds
+    >>> theory().startswith("# The theory behind")
+    True
+    """
     text = resources.files("bounds").joinpath("THEORY.md").read_text(encoding="utf-8")
     if section is None:
         return text

@@ -24,6 +24,20 @@ __all__ = ["BATCH_OF_ONE_MAX_STATES", "Instance", "prepare", "results_of", "one_
 
 @dataclass(frozen=True)
 class Instance:
+    """One validated instance ``(mdp, pi, pi_new)``: the evaluations (``None`` until needed), the
+    tolerance ``atol``, and its named quantities (:meth:`quantities`). Made by :func:`prepare`.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import prepare
+    >>> m = T.two_state(0.9)
+    >>> inst = prepare(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> q = inst.quantities()
+    >>> print(f"{float(q.eta[0]):.4f} {float(q.C[0]):.4f}")
+    -4.5161 11.6129
+    """
+
     mdp: MDP
     pi: np.ndarray
     pi_new: np.ndarray
@@ -61,7 +75,17 @@ def prepare(mdp, pi, pi_new, ev=None, ev_new=None, atol=None, *, evaluate: bool 
             evaluate_new: bool = True) -> Instance:
     """The validated instance. ``evaluate=False`` / ``evaluate_new=False`` leave the evaluations of ``pi``
     / ``pi_new`` (when not given) to :meth:`Instance.quantities` (a claimed lower bound does not need
-    ``eta(pi_new)``)."""
+    ``eta(pi_new)``).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import prepare
+    >>> m = T.two_state(0.9)
+    >>> inst = prepare(m, T.uniform(m), T.random_policy(m, rng=0), evaluate_new=False)
+    >>> print(f"{inst.ev.eta:.4f}", inst.ev_new is None, f"{inst.atol:.1e}")
+    -4.5161 True 1.0e-07
+    """
     mdp = check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
     pi_new = as_policy(pi_new, mdp.n_states, mdp.n_actions, name="pi_new")
@@ -99,14 +123,36 @@ def _result(arrays: BoundArrays, bound, q) -> BoundResult:
 
 def results_of(inst: Instance, bounds, q=None) -> tuple:
     """The :class:`BoundResult` of every bound of ``bounds`` (records) on ``inst``, through one
-    evaluation of the registry's penalties on its quantities (a batch of one)."""
+    evaluation of the registry's penalties on its quantities (a batch of one).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import prepare, results_of
+    >>> from bounds.registry import bound_named
+    >>> m = T.two_state(0.9)
+    >>> inst = prepare(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> [(r.name, r.holds) for r in results_of(inst, [bound_named("theorem1"), bound_named("span")])]
+    [('theorem1', True), ('span', True)]
+    """
     q = inst.quantities() if q is None else q
     arrays = evaluate_bounds(q, bounds)
     return tuple(_result(arrays, b, q) for b in arrays.bounds)
 
 
 def one_result(name: str, inst: Instance, q=None, notes: str | None = None) -> BoundResult:
-    """The registered bound ``name`` on ``inst`` (``q`` may carry quantities set by the caller)."""
+    """The registered bound ``name`` on ``inst`` (``q`` may carry quantities set by the caller).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import prepare, one_result
+    >>> m = T.two_state(0.9)
+    >>> inst = prepare(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> r = one_result("theorem1", inst)
+    >>> print(f"{r.slack:.4f}", r.slack >= 0, abs(r.eta_new - r.rhs - r.slack) < 1e-12)
+    1.8320 True True
+    """
     r = results_of(inst, (bound_named(name),), q)[0]
     if r.error.startswith("penalty") and "NaN" in r.error:
         raise FloatingPointError(f"bound {name}: {r.error} (constants {dict(r.constants)})")
@@ -118,16 +164,49 @@ def one_result(name: str, inst: Instance, q=None, notes: str | None = None) -> B
 
 
 def epsilon_of(ev: Evaluation) -> float:
-    """``eps = max_{s,a} |A_pi(s, a)|`` of Theorem 1 of [TRPO] (THEORY.md §3), from an evaluation of ``pi``."""
+    """``eps = max_{s,a} |A_pi(s, a)|`` of Theorem 1 of [TRPO] (THEORY.md §3), from an evaluation of ``pi``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import epsilon_of
+    >>> m = T.two_state(0.9)
+    >>> ev = T.evaluate(m, T.uniform(m))
+    >>> print(f"{epsilon_of(ev):.6f}", epsilon_of(ev) == float(np.abs(ev.A).max()))
+    0.032258 True
+    """
     return float(np.max(np.abs(ev.A)))
 
 
 def theory_C(mdp: MDP, pi, ev: Evaluation | None = None) -> float:
-    """The coefficient ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s,a)|`` (Eq. (8)-(9))."""
+    """The coefficient ``C = 4 eps gamma / (1-gamma)^2``, ``eps = max_{s,a} |A_pi(s,a)|`` (Eq. (8)-(9)).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import theory_C
+    >>> from bounds.inequalities.base import epsilon_of
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> C = theory_C(m, pi)
+    >>> eps = epsilon_of(T.evaluate(m, pi))
+    >>> print(f"{C:.4f}", abs(C - 4 * eps * 0.9 / (1 - 0.9) ** 2) < 1e-9)
+    11.6129 True
+    """
     return theory_C_of(resolve_evaluation(mdp, pi, ev))
 
 
 def theory_C_of(ev: Evaluation) -> float:
     """:func:`theory_C` from an evaluation already checked against its policy (no re-validation);
-    the formula is :func:`bounds.registry.theory_C_from` (Eq. (8))."""
+    the formula is :func:`bounds.registry.theory_C_from` (Eq. (8)).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import theory_C, theory_C_of
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> ev = T.evaluate(m, pi)
+    >>> theory_C_of(ev) == theory_C(m, pi)
+    True
+    """
     return float(theory_C_from(epsilon_of(ev), ev.gamma))  # Eq. (8)

@@ -38,7 +38,20 @@ def check_all(mdp, pi, pi_new, *, ev=None, atol=None, extra=()) -> BoundTable:
 
 def check_bound(bound, mdp, pi, pi_new, *, ev=None, atol=None):
     """One bound (a record, a name, a penalty ``(q, ops)`` or a legacy function) on one instance,
-    as a :class:`~bounds.inequalities.results.BoundResult`."""
+    as a :class:`~bounds.inequalities.results.BoundResult`.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import check_bound
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> r = check_bound("theorem1", m, pi, pn)
+    >>> print(r.name, r.holds, f"{r.slack:.4f}")
+    theorem1 True 1.8320
+    >>> mine = check_bound(lambda q, ops: q.C * q.alpha ** 2 / 2, m, pi, pn)
+    >>> mine.holds, mine.rhs >= r.rhs
+    (True, True)
+    """
     inst = prepare(mdp, pi, pi_new, ev, None, atol, evaluate_new=False)
     return results_of(inst, (as_bound(bound),))[0]
 

@@ -20,6 +20,17 @@ def cpo_bound(mdp, pi, pi_new, corollary: int = 1, *, ev=None, ev_new=None, atol
     Cor. 3: replaces ``sum_s d_pi D_TV`` by ``sqrt(1/2 sum_s d_pi(s) KL(pi_new(.|s) || pi(.|s)))``
     (Pinsker + Jensen) -- note the **reverse** KL direction of [CPO].
     [CPO] writes ``(1/(1-gamma)) E_{s~d, a~pi_new}[A_pi]``, which is ``L - eta`` with [TRPO]'s ``rho``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import cpo_bound
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> r1, r3 = cpo_bound(m, pi, pn, 1), cpo_bound(m, pi, pn, 3)
+    >>> print(r1.name, r3.name, r1.holds and r3.holds, f"{r1.slack:.4f}")
+    cpo_tv cpo_kl True 0.4385
+    >>> r1.two_sided, r1.upper >= r1.eta_new
+    (True, True)
     """
     if isinstance(corollary, bool) or corollary not in (1, 3):
         raise ValueError(f"corollary must be 1 or 3, got {corollary!r}")
@@ -48,6 +59,15 @@ def cpo_general_bound(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None, atol=Non
     reported as a lower bound: ``rhs`` is Theorem 1's lower bound (``penalty = L - rhs``, which may be
     negative when the lower bound exceeds ``L``) and ``two_sided=False``; Theorem 1's upper bound is
     ``constants["upper"]`` and is part of ``holds`` (also ``constants["centre"]``, ``["half_width"]``).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import cpo_bound, cpo_general_bound
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> r = cpo_general_bound(m, pi, pn)
+    >>> print(r.holds, f"{r.slack:.4f}", r.slack <= cpo_bound(m, pi, pn).slack)
+    True 0.0789 True
     """
     return cpo_general_of(prepare(mdp, pi, pi_new, ev, ev_new, atol), f)
 
@@ -73,7 +93,19 @@ def _cpo_f(inst: Instance, f) -> tuple[np.ndarray, str]:
 
 def cpo_general_of(inst: Instance, f) -> BoundResult:
     """The registry's ``"cpo_general"`` record with ``eps_f``, ``L_f`` of the given ``f``
-    (:meth:`bounds.registry.Quantities.cpo_terms`, the one home of [CPO] Theorem 1's terms)."""
+    (:meth:`bounds.registry.Quantities.cpo_terms`, the one home of [CPO] Theorem 1's terms).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.base import prepare
+    >>> from bounds.inequalities.cpo import cpo_general_of
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> inst = prepare(m, pi, T.random_policy(m, rng=0))
+    >>> r = cpo_general_of(inst, inst.ev.V)
+    >>> print(r.name, r.holds, f"{r.slack:.4f}")
+    cpo_general True 0.4385
+    """
     fv, which = _cpo_f(inst, f)
     q = inst.quantities()
     if f is not None:
@@ -88,7 +120,17 @@ def cpo_f_tightening(mdp, pi, pi_new, f=None, *, ev=None, ev_new=None) -> float:
     """How much ``f`` tightens [CPO] Cor. 1: the ratio of the two bounds' worst-case errors,
     ``max(slack, upper - eta_new)`` of :func:`cpo_general_bound` with ``f`` over the same for
     ``f = V_pi`` (Cor. 1). Below 1 means ``f`` gives the tighter two-sided bound; widths within the
-    default tolerance count as 0, and 0/0 is 1."""
+    default tolerance count as 0, and 0/0 is 1.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import cpo_f_tightening
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> ratio = cpo_f_tightening(m, pi, pn)
+    >>> print(f"{ratio:.4f}", 0 <= ratio <= 1)
+    0.1800 True
+    """
     inst = prepare(mdp, pi, pi_new, ev, ev_new, None)
     ref, new = cpo_general_of(inst, "V_pi"), cpo_general_of(inst, f)
     width = lambda r: max(r.slack, r.constants["upper"] - r.eta_new)  # noqa: E731

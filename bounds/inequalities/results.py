@@ -39,6 +39,17 @@ class BoundResult:
     notes : KL direction and visitation normalization of the bound.
     error : ``""``, or why the bound could not be evaluated here (it raised, its penalty is NaN or not
         one number); then ``holds`` is False and the numbers are NaN -- a failure, never "holds".
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import theorem1
+    >>> m = T.two_state(0.9)
+    >>> r = theorem1(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> r
+    BoundResult('theorem1', rhs=-6.344147833, eta_new=-4.512197754, slack=1.832, holds=True, ...)
+    >>> abs(r.rhs - (r.surrogate - r.penalty)) < 1e-12, abs(r.slack - (r.eta_new - r.rhs)) < 1e-12
+    (True, True)
     """
 
     name: str
@@ -79,7 +90,24 @@ class BoundResult:
 
 @dataclass(frozen=True)
 class BoundTable:
-    """All bounds of :func:`check_all` on one instance; printable."""
+    """All bounds of :func:`check_all` on one instance; printable.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import check_all
+    >>> m = T.two_state(0.9)
+    >>> table = check_all(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> len(table) == len(table.names), table.all_hold
+    (True, True)
+    >>> print(table["span"].name, f"{table['span'].slack:.4f}")
+    span 0.0265
+    >>> print(table)
+    bound      rhs       eta_new      L      penalty       slack  holds  source
+    ...
+    theorem1   -6.34415  -4.5122  -4.51197   1.832        1.832  yes    [TRPO] Theorem 1, Eq. (8)
+    ...
+    """
 
     results: tuple
 
@@ -131,7 +159,16 @@ class BoundTable:
 
 
 def default_atol(mdp: MDP) -> float:
-    """Absolute tolerance for ``holds``: ``1e-9 * max(1, max|R| / (1-gamma))``."""
+    """Absolute tolerance for ``holds``: ``1e-9 * max(1, max|R| / (1-gamma))``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.inequalities.results import default_atol
+    >>> m = T.two_state(0.9)
+    >>> print(f"{default_atol(m):.1e}", default_atol(m) == 1e-9 * max(1, 10 / (1 - 0.9)))
+    1.0e-07 True
+    """
     scale = max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
     return RTOL * scale
 
@@ -142,6 +179,22 @@ def assert_bound(result, atol: float | None = None) -> None:
 
     ``result`` is a :class:`BoundResult` or a :class:`BoundTable` (every entry is checked).
     ``atol`` overrides the tolerance stored in the result.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import theorem1
+    >>> from bounds.inequalities.results import assert_bound
+    >>> m = T.two_state(0.9)
+    >>> r = theorem1(m, T.uniform(m), T.random_policy(m, rng=0))
+    >>> assert_bound(r)
+    >>> import dataclasses
+    >>> bad = dataclasses.replace(r, holds=False, slack=-1.0)
+    >>> try:
+    ...     assert_bound(bad)
+    ... except AssertionError:
+    ...     print("fails")
+    fails
     """
     if isinstance(result, BoundTable):
         failures = []

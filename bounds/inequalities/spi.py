@@ -16,6 +16,15 @@ def spi_bound(mdp, pi, pi_new, *, ev=None, ev_new=None, atol=None) -> BoundResul
 
     with ``||pi_new - pi||_inf = max_s sum_a |pi_new - pi|`` (= 2 max-TV) and
     ``dA = max_s Abar(s) - min_s Abar(s)``. [SPI] writes ``(1/(1-gamma)) d_pi . Abar`` = ``rho_pi . Abar``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import spi_bound
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> r = spi_bound(m, pi, pn)
+    >>> print(r.name, r.holds, f"{r.slack:.4f}")
+    spi True 0.2302
     """
     return one_result("spi", prepare(mdp, pi, pi_new, ev, ev_new, atol))
 

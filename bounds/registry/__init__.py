@@ -37,10 +37,29 @@ __all__ = ["Bound", "register", "unregister", "registered", "registry_names", "b
 
 
 def labels() -> dict:
-    """``{name: label}`` of every registered bound, in registry order (the figures' axis labels)."""
+    """``{name: label}`` of every registered bound, in registry order (the figures' axis labels).
+
+    Examples
+    --------
+    >>> from bounds.registry import labels, registry_names
+    >>> lab = labels()
+    >>> lab["theorem1"]
+    'Thm 1, Eq. (8)'
+    >>> list(lab)[:3] == list(registry_names())[:3]
+    True
+    """
     return {b.name: b.label for b in registered()}
 
 
 def off_centre_names() -> tuple:
-    """Names of the registered bounds whose band is not centred on L (measured about their own centre)."""
+    """Names of the registered bounds whose band is not centred on L (measured about their own centre).
+
+    Examples
+    --------
+    >>> from bounds.registry import bound_named, off_centre_names
+    >>> off_centre_names()
+    ('cpo_general',)
+    >>> bound_named("cpo_general").centre is not None
+    True
+    """
     return tuple(b.name for b in registered() if b.off_centre)

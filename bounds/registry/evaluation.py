@@ -33,6 +33,19 @@ class BoundArrays:
     L, ``+inf`` otherwise), holds, error (``""`` or why the bound failed there); centre and half_width
     for the bounds centred elsewhere. ``nan`` marks instances where some bound failed. ``terms`` keeps
     the quantities (:class:`~.quantities.FloatQuantities`), ``bounds`` the records in column order.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.check_batch import check_all_batch
+    >>> batch = MDPBatch.from_mdps([T.two_state(0.9), T.garnet(4, 2, rng=0)])
+    >>> pi = T.uniform(batch.N, 2); pn = T.random_policy(batch.N, 2, rng=1)
+    >>> arr = check_all_batch(batch, pi, pn)
+    >>> arr.eta.shape, arr.slack["theorem1"].shape, bool(arr.holds["theorem1"].all())
+    ((2,), (2,), True)
+    >>> bool((abs(arr.slack["theorem1"] - (arr.eta_new - arr.rhs["theorem1"])) < 1e-12).all())
+    True
     """
 
     names: tuple
@@ -109,7 +122,21 @@ def _legacy(bound: Bound, q):
 
 def penalty_arrays(bound: Bound, q) -> tuple:
     """``(half-width, centre, error)`` of ``bound`` on the float quantities ``q``, each ``(K,)``
-    (``error`` None when the bound evaluated on every instance)."""
+    (``error`` None when the bound evaluated on every instance).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.check_batch import batch_quantities
+    >>> from bounds.registry import bound_named
+    >>> from bounds.registry.evaluation import penalty_arrays
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> q = batch_quantities(MDPBatch.from_mdps([m]), pi, pn)
+    >>> half, centre, err = penalty_arrays(bound_named("theorem1"), q)
+    >>> bool(abs(half[0] - q.C[0] * q.alpha[0] ** 2) < 1e-12), bool(centre[0] == q.L[0]), err
+    (True, True, None)
+    """
     with np.errstate(all="ignore"):
         if bound.penalty is None:
             half, err = _legacy(bound, q)
@@ -124,7 +151,20 @@ def penalty_arrays(bound: Bound, q) -> tuple:
 
 
 def evaluate_bounds(q, bounds) -> BoundArrays:
-    """Every bound of ``bounds`` (records, in order; names unique) on the float quantities ``q``."""
+    """Every bound of ``bounds`` (records, in order; names unique) on the float quantities ``q``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.check_batch import batch_quantities
+    >>> from bounds.registry import bound_named, evaluate_bounds
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> q = batch_quantities(MDPBatch.from_mdps([m]), pi, pn)
+    >>> arr = evaluate_bounds(q, [bound_named("theorem1"), bound_named("kl_max")])
+    >>> arr.names, [f"{float(arr.slack[n][0]):.4f}" for n in arr.names]
+    (('theorem1', 'kl_max'), ['1.8320', '5.7899'])
+    """
     names = tuple(b.name for b in bounds)
     if len(set(names)) != len(names):
         raise ValueError(f"bounds: names must be unique, got {names}")
@@ -159,14 +199,50 @@ def evaluate_bounds(q, bounds) -> BoundArrays:
 
 
 class NotExact(Exception):
-    """A bound whose penalty cannot be evaluated on exact numbers (the message says why)."""
+    """A bound whose penalty cannot be evaluated on exact numbers (the message says why).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from fractions import Fraction as F
+    >>> from bounds.counterexamples.exact import ExactMDP
+    >>> from bounds.registry import Bound, ExactQuantities, NotExact, exact_slack
+    >>> m = T.two_state(0.9)
+    >>> em = ExactMDP(m.P.tolist(), m.R.tolist(), m.rho0.tolist(), F(9, 10))
+    >>> pi = ((F(1, 2), F(1, 2)), (F(1, 2), F(1, 2)))
+    >>> floaty = Bound("floaty", lambda q, ops: np.sqrt(float(q.C)))
+    >>> try:
+    ...     exact_slack(floaty, ExactQuantities(em, pi, pi))
+    ... except NotExact as exc:
+    ...     print("NotExact:", str(exc)[:38])
+    NotExact: the penalty of floaty returned a float
+    """
 
 
 def exact_slack(bound: Bound, q):
     """``eta(pi_new) - rhs`` of ``bound`` on the exact quantities ``q`` (:class:`~.quantities.ExactQuantities`):
     a Fraction, an :class:`~.ops.Interval` enclosing it, or ``inf`` when the bound is ``-inf`` (no claim).
     Raises :class:`NotExact` when the penalty is not written over the quantities with ``ops`` (e.g. it
-    calls numpy or :mod:`math` on the numbers) or an interval comparison cannot be decided."""
+    calls numpy or :mod:`math` on the numbers) or an interval comparison cannot be decided.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from fractions import Fraction as F
+    >>> from bounds import theorem1
+    >>> from bounds.counterexamples.exact import ExactMDP
+    >>> from bounds.registry import ExactQuantities, bound_named, exact_slack
+    >>> m = T.two_state(0.9)
+    >>> em = ExactMDP(m.P.tolist(), m.R.tolist(), m.rho0.tolist(), F(9, 10))
+    >>> pi = ((F(1, 2), F(1, 2)), (F(1, 2), F(1, 2))); pn = ((F(3, 4), F(1, 4)), (F(1, 2), F(1, 2)))
+    >>> s = exact_slack(bound_named("theorem1"), ExactQuantities(em, pi, pn))
+    >>> s
+    Fraction(73755, 101866)
+    >>> abs(float(s) - theorem1(m, np.array(pi, float), np.array(pn, float)).slack) < 1e-12
+    True
+    """
     if bound.penalty is None:
         raise NotExact(f"{bound.name} is a function of (mdp, pi, pi_new) returning a float, not a penalty over "
                        "the named quantities")

@@ -30,7 +30,18 @@ __all__ = ["FLOAT", "EXACT", "Interval", "Undecided", "float_ops", "is_exact_num
 
 # ----------------------------------------------------------------------------- floats, K instances
 def float_ops(seg) -> SimpleNamespace:
-    """The float namespace over the instances of ``seg`` (a :class:`tabular.mdp_batch.Segments`)."""
+    """The float namespace over the instances of ``seg`` (a :class:`tabular.mdp_batch.Segments`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.mdp_batch import Segments
+    >>> from bounds.registry.ops import float_ops
+    >>> ops = float_ops(Segments([2, 3]))
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> ops.sum(x).tolist(), ops.max(x).tolist(), ops.times(0.0, np.inf).tolist()
+    ([3.0, 12.0], [2.0, 5.0], 0.0)
+    """
 
     def times(coef, div):
         """``coef * div`` elementwise with ``0 * inf = 0`` (:func:`tabular.divergences.penalty_product`)."""
@@ -62,7 +73,20 @@ FLOAT = float_ops  # the float namespace is built per batch of instances
 
 # ----------------------------------------------------------------------------- exact numbers
 class Undecided(ArithmeticError):
-    """An interval straddles the point a comparison asks about: exact evaluation cannot decide it."""
+    """An interval straddles the point a comparison asks about: exact evaluation cannot decide it.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.registry import Undecided
+    >>> from bounds.registry.ops import EXACT
+    >>> third = EXACT.sqrt(Fraction(1, 9))
+    >>> try:
+    ...     third >= Fraction(1, 3)
+    ... except Undecided as exc:
+    ...     print(type(exc).__name__, isinstance(exc, ArithmeticError))
+    Undecided True
+    """
 
 
 def _iv():
@@ -89,7 +113,24 @@ def _to_iv(x):
 
 class Interval:
     """A closed interval enclosing a real number (``mpmath.iv`` underneath), mixing freely with
-    Fractions and ints; comparisons are decided only when the enclosures do not overlap."""
+    Fractions and ints; comparisons are decided only when the enclosures do not overlap.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.registry import Interval, Undecided
+    >>> from bounds.registry.ops import EXACT
+    >>> r = EXACT.sqrt(Fraction(2))
+    >>> r.lower < Fraction(141422, 100000) and r > Fraction(141421, 100000)
+    True
+    >>> print(f"{float(r * r):.12f}")
+    2.000000000000
+    >>> try:
+    ...     r * r > 2
+    ... except Undecided:
+    ...     print("undecided")
+    undecided
+    """
 
     __slots__ = ("v",)
 
@@ -174,7 +215,16 @@ def _ends(x: Interval) -> tuple:
 
 
 def is_exact_number(x) -> bool:
-    """A Fraction, int, :class:`Interval` or ``math.inf`` (what exact quantities and penalties are made of)."""
+    """A Fraction, int, :class:`Interval` or ``math.inf`` (what exact quantities and penalties are made of).
+
+    Examples
+    --------
+    >>> import math
+    >>> from fractions import Fraction
+    >>> from bounds.registry.ops import is_exact_number
+    >>> is_exact_number(Fraction(1, 3)), is_exact_number(2), is_exact_number(math.inf), is_exact_number(0.5)
+    (True, True, True, False)
+    """
     return isinstance(x, (Fraction, int, Interval)) and not isinstance(x, bool) or (
         isinstance(x, float) and x == math.inf)
 

@@ -58,7 +58,17 @@ QUANTITIES = MappingProxyType({
 
 def theory_C_from(eps, gamma):
     """``C = 4 eps gamma / (1-gamma)^2`` of Eq. (8)-(9) of [TRPO] (THEORY.md §3): the one home of the
-    formula, on floats, arrays or Fractions."""
+    formula, on floats, arrays or Fractions.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.registry import theory_C_from
+    >>> theory_C_from(Fraction(1, 10), Fraction(9, 10))
+    Fraction(36, 1)
+    >>> print(f"{theory_C_from(0.1, 0.9):.6f}")
+    36.000000
+    """
     return 4 * eps * gamma / (1 - gamma) ** 2  # Eq. (8)
 
 
@@ -68,6 +78,17 @@ class Quantities:
     Backend attributes: ``ops``, ``K``, ``gamma``, ``pi``, ``pi_new``, ``R``, ``V``, ``Q``, ``A``,
     ``rho``, ``d``, ``eta``, ``eta_new``, ``atol``, ``kl``, ``kl_rev``, ``w`` and ``apply_P(x)``
     (``sum_t P(t|s, a) x(t)`` per row).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.check_batch import batch_quantities
+    >>> from bounds.registry import Quantities
+    >>> m = T.two_state(0.9); pi = T.uniform(m); pn = T.random_policy(m, rng=0)
+    >>> q = batch_quantities(MDPBatch.from_mdps([m]), pi, pn)
+    >>> isinstance(q, Quantities), bool(abs(q.alpha[0] - abs(pi - pn).sum(axis=1).max() / 2) < 1e-15)
+    (True, True)
     """
 
     ops: SimpleNamespace
@@ -175,7 +196,18 @@ def _one_segment(S: int):
 
 class FloatQuantities(Quantities):
     """Float quantities of K instances held as the rows of a batch (:meth:`from_batch`) or of one
-    instance, K = 1 (:meth:`from_single`, any size, sparse models included)."""
+    instance, K = 1 (:meth:`from_single`, any size, sparse models included).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.check_batch import batch_quantities
+    >>> batch = MDPBatch.from_mdps([T.two_state(0.9), T.mdp_x(0.5)])
+    >>> q = batch_quantities(batch, T.uniform(batch.N, 2), T.random_policy(batch.N, 2, rng=0))
+    >>> q.K, q.C.shape, q.tv.shape
+    (2, (2,), (5,))
+    """
 
     def __init__(self, seg, gamma, pi, pi_new, R, ev, eta_new, atol, apply_P, w, instance):
         self.seg, self.ops = seg, float_ops(seg)
@@ -258,6 +290,21 @@ class ExactQuantities(Quantities):
 
     ``mdp`` is a :class:`bounds.counterexamples.exact.ExactMDP`; ``pi``, ``pi_new`` tuples of rows of
     Fractions summing to exactly 1 (:func:`~bounds.counterexamples.exact.exact_policy`).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from fractions import Fraction as F
+    >>> from bounds.counterexamples.exact import ExactMDP
+    >>> from bounds.registry import ExactQuantities
+    >>> m = T.two_state(0.9)
+    >>> em = ExactMDP(m.P.tolist(), m.R.tolist(), m.rho0.tolist(), F(9, 10))
+    >>> pi = ((F(1, 2), F(1, 2)), (F(1, 2), F(1, 2))); pn = ((F(3, 4), F(1, 4)), (F(1, 2), F(1, 2)))
+    >>> q = ExactQuantities(em, pi, pn)
+    >>> q.eta, q.alpha, q.C
+    (Fraction(-140, 31), Fraction(1, 4), Fraction(360, 31))
+    >>> abs(float(q.eta) - T.evaluate(m, T.uniform(m)).eta) < 1e-12
+    True
     """
 
     K = 1

@@ -45,6 +45,16 @@ class Bound:
     legacy : ``(mdp, pi, pi_new) -> lower bound`` of a bound given as a plain function (floats only,
         one instance at a time; its certificate is never proven).
     ref : ``"MODULE:FUNCTION"`` where a user's bound is imported from (for worker processes).
+
+    Examples
+    --------
+    >>> from bounds.registry import Bound, bound_named
+    >>> mine = Bound("half_theorem1", lambda q, ops: q.C * q.alpha ** 2 / 2,
+    ...              statement="eta_new >= L - (C/2) maxTV^2", source="my note, Eq. (1)")
+    >>> mine.theorem, mine.two_sided, mine.label
+    (True, False, 'half_theorem1')
+    >>> bound_named("theorem1")
+    Bound('theorem1', theorem, 'eta_new >= L - C maxTV^2', '[TRPO] Theorem 1, Eq. (8)')
     """
 
     name: str
@@ -114,6 +124,20 @@ def register(penalty=None, /, *, replace: bool = False, **fields):
             return q.C * q.alpha ** 2 / 2
 
     (the module attribute is then the :class:`Bound`). The name defaults to the function's name.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import check_all
+    >>> from bounds.registry import register, unregister
+    >>> @register(statement="eta_new >= L - (C/2) maxTV^2", source="my note, Eq. (1)")
+    ... def half_theorem1(q, ops):
+    ...     return q.C * q.alpha ** 2 / 2
+    >>> m = T.two_state(0.9)
+    >>> r = check_all(m, T.uniform(m), T.random_policy(m, rng=0))["half_theorem1"]
+    >>> print(r.holds, f"{r.slack:.4f}")
+    True 0.9159
+    >>> unregister("half_theorem1")
     """
     if isinstance(penalty, Bound):
         if fields:
@@ -127,18 +151,49 @@ def register(penalty=None, /, *, replace: bool = False, **fields):
 
 
 def unregister(name: str) -> None:
-    """Remove the bound called ``name`` from the registry (KeyError if none)."""
+    """Remove the bound called ``name`` from the registry (KeyError if none).
+
+    Examples
+    --------
+    >>> from bounds.registry import register, registry_names, unregister
+    >>> b = register(lambda q, ops: 2 * q.C * q.alpha ** 2, name="double_theorem1")
+    >>> "double_theorem1" in registry_names()
+    True
+    >>> unregister("double_theorem1")
+    >>> "double_theorem1" in registry_names()
+    False
+    """
     if name not in _REGISTRY:
         raise KeyError(f"no registered bound named {name!r}")
     del _REGISTRY[name]
 
 
 def registered(theorem: bool | None = None) -> tuple:
-    """The registered bounds in order (``theorem=True``: only theorems; ``False``: only non-theorems)."""
+    """The registered bounds in order (``theorem=True``: only theorems; ``False``: only non-theorems).
+
+    Examples
+    --------
+    >>> from bounds.registry import registered
+    >>> [b.name for b in registered(theorem=False)]
+    ['mean_kl', 'mean_kl_d', 'mean_tv_squared', 'squared_mean_tv', 'surrogate_monotone']
+    >>> all(b.theorem for b in registered(theorem=True))
+    True
+    """
     return tuple(b for b in _REGISTRY.values() if theorem is None or b.theorem == theorem)
 
 
 def registry_names(theorem: bool | None = None) -> tuple:
+    """
+
+    Examples
+    --------
+    >>> from bounds.registry import registry_names
+    >>> registry_names(theorem=True)[:4]
+    ('theorem1', 'theorem1_tight', 'kl_max', 'kl_max_pinsker')
+    >>> set(registry_names()) == set(registry_names(True)) | set(registry_names(False))
+    True
+    """
+
     return tuple(b.name for b in registered(theorem))
 
 
@@ -168,7 +223,17 @@ def _from_function(fn, ref: str = "", **fields) -> Bound:
 def as_bound(obj, ref: str = "") -> Bound:
     """``obj`` as a :class:`Bound`: a Bound, a name (:func:`bound_named`), a package function that
     computes a registered bound (e.g. :func:`bounds.theorem1`), a penalty ``(q, ops)`` or a legacy
-    ``(mdp, pi, pi_new) -> lower bound`` function."""
+    ``(mdp, pi, pi_new) -> lower bound`` function.
+
+    Examples
+    --------
+    >>> from bounds.registry import as_bound, bound_named
+    >>> as_bound("span") is bound_named("span")
+    True
+    >>> b = as_bound(lambda q, ops: q.C * q.alpha ** 2)
+    >>> b.name, b.penalty is not None
+    ('lambda', True)
+    """
     if isinstance(obj, Bound):
         return obj
     if isinstance(getattr(obj, "bound", None), Bound):  # a claim of bounds.counterexamples
@@ -184,7 +249,17 @@ def as_bound(obj, ref: str = "") -> Bound:
 
 def bound_named(name: str) -> Bound:
     """The bound called ``name``: a registered name or alias (``"theorem1"``, ``"bounds:theorem1"``), or
-    ``"MODULE:FUNCTION"``, imported (the module must be importable, e.g. on ``sys.path``)."""
+    ``"MODULE:FUNCTION"``, imported (the module must be importable, e.g. on ``sys.path``).
+
+    Examples
+    --------
+    >>> from bounds.registry import bound_named
+    >>> b = bound_named("theorem1")
+    >>> print(b.statement, "|", b.source)
+    eta_new >= L - C maxTV^2 | [TRPO] Theorem 1, Eq. (8)
+    >>> bound_named("bounds:theorem1") is b
+    True
+    """
     if isinstance(name, Bound):
         return name
     if not isinstance(name, str):

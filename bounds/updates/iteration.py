@@ -55,6 +55,18 @@ class UpdateHistory:
     tol : float, the early-stop threshold on the ``eta`` gain.
     converged : bool, whether the run stopped because a step gained less than ``tol`` without
         decreasing ``eta`` (a decrease beyond ``atol`` never counts as converged).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import run
+    >>> m = T.two_state(0.9)
+    >>> h = run("mm", m, T.uniform(m), 5)
+    >>> h.update, h.eta.shape, h.monotonic, h.eq10_holds
+    ('mm', (6,), True, True)
+    >>> print(h)
+    update=mm  steps=5  monotonic=True  eq10_holds=True  converged=False
+    ...
     """
 
     update: str
@@ -178,6 +190,16 @@ def run(update, mdp, pi0, n_iter: int, tol: float = 1e-12, record_bounds: bool =
     atol : finite float >= 0, the verification tolerance of ``monotonic`` and ``eq10_holds``
         (default ``1e-12 (1 + max|eta|)``, the round-off floor). Kept apart from ``tol``.
     **update_kwargs : passed to the update (e.g. ``delta``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import run, trust_region_step
+    >>> m = T.garnet(4, 2, rng=0)
+    >>> h = run(trust_region_step, m, T.uniform(m), 5, delta=0.05)
+    >>> bool(np.all(np.diff(h.eta) >= -1e-12)), bool(np.all(h.kl_max <= 0.05 + 1e-12))
+    (True, True)
     """
     name, fn = _resolve(update)
     mdp = check_mdp(mdp)

@@ -52,6 +52,19 @@ def pmd_update(mdp: MDP, pi, step: float, ev: Evaluation | None = None) -> np.nd
 
     ``step`` is a real ``>= 0`` or ``+inf``. Computed as ``log pi + step (Q - max_support Q)`` with the
     maximizing entries set to exactly 0, so no overflow for any step. Zeros of ``pi`` stay zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import pmd_update
+    >>> m = T.two_state(0.9); pi = T.uniform(m); Q = T.evaluate(m, pi).Q
+    >>> p = pmd_update(m, pi, step=1.0)
+    >>> closed = pi * np.exp(1.0 * Q); closed /= closed.sum(axis=1, keepdims=True)  # pi exp(step Q)
+    >>> bool(np.allclose(p, closed))
+    True
+    >>> pmd_update(m, pi, np.inf).tolist()  # the greedy limit keeps pi's split on tied maximizers
+    [[0.0, 1.0], [0.5, 0.5]]
     """
     mdp = _check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
@@ -73,6 +86,19 @@ def entropy_npg_update(mdp: MDP, pi, tau: float, step: float, sev: SoftEvaluatio
 
     ``pi`` must have full support (the update takes ``log pi``), ``tau > 0`` and
     ``0 < step <= (1-gamma)/tau``. ``sev`` may pass ``soft_evaluate(mdp, pi, tau)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.regularized import soft_evaluate
+    >>> from bounds import entropy_npg_update
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> p = entropy_npg_update(m, pi, tau=0.1, step=1.0)  # step = (1-gamma)/tau: soft policy iteration
+    >>> Q = soft_evaluate(m, pi, 0.1).Q
+    >>> closed = np.exp((Q - Q.max(axis=1, keepdims=True)) / 0.1)
+    >>> bool(np.allclose(p, closed / closed.sum(axis=1, keepdims=True)))
+    True
     """
     mdp = _check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")

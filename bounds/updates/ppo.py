@@ -44,6 +44,15 @@ class PPOClipResult:
     eta_old : ``eta(pi_old)``. eta : (K+1,) true ``eta`` after each epoch. objective : (K+1,) ``L^CLIP``.
     ratio_min, ratio_max : (K+1,) extreme ``pi_theta/pi_old`` over states with ``d_old > 0``.
     kl_max : (K+1,) ``max_s KL(pi_old || pi_theta)``; kl_mean : (K+1,) ``sum_s d_old(s) KL_s``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds.updates.ppo import ppo_clip_step
+    >>> m = T.two_state(0.9)
+    >>> r = ppo_clip_step(m, T.uniform(m), eps=0.2, epochs=3)
+    >>> r.eta.shape, r.objective.shape, float(r.kl_max[0]), float(r.ratio_min[0])
+    ((4,), (4,), 0.0, 1.0)
     """
 
     pi_new: np.ndarray
@@ -96,7 +105,20 @@ def _parts(ev: Evaluation, theta: np.ndarray, eps: float):
 
 def clip_objective(ev_old: Evaluation, theta, eps: float) -> float:
     """``L^CLIP(theta)`` of [PPO] Eq. (7), exactly (module docstring); ``pi_old = ev_old.pi`` must
-    have full support. ``L^CLIP(log pi_old) = 0`` (``sum_a pi A = 0``)."""
+    have full support. ``L^CLIP(log pi_old) = 0`` (``sum_a pi A = 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.updates.ppo import clip_objective
+    >>> m = T.two_state(0.9); pi = T.uniform(m); ev = T.evaluate(m, pi)
+    >>> abs(clip_objective(ev, np.log(pi), 0.2)) < 1e-12  # at theta = log pi_old the ratio is 1: E_d[A] = 0
+    True
+    >>> theta = np.log(pi) + np.array([[0.0, 0.1], [0.0, 0.0]])
+    >>> clip_objective(ev, theta, 0.2) > 0
+    True
+    """
     if not isinstance(ev_old, Evaluation):
         raise TypeError(f"ev_old must be a tabular.Evaluation, got {type(ev_old).__name__}")
     _full_support(ev_old.pi, "ev_old.pi")
@@ -107,7 +129,21 @@ def clip_objective(ev_old: Evaluation, theta, eps: float) -> float:
 
 def clip_gradient(ev_old: Evaluation, theta, eps: float) -> np.ndarray:
     """``dL^CLIP/dtheta``, shape (S, A) (module docstring; at the kinks the one-sided derivative
-    with the clipped branch taken for ``r = 1 +- eps`` exactly)."""
+    with the clipped branch taken for ``r = 1 +- eps`` exactly).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.updates.ppo import clip_gradient, clip_objective
+    >>> m = T.two_state(0.9); ev = T.evaluate(m, T.uniform(m))
+    >>> theta = np.log(T.uniform(m)) + np.array([[0.0, 0.05], [0.0, 0.0]])
+    >>> g = clip_gradient(ev, theta, 0.2)
+    >>> h = 1e-6; e = np.zeros((2, 2)); e[0, 1] = h
+    >>> fd = (clip_objective(ev, theta + e, 0.2) - clip_objective(ev, theta - e, 0.2)) / (2 * h)
+    >>> bool(np.isclose(g[0, 1], fd, rtol=1e-5))
+    True
+    """
     if not isinstance(ev_old, Evaluation):
         raise TypeError(f"ev_old must be a tabular.Evaluation, got {type(ev_old).__name__}")
     _full_support(ev_old.pi, "ev_old.pi")
@@ -130,6 +166,18 @@ def ppo_clip_step(mdp: MDP, pi, eps: float = 0.2, epochs: int = 10, lr: float = 
 
     ``optimizer="adam"``: Adam (Kingma & Ba 2015; beta1 = 0.9, beta2 = 0.999, 1e-8), PPO's optimizer,
     with step ``lr``; ``"sgd"``: ``theta += lr * grad``. ``pi`` must have full support.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.updates.ppo import ppo_clip_step
+    >>> m = T.two_state(0.9)
+    >>> r = ppo_clip_step(m, T.uniform(m), eps=0.2, epochs=3)
+    >>> r
+    PPOClipResult(eps=0.2, epochs=3, optimizer='adam', eta -4.51613 -> -4.51316, ...)
+    >>> bool(r.eta[-1] > r.eta_old), bool(np.allclose(r.pi_new.sum(axis=1), 1))
+    (True, True)
     """
     if not isinstance(mdp, MDP):
         raise TypeError(f"mdp must be a tabular.MDP, got {type(mdp).__name__}")

@@ -79,6 +79,17 @@ class StepResult:
         ``theory_C`` under those keys, for code written before they were fields).
     eta : float, ``eta(pi)``. surrogate : float, ``L_pi(pi_new)`` (Eq. (3)).
     theory_C : float, ``4 eps gamma/(1-gamma)^2`` of ``pi`` (Eq. (8)).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from bounds import trust_region_step
+    >>> m = T.two_state(0.9)
+    >>> r = trust_region_step(m, T.uniform(m), delta=0.01)
+    >>> r
+    StepResult(S=2, A=2, eta=-4.516129032, surrogate=-4.513200475, ..., solver='fast', ...)
+    >>> print(f"{r.kl_max:.6f}", r.surrogate >= r.eta)
+    0.010000 True
     """
 
     pi_new: np.ndarray
@@ -186,6 +197,18 @@ def mm_step(mdp: MDP, pi, C: float | None = None, penalty: str = "kl", C_scale: 
     StepResult with ``objective = M(pi_new) = L_pi(pi_new) - C D(pi, pi_new)`` (``D`` = max-KL or
     squared max-TV), ``multiplier`` = the common KL level ``kappa*`` (or TV radius ``t*``) and
     ``info["C"]`` the coefficient used, ``info["penalty"]``, ``info["c"]`` per-state multipliers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import mm_step
+    >>> m = T.garnet(4, 2, rng=0); pi = T.uniform(m)
+    >>> fast, ref = mm_step(m, pi), mm_step(m, pi, solver="cvxpy")
+    >>> bool(np.allclose(fast.pi_new, ref.pi_new, atol=1e-5))
+    True
+    >>> T.evaluate(m, fast.pi_new).eta >= fast.eta  # Eq. (10): the MM step never decreases eta
+    True
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     if penalty not in ("kl", "tv"):
@@ -230,6 +253,17 @@ def cpi_step(mdp: MDP, pi, alpha: float | None = None, ev: Evaluation | None = N
     StepResult with ``multiplier = alpha``, ``objective`` = the Eq. (6) lower bound
     ``L_pi(pi_new) - 2 eps' gamma alpha^2 / (1-gamma)^2`` and ``info`` entries ``alpha_star``,
     ``A_prime``, ``eps_prime``, ``pi_prime``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import cpi_alpha_star, cpi_step
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> r = cpi_step(m, pi)
+    >>> pp = r.info["pi_prime"]; a = r.info["alpha_star"]
+    >>> bool(np.allclose(r.pi_new, (1 - a) * pi + a * pp)), a == cpi_alpha_star(m, pi, pp)
+    (True, True)
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     g = mdp.gamma
@@ -261,6 +295,20 @@ def trust_region_step(mdp: MDP, pi, delta: float, constraint: str = "max", weigh
 
     Both constraints are active unless ``pi`` is already greedy-optimal on the states that matter.
     ``objective = L_pi(pi_new)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import trust_region_step
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> fast = trust_region_step(m, pi, delta=0.01)
+    >>> ref = trust_region_step(m, pi, delta=0.01, solver="cvxpy")
+    >>> bool(np.allclose(fast.pi_new, ref.pi_new, atol=1e-5)), bool(fast.kl_max <= 0.01 + 1e-12)
+    (True, True)
+    >>> mean = trust_region_step(m, pi, delta=0.01, constraint="mean")  # Eq. (12)
+    >>> print(f"{mean.kl_mean:.6f}", mean.surrogate >= fast.surrogate)
+    0.010000 True
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     delta = check_real(delta, "delta", positive=True)
@@ -290,6 +338,17 @@ def kl_penalty_step(mdp: MDP, pi, c: float, weights=None, solver: str = "fast",
     Returns
     -------
     StepResult with ``multiplier = c`` and ``objective = L_pi(pi_new) - c sum_s rho w KL_s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import kl_penalty_step
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> fast = kl_penalty_step(m, pi, c=1.0)
+    >>> ref = kl_penalty_step(m, pi, c=1.0, solver="cvxpy")
+    >>> bool(np.allclose(fast.pi_new, ref.pi_new, atol=1e-5)), fast.surrogate >= fast.eta
+    (True, True)
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     c = check_real(c, "c", lo=0.0)
@@ -313,6 +372,17 @@ def npg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None, solver: st
     -------
     StepResult with ``multiplier = tau`` (``inf`` for ``step = 0``) and
     ``objective = L_pi(pi_new) - tau sum_s rho(s) KL(pi_new(.|s) || pi(.|s))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import npg_step
+    >>> m = T.two_state(0.9); pi = T.uniform(m); ev = T.evaluate(m, pi)
+    >>> r = npg_step(m, pi, step=1.0)
+    >>> closed = pi * np.exp(1.0 * ev.A / (1 - 0.9))  # pi exp(step A / (1-gamma)), normalized
+    >>> bool(np.allclose(r.pi_new, closed / closed.sum(axis=1, keepdims=True)))
+    True
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     step = check_real(step, "step", lo=0.0)
@@ -339,6 +409,18 @@ def pg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None) -> StepResu
     -------
     StepResult with ``multiplier = step``, ``objective = L_pi(pi_new)`` and ``info`` entries
     ``gradient`` and ``theta_new``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import pg_step
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> r = pg_step(m, pi, step=1.0)
+    >>> theta = r.info["theta_new"]
+    >>> p = np.exp(theta - theta.max(axis=1, keepdims=True))
+    >>> bool(np.allclose(r.pi_new, p / p.sum(axis=1, keepdims=True))), T.evaluate(m, r.pi_new).eta > r.eta
+    (True, True)
     """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     step = check_real(step, "step", lo=0.0)
@@ -354,7 +436,20 @@ def pg_step(mdp: MDP, pi, step: float, ev: Evaluation | None = None) -> StepResu
 
 def pi_step(mdp: MDP, pi, ev: Evaluation | None = None) -> StepResult:
     """Policy iteration: ``pi_new = greedy(Q_pi)`` (argmax, lowest index on ties), the unconstrained
-    argmax of ``L_pi`` (Section 7 of [TRPO]). ``multiplier = 0`` (no penalty); ``objective = L_pi(pi_new)``."""
+    argmax of ``L_pi`` (Section 7 of [TRPO]). ``multiplier = 0`` (no penalty); ``objective = L_pi(pi_new)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds import pi_step
+    >>> m = T.two_state(0.9); pi = T.uniform(m)
+    >>> r = pi_step(m, pi)
+    >>> r.pi_new.tolist(), r.tv_max
+    ([[0.0, 1.0], [1.0, 0.0]], 0.5)
+    >>> bool(np.array_equal(r.pi_new, T.greedy(T.evaluate(m, pi).Q)))
+    True
+    """
     mdp, pi, ev = _prepare(mdp, pi, ev)
     pi_new = greedy(ev.Q)
     return _result(mdp, pi, ev, pi_new, surrogate_of(ev, pi_new), 0.0, "closed-form")

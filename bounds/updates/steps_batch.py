@@ -42,7 +42,18 @@ __all__ = ["BatchStep", "BatchHistory", "mm_step_batch", "cpi_step_batch", "trus
 class BatchStep:
     """One batched update ``pi -> pi_new``: ``pi_new`` (N, A) rows; per instance ``(K,)``: ``surrogate``
     ``L_pi(pi_new)`` (Eq. (3)), ``kl_max``, ``C`` (the coefficient of Algorithm 1; NaN for updates
-    without one), ``ok``; ``method`` (K,) the solver route (or None)."""
+    without one), ``ok``; ``method`` (K,) the solver route (or None).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch, evaluate_batch
+    >>> from bounds.updates.steps_batch import mm_step_batch
+    >>> batch = MDPBatch.from_mdps([T.two_state(0.9), T.garnet(4, 2, rng=0)])
+    >>> step = mm_step_batch(batch, evaluate_batch(batch, T.uniform(batch.N, 2)))
+    >>> step.pi_new.shape, step.surrogate.shape, step.ok.tolist()
+    ((6, 2), (2,), [True, True])
+    """
 
     pi_new: np.ndarray
     surrogate: np.ndarray
@@ -92,7 +103,22 @@ def mm_step_batch(batch: MDPBatch, ev: MDPBatchEvaluation) -> BatchStep:
     """:func:`bounds.updates.mm_step` (``penalty="kl"``, theory ``C``) on every instance.
 
     ``ev`` must be :func:`tabular.mdp_batch.evaluate_batch` of the current policy in ``batch``
-    (:func:`tabular.mdp_batch.check_batch_evaluation`)."""
+    (:func:`tabular.mdp_batch.check_batch_evaluation`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch, evaluate_batch
+    >>> from bounds import mm_step
+    >>> from bounds.updates.steps_batch import mm_step_batch
+    >>> mdps = [T.two_state(0.9), T.garnet(4, 2, rng=0)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> step = mm_step_batch(batch, evaluate_batch(batch, T.uniform(batch.N, 2)))
+    >>> one = mm_step(mdps[1], T.uniform(mdps[1]))  # the second instance alone
+    >>> bool(np.allclose(step.pi_new[2:], one.pi_new, atol=1e-8))
+    True
+    """
     return _mm(*_checked(batch, ev))
 
 
@@ -108,7 +134,21 @@ def cpi_step_batch(batch: MDPBatch, ev: MDPBatchEvaluation) -> BatchStep:
     """:func:`bounds.updates.cpi_step` at ``alpha*`` on every instance: ``pi' = greedy(Q)`` (the tie rule
     of :mod:`tabular.policies` with each instance's own value scale ``max|Q|``), ``pi_new = (1 - alpha*) pi
     + alpha* pi'`` (Eq. (5)), ``alpha*`` of Eq. (6) with the edge rules of :func:`bounds.inequalities.cpi_alpha_star_of`.
-    ``ev`` as for :func:`mm_step_batch`."""
+    ``ev`` as for :func:`mm_step_batch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch, evaluate_batch
+    >>> from bounds import cpi_step
+    >>> from bounds.updates.steps_batch import cpi_step_batch
+    >>> mdps = [T.garnet(3, 2, rng=1), T.garnet(4, 2, rng=0)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> step = cpi_step_batch(batch, evaluate_batch(batch, T.uniform(batch.N, 2)))
+    >>> bool(np.allclose(step.pi_new[3:], cpi_step(mdps[1], T.uniform(mdps[1])).pi_new))
+    True
+    """
     return _cpi(*_checked(batch, ev))
 
 
@@ -133,7 +173,22 @@ def _cpi(batch: MDPBatch, ev: MDPBatchEvaluation) -> BatchStep:
 def trust_region_step_batch(batch: MDPBatch, ev: MDPBatchEvaluation, delta: float) -> BatchStep:
     """:func:`bounds.updates.trust_region_step` with ``constraint="max"`` (Eq. (11)) on every instance:
     ``KL(pi(.|s) || p(.|s)) <= delta`` in every state of every instance, one row problem each.
-    ``delta`` a real ``> 0``; ``ev`` as for :func:`mm_step_batch`."""
+    ``delta`` a real ``> 0``; ``ev`` as for :func:`mm_step_batch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch, evaluate_batch
+    >>> from bounds import trust_region_step
+    >>> from bounds.updates.steps_batch import trust_region_step_batch
+    >>> mdps = [T.two_state(0.9), T.garnet(4, 2, rng=0)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> step = trust_region_step_batch(batch, evaluate_batch(batch, T.uniform(batch.N, 2)), 0.01)
+    >>> one = trust_region_step(mdps[1], T.uniform(mdps[1]), 0.01)
+    >>> bool(np.allclose(step.pi_new[2:], one.pi_new, atol=1e-8)), np.round(step.kl_max, 6).tolist()
+    (True, [0.01, 0.01])
+    """
     batch, ev = _checked(batch, ev)
     return _trust_region(batch, ev, _delta(delta))
 
@@ -171,6 +226,17 @@ class BatchHistory:
     M_new : ``L - C kl_max`` (``0 * inf = 0``), Eq. (10) of [TRPO], with ``C`` the theory value where
     the update has none. eta_gain, M_gain : ``eta_{i+1} - eta_i`` and ``M_new - eta_i``.
     ok : (K,) every step of the instance was solved by the batched path. pi : (N, A) the last policy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds.updates.steps_batch import run_batch
+    >>> batch = MDPBatch.from_mdps([T.two_state(0.9), T.garnet(4, 2, rng=0)])
+    >>> h = run_batch("mm", batch, T.uniform(batch.N, 2), 3)
+    >>> h.eta.shape, h.kl_max.shape, bool(np.all(h.eta_gain >= -1e-12))
+    ((2, 4), (2, 3), True)
     """
 
     update: str
@@ -194,7 +260,22 @@ def run_batch(update: str, batch: MDPBatch, pi0, n_iter: int, *, ev0: MDPBatchEv
               **kwargs) -> BatchHistory:
     """``n_iter`` steps of ``update`` (``"mm"``, ``"cpi"``, ``"trust_region"``; ``kwargs`` e.g.
     ``delta``) from ``pi0`` on every instance, evaluating every policy exactly (:func:`bounds.updates.run`
-    with ``tol=-inf``; ``ev0`` may pass the evaluation of ``pi0``)."""
+    with ``tol=-inf``; ``ev0`` may pass the evaluation of ``pi0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> from bounds import run
+    >>> from bounds.updates.steps_batch import run_batch
+    >>> mdps = [T.two_state(0.9), T.garnet(4, 2, rng=0)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> h = run_batch("trust_region", batch, T.uniform(batch.N, 2), 3, delta=0.01)
+    >>> one = run("trust_region", mdps[1], T.uniform(mdps[1]), 3, delta=0.01)
+    >>> bool(np.allclose(h.eta[1], one.eta))
+    True
+    """
     if not isinstance(update, str) or update not in UPDATES_BATCH:
         raise ValueError(f"update must be one of {tuple(UPDATES_BATCH)}, got {update!r}")
     batch = check_batch(batch)

@@ -332,3 +332,19 @@ def _half_theorem1_tight(q, ops):
     """Eq. (44)'s penalty written by a user from its named quantities (true)."""
     g, a = q.gamma, q.alpha
     return 4 * a ** 2 * g * q.eps / ((1 - g) * (1 - g * (1 - a)))
+
+
+def test_interval_ends_are_exact_not_rounded_to_double():
+    """The ends of an enclosure are its exact endpoints (at the interval precision), not rounded to 53
+    bits: sqrt(2)^2 straddles 2, so a strict comparison with 2 is undecided (it was decided False when
+    both ends were rounded to the same double)."""
+    from fractions import Fraction
+
+    from bounds.registry import Undecided
+    from bounds.registry.ops import EXACT
+
+    s = EXACT.sqrt(Fraction(2)) * EXACT.sqrt(Fraction(2))
+    assert s.lower < 2 < s.upper
+    assert 0 < s.upper - s.lower < Fraction(1, 10**50)
+    with pytest.raises(Undecided):
+        s > 2  # noqa: B015

@@ -23,6 +23,15 @@ def conjugate_gradient(matvec, b, iters: int, rtol: float = CG_RTOL, solver: str
     Returns
     -------
     (x, n_iterations, relative_residual) with the residual recomputed as ``||M x - b|| / ||b||``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.practical.cg import conjugate_gradient
+    >>> M = np.array([[4.0, 1.0], [1.0, 3.0]]); b = np.array([1.0, 2.0])
+    >>> x, iters, residual = conjugate_gradient(lambda v: M @ v, b, iters=10)
+    >>> bool(np.allclose(x, np.linalg.solve(M, b))), residual < 1e-8
+    (True, True)
     """
     b = np.asarray(b, dtype=np.float64)
     n = b.shape[0]

@@ -36,6 +36,17 @@ class FullStep:
     cg_iterations : int. cg_residual : float, ``||(F + damping I) s - g|| / ||g||``.
     curvature : float, ``c(s)`` (0 when ``g = 0``).
     beta : float, the full-step length (0 when ``g = 0`` or ``c(s)`` is not positive).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.practical.line_search import full_step
+    >>> F = np.diag([2.0, 1.0]); g = np.array([1.0, 1.0])
+    >>> fs = full_step(np.zeros(2), g, lambda v: F @ v, 0.01, cg_iters=10, damping=0.0)
+    >>> fs.ok, bool(np.allclose(fs.direction, [0.5, 1.0]))
+    (True, True)
+    >>> print(f"{0.5 * fs.beta ** 2 * fs.curvature:.6f}")  # the quadratic KL model hits delta
+    0.010000
     """
 
     ok: bool
@@ -54,6 +65,16 @@ def full_step(theta: np.ndarray, g: np.ndarray, fvp: Callable, delta: float, *, 
     ``c(s) = curvature(s)``, default ``s^T F s`` (undamped: the damping regularizes the direction, not
     the KL model), so that ``1/2 beta^2 c(s) = delta``; or a fixed ``beta = step_length`` (the natural
     gradient with a fixed step, Kakade 2002). Arguments are assumed validated by the caller.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.practical.line_search import full_step
+    >>> F = np.diag([2.0, 1.0]); g = np.array([1.0, 1.0])
+    >>> fs = full_step(np.zeros(2), g, lambda v: F @ v, 0.01, cg_iters=10, damping=0.0)
+    >>> s = np.linalg.solve(F, g)
+    >>> bool(np.isclose(fs.beta, np.sqrt(2 * 0.01 / (s @ F @ s))))  # beta = sqrt(2 delta / s^T F s)
+    True
     """
     if float(np.linalg.norm(g)) == 0.0:  # stationary point: no ascent direction
         return FullStep(False, np.zeros_like(g), 0, 0.0, 0.0, 0.0)
@@ -75,6 +96,15 @@ class LineSearchResult:
     theta_new : (n,) the accepted point, or a copy of ``theta`` when none was accepted.
     accepted : bool. n_backtracks : int, the shrinks before acceptance (``max_backtracks`` when none).
     step_fraction : float, ``backtrack^k`` of the accepted step (0 when none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.practical.line_search import backtracking_line_search
+    >>> r = backtracking_line_search(np.zeros(1), np.ones(1), lambda th, frac: False,
+    ...                              backtrack=0.5, max_backtracks=3)
+    >>> r.accepted, r.n_backtracks, r.step_fraction, r.theta_new.tolist()
+    (False, 3, 0.0, [0.0])
     """
 
     theta_new: np.ndarray
@@ -92,6 +122,15 @@ def backtracking_line_search(theta: np.ndarray, full: np.ndarray, accept: Callab
     caller's ``accept`` states the test (the practical step: the surrogate improves, optionally by
     ``accept_ratio`` of the linear model, and the mean KL is at most ``delta``). Arguments are assumed
     validated by the caller (``0 < backtrack < 1``, ``max_backtracks >= 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.practical.line_search import backtracking_line_search
+    >>> accept = lambda th, frac: float(th[0]) <= 0.3  # accept steps no longer than 0.3
+    >>> r = backtracking_line_search(np.zeros(1), np.ones(1), accept, backtrack=0.5, max_backtracks=10)
+    >>> r.accepted, r.n_backtracks, r.step_fraction
+    (True, 2, 0.25)
     """
     for k in range(max_backtracks + 1):
         frac = backtrack**k

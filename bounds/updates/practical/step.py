@@ -46,6 +46,18 @@ class TRPOStepResult:
     delta : float. weights : (S,) the KL weights used. weights_name : ``"d"``, ``"rho"`` or ``"array"``.
     line_search, check_kl : bool. damping, backtrack : float. max_backtracks : int.
     accept_ratio : float or None. cg_solver : ``"scipy"`` or ``"own"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from bounds.updates.practical.step import trpo_step
+    >>> r = trpo_step(T.garnet(4, 2, rng=0), TabularSoftmax(4, 2), np.zeros(8), 0.01)
+    >>> r.accepted, r.theta_new.shape, r.weights_name
+    (True, (8,), 'd')
+    >>> bool(np.isclose(r.eta_new - r.eta_old, r.actual_eta_improvement))
+    True
     """
 
     theta_new: np.ndarray
@@ -185,6 +197,16 @@ def trpo_step(mdp_or_samples, policy, theta, delta: float, cg_iters: int = 10, d
     Returns
     -------
     TRPOStepResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from bounds.updates.practical.step import trpo_step
+    >>> r = trpo_step(T.garnet(4, 2, rng=0), TabularSoftmax(4, 2), np.zeros(8), delta=0.01)
+    >>> print(f"{r.predicted_kl:.4f} {r.actual_kl:.4f}", r.actual_kl <= r.delta, r.actual_eta_improvement > 0)
+    0.0100 0.0100 True True
     """
     if isinstance(mdp_or_samples, SurrogateSamples):
         return trpo_step_samples(mdp_or_samples, policy, theta, delta, cg_iters=cg_iters, damping=damping,
@@ -265,6 +287,19 @@ def trpo_step_samples(samples: SurrogateSamples, policy, theta, delta: float, cg
     those of the tabular softmax). With ``mdp`` given, ``eta_old``/``eta_new``,
     ``actual_eta_improvement`` and ``actual_surrogate_improvement`` are the exact values (diagnostics
     only, the step never uses them); without it they are NaN, because they cannot be known from samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from tabular.estimators import single_path
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from bounds.updates.practical.step import trpo_step_samples
+    >>> m = T.garnet(4, 2, rng=0)
+    >>> samples = single_path(m, T.uniform(m), 50, 20, rng=0)
+    >>> r = trpo_step_samples(samples, TabularSoftmax(4, 2), np.zeros(8), 0.01, mdp=m)
+    >>> r.accepted, r.weights_name, bool(r.actual_kl <= 0.01 + 1e-12)
+    (True, 'd_hat (samples)', True)
     """
     if not isinstance(samples, SurrogateSamples):
         raise TypeError(f"samples must be a SurrogateSamples, got {type(samples).__name__}")

@@ -370,7 +370,19 @@ def _by_level(prob: Problem, C: float, solver: str, root: str, method: str) -> S
 
 def max_kl_penalty(prob: Problem, C, *, solver: str = "fast", root: str = "newton",
                    method: str = "auto") -> Solution:
-    """:func:`solve_max_kl_penalty` on a validated problem (``mm_step`` passes its evaluation's)."""
+    """:func:`solve_max_kl_penalty` on a validated problem (``mm_step`` passes its evaluation's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.algorithm1 import max_kl_penalty
+    >>> from bounds.updates.solvers.base import Problem
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = max_kl_penalty(Problem.from_arrays(A, pi, np.array([1.0, 2.0])), 10.0)
+    >>> t = sol.kl.max()
+    >>> bool(np.isclose(sol.objective, float(np.array([1.0, 2.0]) @ sol.value) - 10.0 * t))
+    True
+    """
     C = check_real(C, "C", lo=0.0)
     solver, root = check_solver(solver), check_root(root)
     if method not in METHODS:
@@ -410,5 +422,18 @@ def solve_max_kl_penalty(A, pi, rho, C, *, solver: str = "fast", root: str = "ne
     -------
     Solution with ``multiplier = kappa*`` (the common KL level, float), ``info["c"]`` the per-state
     multipliers, ``info["method"]`` and ``objective = sum_s rho(s) value(s) - C max_s KL_s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_max_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> rho = np.array([1.0, 2.0])
+    >>> fast = solve_max_kl_penalty(A, pi, rho, 10.0)
+    >>> ref = solve_max_kl_penalty(A, pi, rho, 10.0, solver="cvxpy")
+    >>> bool(abs(fast.objective - ref.objective) < 1e-6)
+    True
+    >>> bool(np.allclose(fast.pi_new, ref.pi_new, atol=1e-5))
+    True
     """
     return max_kl_penalty(Problem.from_arrays(A, pi, rho), C, solver=solver, root=root, method=method)

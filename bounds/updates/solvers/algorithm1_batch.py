@@ -43,7 +43,18 @@ __all__ = ["BatchSolution", "max_kl_penalty_batch"]
 class BatchSolution:
     """``p`` (N, A) the new policy rows, ``kl`` (N,) their ``KL(pi || p)``, ``method`` (K,) the route
     of each problem (the ``info["method"]`` names of :func:`.algorithm1.max_kl_penalty`, ``"nested"``
-    for the level method), ``ok`` (K,) False where the batched solver failed (``p = pi`` there)."""
+    for the level method), ``ok`` (K,) False where the batched solver failed (``p = pi`` there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.mdp_batch import Segments
+    >>> from bounds.updates.solvers.algorithm1_batch import max_kl_penalty_batch
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0], [0.2, 0.0, -0.1]]); pi = np.full((3, 3), 1 / 3)
+    >>> out = max_kl_penalty_batch(A, pi, np.ones(3), np.array([10.0, 5.0]), Segments([2, 1]))
+    >>> out.p.shape, out.kl.shape, out.ok.tolist()
+    ((3, 3), (3,), [True, True])
+    """
 
     p: np.ndarray
     kl: np.ndarray
@@ -329,7 +340,20 @@ def max_kl_penalty_batch(A, pi, rho, C, segs: Segments) -> BatchSolution:
     """Algorithm 1 on every problem of ``segs`` (rows ``A``, ``pi``, ``rho``; ``C`` ``(K,)`` >= 0),
     routed as :func:`.algorithm1.max_kl_penalty` with ``method="auto"`` routes (module docstring).
     Every argument is checked (shapes against ``segs``, ``pi`` rows distributions, ``rho >= 0``,
-    ``C >= 0``, all finite); ``ValueError``/``TypeError`` name the argument."""
+    ``C >= 0``, all finite); ``ValueError``/``TypeError`` name the argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.mdp_batch import Segments
+    >>> from bounds.updates.solvers import solve_max_kl_penalty
+    >>> from bounds.updates.solvers.algorithm1_batch import max_kl_penalty_batch
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0], [0.2, 0.0, -0.1]]); pi = np.full((3, 3), 1 / 3)
+    >>> out = max_kl_penalty_batch(A, pi, np.ones(3), np.array([10.0, 5.0]), Segments([2, 1]))
+    >>> one = solve_max_kl_penalty(A[2:], pi[2:], np.ones(1), 5.0)  # the second problem alone
+    >>> bool(np.allclose(out.p[2:], one.pi_new, atol=1e-8))
+    True
+    """
     A, pi, rho, C = _check_inputs(A, pi, rho, C, segs)
     K = segs.K
     p, kl = pi.copy(), np.zeros(segs.N)

@@ -31,7 +31,17 @@ ROOTS = ("newton", "brentq")
 
 class SolverError(RuntimeError):
     """A solver failed: a root could not be bracketed or did not converge, or cvxpy returned a
-    status other than ``optimal`` (the message names the status)."""
+    status other than ``optimal`` (the message names the status).
+
+    Examples
+    --------
+    >>> from bounds.updates import SolverError
+    >>> try:
+    ...     raise SolverError("cvxpy returned status 'infeasible'")
+    ... except RuntimeError as exc:
+    ...     print(type(exc).__name__, exc)
+    SolverError cvxpy returned status 'infeasible'
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +51,18 @@ class Problem:
     ``A`` : (S, A) advantages (any finite real array), ``pi`` : (S, A) the old policy,
     ``rho`` : (S,) non-negative state weights (the unnormalized visitation ``rho_pi`` of [TRPO] in the
     updates; ones by default). Build it with :meth:`from_arrays` or :meth:`from_evaluation`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from bounds.updates.solvers.base import Problem
+    >>> prob = Problem.from_arrays(np.array([[1.0, -1.0]]), np.array([[0.5, 0.5]]))
+    >>> prob.n_states, prob.rho.tolist()
+    (1, [1.0])
+    >>> m = T.two_state(0.9)
+    >>> Problem.from_evaluation(T.evaluate(m, T.uniform(m))).A.shape
+    (2, 2)
     """
 
     A: np.ndarray
@@ -92,6 +114,17 @@ class Solution:
     multiplier : float or (S,) array -- the problem's multiplier (documented per function).
     solver : str, ``"fast"`` or ``"cvxpy"``.
     info : read-only mapping with problem-specific extras.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = solve_kl_penalty(A, pi, 1.0)
+    >>> sol.pi_new.shape, sol.solver, bool(np.allclose(sol.value, (sol.pi_new * A).sum(axis=1)))
+    ((2, 3), 'fast', True)
+    >>> np.round(sol.kl, 4).tolist()
+    [0.2246, 0.074]
     """
 
     pi_new: np.ndarray
@@ -112,19 +145,60 @@ class Solution:
 
 
 def check_solver(solver: str) -> str:
+    """
+
+    Examples
+    --------
+    >>> from bounds.updates.solvers.base import check_solver
+    >>> check_solver("cvxpy")
+    'cvxpy'
+    >>> try:
+    ...     check_solver("scs")
+    ... except ValueError as exc:
+    ...     print(exc)
+    solver must be one of ('fast', 'cvxpy'), got 'scs'
+    """
+
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     return solver
 
 
 def check_root(root: str) -> str:
+    """
+
+    Examples
+    --------
+    >>> from bounds.updates.solvers.base import check_root
+    >>> check_root("brentq")
+    'brentq'
+    >>> try:
+    ...     check_root("bisect")
+    ... except ValueError as exc:
+    ...     print(exc)
+    root must be one of ('newton', 'brentq'), got 'bisect'
+    """
+
     if root not in ROOTS:
         raise ValueError(f"root must be one of {ROOTS}, got {root!r}")
     return root
 
 
 def per_state(x, S: int, name: str, *, allow_inf: bool = False, positive: bool = False) -> np.ndarray:
-    """A scalar or an (S,) array of non-negative numbers, as an (S,) array."""
+    """A scalar or an (S,) array of non-negative numbers, as an (S,) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import per_state
+    >>> per_state(0.5, 3, "kappa").tolist(), per_state([1, 2], 2, "c").tolist()
+    ([0.5, 0.5, 0.5], [1.0, 2.0])
+    >>> try:
+    ...     per_state(-1.0, 2, "kappa")
+    ... except ValueError as exc:
+    ...     print("ValueError:", "kappa" in str(exc))
+    ValueError: True
+    """
     if np.ndim(x) == 0:
         return np.full(S, check_real(x if not isinstance(x, np.ndarray) else x.item(), name, lo=0.0,
                                      positive=positive, allow_inf=allow_inf))
@@ -144,22 +218,63 @@ def per_state(x, S: int, name: str, *, allow_inf: bool = False, positive: bool =
 
 def kl_rows(pi: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``KL(pi(.|s) || p(.|s))`` per row; ``+inf`` where ``p`` vanishes on the support of ``pi``
-    (:func:`tabular.divergences.kl_unchecked`: cancellation-free, accurate for tiny steps)."""
+    (:func:`tabular.divergences.kl_unchecked`: cancellation-free, accurate for tiny steps).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import kl_rows
+    >>> pi = np.array([[0.5, 0.5], [0.5, 0.5]]); p = np.array([[0.75, 0.25], [1.0, 0.0]])
+    >>> kl = kl_rows(pi, p)
+    >>> print(f"{kl[0]:.6f}", kl[1])
+    0.143841 inf
+    >>> bool(np.isclose(kl[0], 0.5 * np.log(0.5 / 0.75) + 0.5 * np.log(0.5 / 0.25)))
+    True
+    """
     return kl_unchecked(pi, p)
 
 
 def reverse_kl_rows(pi: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``KL(p(.|s) || pi(.|s))`` per row (the direction of [CPO] and of NPG's proximal form)."""
+    """``KL(p(.|s) || pi(.|s))`` per row (the direction of [CPO] and of NPG's proximal form).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import kl_rows, reverse_kl_rows
+    >>> pi = np.array([[0.5, 0.5]]); p = np.array([[0.75, 0.25]])
+    >>> bool(np.allclose(reverse_kl_rows(pi, p), kl_rows(p, pi)))
+    True
+    >>> print(f"{reverse_kl_rows(pi, p)[0]:.6f}")
+    0.130812
+    """
     return kl_rows(p, pi)
 
 
 def tv_rows(pi: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``D_TV(pi(.|s), p(.|s))`` per row (:func:`tabular.divergences.tv_unchecked`)."""
+    """``D_TV(pi(.|s), p(.|s))`` per row (:func:`tabular.divergences.tv_unchecked`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import tv_rows
+    >>> pi = np.array([[0.5, 0.5], [0.2, 0.8]]); p = np.array([[0.75, 0.25], [0.2, 0.8]])
+    >>> np.round(tv_rows(pi, p), 6).tolist()
+    [0.25, 0.0]
+    """
     return tv_unchecked(pi, p)
 
 
 def clean(p: np.ndarray) -> np.ndarray:
-    """Remove round-off from a solver's policy: clip tiny negatives, renormalize rows."""
+    """Remove round-off from a solver's policy: clip tiny negatives, renormalize rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import clean
+    >>> p = clean(np.array([[0.5, 0.5000001, -1e-12]]))
+    >>> bool((p >= 0).all()), bool(np.isclose(p.sum(), 1.0))
+    (True, True)
+    """
     p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
     s = p.sum(axis=1, keepdims=True)
     if np.any(~np.isfinite(s)) or np.any(s <= 0):
@@ -168,7 +283,17 @@ def clean(p: np.ndarray) -> np.ndarray:
 
 
 def make_solution(prob: Problem, p, penalty, multiplier, solver, info=None, kl=None) -> Solution:
-    """A :class:`Solution` for ``p``: per-state values, objective ``sum rho value - penalty``, divergences."""
+    """A :class:`Solution` for ``p``: per-state values, objective ``sum rho value - penalty``, divergences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem, make_solution
+    >>> prob = Problem.from_arrays(np.array([[1.0, -1.0]]), np.array([[0.5, 0.5]]))
+    >>> sol = make_solution(prob, np.array([[0.75, 0.25]]), 0.0, None, "fast")
+    >>> print(f"{sol.objective:.4f} {sol.tv[0]:.4f}")
+    0.5000 0.2500
+    """
     value = np.einsum("sa,sa->s", p, prob.A)
     objective = float(prob.rho @ value) - penalty
     if np.isnan(objective):
@@ -181,7 +306,16 @@ def make_solution(prob: Problem, p, penalty, multiplier, solver, info=None, kl=N
 
 def quiet(fn):
     """Run ``fn`` with floating-point warnings off: the fast solvers handle inf (greedy limits,
-    overflowing ``1/c``) explicitly and check their results for NaN."""
+    overflowing ``1/c``) explicitly and check their results for NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import quiet
+    >>> safe_inverse = quiet(lambda x: 1.0 / x)
+    >>> safe_inverse(np.array([0.0, 2.0])).tolist()  # no RuntimeWarning for 1/0
+    [inf, 0.5]
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -29,7 +29,19 @@ __all__ = [
 
 # ============================================================================ the KL penalty per state
 def kl_penalty(prob: Problem, c, *, solver: str = "fast", root: str = "newton") -> Solution:
-    """:func:`solve_kl_penalty` on a validated problem."""
+    """:func:`solve_kl_penalty` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_kl_penalty
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.kl import kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> sol = kl_penalty(Problem.from_arrays(A, pi), np.array([1.0]))
+    >>> bool(np.array_equal(sol.pi_new, solve_kl_penalty(A, pi, 1.0).pi_new))
+    True
+    """
     A, pi, rho = prob.A, prob.pi, prob.rho
     S = A.shape[0]
     c = per_state(c, S, "c", allow_inf=True)
@@ -63,6 +75,19 @@ def solve_kl_penalty(A, pi, c, rho=None, *, solver: str = "fast", root: str = "n
     Returns
     -------
     Solution with ``multiplier = c`` (an (S,) array).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> fast = solve_kl_penalty(A, pi, 1.0)
+    >>> ref = solve_kl_penalty(A, pi, 1.0, solver="cvxpy")
+    >>> bool(np.allclose(fast.pi_new, ref.pi_new, atol=1e-5))
+    True
+    >>> print(np.round(fast.pi_new, 4))
+    [[0.6474 0.22   0.1325]
+     [0.5096 0.2015 0.2888]]
     """
     return kl_penalty(Problem.from_arrays(A, pi, rho), c, solver=solver, root=root)
 
@@ -81,7 +106,18 @@ def _kl_constraint_fast(R: KLRows, kappa: np.ndarray):
 
 
 def kl_constraint(prob: Problem, kappa, *, solver: str = "fast", root: str = "newton") -> Solution:
-    """:func:`solve_kl_constraint` on a validated problem."""
+    """:func:`solve_kl_constraint` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.kl import kl_constraint
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> sol = kl_constraint(Problem.from_arrays(A, pi), np.array([0.05]))
+    >>> print(f"{sol.kl[0]:.6f}")
+    0.050000
+    """
     kappa = per_state(kappa, prob.n_states, "kappa")
     solver, root = check_solver(solver), check_root(root)
     if solver == "fast":
@@ -105,13 +141,36 @@ def solve_kl_constraint(A, pi, kappa, rho=None, *, solver: str = "fast", root: s
     -------
     Solution with ``multiplier = c`` ((S,) array; 0 on flat rows, ``inf`` where ``kappa = 0``) and
     ``objective = sum_s rho(s) value(s)``. ``dv_s/dkappa_s = c_s`` (envelope theorem).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_kl_constraint
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = solve_kl_constraint(A, pi, 0.05)
+    >>> np.round(sol.kl, 8).tolist()  # the constraint is active in every state
+    [0.05, 0.05]
+    >>> ref = solve_kl_constraint(A, pi, 0.05, solver="cvxpy")
+    >>> bool(np.allclose(sol.pi_new, ref.pi_new, atol=1e-5))
+    True
     """
     return kl_constraint(Problem.from_arrays(A, pi, rho), kappa, solver=solver, root=root)
 
 
 # ============================================================================ max-KL trust region (Eq. 11)
 def max_kl(prob: Problem, delta, *, solver: str = "fast", root: str = "newton") -> Solution:
-    """:func:`solve_max_kl` on a validated problem."""
+    """:func:`solve_max_kl` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.kl import max_kl
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = max_kl(Problem.from_arrays(A, pi), 0.05)
+    >>> np.round(sol.kl, 6).tolist()
+    [0.05, 0.05]
+    """
     delta = check_real(delta, "delta", positive=True)
     sol = kl_constraint(prob, delta, solver=solver, root=root)
     c = np.asarray(sol.multiplier)
@@ -131,6 +190,18 @@ def solve_max_kl(A, pi, rho, delta, *, solver: str = "fast", root: str = "newton
     Returns
     -------
     Solution with ``multiplier = c`` ((S,) array) and ``objective = sum_s rho(s) value(s)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_max_kl
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = solve_max_kl(A, pi, np.array([1.0, 2.0]), 0.05)
+    >>> print(f"{sol.objective:.6f}", bool(sol.kl.max() <= 0.05 + 1e-12))
+    0.509816 True
+    >>> ref = solve_max_kl(A, pi, np.array([1.0, 2.0]), 0.05, solver="cvxpy")
+    >>> bool(abs(sol.objective - ref.objective) < 1e-6)
+    True
     """
     return max_kl(Problem.from_arrays(A, pi, rho), delta, solver=solver, root=root)
 
@@ -157,7 +228,18 @@ def _mean_kl_multiplier(R: KLRows, rho, w, ratio, active, delta) -> float:
 
 
 def mean_kl(prob: Problem, weights, delta, *, solver: str = "fast", root: str = "newton") -> Solution:
-    """:func:`solve_mean_kl` on a validated problem."""
+    """:func:`solve_mean_kl` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.kl import mean_kl
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = mean_kl(Problem.from_arrays(A, pi), np.array([0.5, 0.5]), 0.05)
+    >>> print(f"{sol.kl.mean():.6f}", sol.kl[0] > sol.kl[1])
+    0.050000 True
+    """
     A, pi, rho = prob.A, prob.pi, prob.rho
     S = A.shape[0]
     w = as_float_array(weights, "weights", ndim=1)
@@ -195,5 +277,18 @@ def solve_mean_kl(A, pi, rho, weights, delta, *, solver: str = "fast", root: str
     Returns
     -------
     Solution with ``multiplier = lambda`` (float) and ``objective = sum_s rho(s) value(s)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_mean_kl
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> rho = np.array([1.0, 2.0]); w = rho / rho.sum()
+    >>> sol = solve_mean_kl(A, pi, rho, w, 0.05)
+    >>> print(f"{float(w @ sol.kl):.6f}")
+    0.050000
+    >>> ref = solve_mean_kl(A, pi, rho, w, 0.05, solver="cvxpy")
+    >>> bool(abs(sol.objective - ref.objective) < 1e-6)
+    True
     """
     return mean_kl(Problem.from_arrays(A, pi, rho), weights, delta, solver=solver, root=root)

@@ -37,6 +37,17 @@ def solve_cvxpy(prob, what: str):
     (it cannot always reach 1e-10), once more with Clarabel's default tolerances (1e-8, passed
     explicitly: cvxpy would otherwise reuse the previous settings). Any status
     other than ``optimal`` after that raises, naming the status.
+
+    Examples
+    --------
+    >>> import cvxpy as cp
+    >>> from bounds.updates.solvers.reference import solve_cvxpy
+    >>> x = cp.Variable()
+    >>> prob = cp.Problem(cp.Minimize(cp.square(x - 1)), [x >= 0])
+    >>> solve_cvxpy(prob, "a toy problem").status
+    'optimal'
+    >>> print(f"{float(x.value):.6f}")
+    1.000000
     """
     import cvxpy as cp
 
@@ -56,7 +67,21 @@ def solve_cvxpy(prob, what: str):
 
 def kl_program(A, pi, rho):
     """Variable ``p`` on the simplex rows, the linear term ``sum rho A p`` and the per-state
-    ``KL(pi || p)`` expressions (``rel_entr(pi, p)`` summed over each row's support)."""
+    ``KL(pi || p)`` expressions (``rel_entr(pi, p)`` summed over each row's support).
+
+    Examples
+    --------
+    >>> import cvxpy as cp
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.reference import kl_program, solve_cvxpy
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> p, cons, lin, kl = kl_program(A, pi, np.ones(1))
+    >>> prob = cp.Problem(cp.Maximize(lin), cons + [kl <= 0.05])
+    >>> solve_cvxpy(prob, "KL-constrained step").status
+    'optimal'
+    >>> print(f"{float(prob.value):.4f}", bool(np.argmax(p.value[0]) == 0))
+    0.2549 True
+    """
     import cvxpy as cp
 
     S, nA = A.shape
@@ -72,7 +97,19 @@ def kl_program(A, pi, rho):
 
 
 def cvxpy_kl_penalty(prob: Problem, c: np.ndarray) -> np.ndarray:
-    """``max sum_s rho(s) [<p_s, A_s> - c_s KL_s]``; ``c_s = inf`` pins ``p_s = pi_s``."""
+    """``max sum_s rho(s) [<p_s, A_s> - c_s KL_s]``; ``c_s = inf`` pins ``p_s = pi_s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_kl_penalty
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reference import cvxpy_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> p = cvxpy_kl_penalty(Problem.from_arrays(A, pi), np.array([1.0]))
+    >>> bool(np.allclose(p, solve_kl_penalty(A, pi, 1.0).pi_new, atol=1e-5))
+    True
+    """
     import cvxpy as cp
 
     A, pi, rho = prob.A, prob.pi, prob.rho
@@ -86,7 +123,20 @@ def cvxpy_kl_penalty(prob: Problem, c: np.ndarray) -> np.ndarray:
 
 
 def cvxpy_kl_constraint(prob: Problem, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``max <p_s, A_s>  s.t.  KL_s <= kappa_s`` per state; returns ``(p, c)`` (the duals)."""
+    """``max <p_s, A_s>  s.t.  KL_s <= kappa_s`` per state; returns ``(p, c)`` (the duals).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_kl_constraint
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reference import cvxpy_kl_constraint
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> p, c = cvxpy_kl_constraint(Problem.from_arrays(A, pi), np.array([0.05]))
+    >>> fast = solve_kl_constraint(A, pi, 0.05)
+    >>> bool(np.allclose(p, fast.pi_new, atol=1e-5)), bool(np.allclose(c, fast.multiplier, rtol=1e-3))
+    (True, True)
+    """
     import cvxpy as cp
 
     p_var, cons, lin, kl = kl_program(prob.A, prob.pi, np.ones(prob.n_states))
@@ -98,7 +148,21 @@ def cvxpy_kl_constraint(prob: Problem, kappa: np.ndarray) -> tuple[np.ndarray, n
 
 def cvxpy_mean_kl(prob: Problem, w: np.ndarray, delta: float) -> tuple[np.ndarray, float]:
     """Eq. (12): ``max sum rho <p, A>  s.t.  sum_s w(s) KL_s <= delta``; rows with ``rho = 0`` keep
-    ``pi``. Returns ``(p, lambda)``."""
+    ``pi``. Returns ``(p, lambda)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_mean_kl
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reference import cvxpy_mean_kl
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> w = np.array([0.5, 0.5])
+    >>> p, lam = cvxpy_mean_kl(Problem.from_arrays(A, pi), w, 0.05)
+    >>> fast = solve_mean_kl(A, pi, None, w, 0.05)
+    >>> bool(np.allclose(p, fast.pi_new, atol=1e-5)), bool(np.isclose(lam, fast.multiplier, rtol=1e-3))
+    (True, True)
+    """
     import cvxpy as cp
 
     p_var, cons, lin, kl = kl_program(prob.A, prob.pi, prob.rho)
@@ -113,7 +177,21 @@ def cvxpy_mean_kl(prob: Problem, w: np.ndarray, delta: float) -> tuple[np.ndarra
 
 def cvxpy_max_kl_penalty(prob: Problem, C: float) -> tuple[np.ndarray, float]:
     """Algorithm 1: ``max sum rho <p, A> - C t  s.t.  KL_s <= t`` for all ``s`` (epigraph form).
-    Returns ``(p, t)``."""
+    Returns ``(p, t)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_max_kl_penalty
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reference import cvxpy_max_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> rho = np.array([1.0, 2.0])
+    >>> p, t = cvxpy_max_kl_penalty(Problem.from_arrays(A, pi, rho), 10.0)
+    >>> fast = solve_max_kl_penalty(A, pi, rho, 10.0)
+    >>> bool(np.allclose(p, fast.pi_new, atol=1e-5)), bool(np.isclose(t, fast.kl.max(), rtol=1e-4))
+    (True, True)
+    """
     import cvxpy as cp
 
     p_var, cons, lin, kl = kl_program(prob.A, prob.pi, prob.rho)
@@ -125,7 +203,21 @@ def cvxpy_max_kl_penalty(prob: Problem, C: float) -> tuple[np.ndarray, float]:
 
 def cvxpy_max_tv_sq_penalty(prob: Problem, C: float) -> tuple[np.ndarray, float]:
     """Theorem 1's step: ``max sum rho <p, A> - C s^2  s.t.  D_TV(s) <= s`` for all ``s``.
-    Returns ``(p, s)``."""
+    Returns ``(p, s)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_max_tv_sq_penalty
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reference import cvxpy_max_tv_sq_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> rho = np.array([1.0, 2.0])
+    >>> p, s = cvxpy_max_tv_sq_penalty(Problem.from_arrays(A, pi, rho), 10.0)
+    >>> fast = solve_max_tv_sq_penalty(A, pi, rho, 10.0)
+    >>> bool(np.isclose(s, fast.tv.max(), atol=1e-6))
+    True
+    """
     import cvxpy as cp
 
     A, pi, rho = prob.A, prob.pi, prob.rho
@@ -138,7 +230,19 @@ def cvxpy_max_tv_sq_penalty(prob: Problem, C: float) -> tuple[np.ndarray, float]
 
 
 def cvxpy_reverse_kl_penalty(prob: Problem, tau: float) -> np.ndarray:
-    """NPG's proximal form: ``max sum rho [<p, A> - tau KL(p || pi)]``, ``p = 0`` off the support."""
+    """NPG's proximal form: ``max sum rho [<p, A> - tau KL(p || pi)]``, ``p = 0`` off the support.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_reverse_kl_penalty
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reference import cvxpy_reverse_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> p = cvxpy_reverse_kl_penalty(Problem.from_arrays(A, pi), 0.5)
+    >>> bool(np.allclose(p, solve_reverse_kl_penalty(A, pi, 0.5).pi_new, atol=1e-5))
+    True
+    """
     import cvxpy as cp
 
     A, pi, rho = prob.A, prob.pi, prob.rho

@@ -14,7 +14,18 @@ __all__ = ["solve_reverse_kl_penalty", "reverse_kl_penalty"]
 
 
 def reverse_kl_penalty(prob: Problem, tau, *, solver: str = "fast") -> Solution:
-    """:func:`solve_reverse_kl_penalty` on a validated problem."""
+    """:func:`solve_reverse_kl_penalty` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.reverse_kl import reverse_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> sol = reverse_kl_penalty(Problem.from_arrays(A, pi), 0.5)
+    >>> print(np.round(sol.pi_new, 4))
+    [[0.8668 0.1173 0.0159]]
+    """
     A, pi, rho = prob.A, prob.pi, prob.rho
     tau = check_real(tau, "tau", positive=True, allow_inf=True)
     solver = check_solver(solver)
@@ -45,5 +56,15 @@ def solve_reverse_kl_penalty(A, pi, tau, rho=None, *, solver: str = "fast") -> S
     -------
     Solution with ``multiplier = tau``, ``objective = sum_s rho(s) [value(s) - tau KL(p || pi)]``
     and ``info["reverse_kl"]`` the per-state ``KL(p || pi)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_reverse_kl_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> sol = solve_reverse_kl_penalty(A, pi, 0.5)
+    >>> closed = pi * np.exp(A / 0.5); closed /= closed.sum(axis=1, keepdims=True)  # p ∝ pi exp(A/tau)
+    >>> bool(np.allclose(sol.pi_new, closed))
+    True
     """
     return reverse_kl_penalty(Problem.from_arrays(A, pi, rho), tau, solver=solver)

@@ -119,6 +119,17 @@ def decreasing_root(fun, x0, *, ftol, x_min, x_max, xtol=1e-12, accept_min=False
     result with ``f > 0`` is replaced by the bracket's right end (``f <= 0``, e.g. ``KL <= kappa``)
     when that end has ``f >= -1e-12``.
     Raises :class:`SolverError` if a root cannot be bracketed or does not converge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.roots import decreasing_root
+    >>> b = np.array([1.0, 4.0])
+    >>> def fun(x, idx):  # f_i(x) = b_i - x^2, decreasing for x > 0
+    ...     return b[idx] - x ** 2, -2 * x
+    >>> x = decreasing_root(fun, np.array([1.0, 1.0]), ftol=1e-12, x_min=0.0, x_max=10.0)
+    >>> np.round(x, 10).tolist()
+    [1.0, 2.0]
     """
     x0 = np.clip(np.asarray(x0, dtype=np.float64), x_min, x_max)
     ftol = np.broadcast_to(np.asarray(ftol, dtype=np.float64), (x0.size,))

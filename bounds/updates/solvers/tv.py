@@ -47,7 +47,18 @@ def _tv_apply(pi, best, order, mass, cum_before, t):
 
 
 def tv_constraint(prob: Problem, t) -> Solution:
-    """:func:`solve_tv_constraint` on a validated problem."""
+    """:func:`solve_tv_constraint` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.tv import tv_constraint
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> sol = tv_constraint(Problem.from_arrays(A, pi), np.array([0.2]))
+    >>> print(f"{sol.tv[0]:.6f} {sol.value[0]:.6f}")
+    0.200000 0.400000
+    """
     t = per_state(t, prob.n_states, "t")
     best, order, mass, _, cum_before, _ = _tv_order(prob.A, prob.pi)
     p = _tv_apply(prob.pi, best, order, mass, cum_before, t)
@@ -66,6 +77,15 @@ def solve_tv_constraint(A, pi, t, rho=None) -> Solution:
     Returns
     -------
     Solution with ``multiplier = t`` ((S,) array), ``objective = sum_s rho(s) value(s)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_tv_constraint
+    >>> A = np.array([[1.0, 0.0, -1.0]]); pi = np.full((1, 3), 1 / 3)
+    >>> sol = solve_tv_constraint(A, pi, 0.2)  # move 0.2 of mass from the worst action to the best
+    >>> print(np.round(sol.pi_new, 6))
+    [[0.533333 0.333333 0.133333]]
     """
     return tv_constraint(Problem.from_arrays(A, pi, rho), t)
 
@@ -93,7 +113,19 @@ def _tv_radius(prob: Problem, C: float, mass, slope, cum_before, cum_after) -> f
 
 
 def max_tv_sq_penalty(prob: Problem, C, *, solver: str = "fast") -> Solution:
-    """:func:`solve_max_tv_sq_penalty` on a validated problem."""
+    """:func:`solve_max_tv_sq_penalty` on a validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers.base import Problem
+    >>> from bounds.updates.solvers.tv import max_tv_sq_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> sol = max_tv_sq_penalty(Problem.from_arrays(A, pi, np.array([1.0, 2.0])), 10.0)
+    >>> s = sol.tv.max()
+    >>> bool(np.isclose(sol.objective, float(np.array([1.0, 2.0]) @ sol.value) - 10.0 * s ** 2))
+    True
+    """
     C = check_real(C, "C", lo=0.0)
     solver = check_solver(solver)
     pi = prob.pi
@@ -119,5 +151,16 @@ def solve_max_tv_sq_penalty(A, pi, rho, C, *, solver: str = "fast") -> Solution:
     Returns
     -------
     Solution with ``multiplier = t*`` and ``objective = sum_s rho(s) value(s) - C (max_s TV_s)^2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.updates.solvers import solve_max_tv_sq_penalty
+    >>> A = np.array([[1.0, 0.0, -1.0], [0.5, -0.5, 0.0]]); pi = np.full((2, 3), 1 / 3)
+    >>> rho = np.array([1.0, 2.0])
+    >>> fast = solve_max_tv_sq_penalty(A, pi, rho, 10.0)
+    >>> ref = solve_max_tv_sq_penalty(A, pi, rho, 10.0, solver="cvxpy")
+    >>> bool(abs(fast.objective - ref.objective) < 1e-6)
+    True
     """
     return max_tv_sq_penalty(Problem.from_arrays(A, pi, rho), C, solver=solver)
