@@ -188,7 +188,8 @@ def _mpf_fraction(v) -> Fraction:
     """The exact value of a (degenerate-interval) mpmath float as a Fraction: ``(-1)^sign man 2^exp``."""
     from mpmath import mpf
 
-    sign, man, exp, _ = mpf(v)._mpf_
+    # an iv endpoint carries its exact value in ``_mpi_``; ``mpf(v)`` would round it to mp.prec (53) bits
+    sign, man, exp, _ = v._mpi_[0] if hasattr(v, "_mpi_") else mpf(v)._mpf_
     if man == 0 and exp != 0:
         raise ValueError("interval end is infinite or NaN")
     return (-1) ** sign * Fraction(man) * Fraction(2) ** exp
