@@ -31,7 +31,18 @@ __all__ = ["Exported", "export_sweep", "claim_of_reason"]
 
 @dataclass(frozen=True)
 class Exported:
-    """One exported certificate: the sweep instance, the claim, the file and its exact verification."""
+    """One exported certificate: the sweep instance, the claim, the file and its exact verification.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from bounds.counterexamples import known_counterexamples, make_certificate, verify_certificate
+    >>> from experiments.export_certificates import Exported
+    >>> cx = known_counterexamples()[0]
+    >>> v = verify_certificate(make_certificate(cx.mdp, cx.pi, cx.pi_new, "mean_kl"))
+    >>> print(Exported(0, "mean_kl", Path("0_mean_kl.json"), v))
+    Exported(id=0, 'mean_kl', proven=True)
+    """
 
     instance_id: int
     claim: str
@@ -43,7 +54,16 @@ class Exported:
 
 
 def claim_of_reason(reason: str) -> str | None:
-    """The named claim of a sweep reason (``"candidate:mean_kl_rho"`` -> ``"mean_kl"``), or None."""
+    """The named claim of a sweep reason (``"candidate:mean_kl_rho"`` -> ``"mean_kl"``), or None.
+
+    Examples
+    --------
+    >>> from experiments.export_certificates import claim_of_reason
+    >>> print(claim_of_reason("candidate:mean_kl_rho"), claim_of_reason("bound:theorem1"))
+    mean_kl theorem1
+    >>> print(claim_of_reason("monotone:pg"), claim_of_reason("candidate:no_such_claim"))
+    None None
+    """
     kind, _, name = reason.partition(":")
     if kind not in ("candidate", "bound"):
         return None
@@ -83,6 +103,23 @@ def export_sweep(sweep_dir, out_dir) -> list:
 
     A missing ``violations/`` folder, a damaged saved file or an ``out_dir`` that cannot be written
     raises ``ValueError`` naming the argument (and the file).
+
+    Examples
+    --------
+    >>> from experiments.export_certificates import export_sweep
+    >>> import json, os
+    >>> import numpy as np
+    >>> from tabular import save
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> cx = known_counterexamples()[0]  # the mean-KL violation on MDP X
+    >>> os.makedirs("sweep/violations", exist_ok=True)
+    >>> _ = save(cx.mdp, "sweep/violations/0.npz")
+    >>> np.savez("sweep/violations/0.policies.npz", pi=cx.pi, pi_new=cx.pi_new)
+    >>> with open("sweep/violations/0.json", "w") as f:
+    ...     json.dump({"reasons": ["candidate:mean_kl_rho", "monotone:pg"]}, f)
+    >>> for e in export_sweep("sweep", "certs"):
+    ...     print(e.instance_id, e.claim, e.path.as_posix(), e.verification.proven)
+    0 mean_kl certs/0_mean_kl.json True
     """
     for arg, v in (("sweep_dir", sweep_dir), ("out_dir", out_dir)):
         if not isinstance(v, (str, PathLike)):

@@ -35,7 +35,21 @@ __all__ = ["main", "resolve_target", "segment", "report_text", "plot_report"]
 
 
 def resolve_target(target: str):
-    """A named claim, or the function ``MODULE:FUNCTION``; raises ValueError naming what is wrong."""
+    """A named claim, or the function ``MODULE:FUNCTION``; raises ValueError naming what is wrong.
+
+    Examples
+    --------
+    >>> from experiments.falsify import resolve_target
+    >>> print(resolve_target("mean_kl"), resolve_target("bounds:theorem1"))
+    Claim('mean_kl', FALSE, THEORY.md §6 (false)) Claim('theorem1', theorem, [TRPO] Theorem 1, Eq. (8))
+    >>> print(resolve_target("math:sqrt").__name__)
+    sqrt
+    >>> try:
+    ...     resolve_target("no_such_claim")
+    ... except ValueError as err:
+    ...     print(str(err)[:38])
+    no claim named 'no_such_claim'; use MO
+    """
     mod, sep, attr = target.partition(":")
     if not sep or mod in ("bounds", "bounds.inequalities", "bounds.counterexamples"):
         try:
@@ -117,7 +131,21 @@ def check_claim(candidate, name: str) -> None:
 
 
 def segment(candidate, mdp, pi, pi_new, n: int = 101) -> dict:
-    """``eta``, ``L`` and the claimed bound along ``pi_t = (1-t) pi + t pi_new``, t in [0, 1] (figure 7's view)."""
+    """``eta``, ``L`` and the claimed bound along ``pi_t = (1-t) pi + t pi_new``, t in [0, 1] (figure 7's view).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from bounds.counterexamples import claim_named
+    >>> from experiments.falsify import segment
+    >>> m = two_state(gamma=0.9)
+    >>> seg = segment(claim_named("theorem1"), m, uniform(m), np.array([[0.6, 0.4], [0.3, 0.7]]), n=5)
+    >>> print(seg["t"], np.isclose(seg["L"][0], seg["eta_new"][0]))
+    [0.   0.25 0.5  0.75 1.  ] True
+    >>> print(bool(np.all(seg["rhs"] <= seg["eta_new"] + 1e-12)))  # a theorem: never above the truth
+    True
+    """
     ts = np.linspace(0.0, 1.0, n)
     ev = evaluate(mdp, pi)
     cols = {"t": ts, "eta_new": [], "L": [], "rhs": []}
@@ -194,7 +222,19 @@ def _numbers(cert):
 
 
 def report_text(res: Falsification, target: str) -> str:
-    """The one-page report as text: verdict, slack, the instance as a table, the certificate's check."""
+    """The one-page report as text: verdict, slack, the instance as a table, the certificate's check.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import falsify
+    >>> from experiments.falsify import report_text
+    >>> res = falsify("theorem1", time_budget=0.3, rng=0)
+    >>> text = report_text(res, "theorem1")
+    >>> print(text.splitlines()[0])
+    claim: theorem1  (theorem1)
+    >>> print("closest instance found (no violation)" in text)
+    True
+    """
     (m, p, q), cert = _instance(res)
     head = [f"claim: {target}  ({res.claim})",
             f"result: {'VIOLATED' if res.found else 'no violation found'} after {res.seconds:.1f} s, "
@@ -227,6 +267,17 @@ def plot_report(res: Falsification, target: str, candidate):
     Where ``rhs - eta(pi_t)`` is within :func:`segment_tolerance` the bound is drawn touching the
     truth (round-off is never drawn as a violation); only a larger excess shows red above black.
     The text is wrapped and the instance table capped (:data:`MAX_ROWS`), so the page keeps its size.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from bounds.counterexamples import claim_named, falsify
+    >>> from experiments.falsify import plot_report
+    >>> res = falsify("theorem1", time_budget=0.3, rng=0)
+    >>> fig, seg = plot_report(res, "theorem1", claim_named("theorem1"))
+    >>> print(len(fig.axes), len(seg["t"]))
+    2 101
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
@@ -289,6 +340,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """The command line (module docstring): search, shrink and certify, then write ``certificate.json``,
+    ``report.txt`` and ``report.png``/``.pdf`` to ``--out``; returns the exit status (0 either way, 1 if the
+    claim raised during the search). Bad arguments exit with status 2 and a message naming the argument.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from experiments.falsify import main
+    >>> main(["theorem1", "--time", "10", "--out", "falsify_out"])  # doctest: +SKIP
+    claim: theorem1  (theorem1)
+    result: no violation found after ...
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     try:
+    ...         main(["no_such_claim", "--out", "falsify_out"])
+    ...     except SystemExit as exc:
+    ...         print(exc.code)
+    2
+    >>> print(err.getvalue().splitlines()[-1][:70])
+    python -m experiments falsify: error: argument target: no claim named
+    """
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     try:

@@ -22,7 +22,23 @@ __all__ = ["NAME", "CLAIM", "compute_from", "plot"]
 
 
 def compute_from(summary: dict) -> dict:
-    """The table (one row per bound, side and band) and the verdict from a tightness summary."""
+    """The table (one row per bound, side and band) and the verdict from a tightness summary.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from experiments.tightness import summarize
+    >>> from experiments.fig20_tightness import compute_from
+    >>> st = {"bound": "theorem1", "side": "lower", "band": 0, "gamma_range": [0.001, 0.1],
+    ...       "cpu_seconds": 2.0, "restarts": 3, "evaluations": 900, "best": {"ratio": 0.95},
+    ...       "certificate": {"c": "19/20", "c_float": 0.95, "gamma": "1/100", "size": [3, 2],
+    ...                       "path": "certificates/a.json", "verified": True}}
+    >>> data = compute_from(summarize(Path("."), [st], {"theorem1": 15.5}, cpu_seconds=2.0))
+    >>> print(data["table"]["bound"], data["table"]["certified_c"], data["verdict"].passed)
+    ['theorem1'] [0.95] True
+    >>> print(data["verdict"].key_number)
+    certified worst c per bound in (0, 1]: True; tight (c >= 0.9): theorem1/lower 0.95; loosest: theorem1/lower 0.95
+    """
     from ._common import Verdict
 
     cols = {k: [] for k in ("bound", "side", "gamma_lo", "gamma_hi", "certified_c", "float_ratio", "gamma",
@@ -51,6 +67,25 @@ def compute_from(summary: dict) -> dict:
 
 
 def plot(data):
+    """Figure 20: one panel per bound, the certified ``c`` per discount band (lower side solid, upper
+    dashed), the line ``c = 1`` and the sweep's typical ``1 / median(penalty/|eta - L|)`` dotted.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from pathlib import Path
+    >>> from bounds.counterexamples.tightness import BANDS
+    >>> from experiments.tightness import summarize
+    >>> from experiments.fig20_tightness import compute_from, plot
+    >>> states = [{"bound": "theorem1", "side": "lower", "band": k, "gamma_range": list(BANDS[k]),
+    ...            "cpu_seconds": 1.0, "restarts": 3, "evaluations": 900, "best": {"ratio": c},
+    ...            "certificate": {"c": str(c), "c_float": c, "gamma": "1/2", "verified": True}}
+    ...           for k, c in enumerate([0.99, 0.9, 0.5, 0.3, 0.02])]
+    >>> fig = plot(compute_from(summarize(Path("."), states, {"theorem1": 15.5}, cpu_seconds=5.0)))
+    >>> print(len(fig.axes), fig.axes[0].get_title())
+    5 theorem1 (constant 4)
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     summary = data["summary"]

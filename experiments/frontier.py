@@ -35,13 +35,40 @@ _COLS = ("weights", "S", "A", "gamma_max", "gamma_max_float", "violated_by", "ce
 
 
 def job_budgets(jobs, budget: float) -> list:
-    """CPU seconds per job: ``budget`` split in shares (3 for ``S*A <= 6``, 2 for ``S*A <= 8``, else 1)."""
+    """CPU seconds per job: ``budget`` split in shares (3 for ``S*A <= 6``, 2 for ``S*A <= 8``, else 1).
+
+    Examples
+    --------
+    >>> from experiments.frontier import job_budgets
+    >>> print(job_budgets([(2, 2, "rho"), (3, 2, "rho"), (4, 2, "rho"), (8, 4, "rho")], budget=90.0))
+    [30.0, 30.0, 20.0, 10.0]
+    """
     shares = [3 if S * A <= 6 else 2 if S * A <= 8 else 1 for S, A, _ in jobs]
     return [budget * s / sum(shares) for s in shares]
 
 
 def write_summary(out: Path, budget: float | None = None) -> dict:
-    """``summary.json`` and ``summary.csv`` from the job states in ``out``; returns the summary."""
+    """``summary.json`` and ``summary.csv`` from the job states in ``out``; returns the summary.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from experiments.frontier import write_summary
+    >>> import json, os
+    >>> os.makedirs("frontier_out", exist_ok=True)
+    >>> state = {"format": "trpo-theory-frontier-job", "version": 1, "S": 2, "A": 2, "weights": "rho",
+    ...          "seed": 0, "restarts": 1, "evaluations": 50, "cpu_seconds": 0.1, "seconds": 0.1,
+    ...          "gamma_searched": [0.01, 0.02], "history": [],
+    ...          "best": {"gamma": "1/50", "violated_by": 1e-05, "structure": "written by hand",
+    ...                   "certificate": "certificates/mean_kl_rho_2x2.json"}}
+    >>> with open("frontier_out/mean_kl_rho_2x2.json", "w") as f:
+    ...     json.dump(state, f)
+    >>> summary = write_summary(Path("frontier_out"), budget=10.0)
+    >>> print(summary["frontier"]["rho"]["gamma_max"], len(summary["jobs"]), summary["jobs"][0]["restarts"])
+    1/50 1 1
+    >>> print(open("frontier_out/summary.csv").readline().split(",")[:5])
+    ['weights', 'S', 'A', 'gamma_max', 'gamma_max_float']
+    """
     rows = summarize(out)
     per_weights = {}
     for w in WEIGHTS:
@@ -91,6 +118,35 @@ def _budget(text: str) -> float:
 
 
 def main(argv=None) -> int:
+    """The command line (module docstring): run or continue every job up to its share of ``--budget``,
+    propagate smaller jobs' certified instances, write ``summary.json``/``summary.csv``; returns 0.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from experiments.frontier import main
+    >>> main(["--out", "frontier_out", "--sizes", "2x2", "--weights", "rho", "--budget", "30"])  # doctest: +SKIP
+    FrontierPoint(S=2, A=2, rho, gamma_max=..., restarts=..., evaluations=..., cpu=30 s): certificate ...
+    rho weights: largest certified gamma ...
+    CPU seconds spent over all runs: ...
+    0
+    >>> import json, os
+    >>> os.makedirs("frontier_out", exist_ok=True)
+    >>> state = {"format": "trpo-theory-frontier-job", "version": 1, "S": 2, "A": 2, "weights": "rho",
+    ...          "seed": 0, "restarts": 1, "evaluations": 50, "cpu_seconds": 0.1, "seconds": 0.1,
+    ...          "gamma_searched": [0.01, 0.02], "history": [],
+    ...          "best": {"gamma": "1/50", "violated_by": 1e-05, "structure": "written by hand",
+    ...                   "certificate": "certificates/mean_kl_rho_2x2.json"}}
+    >>> with open("frontier_out/mean_kl_rho_2x2.json", "w") as f:
+    ...     json.dump(state, f)
+    >>> with contextlib.redirect_stdout(io.StringIO()) as out:
+    ...     status = main(["--out", "frontier_out", "--summary-only"])
+    >>> print(status, out.getvalue().strip())
+    0 rho weights: largest certified gamma 1/50 = 0.02 (S=2, A=2, certificates/mean_kl_rho_2x2.json)
+    CPU seconds spent over all runs: 0.1
+    >>> print(sorted(os.listdir("frontier_out")))
+    ['mean_kl_rho_2x2.json', 'summary.csv', 'summary.json']
+    """
     parser = argparse.ArgumentParser(prog="python -m experiments frontier", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder of the job states, certificates, summary")
     parser.add_argument("--budget", type=_budget, default=600.0, help="total CPU seconds over all jobs (default 600)")

@@ -41,7 +41,15 @@ __all__ = ["main", "cells", "run_cell", "summarize", "table_markdown", "sweep_me
 
 
 def cells(bound_names=None) -> list:
-    """``[(bound, side, band index)]`` of the job, bound by bound."""
+    """``[(bound, side, band index)]`` of the job, bound by bound.
+
+    Examples
+    --------
+    >>> from experiments.tightness import cells
+    >>> todo = cells(["theorem1", "span"])
+    >>> print(len(todo), [(b.name, side, k) for b, side, k in todo[:2]])
+    15 [('theorem1', 'lower', 0), ('theorem1', 'lower', 1)]
+    """
     bounds = tight_bounds()
     if bound_names:
         known = {b.name for b in bounds}
@@ -74,7 +82,23 @@ def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int 
     (again only if the best changed). Every third restart refines the best instance so far (Nelder-Mead,
     transitions free); the others are fresh; once per cell, a refine restart starts from the hand-derived
     fork (:func:`~bounds.counterexamples.tightness.fork_start`). The state file is rewritten after every
-    restart."""
+    restart.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from bounds.counterexamples.tightness import bound_named
+    >>> from experiments.tightness import run_cell
+    >>> out = Path("tightness_cell")
+    >>> (out / "state").mkdir(parents=True, exist_ok=True)
+    >>> (out / "certificates").mkdir(exist_ok=True)
+    >>> st = run_cell(out, bound_named("theorem1"), "lower", 2, cell_budget=0.01, maxfev=20)
+    >>> print(st["band"], st["gamma_range"], st["restarts"] >= 2, st["fork_seeded"])
+    2 [0.5, 0.9] True True
+    >>> cert = st["certificate"]
+    >>> print(cert is not None and cert["verified"] and 0 < cert["c_float"] <= 1)
+    True
+    """
     key = _key(bound, side, k)
     path = out / "state" / f"{key}.json"
     st = _load_state(path, bound, side, k)
@@ -125,7 +149,17 @@ def run_cell(out: Path, bound, side: str, k: int, cell_budget: float, seed: int 
 
 
 def sweep_medians(report_path) -> dict:
-    """``{bound: median penalty/|eta - L|}`` of a sweep report (``ratio_q_all[1]``), ``{}`` if absent."""
+    """``{bound: median penalty/|eta - L|}`` of a sweep report (``ratio_q_all[1]``), ``{}`` if absent.
+
+    Examples
+    --------
+    >>> import json
+    >>> from experiments.tightness import sweep_medians
+    >>> with open("report.json", "w") as f:
+    ...     json.dump({"bounds": {"theorem1": {"ratio_q_all": [2.0, 15.5, 300.0]}}}, f)
+    >>> print(sweep_medians("report.json"), sweep_medians("missing.json"))
+    {'theorem1': 15.5} {}
+    """
     p = Path(report_path)
     if not p.exists():
         return {}
@@ -134,7 +168,23 @@ def sweep_medians(report_path) -> dict:
 
 
 def summarize(out: Path, states: list, medians: dict, cpu_seconds: float) -> dict:
-    """Per bound and side: the certified ``c`` per band, the worst case over the bands, and the effort."""
+    """Per bound and side: the certified ``c`` per band, the worst case over the bands, and the effort.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from experiments.tightness import summarize
+    >>> st = {"bound": "theorem1", "side": "lower", "band": 0, "gamma_range": [0.001, 0.1],
+    ...       "cpu_seconds": 2.0, "restarts": 3, "evaluations": 900, "best": {"ratio": 0.95},
+    ...       "certificate": {"c": "19/20", "c_float": 0.95, "gamma": "1/100", "size": [3, 2],
+    ...                       "path": "certificates/a.json", "verified": True}}
+    >>> summary = summarize(Path("."), [st], {"theorem1": 15.5}, cpu_seconds=2.0)
+    >>> row = summary["rows"][0]
+    >>> print(row["bound"], row["side"], row["c_max"], row["c_max_gamma"], summary["restarts_total"])
+    theorem1 lower 19/20 1/100 3
+    >>> print(sorted(p.name for p in Path(".").glob("summary.json")) + sorted(p.name for p in Path(".").glob("table.md")))
+    ['summary.json', 'table.md']
+    """
     rows = []
     for b in tight_bounds():
         for side in b.sides:
@@ -167,7 +217,22 @@ def _g(x, fmt=".3g") -> str:
 
 def table_markdown(summary: dict) -> str:
     """The tightness table as markdown: per bound and side, the proof's constant, the certified worst
-    case ``c`` and its discount, the constant no proof can go below, ``c`` per band and the sweep's median."""
+    case ``c`` and its discount, the constant no proof can go below, ``c`` per band and the sweep's median.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from experiments.tightness import summarize, table_markdown
+    >>> st = {"bound": "theorem1", "side": "lower", "band": 0, "gamma_range": [0.001, 0.1],
+    ...       "cpu_seconds": 2.0, "restarts": 3, "evaluations": 900, "best": {"ratio": 0.95},
+    ...       "certificate": {"c": "19/20", "c_float": 0.95, "gamma": "1/100", "size": [3, 2],
+    ...                       "path": "certificates/a.json", "verified": True}}
+    >>> table = table_markdown(summarize(Path("."), [st], {}, cpu_seconds=2.0))
+    >>> print(table.splitlines()[2])
+    | theorem1 | lower | 4 | 0.95 | 0.01 | 3.8 | 0.95 | - |
+    >>> print(table.splitlines()[-1])
+    CPU time 2 s, 3 restarts, 900 evaluations.
+    """
     head = ("| bound | side | proof's constant | certified worst c | at gamma | no valid constant below | "
             + " | ".join(f"c, gamma in [{lo:g}, {hi:g}]" for lo, hi in summary["bands"])
             + " | sweep median penalty/\\|eta-L\\| |")
@@ -206,6 +271,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """The command line (module docstring): run every cell up to its share of ``--budget`` in passes, then
+    write ``summary.json``, ``table.md`` and figure 20; returns 0. Bad arguments exit with status 2.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from experiments.tightness import main
+    >>> main(["--out", "tightness_out", "--budget", "60", "--bounds", "theorem1"])  # doctest: +SKIP
+    | bound | side | proof's constant | certified worst c | at gamma | no valid constant below | ...
+    |---|---|---|---|---|---|---|---|---|---|---|---|
+    | theorem1 | lower | 4 | 0.9991 | 0.001 | 4 | 0.999 | 0.921 | 0.56 | 0.309 | 0.0178 | - |
+    ...
+    0
+    ...
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     try:
+    ...         main(["--out", "tightness_out", "--bounds", "no_such_bound"])
+    ...     except SystemExit as exc:
+    ...         print(exc.code)
+    2
+    >>> print(err.getvalue().splitlines()[-1][:60])
+    python -m experiments tightness: error: bounds: unknown ['no
+    """
     args = build_parser().parse_args(argv)
     try:
         todo = cells([n.strip() for n in args.bounds.split(",") if n.strip()])

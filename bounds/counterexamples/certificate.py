@@ -64,6 +64,20 @@ def exact_row(row, name: str = "row", atol: float = ROW_ATOL) -> tuple:
     row sums to 1 (an error of order 1e-16, far below any violation the search reports). A row that
     is not a distribution within ``atol`` (an entry below ``-atol``, or a sum off 1 by more than
     ``atol``) raises ``ValueError`` naming ``name``: it is never renormalized into another row.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.certificate import exact_row
+    >>> row = exact_row([0.1, 0.2, 0.7])
+    >>> print(sum(row) == 1, [round(float(x), 12) for x in row])
+    True [0.1, 0.2, 0.7]
+    >>> print(exact_row(["1/3", "2/3"]))
+    (Fraction(1, 3), Fraction(2, 3))
+    >>> try:
+    ...     exact_row([0.5, 0.6], "pi[0]")
+    ... except ValueError as err:
+    ...     print(err)
+    pi[0] sums to 1.1, not 1 (tolerance 1e-09); a certificate is made for the policy given, never a renormalized one
     """
     fr = [as_fraction(v, name) for v in row]
     if any(v < -atol for v in fr):
@@ -107,7 +121,20 @@ def _exact_pol(pi, S, A, name):
 
 
 def claim_label(claim) -> tuple[str, dict, str, str]:
-    """``(name, params, statement, source)`` of a named claim, a :class:`~.claims.Claim`, or a callable."""
+    """``(name, params, statement, source)`` of a named claim, a :class:`~.claims.Claim`, or a callable.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import mean_kl_candidate
+    >>> from bounds.counterexamples.certificate import claim_label
+    >>> name, params, statement, source = claim_label("kl_max")
+    >>> print(name, params, source)
+    kl_max {'constant': 'pollard'} [TRPO] Eq. (9)
+    >>> print(claim_label(mean_kl_candidate)[:2])
+    ('mean_kl', {'weights': 'rho'})
+    >>> print(claim_label("mymodule:my_bound"))
+    ('mymodule:my_bound', {}, 'user claim', 'mymodule:my_bound')
+    """
     from ..registry import Bound
     from .claims import Claim, claim_of
 
@@ -138,7 +165,21 @@ def claim_label(claim) -> tuple[str, dict, str, str]:
 
 @dataclass(frozen=True, eq=False)
 class Certificate:
-    """A rational instance claimed to violate ``claim`` (see the module docstring for the JSON form)."""
+    """A rational instance claimed to violate ``claim`` (see the module docstring for the JSON form).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import Certificate, known_counterexamples, make_certificate
+    >>> cx = known_counterexamples()[0]
+    >>> cert = make_certificate(cx.mdp, cx.pi, cx.pi_new, "mean_kl")
+    >>> print(isinstance(cert, Certificate), cert)
+    True Certificate('mean_kl', S=3, A=2, gamma=...)
+    >>> d = cert.to_dict()
+    >>> print(d["format"], d["claim"]["name"], d["pi"][0])
+    trpo-theory-certificate mean_kl ['1/2', '1/2']
+    >>> print(cert.save("mean_kl.json").name)
+    mean_kl.json
+    """
 
     mdp: ExactMDP
     pi: tuple
@@ -192,6 +233,19 @@ def make_certificate(mdp, pi, pi_new, claim, *, provenance: dict | None = None) 
     :func:`exact_row`: a row off by more than :data:`ROW_ATOL` is refused naming ``pi``/``pi_new``
     and the state); shrink first (:func:`.shrink.shrink`) for small denominators. ``claimed``
     records the float slack. A name is a named claim (:data:`.claims.CLAIMS`) or ``"module:function"``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples, make_certificate
+    >>> cx = known_counterexamples()[1]
+    >>> cert = make_certificate(cx.mdp, cx.pi, cx.pi_new, "mean_tv_squared", provenance={"found_by": "hand"})
+    >>> print(cert.claim, cert.claimed["slack"] < 0, dict(cert.provenance))
+    mean_tv_squared True {'found_by': 'hand'}
+    >>> try:
+    ...     make_certificate(cx.mdp, cx.pi, [[0.5, 0.6]] * 3, "mean_tv_squared")
+    ... except ValueError as err:
+    ...     print(err)
+    pi_new[0] (state 0) sums to 1.1, not 1 (tolerance 1e-09); a certificate is made for the policy given, never a renormalized one
     """
     em = _exact_mdp(mdp)
     S, A = em.shape
@@ -334,6 +388,20 @@ def load_certificate(path) -> Certificate:
     ``rho0``, ``pi``, ``pi_new``, every number a rational ``"p/q"`` or an integer, every
     distribution non-negative and summing to exactly 1, ``0 <= gamma < 1``); anything else raises
     ``ValueError`` naming the file and the field.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples, load_certificate, make_certificate
+    >>> cx = known_counterexamples()[0]
+    >>> path = make_certificate(cx.mdp, cx.pi, cx.pi_new, "mean_kl").save("mean_kl.json")
+    >>> cert = load_certificate(path)
+    >>> print(cert.claim, cert.mdp.shape, cert.pi[0])
+    mean_kl (3, 2) (Fraction(1, 2), Fraction(1, 2))
+    >>> try:
+    ...     load_certificate({"format": "something else"})
+    ... except ValueError as err:
+    ...     print(err)
+    certificate: not a trpo-theory-certificate file (field 'format' is 'something else')
     """
     if isinstance(path, dict):
         d, src = path, "certificate"
@@ -366,6 +434,16 @@ class Verification:
     ``violated_by`` is a rational ``x > 0`` with ``rhs - eta(pi_new) >= x``. ``slack_interval``
     encloses ``eta(pi_new) - rhs`` (floats rounded outward; ``inf`` when the claim is ``-inf``).
     ``method`` says how: ``"exact rationals"``, ``"rationals + intervals"`` or ``"floating-point rhs"``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import Verification, known_counterexamples, make_certificate, verify_certificate
+    >>> cx = known_counterexamples()[0]
+    >>> v = verify_certificate(make_certificate(cx.mdp, cx.pi, cx.pi_new, "mean_kl"))
+    >>> print(isinstance(v, Verification), v.proven, v.method, v.violated_by > 0)
+    True True rationals + intervals True
+    >>> print(v.slack_interval[1] < 0)
+    True
     """
 
     claim: str
@@ -456,6 +534,19 @@ def verify_certificate(path, bound=None, *, allow_import: bool = False) -> Verif
     is imported and the function called, which runs code named by the file -- only for files you trust.
     A file that is not a valid certificate raises ``ValueError`` naming the file and the field
     (:func:`load_certificate`).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples, make_certificate, verify_certificate
+    >>> cx = known_counterexamples()[0]
+    >>> cert = make_certificate(cx.mdp, cx.pi, cx.pi_new, "mean_kl")
+    >>> v = verify_certificate(cert.save("mean_kl.json"))
+    >>> print(v.proven, v.method)
+    True rationals + intervals
+    >>> print(v.message)
+    violated by at least 5.19475e-05 (= a rational; proven with rationals + intervals)
+    >>> print(verify_certificate(make_certificate(cx.mdp, cx.pi, cx.pi_new, "theorem1")).message)
+    not violated: eta(pi_new) - rhs >= 0.00337006 (proven with exact rationals)
     """
     if bound is not None and not (callable(bound) or _over_quantities(bound)):
         raise TypeError(f"bound must be a callable (mdp, pi, pi_new) -> lower bound, or None; got "

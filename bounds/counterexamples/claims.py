@@ -28,7 +28,20 @@ _PARAMS = {"kl_max": {"constant": "pollard"}, "kl_max_pinsker": {"constant": "pi
 @dataclass(frozen=True, eq=False)
 class Claim:
     """A claimed lower bound on ``eta(pi_new)``: a registry record, callable in floating point
-    (``claim(mdp, pi, pi_new) -> rhs``) and evaluable exactly (:meth:`exact_slack`)."""
+    (``claim(mdp, pi, pi_new) -> rhs``) and evaluable exactly (:meth:`exact_slack`).
+
+    Examples
+    --------
+    >>> from tabular import evaluate, two_state, uniform
+    >>> from bounds.counterexamples import Claim, claim_named
+    >>> claim = claim_named("theorem1")
+    >>> print(isinstance(claim, Claim), claim.theorem, claim.exact)
+    True True True
+    >>> m = two_state(gamma=0.9)
+    >>> pi, pi_new = uniform(m), [[0.6, 0.4], [0.3, 0.7]]
+    >>> print(evaluate(m, pi_new).eta >= claim(m, pi, pi_new))
+    True
+    """
 
     bound: Bound
     params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
@@ -72,7 +85,16 @@ class Claim:
 
 
 def claim_of(bound) -> Claim:
-    """The :class:`Claim` of a bound (a record, a name, ``MODULE:FUNCTION``, or a function)."""
+    """The :class:`Claim` of a bound (a record, a name, ``MODULE:FUNCTION``, or a function).
+
+    Examples
+    --------
+    >>> from bounds import bound_named
+    >>> from bounds.counterexamples.claims import claim_of
+    >>> claim = claim_of(bound_named("kl_max"))
+    >>> print(claim.name, dict(claim.params), claim_of(claim) is claim)
+    kl_max {'constant': 'pollard'} True
+    """
     if isinstance(bound, Claim):
         return bound
     b = as_bound(bound)
@@ -102,7 +124,19 @@ CLAIMS = _Claims()
 
 def claim_named(name: str) -> Claim:
     """The :class:`Claim` called ``name``: a registered bound (also ``bounds:theorem1``-style and
-    function-name aliases) or ``MODULE:FUNCTION``."""
+    function-name aliases) or ``MODULE:FUNCTION``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import claim_named
+    >>> print(claim_named("mean_kl"))
+    Claim('mean_kl', FALSE, THEORY.md §6 (false))
+    >>> try:
+    ...     claim_named(3)
+    ... except TypeError as err:
+    ...     print(err)
+    name must be a string, got int
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     try:

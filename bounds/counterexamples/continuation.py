@@ -49,7 +49,17 @@ def _softmax(z):
 
 @dataclass(frozen=True, eq=False)
 class Instance:
-    """A float instance ``(P, R, rho0, gamma, pi, pi_new)`` and its relative slack ``f`` (< 0: violated)."""
+    """A float instance ``(P, R, rho0, gamma, pi, pi_new)`` and its relative slack ``f`` (< 0: violated).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.counterexamples.continuation import Instance
+    >>> P = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
+    >>> inst = Instance(P, np.array([[1.0], [0.0]]), np.array([1.0, 0.0]), 0.5, np.ones((2, 1)), np.ones((2, 1)))
+    >>> print(inst.mdp().shape, inst.f)
+    (2, 1) inf
+    """
 
     P: np.ndarray
     R: np.ndarray
@@ -72,6 +82,23 @@ class MeanKLObjective:
 
     ``x = [pi logits (S*A), pi_new logits (S*A), reward pre-images (S*A, R = tanh), transition logits
     (S*A*S), start logits (S)]``. ``n_evaluations`` counts calls.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples import known_counterexamples, mean_kl_candidate
+    >>> from bounds.counterexamples.continuation import Instance, MeanKLObjective
+    >>> cx = known_counterexamples()[0]  # MDP X at gamma = 0.01
+    >>> m = cx.mdp
+    >>> obj = MeanKLObjective(S=3, A=2, weights="rho")
+    >>> x = obj.pack(Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi_new))
+    >>> inst = obj.instance(x, m.gamma)
+    >>> print(obj.dim, inst.f < 0, obj(x, m.gamma) == inst.f)
+    39 True True
+    >>> slack = evaluate(m, cx.pi_new).eta - mean_kl_candidate(m, cx.pi, cx.pi_new)
+    >>> print(np.isclose(inst.slack, slack, rtol=1e-6, atol=1e-12))
+    True
     """
 
     S: int
@@ -137,19 +164,52 @@ class MeanKLObjective:
 
 
 def snap_gamma(g: float) -> Fraction:
-    """``g`` rounded down to a multiple of ``1 / GAMMA_DENOMINATOR`` (at least one unit)."""
+    """``g`` rounded down to a multiple of ``1 / GAMMA_DENOMINATOR`` (at least one unit).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.continuation import snap_gamma
+    >>> print(snap_gamma(0.123456789), snap_gamma(0.0))
+    2469/20000 1/100000
+    """
     return Fraction(max(1, math.floor(g * GAMMA_DENOMINATOR)), GAMMA_DENOMINATOR)
 
 
 def violated(inst: Instance) -> bool:
-    """Violated beyond round-off: relative slack below -1e-9 and slack below 1e-12 of the value scale."""
+    """Violated beyond round-off: relative slack below -1e-9 and slack below 1e-12 of the value scale.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> from bounds.counterexamples.continuation import Instance, MeanKLObjective, violated
+    >>> cx = known_counterexamples()[0]
+    >>> m, obj = cx.mdp, MeanKLObjective(3, 2, "rho")
+    >>> x = obj.pack(Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi_new))
+    >>> print(violated(obj.instance(x, m.gamma)))
+    True
+    >>> y = obj.pack(Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi))  # pi_new = pi
+    >>> print(violated(obj.instance(y, m.gamma)))
+    False
+    """
     scale = max(1.0, float(np.max(np.abs(inst.R))) / (1.0 - inst.gamma))
     return inst.f < -1e-9 and inst.slack < -1e-12 * scale
 
 
 def optimize_at(obj: MeanKLObjective, x0, gamma: float, maxfev: int, rounds: int = 3, rng=None):
     """Nelder-Mead (adaptive) from ``x0`` at a fixed ``gamma``, restarted ``rounds`` times from the best point
-    (each restart a fresh simplex, scaled down by 4 each time); returns ``(x, f)``."""
+    (each restart a fresh simplex, scaled down by 4 each time); returns ``(x, f)``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> from bounds.counterexamples.continuation import Instance, MeanKLObjective, optimize_at
+    >>> cx = known_counterexamples()[0]
+    >>> m, obj = cx.mdp, MeanKLObjective(3, 2, "rho")
+    >>> x0 = obj.pack(Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi_new))
+    >>> x, f = optimize_at(obj, x0, m.gamma, maxfev=50, rounds=1, rng=0)
+    >>> print(f <= obj(x0, m.gamma) < 0, x.shape == x0.shape)
+    True True
+    """
     rng = np.random.default_rng(rng)
     x, fx = np.asarray(x0, dtype=float), obj(x0, gamma)
     step = 0.5
@@ -166,7 +226,19 @@ def optimize_at(obj: MeanKLObjective, x0, gamma: float, maxfev: int, rounds: int
 
 
 def cma_at(obj: MeanKLObjective, x0, gamma: float, maxfev: int, seed: int):
-    """CMA-ES (the ``cma`` package, step size 1) from ``x0`` at a fixed ``gamma``; returns ``(x, f)``."""
+    """CMA-ES (the ``cma`` package, step size 1) from ``x0`` at a fixed ``gamma``; returns ``(x, f)``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> from bounds.counterexamples.continuation import Instance, MeanKLObjective, cma_at
+    >>> cx = known_counterexamples()[0]
+    >>> m, obj = cx.mdp, MeanKLObjective(3, 2, "rho")
+    >>> x0 = obj.pack(Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi_new))
+    >>> x, f = cma_at(obj, x0, m.gamma, maxfev=40, seed=1)
+    >>> print(f <= obj(x0, m.gamma) < 0, x.shape == x0.shape)
+    True True
+    """
     import cma
 
     es = cma.CMAEvolutionStrategy(np.asarray(x0, dtype=float), 1.0, {"maxfevals": maxfev, "verbose": -9,
@@ -184,7 +256,17 @@ def cma_at(obj: MeanKLObjective, x0, gamma: float, maxfev: int, seed: int):
 
 def seed_violation(obj: MeanKLObjective, gamma: float, rng, maxfev: int, method: str = "nelder-mead"):
     """A random start (deterministic transitions, first-state start, policies far apart) optimized at ``gamma``
-    by ``method`` (``"nelder-mead"`` or ``"cma"``, followed by a Nelder-Mead polish); returns ``(x, f)``."""
+    by ``method`` (``"nelder-mead"`` or ``"cma"``, followed by a Nelder-Mead polish); returns ``(x, f)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.counterexamples.continuation import MeanKLObjective, seed_violation
+    >>> obj = MeanKLObjective(2, 2, "rho")
+    >>> x, f = seed_violation(obj, 0.05, np.random.default_rng(0), maxfev=100)
+    >>> print(x.shape == (obj.dim,), f == obj(x, 0.05), obj.n_evaluations > 0)
+    True True True
+    """
     S, A = obj.S, obj.A
     P = np.full((S, A, S), -8.0)
     P[np.arange(S)[:, None], np.arange(A)[None, :], rng.integers(S, size=(S, A))] = 0.0
@@ -205,6 +287,24 @@ def continue_in_gamma(obj: MeanKLObjective, x, gamma: Fraction, *, maxfev: int, 
     tried where re-optimization found no violation. The step starts at ``gamma / 4`` (at least 1e-3), grows
     by 1.5 after a success, halves after a failure; the run ends when the step is below ``tol * gamma``
     or ``deadline`` (``clock()`` seconds) passes.
+
+    Examples
+    --------
+    >>> import time
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> from bounds.counterexamples.continuation import (Instance, MeanKLObjective, continue_in_gamma,
+    ...                                                 violated)
+    >>> cx = known_counterexamples()[0]
+    >>> m, obj = cx.mdp, MeanKLObjective(3, 2, "rho")
+    >>> x0 = obj.pack(Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi_new))
+    >>> path, failed = continue_in_gamma(obj, x0, Fraction(1, 100), maxfev=60, rng=np.random.default_rng(0),
+    ...                                  deadline=time.perf_counter() + 0.3)
+    >>> print(path[0][0], all(g1 < g2 for (g1, _, _), (g2, _, _) in zip(path, path[1:])))
+    1/100 True
+    >>> print(all(violated(obj.instance(x, float(g))) for g, x, f in path))
+    True
     """
     import time
 

@@ -25,7 +25,19 @@ PREC = 200
 
 
 def as_fraction(x, name: str = "value") -> Fraction:
-    """A rational from a Fraction, int, ``"p/q"`` string or float (a float is taken at its exact binary value)."""
+    """A rational from a Fraction, int, ``"p/q"`` string or float (a float is taken at its exact binary value).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.exact import as_fraction
+    >>> print(as_fraction("3/7"), as_fraction(0.5), as_fraction(0.1) == 0.1)
+    3/7 1/2 True
+    >>> try:
+    ...     as_fraction("abc", "gamma")
+    ... except ValueError as err:
+    ...     print(err)
+    gamma must be a rational like '3/7', got 'abc'
+    """
     if isinstance(x, bool):
         raise TypeError(f"{name} must be a number or 'p/q' string, got bool")
     if isinstance(x, (Fraction, int, np.integer)):
@@ -57,7 +69,19 @@ def _check_distribution(row, name: str) -> None:
 
 
 def exact_policy(pi, S: int, A: int, name: str = "pi") -> tuple:
-    """``pi`` as a tuple of rows of Fractions, each row a distribution summing to exactly 1."""
+    """``pi`` as a tuple of rows of Fractions, each row a distribution summing to exactly 1.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.exact import exact_policy
+    >>> print(exact_policy([["1/3", "2/3"], [1, 0]], S=2, A=2))
+    ((Fraction(1, 3), Fraction(2, 3)), (Fraction(1, 1), Fraction(0, 1)))
+    >>> try:
+    ...     exact_policy([["1/2", "3/5"], [1, 0]], S=2, A=2)
+    ... except ValueError as err:
+    ...     print(err)
+    pi[0] must sum to exactly 1, sums to 11/10
+    """
     arr = _rows(pi, name, (S, A))
     rows = tuple(tuple(as_fraction(v, name) for v in arr[s]) for s in range(S))
     for s, r in enumerate(rows):
@@ -67,7 +91,17 @@ def exact_policy(pi, S: int, A: int, name: str = "pi") -> tuple:
 
 @dataclass(frozen=True, eq=False)
 class ExactMDP:
-    """A finite MDP with rational ``P[s][a][t]``, ``R[s][a]``, ``rho0[s]`` and ``gamma`` in [0, 1)."""
+    """A finite MDP with rational ``P[s][a][t]``, ``R[s][a]``, ``rho0[s]`` and ``gamma`` in [0, 1).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.exact import ExactMDP
+    >>> m = ExactMDP(P=[[[1, 0]], [["1/2", "1/2"]]], R=[[1], [0]], rho0=[1, 0], gamma="1/2")
+    >>> print(m, m.shape, m.P[1][0])
+    ExactMDP(S=2, A=1, gamma=1/2) (2, 1) (Fraction(1, 2), Fraction(1, 2))
+    >>> print(m.to_mdp().gamma == 0.5)
+    True
+    """
 
     P: tuple
     R: tuple
@@ -108,7 +142,15 @@ class ExactMDP:
 
 
 def exact_solve(M: list, b: list) -> list:
-    """Solve ``M x = b`` over the rationals by Gaussian elimination (``M`` square, non-singular)."""
+    """Solve ``M x = b`` over the rationals by Gaussian elimination (``M`` square, non-singular).
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> from bounds.counterexamples.exact import exact_solve
+    >>> print(exact_solve([[F(2), F(1)], [F(1), F(3)]], [F(3), F(5)]))
+    [Fraction(4, 5), Fraction(7, 5)]
+    """
     n = len(b)
     aug = [list(M[i]) + [b[i]] for i in range(n)]
     for c in range(n):
@@ -128,7 +170,16 @@ def exact_solve(M: list, b: list) -> list:
 
 @dataclass(frozen=True, eq=False)
 class ExactEvaluation:
-    """Exact ``V, Q, A, rho, d, eta`` of a policy (THEORY.md §1), all Fractions (lists by state)."""
+    """Exact ``V, Q, A, rho, d, eta`` of a policy (THEORY.md §1), all Fractions (lists by state).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.exact import ExactEvaluation, ExactMDP, exact_evaluate
+    >>> m = ExactMDP(P=[[[1, 0]], [[0, 1]]], R=[[1], [0]], rho0=["1/2", "1/2"], gamma="1/2")
+    >>> ev = exact_evaluate(m, ((1,), (1,)))
+    >>> print(isinstance(ev, ExactEvaluation), ev.V, ev.eta, sum(ev.d))
+    True [Fraction(2, 1), Fraction(0, 1)] 1 1
+    """
 
     V: list
     Q: list
@@ -140,7 +191,22 @@ class ExactEvaluation:
 
 def exact_evaluate(mdp: ExactMDP, pi: tuple) -> ExactEvaluation:
     """``V = (I - gamma P_pi)^{-1} r_pi``, ``rho = (I - gamma P_pi^T)^{-1} rho0``, ``Q = R + gamma P V``,
-    ``A = Q - V``, ``eta = rho0 . V``, ``d = (1 - gamma) rho`` (THEORY.md §1), exactly."""
+    ``A = Q - V``, ``eta = rho0 . V``, ``d = (1 - gamma) rho`` (THEORY.md §1), exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples.exact import ExactMDP, exact_evaluate, exact_policy
+    >>> m = ExactMDP(P=[[[1, 0], [0, 1]], [[0, 1], ["1/2", "1/2"]]], R=[[1, 0], [0, 2]],
+    ...              rho0=[1, 0], gamma="9/10")
+    >>> pi = exact_policy([["1/2", "1/2"], ["1/4", "3/4"]], 2, 2)
+    >>> ev = exact_evaluate(m, pi)
+    >>> print(ev.eta)
+    715/71
+    >>> print(np.isclose(float(ev.eta), evaluate(m.to_mdp(), np.array(pi, dtype=float)).eta))
+    True
+    """
     S, A = mdp.shape
     g = mdp.gamma
     P_pi = [[sum(pi[s][a] * mdp.P[s][a][t] for a in range(A)) for t in range(S)] for s in range(S)]
@@ -164,7 +230,16 @@ def _iv():
 
 
 def interval(x: Fraction):
-    """An ``mpmath.iv`` interval enclosing the rational ``x`` (exact quotient of two integers, rounded outward)."""
+    """An ``mpmath.iv`` interval enclosing the rational ``x`` (exact quotient of two integers, rounded outward).
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples.exact import interval, interval_lower, interval_upper
+    >>> x = interval(Fraction(1, 3))
+    >>> print(interval_lower(x) <= Fraction(1, 3) <= interval_upper(x))
+    True
+    """
     iv = _iv()
     x = Fraction(x)
     return iv.mpf(x.numerator) / iv.mpf(x.denominator)
@@ -172,7 +247,21 @@ def interval(x: Fraction):
 
 def kl_interval(p: tuple, q: tuple):
     """An interval enclosing ``KL(p || q) = sum_a p(a) log(p(a)/q(a))`` (THEORY.md §1), or ``math.inf``
-    when ``q(a) = 0 < p(a)``. Terms with ``p(a) = 0`` are 0."""
+    when ``q(a) = 0 < p(a)``. Terms with ``p(a) = 0`` are 0.
+
+    Examples
+    --------
+    >>> import math
+    >>> from fractions import Fraction as F
+    >>> from bounds.counterexamples.exact import interval_lower, interval_upper, kl_interval
+    >>> k = kl_interval((F(1, 2), F(1, 2)), (F(1, 4), F(3, 4)))
+    >>> print(f"{float(interval_lower(k)):.12f}", f"{0.5 * math.log(2) + 0.5 * math.log(2 / 3):.12f}")
+    0.143841036226 0.143841036226
+    >>> print(float(interval_upper(k) - interval_lower(k)) < 1e-50)
+    True
+    >>> print(kl_interval((F(1), F(0)), (F(0), F(1))))
+    inf
+    """
     iv = _iv()
     total = iv.mpf(0)
     for pa, qa in zip(p, q):
@@ -197,7 +286,18 @@ def _mpf_fraction(v) -> Fraction:
 
 def interval_upper(x) -> Fraction:
     """The exact upper end of an interval (an ``mpmath.iv`` one or a :class:`bounds.registry.Interval`;
-    or a Fraction itself) as a Fraction."""
+    or a Fraction itself) as a Fraction.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples.exact import interval, interval_upper
+    >>> up = interval_upper(interval(Fraction(1, 10)))
+    >>> print(up >= Fraction(1, 10), float(up - Fraction(1, 10)) < 1e-50)
+    True True
+    >>> print(interval_upper(Fraction(2, 3)))
+    2/3
+    """
     if isinstance(x, Fraction):
         return x
     return _mpf_fraction(getattr(x, "v", x).b)
@@ -205,7 +305,16 @@ def interval_upper(x) -> Fraction:
 
 def interval_lower(x) -> Fraction:
     """The exact lower end of an interval (an ``mpmath.iv`` one or a :class:`bounds.registry.Interval`;
-    or a Fraction itself) as a Fraction."""
+    or a Fraction itself) as a Fraction.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples.exact import interval, interval_lower
+    >>> lo = interval_lower(interval(Fraction(1, 10)))
+    >>> print(lo <= Fraction(1, 10), float(Fraction(1, 10) - lo) < 1e-50)
+    True True
+    """
     if isinstance(x, Fraction):
         return x
     return _mpf_fraction(getattr(x, "v", x).a)

@@ -26,7 +26,17 @@ __all__ = ["Falsification", "falsify", "search_rounds"]
 
 @dataclass(frozen=True, eq=False)
 class Falsification:
-    """Outcome of :func:`falsify`: the best search result, its shrunk form and certificate when violated."""
+    """Outcome of :func:`falsify`: the best search result, its shrunk form and certificate when violated.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import Falsification, falsify
+    >>> res = falsify("theorem1", time_budget=0.5, rng=0)
+    >>> print(isinstance(res, Falsification), res.claim, res.found, res.shrunk)
+    True theorem1 False None
+    >>> print(res.verification.message.startswith("not violated"), res.effort["evaluations"] > 0)
+    True True
+    """
 
     claim: str
     found: bool
@@ -59,7 +69,15 @@ class Falsification:
 
 
 def search_rounds(n_states: int, n_actions: int):
-    """The cycle of ``(S, A, method, optimize_transitions)`` the search goes through."""
+    """The cycle of ``(S, A, method, optimize_transitions)`` the search goes through.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.falsify import search_rounds
+    >>> rounds = search_rounds(3, 2)
+    >>> print(len(rounds), rounds[:3])
+    8 [(2, 2, 'nelder-mead', False), (3, 2, 'nelder-mead', False), (2, 2, 'cma', False)]
+    """
     sizes = sorted({(2, 2), (min(3, n_states), min(2, n_actions)), (n_states, n_actions)})
     sizes = [(s, a) for s, a in sizes if s <= n_states and a <= n_actions] or [(n_states, n_actions)]
     out = []
@@ -75,6 +93,15 @@ def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_action
     ``candidate`` is a named claim (:data:`.claims.CLAIMS`), a :class:`~.claims.Claim` or a callable
     ``(mdp, pi, pi_new) -> lower bound`` (or an object with ``rhs``). Sizes are at most
     ``n_states`` x ``n_actions``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import falsify
+    >>> res = falsify("theorem1", time_budget=0.5, rng=0)  # a theorem: never violated
+    >>> print(res.found, res.verification.proven, res.verification.message.startswith("not violated"))
+    False False True
+    >>> print(res.effort_text().startswith("searched"))
+    True
     """
     from .claims import claim_named
 

@@ -56,6 +56,17 @@ class FrontierPoint:
     ``certificate`` its file name (in ``certificates/``), ``structure`` a description of the instance;
     ``effort`` counts restarts, evaluations, CPU and wall seconds, the discounts searched and the
     attempts above ``gamma_max`` that found nothing.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.frontier import FrontierPoint, point_of
+    >>> state = {"S": 2, "A": 2, "weights": "rho", "restarts": 0, "evaluations": 0, "cpu_seconds": 0.0,
+    ...          "seconds": 0.0, "gamma_searched": [None, None], "best": None, "history": []}
+    >>> fp = point_of(state)
+    >>> print(isinstance(fp, FrontierPoint), fp)
+    True FrontierPoint(S=2, A=2, rho, gamma_max=0, restarts=0, evaluations=0, cpu=0 s)
+    >>> print(fp.gamma_max, fp.certificate, fp.effort["attempts_above"])
+    0 None 0
     """
 
     S: int
@@ -75,7 +86,16 @@ class FrontierPoint:
 
 
 def describe_structure(mdp, pi, pi_new) -> str:
-    """Absorbing states, deterministic rows, start state and the smallest probability of ``pi``."""
+    """Absorbing states, deterministic rows, start state and the smallest probability of ``pi``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> from bounds.counterexamples.frontier import describe_structure
+    >>> cx = known_counterexamples()[0]
+    >>> print(describe_structure(cx.mdp, cx.pi, cx.pi_new))
+    2 absorbing, 6/6 deterministic rows, start s0, min pi 0.5, max TV 0.3
+    """
     P = mdp.dense_P()
     S, A = mdp.shape
     absorbing = sum(bool(np.all(P[s, :, s] > 1 - 1e-6)) for s in range(S))
@@ -85,6 +105,15 @@ def describe_structure(mdp, pi, pi_new) -> str:
 
 
 def job_name(S: int, A: int, weights: str) -> str:
+    """The name of the ``(S, A, weights)`` job: its state file is ``<name>.json``, its certificate
+    ``certificates/<name>.json``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.frontier import job_name
+    >>> print(job_name(3, 2, "rho"))
+    mean_kl_rho_3x2
+    """
     return f"mean_kl_{weights}_{S}x{A}"
 
 
@@ -110,6 +139,19 @@ def certify_instance(inst, gamma: Fraction, weights: str, provenance: dict | Non
 
     Tries rationals of denominator 10^4, 10^6, 10^9, then the exact binary values of the floats; returns
     ``(certificate, verification, q)`` for the first that :func:`.certificate.verify_certificate` proves.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> from bounds.counterexamples.continuation import Instance
+    >>> from bounds.counterexamples.frontier import certify_instance
+    >>> cx = known_counterexamples()[0]  # MDP X, gamma = 1/100
+    >>> m = cx.mdp
+    >>> inst = Instance(m.dense_P(), m.R, m.rho0, m.gamma, cx.pi, cx.pi_new)
+    >>> cert, ver, q = certify_instance(inst, Fraction(1, 100), "rho")
+    >>> print(cert.claim, cert.mdp.gamma, ver.proven)
+    mean_kl 1/100 True
     """
     S, A = inst.R.shape
     claim = _claim(weights)
@@ -137,6 +179,17 @@ def embed(x_small: np.ndarray, S0: int, A0: int, S: int, A: int) -> np.ndarray:
     Extra actions copy action 0's transitions and reward and get (nearly) zero probability under both
     policies; extra states are absorbing, unreachable (start mass ~0) and rewardless. KL, eps, eta and L
     are unchanged up to the ``exp(-40)`` left on the extra entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.counterexamples.continuation import MeanKLObjective
+    >>> from bounds.counterexamples.frontier import embed
+    >>> small, big = MeanKLObjective(2, 2, "rho"), MeanKLObjective(3, 3, "rho")
+    >>> x = np.random.default_rng(0).normal(size=small.dim)
+    >>> y = embed(x, 2, 2, 3, 3)
+    >>> print(y.shape == (big.dim,), np.isclose(big(y, 0.1), small(x, 0.1), rtol=1e-6, atol=1e-9))
+    True True
     """
     small = MeanKLObjective(S0, A0, "rho")
     P0, R0, rho00, _, pi0, pn0 = small.unpack(np.asarray(x_small, dtype=float), 0.5)
@@ -168,7 +221,22 @@ def _new_state(S, A, weights, seed) -> dict:
 
 
 def load_state(path) -> dict:
-    """A job's state file (see :func:`run_job`)."""
+    """A job's state file (see :func:`run_job`).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.frontier import load_state
+    >>> import json, os
+    >>> state = {"format": "trpo-theory-frontier-job", "version": 1, "S": 2, "A": 2, "weights": "rho",
+    ...          "seed": 0, "restarts": 1, "evaluations": 50, "cpu_seconds": 0.1, "seconds": 0.1,
+    ...          "gamma_searched": [0.01, 0.02], "best": None, "history": [{"failed": [["1/50", 50]]}]}
+    >>> os.makedirs("frontier_load", exist_ok=True)
+    >>> with open("frontier_load/mean_kl_rho_2x2.json", "w") as f:
+    ...     json.dump(state, f)
+    >>> st = load_state("frontier_load/mean_kl_rho_2x2.json")
+    >>> print(st["S"], st["A"], st["weights"], st["best"])
+    2 2 rho None
+    """
     d = json.loads(Path(path).read_text())
     if d.get("format") != _FORMAT:
         raise ValueError(f"path: {path} is not a {_FORMAT} file")
@@ -277,7 +345,18 @@ def _record_best(obj, state, out: Path, k: int, g: Fraction, x, rec: dict) -> bo
 
 def run_job(S: int, A: int, weights: str, out, *, budget: float, seed: int = 0, maxfev: int | None = None) -> FrontierPoint:
     """Run (or continue) the ``(S, A, weights)`` job in folder ``out`` until ``budget`` CPU seconds are spent
-    over all its runs; see the module docstring. Returns the job's :class:`FrontierPoint`."""
+    over all its runs; see the module docstring. Returns the job's :class:`FrontierPoint`.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import verify_certificate
+    >>> from bounds.counterexamples.frontier import run_job
+    >>> fp = run_job(2, 2, "rho", "frontier_run", budget=0.05, seed=0, maxfev=40)
+    >>> print(fp.S, fp.A, fp.weights, fp.effort["restarts"] >= 1)
+    2 2 rho True
+    >>> print(fp.certificate is None or verify_certificate("frontier_run/" + fp.certificate).proven)
+    True
+    """
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
     for name, v in (("S", S), ("A", A)):
@@ -308,7 +387,21 @@ def run_job(S: int, A: int, weights: str, out, *, budget: float, seed: int = 0, 
 def propagate_embeddings(out) -> list:
     """For every job in ``out`` whose best is below a smaller job's (same weights), certify the smaller
     instance embedded at this size (:func:`embed`) and record it as the job's best (the frontier cannot
-    drop with more states or actions). Returns the names of the jobs raised; costs no search."""
+    drop with more states or actions). Returns the names of the jobs raised; costs no search.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.frontier import propagate_embeddings
+    >>> import json, os
+    >>> state = {"format": "trpo-theory-frontier-job", "version": 1, "S": 2, "A": 2, "weights": "rho",
+    ...          "seed": 0, "restarts": 1, "evaluations": 50, "cpu_seconds": 0.1, "seconds": 0.1,
+    ...          "gamma_searched": [0.01, 0.02], "best": None, "history": [{"failed": [["1/50", 50]]}]}
+    >>> os.makedirs("frontier_prop", exist_ok=True)
+    >>> with open("frontier_prop/mean_kl_rho_2x2.json", "w") as f:
+    ...     json.dump(state, f)
+    >>> print(propagate_embeddings("frontier_prop"))  # no smaller job with a higher frontier
+    []
+    """
     out, raised = Path(out), []
     for p in sorted(out.glob("mean_kl_*x*.json"), key=lambda q: [int(v) for v in q.stem.split("_")[-1].split("x")]):
         state = load_state(p)
@@ -329,7 +422,19 @@ def propagate_embeddings(out) -> list:
 
 
 def point_of(state: dict) -> FrontierPoint:
-    """The :class:`FrontierPoint` of a job state, with its effort above the certified discount."""
+    """The :class:`FrontierPoint` of a job state, with its effort above the certified discount.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples.frontier import point_of
+    >>> state = {"S": 3, "A": 2, "weights": "d", "restarts": 2, "evaluations": 90, "cpu_seconds": 1.5,
+    ...          "seconds": 1.6, "gamma_searched": [0.01, 0.2], "best": None,
+    ...          "history": [{"failed": [["1/5", 40], ["1/10", 30]]}, {"failed": []}]}
+    >>> fp = point_of(state)
+    >>> print(fp.gamma_max, fp.effort["attempts_above"], fp.effort["evaluations_above"], fp.effort["gamma_tried_above"])
+    0 2 70 [0.1, 0.2]
+    """
     best = state["best"]
     g = Fraction(best["gamma"]) if best else Fraction(0)
     tried = [(Fraction(gs), n) for r in state["history"] for gs, n in r.get("failed", [])]
@@ -346,7 +451,22 @@ def point_of(state: dict) -> FrontierPoint:
 
 
 def summarize(out) -> list[dict]:
-    """One row per job state file in ``out``: size, weights, frontier, certificate and effort."""
+    """One row per job state file in ``out``: size, weights, frontier, certificate and effort.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.frontier import summarize
+    >>> import json, os
+    >>> state = {"format": "trpo-theory-frontier-job", "version": 1, "S": 2, "A": 2, "weights": "rho",
+    ...          "seed": 0, "restarts": 1, "evaluations": 50, "cpu_seconds": 0.1, "seconds": 0.1,
+    ...          "gamma_searched": [0.01, 0.02], "best": None, "history": [{"failed": [["1/50", 50]]}]}
+    >>> os.makedirs("frontier_sum", exist_ok=True)
+    >>> with open("frontier_sum/mean_kl_rho_2x2.json", "w") as f:
+    ...     json.dump(state, f)
+    >>> rows = summarize("frontier_sum")
+    >>> print(len(rows), rows[0]["gamma_max"], rows[0]["certificate"], rows[0]["attempts_above"])
+    1 0 None 1
+    """
     rows = []
     for p in sorted(Path(out).glob("mean_kl_*x*.json")):
         fp = point_of(load_state(p))

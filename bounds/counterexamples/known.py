@@ -53,6 +53,15 @@ def mean_kl_candidate(mdp: MDP, pi, pi_new, weights: str = "rho") -> float:
 
     ``weights="rho"`` (unnormalized, as in Eq. (12)) or ``"d"`` (normalized). ``C = 4 eps gamma/(1-gamma)^2``.
     THEORY.md §6: violated on MDP X at gamma = 0.01.
+
+    Examples
+    --------
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples import known_counterexamples, mean_kl_candidate
+    >>> cx = known_counterexamples()[0]
+    >>> rhs = mean_kl_candidate(cx.mdp, cx.pi, cx.pi_new)
+    >>> print(f"eta(pi_new) = {evaluate(cx.mdp, cx.pi_new).eta:.6f} < claimed {rhs:.6f}")
+    eta(pi_new) = -0.003333 < claimed -0.003281
     """
     L, ev = _L_and_ev(mdp, pi, pi_new)
     w = ev.rho if weights == "rho" else ev.d
@@ -60,13 +69,33 @@ def mean_kl_candidate(mdp: MDP, pi, pi_new, weights: str = "rho") -> float:
 
 
 def mean_tv_squared_candidate(mdp: MDP, pi, pi_new) -> float:
-    """The FALSE form ``L - C E_{s~d}[D_TV(s)^2]`` (THEORY.md §6)."""
+    """The FALSE form ``L - C E_{s~d}[D_TV(s)^2]`` (THEORY.md §6).
+
+    Examples
+    --------
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples import known_counterexamples, mean_tv_squared_candidate
+    >>> cx = known_counterexamples()[1]
+    >>> rhs = mean_tv_squared_candidate(cx.mdp, cx.pi, cx.pi_new)
+    >>> print(f"eta(pi_new) = {evaluate(cx.mdp, cx.pi_new).eta:.4f} < claimed {rhs:.4f}")
+    eta(pi_new) = -0.0727 < claimed -0.0095
+    """
     L, ev = _L_and_ev(mdp, pi, pi_new)
     return L - theory_C(mdp, pi, ev=ev) * dv.weighted_mean(dv.tv(pi, pi_new) ** 2, ev.d)
 
 
 def squared_mean_tv_candidate(mdp: MDP, pi, pi_new) -> float:
-    """The FALSE form ``L - C (E_{s~d} D_TV(s))^2`` (THEORY.md §6)."""
+    """The FALSE form ``L - C (E_{s~d} D_TV(s))^2`` (THEORY.md §6).
+
+    Examples
+    --------
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples import known_counterexamples, squared_mean_tv_candidate
+    >>> cx = known_counterexamples()[1]
+    >>> rhs = squared_mean_tv_candidate(cx.mdp, cx.pi, cx.pi_new)
+    >>> print(f"eta(pi_new) = {evaluate(cx.mdp, cx.pi_new).eta:.4f} < claimed {rhs:.4f}")
+    eta(pi_new) = -0.0727 < claimed -0.0011
+    """
     L, ev = _L_and_ev(mdp, pi, pi_new)
     return L - theory_C(mdp, pi, ev=ev) * dv.mean_tv(pi, pi_new, ev.d) ** 2
 
@@ -76,6 +105,18 @@ def surrogate_monotone_candidate(mdp: MDP, pi, pi_new) -> float:
 
     Eq. (3) gives ``L_pi(pi) = eta(pi)``; the claim is the lower bound ``eta(pi)`` when
     ``L_pi(pi_new) > eta(pi)`` and ``-inf`` (no claim) otherwise (THEORY.md §6).
+
+    Examples
+    --------
+    >>> from tabular import evaluate, surrogate
+    >>> from bounds.counterexamples import known_counterexamples, surrogate_monotone_candidate
+    >>> cx = known_counterexamples()[2]
+    >>> m, pi, pn = cx.mdp, cx.pi, cx.pi_new
+    >>> print(surrogate(m, pi, pn) > evaluate(m, pi).eta, evaluate(m, pn).eta < evaluate(m, pi).eta)
+    True True
+    >>> rhs = surrogate_monotone_candidate(m, pi, pn)
+    >>> print(rhs == evaluate(m, pi).eta, evaluate(m, pn).eta < rhs)
+    True True
     """
     L, ev = _L_and_ev(mdp, pi, pi_new)
     return float(ev.eta) if L > ev.eta else -math.inf
@@ -88,6 +129,15 @@ class Counterexample:
 
     ``values`` holds the numbers that show it (e.g. ``eta_new`` and the claimed lower bound).
     ``violated`` is recomputed from the instance, not stored by hand.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import Counterexample, known_counterexamples
+    >>> cx = known_counterexamples()[0]
+    >>> print(isinstance(cx, Counterexample), cx.name, cx.violated, cx.mdp.shape)
+    True mean_kl True (3, 2)
+    >>> print(sorted(cx.values))
+    ['eta_new', 'rhs_max_kl', 'rhs_mean_d', 'rhs_mean_rho', 'surrogate']
     """
 
     name: str
@@ -104,7 +154,17 @@ def _x_policy(s0, s2, s1=(0.5, 0.5)):
 
 
 def known_counterexamples() -> list[Counterexample]:
-    """The three non-theorems of THEORY.md §6 on MDP X, each recomputed exactly."""
+    """The three non-theorems of THEORY.md §6 on MDP X, each recomputed exactly.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import known_counterexamples
+    >>> for cx in known_counterexamples():
+    ...     print(cx.name, cx.violated, round(float(cx.mdp.gamma), 2))
+    mean_kl True 0.01
+    mean_tv_quadratic True 0.9
+    surrogate_not_monotone True 0.9
+    """
     out = []
     # 1. mean-KL form, gamma = 0.01
     m = mdp_x(0.01)

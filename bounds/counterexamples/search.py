@@ -64,6 +64,20 @@ class ViolationSearch:
     of the restart that produced the instance. The effort: ``n_evaluations`` instances evaluated,
     ``n_restarts`` restarts, ``seconds`` of wall time, ``gamma_range`` and ``sizes`` searched, the
     ``methods`` and ``objectives`` used (see :meth:`effort`).
+
+    Examples
+    --------
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples import ViolationSearch, find_violation
+    >>> def too_strong(mdp, pi, pi_new):  # planted: claims more than eta(pi_new) itself
+    ...     return evaluate(mdp, pi_new).eta + 1.0
+    >>> res = find_violation(too_strong, rng=0, n_restarts=1, maxiter=20, method="nelder-mead")
+    >>> print(isinstance(res, ViolationSearch), res.found, f"{res.slack:.4f}", res.failure)
+    True True -1.0000 None
+    >>> print(f"{too_strong(res.mdp, res.pi, res.pi_new) - evaluate(res.mdp, res.pi_new).eta:.4f}")
+    1.0000
+    >>> print(res.effort()["restarts"], res.effort()["methods"])
+    1 ('nelder-mead',)
     """
 
     found: bool
@@ -108,18 +122,52 @@ class ViolationSearch:
 
 
 class ClaimFailure(Exception):
-    """A claim raised or returned NaN on a valid instance (a failure of the claim, not of the search)."""
+    """A claim raised or returned NaN on a valid instance (a failure of the claim, not of the search).
+
+    Examples
+    --------
+    >>> from tabular import two_state, uniform
+    >>> from bounds.counterexamples.search import ClaimFailure, surrogate_relative_slack
+    >>> m = two_state(gamma=0.9)
+    >>> try:
+    ...     surrogate_relative_slack(lambda mdp, p, q: float("nan"), m, uniform(m), uniform(m))
+    ... except ClaimFailure as err:
+    ...     print(err)
+    the claim returned NaN
+    """
 
 
 # ----------------------------------------------------------------------------- evaluation of a claim
 def rhs_of(candidate, mdp: MDP, pi, pi_new) -> float:
-    """The claimed lower bound as a float: ``candidate(...)`` or its ``rhs`` attribute."""
+    """The claimed lower bound as a float: ``candidate(...)`` or its ``rhs`` attribute.
+
+    Examples
+    --------
+    >>> from tabular import two_state, uniform
+    >>> from bounds import theorem1
+    >>> from bounds.counterexamples.search import rhs_of
+    >>> m = two_state(gamma=0.9)
+    >>> pi, pi_new = uniform(m), [[0.6, 0.4], [0.3, 0.7]]
+    >>> print(rhs_of(theorem1, m, pi, pi_new) == theorem1(m, pi, pi_new).rhs)
+    True
+    >>> print(rhs_of(lambda mdp, p, q: 1, m, pi, pi_new))
+    1.0
+    """
     out = candidate(mdp, pi, pi_new)
     return float(getattr(out, "rhs", out))
 
 
 def violation_atol(mdp: MDP) -> float:
-    """Round-off allowance for a violation: ``1e-12 * max(1, max|R| / (1-gamma))``."""
+    """Round-off allowance for a violation: ``1e-12 * max(1, max|R| / (1-gamma))``.
+
+    Examples
+    --------
+    >>> from tabular import two_state
+    >>> from bounds.counterexamples.search import violation_atol
+    >>> m = two_state(gamma=0.5)  # max|R| = 10, so 1e-12 * 10 / (1 - 0.5)
+    >>> print(f"{violation_atol(m):.1e}")
+    2.0e-11
+    """
     return 1e-12 * max(1.0, float(np.max(np.abs(mdp.R))) / (1.0 - mdp.gamma))
 
 
@@ -131,6 +179,19 @@ def relative_slack(candidate, mdp: MDP, pi, pi_new) -> tuple[float, float, float
     """``(f, slack, rhs)``: the relative slack of the module docstring, ``eta(pi_new) - rhs`` and ``rhs``.
 
     An infinite ``rhs`` gives ``f = +-1e6`` (``-inf``: no claim; ``+inf``: violated everywhere).
+
+    Examples
+    --------
+    >>> from tabular import evaluate, two_state, uniform
+    >>> from bounds.counterexamples import claim_named
+    >>> from bounds.counterexamples.search import relative_slack
+    >>> m = two_state(gamma=0.9)
+    >>> pi, pi_new = uniform(m), [[0.6, 0.4], [0.3, 0.7]]
+    >>> f, slack, rhs = relative_slack(claim_named("theorem1"), m, pi, pi_new)
+    >>> print(f >= 0, slack == evaluate(m, pi_new).eta - rhs)
+    True True
+    >>> print(relative_slack(lambda mdp, p, q: float("-inf"), m, pi, pi_new)[0])
+    1000000.0
     """
     eta = evaluate(mdp, pi).eta
     eta_new = evaluate(mdp, pi_new).eta
@@ -164,7 +225,19 @@ def _slacks(candidate, mdp: MDP, pi, pi_new, objective: str) -> tuple[float, flo
 
 def surrogate_relative_slack(candidate, mdp: MDP, pi, pi_new) -> tuple[float, float, float]:
     """``(g, slack, rhs)``: the surrogate-relative slack ``g`` of the module docstring (in [-1, 1] when
-    ``rhs`` is finite), ``eta(pi_new) - rhs`` and ``rhs``; raises :class:`ClaimFailure` on a NaN claim."""
+    ``rhs`` is finite), ``eta(pi_new) - rhs`` and ``rhs``; raises :class:`ClaimFailure` on a NaN claim.
+
+    Examples
+    --------
+    >>> from tabular import two_state, uniform
+    >>> from bounds.counterexamples import claim_named
+    >>> from bounds.counterexamples.search import surrogate_relative_slack
+    >>> m = two_state(gamma=0.9)
+    >>> pi, pi_new = uniform(m), [[0.6, 0.4], [0.3, 0.7]]
+    >>> g, slack, rhs = surrogate_relative_slack(claim_named("theorem1"), m, pi, pi_new)
+    >>> print(0 <= g <= 1, slack >= 0)
+    True True
+    """
     return _slacks(candidate, mdp, pi, pi_new, "surrogate")
 
 
@@ -438,12 +511,21 @@ def find_violation(
     Returns a :class:`ViolationSearch`; a claim that raises or returns NaN is reported as found, with
     ``failure`` saying what happened, and its :meth:`~ViolationSearch.effort` records the search behind it.
 
+
     Examples
     --------
-    >>> from bounds.counterexamples import find_violation, mean_kl_candidate
-    >>> res = find_violation(mean_kl_candidate, rng=0, n_restarts=12)
-    >>> bool(res.found), res.slack < 0
-    (True, True)
+    >>> from tabular import evaluate
+    >>> from bounds.counterexamples import find_violation
+    >>> def too_strong(mdp, pi, pi_new):  # planted: claims more than eta(pi_new) itself
+    ...     return evaluate(mdp, pi_new).eta + 1.0
+    >>> res = find_violation(too_strong, rng=0, n_restarts=1, maxiter=20, method="nelder-mead")
+    >>> print(res.found, f"{res.slack:.4f}", res.n_restarts)
+    True -1.0000 1
+    >>> def broken(mdp, pi, pi_new):
+    ...     raise RuntimeError("oops")
+    >>> res = find_violation(broken, rng=0, n_restarts=1, maxiter=20)
+    >>> print(res.found, res.failure)
+    True the claim raised RuntimeError: oops
     """
     flags = dict(optimize_gamma=optimize_gamma, optimize_rewards=optimize_rewards, stop_at_first=stop_at_first,
                  optimize_transitions=optimize_transitions)

@@ -60,6 +60,14 @@ def round_row(x, q: int) -> tuple:
 
     Remainders within :data:`TIE_ATOL` of each other are tied and served in index order, so that
     ``round_row([1/3, 1/3, 1/3], 2)`` does not depend on the last bits of the thirds.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.shrink import round_row
+    >>> print(round_row([1 / 3, 1 / 3, 1 / 3], 2))
+    (Fraction(1, 2), Fraction(1, 2), Fraction(0, 1))
+    >>> print(round_row([0.26, 0.74], 4))
+    (Fraction(1, 4), Fraction(3, 4))
     """
     x = np.asarray(x, dtype=float)
     units = np.floor(x * q).astype(int)
@@ -340,7 +348,26 @@ def _fmt(v) -> str:
 
 # ----------------------------------------------------------------------------- result
 def format_instance(mdp: ExactMDP, pi, pi_new, title: str = "") -> str:
-    """A small table of a rational instance: one line per (state, action) with P, R, pi, pi_new as fractions."""
+    """A small table of a rational instance: one line per (state, action) with P, R, pi, pi_new as fractions.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.exact import ExactMDP, exact_policy
+    >>> from bounds.counterexamples.shrink import format_instance
+    >>> m = ExactMDP(P=[[[1, 0], [0, 1]], [[0, 1], ["1/2", "1/2"]]], R=[[1, 0], [0, 2]],
+    ...              rho0=[1, 0], gamma="9/10")
+    >>> pi = exact_policy([[1, 0], [1, 0]], 2, 2)
+    >>> pi_new = exact_policy([["1/2", "1/2"], [0, 1]], 2, 2)
+    >>> print(format_instance(m, pi, pi_new, "an instance"))
+    an instance
+    S = 2, A = 2, gamma = 9/10, start s0
+    state  action  P(. | s, a)       r(s, a)  pi(a|s)  pi_new(a|s)
+    -----  ------  ----------------  -------  -------  -----------
+    s0     a0      -> s0             1        1        1/2
+    s0     a1      -> s1             0        0        1/2
+    s1     a0      -> s1             0        1        0
+    s1     a1      s0: 1/2, s1: 1/2  2        0        1
+    """
     S, A = mdp.shape
     start = ", ".join(f"s{s}: {_fmt(p)}" for s, p in enumerate(mdp.rho0) if p) if sum(
         1 for p in mdp.rho0 if p) > 1 else f"s{next(s for s, p in enumerate(mdp.rho0) if p)}"
@@ -365,6 +392,19 @@ class Shrunk:
     ``slack`` is the float ``eta(pi_new) - rhs`` of the rational instance; ``max_denominator`` the
     largest denominator of any number in it; ``verification`` the exact check of a named claim
     (``None`` for a user claim, which is checked in floating point only).
+
+    Examples
+    --------
+    >>> from tabular import evaluate, garnet, random_policy
+    >>> from bounds.counterexamples import Shrunk, shrink
+    >>> def too_strong(mdp, pi, pi_new):  # planted: violated by exactly 1 on every instance
+    ...     return evaluate(mdp, pi_new).eta + 1.0
+    >>> m = garnet(3, 2, 2, rng=0, gamma=0.9)
+    >>> res = shrink(too_strong, m, random_policy(m, rng=1), random_policy(m, rng=2), time_budget=0.2)
+    >>> print(isinstance(res, Shrunk), res.violated, f"{res.slack:.4f}", res.verification)
+    True True -1.0000 None
+    >>> print(res.original_shape, res.shape[0] <= 3)
+    (3, 2) True
     """
 
     claim: str
@@ -428,6 +468,25 @@ def shrink(candidate, mdp: MDP, pi, pi_new, *, max_denominator: int = 100, time_
 
     ``gamma_range`` bounds the discount while re-optimizing and rounding (it must contain ``mdp.gamma``).
     Raises ``ValueError`` if ``(mdp, pi, pi_new)`` does not violate the claim to begin with.
+
+    Examples
+    --------
+    >>> from tabular import evaluate, garnet, random_policy
+    >>> from bounds.counterexamples import shrink
+    >>> def too_strong(mdp, pi, pi_new):  # planted: violated by exactly 1 on every instance
+    ...     return evaluate(mdp, pi_new).eta + 1.0
+    >>> m = garnet(3, 2, 2, rng=0, gamma=0.9)
+    >>> res = shrink(too_strong, m, random_policy(m, rng=1), random_policy(m, rng=2), time_budget=0.2)
+    >>> print(res.violated, f"{res.slack:.4f}")
+    True -1.0000
+    >>> cert = res.certificate()
+    >>> print(cert.claimed["slack"] < 0, "shrink_steps" in cert.provenance)
+    True True
+    >>> try:
+    ...     shrink("theorem1", m, random_policy(m, rng=1), random_policy(m, rng=2))
+    ... except ValueError as err:
+    ...     print(err)
+    pi_new: the instance does not violate the claim, nothing to shrink
     """
     from .claims import claim_named
 

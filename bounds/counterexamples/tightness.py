@@ -75,7 +75,19 @@ _CONSTANTS = {
 
 @dataclass(frozen=True, eq=False)
 class TightBound:
-    """A true bound as the tightness search sees it: its claim, the proof's constant and its sides."""
+    """A true bound as the tightness search sees it: its claim, the proof's constant and its sides.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import TightBound, bound_named, fork_start
+    >>> b = bound_named("theorem1")
+    >>> print(isinstance(b, TightBound), b.constant, b.sides, bound_named("cpo_tv").sides)
+    True 4 ('lower',) ('lower', 'upper')
+    >>> start = fork_start("lower", (0.5, 0.9))
+    >>> res = b.result(start.mdp, start.pi, start.pi_new)
+    >>> print(f"{(res.surrogate - res.eta_new) / res.penalty:.6f}")  # 1 - gamma, gamma = 0.54
+    0.460000
+    """
 
     name: str
     claim: object
@@ -98,13 +110,32 @@ class TightBound:
 
 def tight_bounds() -> tuple:
     """The true bounds examined, in order: the one accessor of this module (the theorems of the bound
-    registry, :data:`.claims.CLAIMS` being its view, with a known proof constant)."""
+    registry, :data:`.claims.CLAIMS` being its view, with a known proof constant).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import tight_bounds
+    >>> print([b.name for b in tight_bounds()])
+    ['theorem1', 'theorem1_tight', 'kl_max', 'kl_max_pinsker', 'cpi', 'kl02', 'cpo_tv', 'cpo_kl', 'spi', 'span']
+    """
     return tuple(TightBound(c.name, c, Fraction(_CONSTANTS[c.name][0]), _CONSTANTS[c.name][1], _CONSTANTS[c.name][2])
                  for c in CLAIMS.values() if c.theorem and c.name in _CONSTANTS)
 
 
 def bound_named(name: str) -> TightBound:
-    """The :class:`TightBound` called ``name``."""
+    """The :class:`TightBound` called ``name``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import bound_named
+    >>> print(bound_named("kl_max").constant_text)
+    C = 4 eps gamma/(1-gamma)^2 in C maxKL (Eq. (9))
+    >>> try:
+    ...     bound_named("mean_kl")
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    name: no true bound named 'mean_kl'
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     for b in tight_bounds():
@@ -162,6 +193,17 @@ def exact_ratio(bound, mdp: ExactMDP, pi, pi_new, side: str = "lower") -> tuple:
     ``gap = L - eta(pi_new)`` is exact (Eq. (3)); the penalty ``slack + gap`` is exact or enclosed by
     the interval of the claim's exact twin. Returns ``None`` when the penalty is infinite or not proven
     positive (no ratio to certify).
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples.tightness import exact_ratio, fork_instance
+    >>> mdp, pi, pi_new = fork_instance(Fraction(1, 2), Fraction(1, 4))
+    >>> print(exact_ratio("theorem1", mdp, pi, pi_new))  # exactly 1 - gamma on the fork
+    (Fraction(1, 2), Fraction(1, 2))
+    >>> lo, hi = exact_ratio("kl_max", mdp, pi, pi_new)  # a KL: an interval
+    >>> print(lo <= hi, f"{float(lo):.6f}")
+    True 0.217254
     """
     bound = bound_named(bound) if isinstance(bound, str) else bound
     _check_side(bound, side)
@@ -181,7 +223,17 @@ def exact_ratio(bound, mdp: ExactMDP, pi, pi_new, side: str = "lower") -> tuple:
 # ----------------------------------------------------------------------------- the search
 @dataclass(frozen=True, eq=False)
 class TightnessRestart:
-    """The best instance of one restart (or of a whole search): its ratio, arrays and the effort spent."""
+    """The best instance of one restart (or of a whole search): its ratio, arrays and the effort spent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.counterexamples.tightness import TightnessRestart, fork_start
+    >>> start = fork_start("lower", (0.5, 0.9))
+    >>> back = TightnessRestart.from_dict(start.to_dict())
+    >>> print(isinstance(back, TightnessRestart), back.method, np.allclose(back.pi_new, start.pi_new))
+    True fork True
+    """
 
     ratio: float
     mdp: MDP
@@ -215,6 +267,15 @@ def fork_instance(gamma, alpha, improve: bool = False) -> tuple:
     ``L = eta(pi) = 0``; ``eta(pi_new) = -+ 4 alpha^2 gamma / (1 - gamma)``. Theorem 1's ratio is therefore
     exactly ``1 - gamma`` (lower side; ``improve`` gives the upper side of the two-sided bounds), which
     tends to 1 as ``gamma -> 0``: no constant below 4 is valid in Eq. (8) for small discounts.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.counterexamples.exact import exact_evaluate
+    >>> from bounds.counterexamples.tightness import fork_instance
+    >>> mdp, pi, pi_new = fork_instance(Fraction(1, 2), Fraction(1, 4))
+    >>> print(exact_evaluate(mdp, pi).eta, exact_evaluate(mdp, pi_new).eta)  # 0 and -4 alpha^2 gamma/(1-gamma)
+    0 -1/4
     """
     g, a = Fraction(gamma), Fraction(alpha)
     if not (0 < a <= Fraction(1, 2)):
@@ -228,7 +289,17 @@ def fork_instance(gamma, alpha, improve: bool = False) -> tuple:
 
 def fork_start(side: str, gamma_range: tuple, alpha: float = 0.25) -> TightnessRestart:
     """The fork (:func:`fork_instance`) as a float start for a refine restart, its discount a tenth of
-    the way into ``gamma_range``."""
+    the way into ``gamma_range``.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import fork_start, tightness_ratio
+    >>> start = fork_start("lower", (0.5, 0.9))
+    >>> print(start.method, round(float(start.mdp.gamma), 6))
+    fork 0.54
+    >>> print(round(tightness_ratio("theorem1", start.mdp, start.pi, start.pi_new), 6))  # 1 - gamma
+    0.46
+    """
     lo, hi = map(float, gamma_range)
     mdp, pi, pn = fork_instance(Fraction(lo + 0.1 * (hi - lo)), Fraction(alpha), improve=side == "upper")
     return TightnessRestart(-math.inf, mdp.to_mdp(), np.array(pi, dtype=float), np.array(pn, dtype=float), 0,
@@ -284,6 +355,17 @@ def tightness_restart(bound, side: str, gamma_range: tuple, restart: int, seed: 
     those of :func:`.search.find_violation` (policy logits, ``tanh`` rewards, sigmoid ``gamma`` inside
     ``gamma_range``). With ``refine`` (an earlier best), the restart instead runs Nelder-Mead with
     ``2 maxfev`` evaluations from that instance, transitions free.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import fork_start, tightness_restart
+    >>> r = tightness_restart("theorem1", "lower", (0.5, 0.9), restart=0, seed=0, maxfev=50)
+    >>> print(r.method, r.restart, r.ratio <= 1, r.n_evaluations > 0)
+    nelder-mead 0 True True
+    >>> r = tightness_restart("theorem1", "lower", (0.5, 0.9), restart=1, maxfev=20,
+    ...                       refine=fork_start("lower", (0.5, 0.9)))
+    >>> print(r.method, r.ratio <= 1)
+    refine True
     """
     bound = bound_named(bound) if isinstance(bound, str) else bound
     _check_side(bound, side)
@@ -318,9 +400,9 @@ def search_tightness(bound, side: str = "lower", gamma_range: tuple = (0.5, 0.9)
 
     Examples
     --------
-    >>> best = search_tightness("theorem1", gamma_range=(0.5, 0.9), n_restarts=1, maxfev=200)
-    >>> 0 < best.ratio <= 1
-    True
+    >>> best = search_tightness("theorem1", gamma_range=(0.5, 0.9), n_restarts=1, maxfev=100)
+    >>> print(best.ratio <= 1, best.n_evaluations > 0, 0.5 <= best.mdp.gamma <= 0.9)
+    True True True
     """
     if int(n_restarts) < 1:
         raise ValueError(f"n_restarts must be >= 1, got {n_restarts}")
@@ -342,7 +424,18 @@ def _fr(x: float, q: int) -> Fraction:
 
 def rationalize(mdp: MDP, pi, pi_new, q: int) -> tuple:
     """``(ExactMDP, pi, pi_new)`` with every number rounded to a multiple of ``1/q`` (probability rows
-    by largest-remainder rounding, :func:`.shrink.round_row`, so they sum to exactly 1)."""
+    by largest-remainder rounding, :func:`.shrink.round_row`, so they sum to exactly 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from bounds.counterexamples.tightness import rationalize
+    >>> m = two_state(gamma=0.9)
+    >>> em, p, pn = rationalize(m, uniform(m), [[0.333, 0.667], [0.1, 0.9]], q=10)
+    >>> print(em.gamma, pn[0], sum(pn[0]))
+    9/10 (Fraction(3, 10), Fraction(7, 10)) 1
+    """
     S, A = mdp.shape
     P = mdp.dense_P()
     g = min(max(_fr(mdp.gamma, q), Fraction(0)), Fraction(q - 1, q))
@@ -383,6 +476,21 @@ class TightnessCertificate:
          "side": "lower" | "upper", "c": "p/q", "statement": ...,
          "mdp": {"S", "A", "gamma", "rho0", "R", "P"}, "pi", "pi_new",   # every number a "p/q" string
          "ratio": {"lo": "p/q", "hi": "p/q", "float": ...}, "provenance": {...}}
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import TightnessCertificate, certify_tightness, fork_instance
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> mdp, pi, pi_new = fork_instance(Fraction(1, 2), Fraction(1, 2))  # Theorem 1's ratio: 1 - gamma
+    >>> m, p, pn = mdp.to_mdp(), np.array(pi, dtype=float), np.array(pi_new, dtype=float)
+    >>> cert = certify_tightness("theorem1", "lower", m, p, pn)
+    >>> print(isinstance(cert, TightnessCertificate), cert.c, cert.mdp.gamma, cert.provenance)
+    True 1/2 1/2 {'denominator': 10}
+    >>> print(cert.statement())
+    (L - eta_new)/penalty >= 0.5 on this instance: theorem1 with its penalty scaled by any c' < 0.5 (proof constant 4 -> c' x 4) is violated here
+    >>> print(cert.save("tight.json").name)
+    tight.json
     """
 
     bound: str
@@ -427,7 +535,19 @@ def certify_tightness(bound, side: str, mdp: MDP, pi, pi_new, *, denominators=(1
     exact ratio (:func:`exact_ratio`) and certify ``c`` = its lower end rounded down to ``digits``
     significant digits. Keeps the smallest denominator whose ``c`` is within ``10^(1-digits)``
     (relative) of the best one; roundings whose discount leaves ``gamma_range`` are skipped. ``None``
-    if no rounding gives a positive, finite-penalty ratio."""
+    if no rounding gives a positive, finite-penalty ratio.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import certify_tightness, fork_instance
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> mdp, pi, pi_new = fork_instance(Fraction(1, 2), Fraction(1, 2))  # Theorem 1's ratio: 1 - gamma
+    >>> m, p, pn = mdp.to_mdp(), np.array(pi, dtype=float), np.array(pi_new, dtype=float)
+    >>> cert = certify_tightness("theorem1", "lower", m, p, pn)
+    >>> print(cert.c, cert.ratio)
+    1/2 (Fraction(1, 2), Fraction(1, 2))
+    """
     bound = bound_named(bound) if isinstance(bound, str) else bound
     _check_side(bound, side)
     found = []
@@ -452,7 +572,20 @@ def certify_tightness(bound, side: str, mdp: MDP, pi, pi_new, *, denominators=(1
 @dataclass(frozen=True)
 class TightnessVerification:
     """What :func:`verify_tightness` established: ``proven`` means ``ratio >= c`` holds exactly on the
-    file's instance and the recomputed enclosure ``ratio`` lies inside the recorded one."""
+    file's instance and the recomputed enclosure ``ratio`` lies inside the recorded one.
+
+    Examples
+    --------
+    >>> from bounds.counterexamples.tightness import (TightnessVerification, certify_tightness,
+    ...                                               fork_instance, verify_tightness)
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> mdp, pi, pi_new = fork_instance(Fraction(1, 2), Fraction(1, 2))  # Theorem 1's ratio: 1 - gamma
+    >>> m, p, pn = mdp.to_mdp(), np.array(pi, dtype=float), np.array(pi_new, dtype=float)
+    >>> v = verify_tightness(certify_tightness("theorem1", "lower", m, p, pn).to_dict())
+    >>> print(isinstance(v, TightnessVerification), v.proven, v.c)
+    True True 1/2
+    """
 
     bound: str
     side: str
@@ -473,6 +606,22 @@ def verify_tightness(path) -> TightnessVerification:
     proves ``lo >= c``, which makes the penalty-scaled bound with any ``c' < c`` violated on the
     instance. The recomputed enclosure must also lie inside the recorded one: a changed number anywhere
     in the instance (or in ``c``) makes the verification fail.
+
+    Examples
+    --------
+    >>> import json
+    >>> from bounds.counterexamples.tightness import certify_tightness, fork_instance, verify_tightness
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> mdp, pi, pi_new = fork_instance(Fraction(1, 2), Fraction(1, 2))  # Theorem 1's ratio: 1 - gamma
+    >>> m, p, pn = mdp.to_mdp(), np.array(pi, dtype=float), np.array(pi_new, dtype=float)
+    >>> path = certify_tightness("theorem1", "lower", m, p, pn).save("tight.json")
+    >>> print(verify_tightness(path))
+    proven: theorem1 (lower) ratio >= 1/2 (enclosure [0.5, 0.5]); no constant below 0.5 x 4 is valid
+    >>> d = json.loads(path.read_text())
+    >>> d["c"] = "3/5"  # more than the instance gives
+    >>> print(verify_tightness(d).proven)
+    False
     """
     d = path if isinstance(path, dict) else json.loads(Path(path).read_text())
     if d.get("format") != FORMAT:

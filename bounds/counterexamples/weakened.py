@@ -29,7 +29,21 @@ KNOWN_TRUE = {"kl_max/2": "kl_max_pinsker"}
 
 @dataclass(frozen=True, eq=False)
 class WeakenedClaim:
-    """``base`` with its penalty multiplied by ``factor`` (``kind="factor"``) or by the max TV (``kind="tv"``)."""
+    """``base`` with its penalty multiplied by ``factor`` (``kind="factor"``) or by the max TV (``kind="tv"``).
+
+    Examples
+    --------
+    >>> from tabular import surrogate, two_state, uniform
+    >>> from bounds.counterexamples import claim_named
+    >>> from bounds.counterexamples.weakened import WeakenedClaim
+    >>> m = two_state(gamma=0.9)
+    >>> pi, pi_new = uniform(m), [[0.6, 0.4], [0.3, 0.7]]
+    >>> base = claim_named("theorem1")
+    >>> half = WeakenedClaim("theorem1/2", base, "factor", 0.5)
+    >>> L = surrogate(m, pi, pi_new)
+    >>> print(round((L - half(m, pi, pi_new)) / (L - base(m, pi, pi_new)), 6))
+    0.5
+    """
 
     name: str
     base: object
@@ -51,7 +65,15 @@ class WeakenedClaim:
 
 def weakened_claims(claims) -> list[WeakenedClaim]:
     """The weakened variants (module docstring) of every claim in ``claims`` (objects with ``name``, e.g.
-    the values of :data:`.claims.CLAIMS` with ``theorem=True`` or the records of a registry)."""
+    the values of :data:`.claims.CLAIMS` with ``theorem=True`` or the records of a registry).
+
+    Examples
+    --------
+    >>> from bounds.counterexamples import CLAIMS
+    >>> from bounds.counterexamples.weakened import weakened_claims
+    >>> print([w.name for w in weakened_claims([CLAIMS["kl_max"], CLAIMS["cpi"]])])
+    ['kl_max/4', 'kl_max*tv', 'cpi/2', 'cpi/4', 'cpi*tv']
+    """
     out = []
     for c in claims:
         name = getattr(c, "name", None)

@@ -47,6 +47,16 @@ class SymbolicEvaluation:
     d : ImmutableMatrix (S, 1), normalized ``d = (1 - gamma) rho``.
     P_pi : ImmutableMatrix (S, S); r_pi : ImmutableMatrix (S, 1); gamma : expression.
     method : ``"lu"`` or ``"fraction_free"``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import SymbolicEvaluation, evaluate_symbolic, random_rational_mdp
+    >>> mdp = random_rational_mdp(2, 2, rng=0)
+    >>> ev = evaluate_symbolic(mdp, [[1, 0], [0, 1]])
+    >>> print(isinstance(ev, SymbolicEvaluation), ev.method, ev.V.shape, ev.Q.shape)
+    True lu (2, 1) (2, 2)
+    >>> print(ev.eta == (mdp.rho0.T * ev.V)[0], sum(ev.d))
+    True 1
     """
 
     pi: sp.ImmutableMatrix
@@ -135,6 +145,19 @@ def evaluate_symbolic(mdp: SymbolicMDP, pi, *, method: str = "lu", simplify: boo
         function of its symbols and of ``exp`` atoms); results are ``numerator / denominator``.
     simplify : bool
         Apply ``sympy.cancel`` to every entry (can be slow for fully symbolic inputs).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import from_arrays, evaluate_symbolic
+    >>> g = sp.Symbol("g", positive=True)
+    >>> mdp = from_arrays([[[1, 0]], [[0, 1]]], R=[[1], [0]], rho0=[1, 0], gamma=g)
+    >>> ev = evaluate_symbolic(mdp, [[1], [1]], simplify=True)
+    >>> print(sp.cancel(ev.eta - 1 / (1 - g)), ev.V[1])
+    0 0
+    >>> ff = evaluate_symbolic(mdp, [[1], [1]], method="fraction_free")
+    >>> print(sp.cancel(ff.eta - ev.eta))
+    0
     """
     if not isinstance(mdp, SymbolicMDP):
         raise ValueError(f"mdp must be a SymbolicMDP, got {type(mdp).__name__}")
@@ -152,6 +175,15 @@ def visitation_terms(rho, pi, X) -> list:
     ``rho`` is indexed ``rho[s]``; ``pi`` and ``X`` are nested ``[s][a]`` (pass ``M.tolist()`` for
     a sympy matrix). Works for sympy expressions and ring fractions (:class:`~bounds.symbolic.ring.Frac`)
     alike.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic.evaluation import visitation_terms
+    >>> half = sp.Rational(1, 2)
+    >>> terms = visitation_terms([2, 3], [[half, half], [1, 0]], [[1, 3], [5, 7]])
+    >>> print(terms, sum(terms))
+    [1, 3, 15, 0] 19
     """
     return [rho[s] * pi[s][a] * X[s][a] for s in range(len(X)) for a in range(len(X[s]))]
 
@@ -163,6 +195,14 @@ def surrogate_terms(eta, rho, pi_new, adv) -> list:
 
     Kept as separate terms so that derivatives can be taken term by term; arguments as for
     :func:`visitation_terms` (``adv`` = ``A_pi``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic.evaluation import surrogate_terms
+    >>> terms = surrogate_terms(sp.Rational(5), [2, 3], [[0, 1], [1, 0]], [[-1, 1], [2, -2]])
+    >>> print(terms, sum(terms))
+    [5, 0, 2, 6, 0] 13
     """
     return [eta] + visitation_terms(rho, pi_new, adv)  # Eq. (3)
 
@@ -175,6 +215,19 @@ def surrogate_symbolic(mdp: SymbolicMDP, pi, pi_new, *, ev: SymbolicEvaluation |
 
     with the unnormalized visitation ``rho_pi`` of the old policy. ``ev`` may pass
     ``evaluate_symbolic(mdp, pi)``; ``method`` is passed to :func:`evaluate_symbolic` otherwise.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import (evaluate_symbolic, random_rational_mdp,
+    ...                              random_rational_policy, surrogate_symbolic)
+    >>> mdp = random_rational_mdp(2, 2, rng=1)
+    >>> pi, pi_new = random_rational_policy(2, 2, rng=2), random_rational_policy(2, 2, rng=3)
+    >>> ev = evaluate_symbolic(mdp, pi)
+    >>> print(surrogate_symbolic(mdp, pi, pi, ev=ev) - ev.eta)
+    0
+    >>> L = surrogate_symbolic(mdp, pi, pi_new, ev=ev)
+    >>> print(L.is_Rational)
+    True
     """
     pi_new = as_policy_matrix(pi_new, mdp, "pi_new")
     if ev is None:

@@ -24,6 +24,17 @@ def as_rational(x, name: str) -> sp.Expr:
 
     Raises ``ValueError`` naming ``name`` for an irrational sympy number, a boolean, a non-finite
     float, a string that is not a rational number, or any other type.
+
+    Examples
+    --------
+    >>> from bounds.symbolic.exact import as_rational
+    >>> print(as_rational(0.1, "x"), as_rational("3/4", "x"), as_rational(2, "x"))
+    1/10 3/4 2
+    >>> try:
+    ...     as_rational(float("nan"), "p")
+    ... except ValueError as err:
+    ...     print(err)
+    p must be finite, got nan
     """
     if isinstance(x, sp.Basic):
         x = sp.sympify(x)
@@ -54,6 +65,16 @@ def sums_to_one(row) -> bool:
 
     Numbers are compared exactly; a symbolic sum is rewritten by :func:`exp_to_symbols` and
     brought over one denominator (``sympy.cancel``), so ``exp(t)/(exp(t)+1) + 1/(exp(t)+1)`` passes.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic.exact import sums_to_one
+    >>> t = sp.Symbol("t", real=True)
+    >>> print(sums_to_one([sp.exp(t) / (sp.exp(t) + 1), 1 / (sp.exp(t) + 1)]))
+    True
+    >>> print(sums_to_one([sp.Rational(1, 3), sp.Rational(1, 2)]))
+    False
     """
     total = sp.Add(*row) - 1
     if total == 0:
@@ -80,6 +101,18 @@ def exp_to_symbols(expr, dummies: dict | None = None):
     -------
     (new_expr, mapping)
         ``mapping = {Dummy: exp(x)}``; ``new_expr.xreplace(mapping)`` equals ``expr``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import exp_to_symbols
+    >>> t = sp.Symbol("t", real=True)
+    >>> expr = sp.exp(2 * t) / (1 + sp.exp(t))
+    >>> new, mapping = exp_to_symbols(expr)
+    >>> print(new.has(sp.exp), len(mapping))
+    False 1
+    >>> print(sp.simplify(new.xreplace(mapping) - expr))
+    0
     """
     expr = sp.sympify(expr)
     dummies = {} if dummies is None else dummies
@@ -114,6 +147,16 @@ def to_float(expr, values: dict | None = None, precision: int = 30):
     Evaluated with ``precision`` significant digits (``evalf``) before rounding to float; a matrix
     gives an ndarray of its shape. Raises ``ValueError`` if a symbol remains free or a value is not
     finite.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import to_float
+    >>> x = sp.Symbol("x")
+    >>> print(round(to_float(x ** 2 / 3, {x: 2}), 6))
+    1.333333
+    >>> print(to_float(sp.Matrix([[sp.Rational(1, 4), x]]), {x: "1/2"}))
+    [[0.25 0.5 ]]
     """
     values = values or {}
     if isinstance(expr, sp.MatrixBase):

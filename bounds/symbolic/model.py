@@ -36,6 +36,17 @@ def check_size(n, name: str, lo: int = 1) -> int:
     a non-integer (``1.5``, ``True``, ``"2"``) raises ``ValueError`` here, not ``TypeError``, like
     every other bad argument of :mod:`bounds.symbolic`, with one message for both failures
     (``"S must be an integer >= 1, got 1.5"``).
+
+    Examples
+    --------
+    >>> from bounds.symbolic.model import check_size
+    >>> print(check_size(3, "S"))
+    3
+    >>> try:
+    ...     check_size(0, "S")
+    ... except ValueError as err:
+    ...     print(err)
+    S must be an integer >= 1, got 0
     """
     try:
         return check_int(n, name, lo=lo)
@@ -80,6 +91,17 @@ class SymbolicMDP:
         later replaced by ``numeric`` values).
     values : dict
         The substitutions ``{symbol: Rational}`` applied to obtain this MDP.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import SymbolicMDP, symbolic_mdp
+    >>> mdp = symbolic_mdp(2, 2)
+    >>> print(isinstance(mdp, SymbolicMDP), mdp.shape, mdp.gamma)
+    True (2, 2) gamma
+    >>> print(mdp.P[0][1], mdp.rho0.T)
+    (p_{0,1}, 1 - p_{0,1}) Matrix([[q, 1 - q]])
+    >>> print(mdp.subs({"gamma": "9/10"}).gamma)
+    9/10
     """
 
     P: tuple
@@ -228,6 +250,15 @@ def symbolic_mdp(S: int = 2, A: int = 2, numeric: dict | None = None) -> Symboli
     ValueError
         For bad sizes, unknown names in ``numeric``, a probability outside [0, 1] or a discount
         outside [0, 1) after substitution.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import symbolic_mdp
+    >>> mdp = symbolic_mdp(2, 2, numeric={"gamma": 0.9, "p_{0,0}": "1/3"})
+    >>> print(mdp.gamma, mdp.P[0][0])
+    9/10 (1/3, 2/3)
+    >>> print(sorted(str(x) for x in mdp.free_symbols))
+    ['p_{0,1}', 'p_{1,0}', 'p_{1,1}', 'q', 'r_{0,0}', 'r_{0,1}', 'r_{1,0}', 'r_{1,1}']
     """
     S, A = check_size(S, "S"), check_size(A, "A")
     p_syms, P = _symbolic_transitions(S, A)
@@ -246,6 +277,14 @@ def from_arrays(P, R, rho0, gamma) -> SymbolicMDP:
     Entries are made exact Rationals (ints, Fractions, sympy numbers or expressions; floats via their
     shortest decimal repr). Rows of ``P`` and ``rho0`` must sum to exactly 1 after conversion.
     A :class:`tabular.MDP` can be converted with ``from_arrays(m.dense_P(), m.R, m.rho0, m.gamma)``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import from_arrays
+    >>> P = [[[1, 0], [0.5, 0.5]], [[0, 1], [1, 0]]]
+    >>> mdp = from_arrays(P, R=[[1, 0], [0, 2]], rho0=[0.5, 0.5], gamma=0.9)
+    >>> print(mdp.P[0][1], mdp.gamma, mdp.free_symbols)
+    (1/2, 1/2) 9/10 set()
     """
     Pa = np.asarray(P, dtype=object)
     Ra = np.asarray(R, dtype=object)
@@ -283,6 +322,15 @@ def random_rational_mdp(S: int = 2, A: int = 2, rng=None, denominator: int = 10)
     Each row of ``P`` and ``rho0`` is ``k / sum(k)`` with integers ``k`` uniform in
     ``[1, denominator]`` (full support); ``R[s, a] = k / denominator`` with ``k`` uniform in
     ``[-denominator, denominator]``; ``gamma = k / denominator`` with ``k`` in ``[1, denominator - 1]``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import random_rational_mdp
+    >>> mdp = random_rational_mdp(2, 2, rng=0)
+    >>> print(mdp.shape, mdp.free_symbols)
+    (2, 2) set()
+    >>> print(all(sum(row) == 1 for rows in mdp.P for row in rows), sum(mdp.rho0))
+    True 1
     """
     S, A = check_size(S, "S"), check_size(A, "A")
     den = check_size(denominator, "denominator", lo=2)
@@ -297,7 +345,15 @@ def random_rational_mdp(S: int = 2, A: int = 2, rng=None, denominator: int = 10)
 
 def random_rational_policy(S: int = 2, A: int = 2, rng=None, denominator: int = 10) -> sp.ImmutableMatrix:
     """A random full-support policy with Rational entries ``k / sum(k)``, ``k`` uniform in
-    ``[1, denominator]``, drawn from ``np.random.default_rng(rng)``."""
+    ``[1, denominator]``, drawn from ``np.random.default_rng(rng)``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import random_rational_policy
+    >>> pi = random_rational_policy(2, 3, rng=0)
+    >>> print(pi.shape, [sum(pi.row(s)) for s in range(2)], all(x > 0 for x in pi))
+    (2, 3) [1, 1] True
+    """
     S, A = check_size(S, "S", lo=1), check_size(A, "A", lo=1)
     den = check_size(denominator, "denominator", lo=2)
     rng = np.random.default_rng(rng)
@@ -306,7 +362,19 @@ def random_rational_policy(S: int = 2, A: int = 2, rng=None, denominator: int = 
 
 # ============================================================================ numeric bridge
 def to_tabular(mdp: SymbolicMDP, values: dict | None = None) -> MDP:
-    """The float :class:`tabular.MDP` of ``mdp`` after substituting ``values`` (must leave no symbol)."""
+    """The float :class:`tabular.MDP` of ``mdp`` after substituting ``values`` (must leave no symbol).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bounds.symbolic import symbolic_mdp, to_tabular
+    >>> mdp = symbolic_mdp(2, 2)
+    >>> values = {"p_{0,0}": "1/2", "p_{0,1}": 1, "p_{1,0}": 0, "p_{1,1}": "1/4",
+    ...           "r_{0,0}": 1, "r_{0,1}": 0, "r_{1,0}": 0, "r_{1,1}": 2, "q": 1, "gamma": "9/10"}
+    >>> m = to_tabular(mdp, values)
+    >>> print(m.n_states, m.n_actions, round(float(m.gamma), 6), np.round(m.dense_P()[0, 0], 4))
+    2 2 0.9 [0.5 0.5]
+    """
     m = mdp.subs(values) if values else mdp
     free = m.free_symbols
     if free:

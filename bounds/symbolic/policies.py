@@ -23,6 +23,15 @@ class SoftmaxPolicy:
     ----------
     pi : ImmutableMatrix (S, A), the policy as expressions in ``exp(theta)``.
     theta : ImmutableMatrix (S, A) of real Symbols ``{name}_{s,a}``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import SoftmaxPolicy, softmax_policy
+    >>> policy = softmax_policy(S=1, A=2)
+    >>> print(isinstance(policy, SoftmaxPolicy), policy.shape)
+    True (1, 2)
+    >>> print(policy.theta)
+    Matrix([[theta_{0,0}, theta_{0,1}]])
     """
 
     pi: sp.ImmutableMatrix
@@ -34,7 +43,18 @@ class SoftmaxPolicy:
 
 
 def softmax_policy(S: int = 2, A: int = 2, name: str = "theta") -> SoftmaxPolicy:
-    """Symbolic tabular softmax policy with parameter symbols ``{name}_{s,a}`` (THEORY.md §2)."""
+    """Symbolic tabular softmax policy with parameter symbols ``{name}_{s,a}`` (THEORY.md §2).
+
+    Examples
+    --------
+    >>> from bounds.symbolic import softmax_policy, to_float
+    >>> policy = softmax_policy(S=2, A=2)
+    >>> print(policy.pi[0, 0])
+    exp(theta_{0,0})/(exp(theta_{0,0}) + exp(theta_{0,1}))
+    >>> values = {policy.theta[0, 0]: 0, policy.theta[0, 1]: 0}
+    >>> print(to_float(policy.pi[0, 0], values))
+    0.5
+    """
     S, A = check_size(S, "S"), check_size(A, "A")
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -47,7 +67,14 @@ def softmax_policy(S: int = 2, A: int = 2, name: str = "theta") -> SoftmaxPolicy
 
 def simplex_policy(S: int = 2, A: int = 2, name: str = "x") -> sp.ImmutableMatrix:
     """A generic policy on the simplex: ``pi(a|s) = x_{s,a}`` for ``a < A-1`` and
-    ``pi(A-1|s) = 1 - sum_{a<A-1} x_{s,a}`` (non-negative symbols)."""
+    ``pi(A-1|s) = 1 - sum_{a<A-1} x_{s,a}`` (non-negative symbols).
+
+    Examples
+    --------
+    >>> from bounds.symbolic import simplex_policy
+    >>> print(simplex_policy(S=2, A=2))
+    Matrix([[x_{0,0}, 1 - x_{0,0}], [x_{1,0}, 1 - x_{1,0}]])
+    """
     S, A = check_size(S, "S"), check_size(A, "A")
     rows = []
     for s in range(S):
@@ -62,6 +89,20 @@ def as_policy_matrix(pi, mdp: SymbolicMDP, name: str = "pi") -> sp.ImmutableMatr
 
     Raises ``ValueError`` naming ``name`` for a wrong shape, a negative numeric entry or a row that
     does not sum to exactly 1 (:func:`~bounds.symbolic.exact.sums_to_one`).
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from bounds.symbolic import symbolic_mdp
+    >>> from bounds.symbolic.policies import as_policy_matrix
+    >>> mdp = symbolic_mdp(2, 2)
+    >>> print(as_policy_matrix([[0.25, 0.75], [Fraction(1, 3), Fraction(2, 3)]], mdp))
+    Matrix([[1/4, 3/4], [1/3, 2/3]])
+    >>> try:
+    ...     as_policy_matrix([[0.5, 0.6], [1, 0]], mdp)
+    ... except ValueError as err:
+    ...     print(err)
+    pi row 0 does not sum to exactly 1: [1/2, 3/5]
     """
     if isinstance(pi, SoftmaxPolicy):
         pi = pi.pi

@@ -74,6 +74,12 @@ def prove_surrogate_matches_eta(mdp: SymbolicMDP | None = None, policy=None) -> 
     -------
     sympy expression
         ``numerator / denominator`` of the exact difference (sympy reduces ``0 / den`` to ``0``).
+
+    Examples
+    --------
+    >>> from bounds.symbolic import prove_surrogate_matches_eta
+    >>> print(prove_surrogate_matches_eta())
+    0
     """
     mdp = _default_mdp(mdp)
     S, A = mdp.shape
@@ -102,6 +108,12 @@ def prove_first_order_match(mdp: SymbolicMDP | None = None) -> list:
     -------
     list of sympy expressions
         One per parameter ``theta[s, a]`` in row-major order, each exactly 0.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import prove_first_order_match
+    >>> print(prove_first_order_match())
+    [0, 0, 0, 0]
     """
     mdp = _default_mdp(mdp)
     S, A = mdp.shape
@@ -134,6 +146,13 @@ class SoftmaxGradient:
     grad : ImmutableMatrix (S, A), ``d eta / d theta[s, a]`` by differentiation.
     closed_form : ImmutableMatrix (S, A), ``rho_pi(s) pi(a|s) A_pi(s, a)``.
     difference : ImmutableMatrix (S, A), ``grad - closed_form`` computed exactly (all zeros).
+
+    Examples
+    --------
+    >>> from bounds.symbolic import SoftmaxGradient, eta_gradient_symbolic, symbolic_mdp
+    >>> g = eta_gradient_symbolic(symbolic_mdp(1, 2))
+    >>> print(isinstance(g, SoftmaxGradient), g.grad.shape, g.difference)
+    True (1, 2) Matrix([[0, 0]])
     """
 
     theta: sp.ImmutableMatrix
@@ -150,6 +169,17 @@ def eta_gradient_symbolic(mdp: SymbolicMDP | None = None, policy: SoftmaxPolicy 
     function of ``E = exp(theta)`` and differentiated by ``d/dtheta = E d/dE``. Expressions are
     returned in ``exp(theta)``. Defaults: fully symbolic ``symbolic_mdp()`` and
     ``softmax_policy(S, A)``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import eta_gradient_symbolic, exp_to_symbols, random_rational_mdp
+    >>> g = eta_gradient_symbolic(random_rational_mdp(2, 2, rng=0))
+    >>> print(g.difference)
+    Matrix([[0, 0], [0, 0]])
+    >>> total, _ = exp_to_symbols(g.grad[0, 0] + g.grad[0, 1])  # sum_a pi(a|s) A(s, a) = 0
+    >>> print(sp.cancel(total))
+    0
     """
     mdp = _default_mdp(mdp)
     S, A = mdp.shape
@@ -185,6 +215,15 @@ class KLHessianFisher:
     hessian : ImmutableMatrix (S*A, S*A), Hessian of ``kl`` in ``theta`` (row-major flattening) at
         ``theta = theta_old``.
     fisher : ImmutableMatrix (S*A, S*A), block-diagonal, block ``s`` = ``w(s) (diag pi_s - pi_s pi_s^T)``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import KLHessianFisher, fisher_from_kl_hessian
+    >>> res = fisher_from_kl_hessian(A=2, S=1)
+    >>> print(isinstance(res, KLHessianFisher), res.hessian.shape, res.weights)
+    True (2, 2) Matrix([[1]])
+    >>> print(res.fisher.subs({x: 0 for x in res.theta_old}))
+    Matrix([[1/4, -1/4], [-1/4, 1/4]])
     """
 
     theta: sp.ImmutableMatrix
@@ -224,6 +263,15 @@ def fisher_from_kl_hessian(A: int = 2, S: int = 1) -> KLHessianFisher:
     ``S = 1`` gives the single-state case with weight 1; ``S > 1`` uses positive weight symbols
     ``w_s``. The Hessian is computed by sympy differentiation of
     ``KL = sum_a pi_old(a) (log pi_old(a) - log pi_theta(a))``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import exp_to_symbols, fisher_from_kl_hessian
+    >>> res = fisher_from_kl_hessian(A=2, S=1)
+    >>> diff, _ = exp_to_symbols(res.hessian - res.fisher)
+    >>> print(diff.applyfunc(sp.cancel))
+    Matrix([[0, 0], [0, 0]])
     """
     A, S = check_size(A, "A"), check_size(S, "S")
     new = softmax_policy(S, A, "theta")
@@ -255,6 +303,15 @@ class CPIStep:
     gain : ``f(alpha_star)``.
     alpha_star_clipped : ``Min(1, alpha_star)``, the maximizer over ``alpha`` in [0, 1].
     concave : bool, whether ``f_second < 0`` was proved for all ``0 < gamma < 1``, ``eps > 0``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import CPIStep, derive_cpi_alpha_star
+    >>> step = derive_cpi_alpha_star()
+    >>> print(isinstance(step, CPIStep), step.concave)
+    True True
+    >>> print(step.f_prime.subs(step.alpha, step.alpha_star).simplify())
+    0
     """
 
     alpha: sp.Symbol
@@ -282,6 +339,19 @@ def derive_cpi_alpha_star() -> CPIStep:
 
     This is the symbolic derivation; :func:`bounds.inequalities.cpi_alpha_star` evaluates ``alpha*`` as a
     float for a given MDP and policy pair.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import derive_cpi_alpha_star
+    >>> step = derive_cpi_alpha_star()
+    >>> Abar, eps, gamma = step.Abar, step.eps, step.gamma
+    >>> print(sp.simplify(step.alpha_star - (1 - gamma) ** 2 * Abar / (4 * gamma * eps)))
+    0
+    >>> print(sp.simplify(step.gain - (1 - gamma) ** 2 * Abar ** 2 / (8 * gamma * eps)))
+    0
+    >>> print(step.alpha_star.subs({Abar: 1, eps: 1, gamma: sp.Rational(1, 2)}))
+    1/8
     """
     alpha = sp.Symbol("alpha", nonnegative=True)
     Abar = sp.Symbol("Abar", positive=True)
@@ -321,6 +391,13 @@ class RationalCheck:
     reverse : ``eta(pi_new) - eta(pi) + sum_s rho_pi(s) sum_a pi(a|s) A_new(s, a)`` (THEORY.md §2).
     advantage_sum : tuple, ``sum_a pi(a|s) A_pi(s, a)`` for each state.
     eta_visitation : ``eta(pi) - sum_s rho_pi(s) sum_a pi(a|s) R(s, a)``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import RationalCheck, exact_rational_check
+    >>> check = exact_rational_check(seed=0)
+    >>> print(isinstance(check, RationalCheck), check.all_zero, sorted(check.residuals))
+    True True ['advantage_sum[0]', 'advantage_sum[1]', 'eq2', 'eta_visitation', 'reverse', 'rho_sum', 'surrogate_at_pi']
     """
 
     mdp: SymbolicMDP
@@ -360,6 +437,13 @@ def exact_rational_check(seed=0, *, S: int = 2, A: int = 2, denominator: int = 1
     all with exact sympy Rationals. Checked identities (THEORY.md §1-2): ``sum rho = 1/(1-gamma)``,
     ``L_pi(pi) = eta(pi)`` (Eq. 4), Eq. (2), the reverse form, ``sum_a pi A_pi = 0`` and
     ``eta = sum_s rho(s) sum_a pi(a|s) R(s, a)``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import exact_rational_check
+    >>> check = exact_rational_check(seed=3, S=3, A=2)
+    >>> print(check.all_zero, check.eq2, check.L.is_Rational)
+    True 0 True
     """
     rng = np.random.default_rng(seed)
     mdp = random_rational_mdp(S, A, rng, denominator)

@@ -49,6 +49,20 @@ class Frac:
     zero polynomial sets ``c = 0``). "Identically zero" means zero as a rational function, i.e.
     wherever the denominators do not vanish (for the MDP quantities: wherever
     ``I - gamma P_pi`` is invertible, in particular for every ``0 <= gamma < 1``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import symbolic_mdp
+    >>> from bounds.symbolic.ring import Frac, Ring
+    >>> ring = Ring(symbolic_mdp(1, 1))
+    >>> x = ring.gen(ring.mdp.gamma)
+    >>> f = Frac.make(num=[x], den=[x + 1], K=ring.K)
+    >>> print(ring.to_sympy(f + f - f.scale(2 * ring.K.one)), (f - f).is_zero())
+    0 True
+    >>> g = ring.mdp.gamma
+    >>> print(sp.cancel(ring.to_sympy(f * f) - g ** 2 / (g + 1) ** 2))
+    0
     """
 
     __slots__ = ("c", "num", "den")
@@ -220,6 +234,18 @@ class Ring:
 
     ``policies`` holds each policy rewritten in the generators (``exp(theta)`` -> a positive Dummy);
     ``back`` maps the Dummies to ``exp(theta)`` again and ``fwd`` the other way.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bounds.symbolic import symbolic_mdp, softmax_policy
+    >>> from bounds.symbolic.ring import Ring
+    >>> mdp = symbolic_mdp(1, 2)
+    >>> ring = Ring(mdp, softmax_policy(1, 2).pi)
+    >>> print(len(ring.K.gens), len(ring.back))
+    5 2
+    >>> print(ring.to_sympy(ring.sum([])), ring.policies[0].has(sp.exp))
+    0 False
     """
 
     def __init__(self, mdp: SymbolicMDP, *policies):
@@ -278,7 +304,17 @@ class Ring:
 class RingEvaluation:
     """Exact quantities of a policy as ring fractions (:class:`Frac`), nested lists indexed
     ``[s]`` or ``[s][a]``; the fraction-free counterpart of
-    :class:`~bounds.symbolic.evaluation.SymbolicEvaluation` (same names, same formulas)."""
+    :class:`~bounds.symbolic.evaluation.SymbolicEvaluation` (same names, same formulas).
+
+    Examples
+    --------
+    >>> from bounds.symbolic import random_rational_mdp, random_rational_policy
+    >>> from bounds.symbolic.ring import Ring, RingEvaluation, ff_evaluate
+    >>> mdp, pi = random_rational_mdp(2, 2, rng=0), random_rational_policy(2, 2, rng=1)
+    >>> ev = ff_evaluate(Ring(mdp, pi), pi)
+    >>> print(isinstance(ev, RingEvaluation), ev.shape, len(ev.V))
+    True (2, 2) 2
+    """
 
     pi: list
     V: list
@@ -344,6 +380,16 @@ def ff_evaluate(ring: Ring, pi) -> RingEvaluation:
     ``(I - gamma P_pi)^T rho = rho0`` is ``M^T u = rho0`` with ``rho = diag(Z) u``.
     Both polynomial systems are solved by fraction-free elimination (``DomainMatrix.solve_den``).
     Then (THEORY.md §1) ``Q = R + gamma P V``, ``A = Q - V`` and ``eta = rho0 . V``.
+
+    Examples
+    --------
+    >>> from bounds.symbolic import evaluate_symbolic, random_rational_mdp, random_rational_policy
+    >>> from bounds.symbolic.ring import Ring, ff_evaluate
+    >>> mdp, pi = random_rational_mdp(2, 2, rng=0), random_rational_policy(2, 2, rng=1)
+    >>> ring = Ring(mdp, pi)
+    >>> ev = ff_evaluate(ring, ring.policies[0])
+    >>> print(ring.to_sympy(ev.eta) == evaluate_symbolic(mdp, pi).eta)
+    True
     """
     K = ring.K
     S, A = ring.mdp.shape

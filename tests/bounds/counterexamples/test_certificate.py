@@ -69,6 +69,31 @@ def test_exact_twins_agree_with_the_float_forms_on_random_instances():
             assert hi == pytest.approx(fl, rel=1e-9, abs=1e-12), name
 
 
+@pytest.mark.parametrize("q", [Fraction(1, 3), Fraction(1, 10), Fraction(-2, 7), Fraction(10**20 + 1, 3)])
+def test_interval_ends_enclose_the_rational_at_full_precision(q):
+    """The ends are the exact 200-bit endpoints (not a 53-bit rounding, which fell inside for 1/3)."""
+    from bounds.counterexamples.exact import interval
+
+    lo, hi = interval_lower(interval(q)), interval_upper(interval(q))
+    assert lo <= q <= hi and lo < hi
+    assert hi - lo <= abs(q) * Fraction(1, 2**190)
+
+
+def test_kl_interval_encloses_a_high_precision_value():
+    import mpmath
+
+    from bounds.counterexamples.exact import kl_interval
+
+    p, q = (Fraction(1, 2), Fraction(1, 2)), (Fraction(1, 4), Fraction(3, 4))
+    with mpmath.workdps(100):  # log(2)/2 + log(2/3)/2 at 100 digits, then the exact rational of that float
+        man, exp = mpmath.mpf(mpmath.log(2) / 2 + mpmath.log(mpmath.mpf(2) / 3) / 2).man_exp
+        ref = Fraction(man) * Fraction(2) ** exp
+    k = kl_interval(p, q)
+    lo, hi = interval_lower(k), interval_upper(k)
+    assert lo <= hi and hi - lo < Fraction(1, 10**55)
+    assert abs(ref - (lo + hi) / 2) < Fraction(1, 10**55)
+
+
 def test_exact_solve_and_evaluation_match_numpy():
     m = T.garnet(5, 2, 3, rng=1, gamma=0.8)
     pi = T.random_policy(m, rng=2)
