@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"largest number of actions, 2..{MAX_ACTIONS}")
     parser.add_argument("--time", type=_bounded(float, 1.0, MAX_TIME), default=60.0, metavar="SECONDS",
                         help="seconds for search + shrink, 1..86400")
+    parser.add_argument("--rounds", type=_bounded(int, 1, 10_000), default=None,
+                        help="search exactly this many rounds, with no clock: the same answer on every machine "
+                             "(--time then bounds only the shrink); default: as many as --time allows")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed, a non-negative integer")
     parser.add_argument("--max-denominator", type=_bounded(int, 1, MAX_DENOMINATOR), default=100,
                         help="shrinking's largest denominator")
@@ -374,7 +377,8 @@ def main(argv=None) -> int:
         parser.error(f"argument --out: cannot create {str(args.out)!r}: {exc.strerror or exc}")
     try:
         res = falsify(candidate, time_budget=args.time, n_states=args.states, n_actions=args.actions,
-                      gamma_range=args.gamma_range, rng=args.seed, max_denominator=args.max_denominator)
+                      gamma_range=args.gamma_range, rng=args.seed, max_denominator=args.max_denominator,
+                      rounds=args.rounds)
     except Exception as exc:  # the user's claim failed during the search: one line, no traceback
         print(f"{parser.prog}: error: the claim {args.target!r} failed during the search: {type(exc).__name__}: "
               f"{' '.join(str(exc).split())[:300]}", file=sys.stderr)

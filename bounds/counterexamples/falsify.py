@@ -87,8 +87,14 @@ def search_rounds(n_states: int, n_actions: int):
 
 
 def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_actions: int = 2,
-            gamma_range: tuple = (1e-3, 0.99), rng=0, max_denominator: int = 100) -> Falsification:
+            gamma_range: tuple = (1e-3, 0.99), rng=0, max_denominator: int = 100,
+            rounds: int | None = None) -> Falsification:
     """Search for a violation of ``candidate`` within ``time_budget`` seconds, then shrink and certify it.
+
+    With ``rounds`` given, the search runs exactly that many rounds (fewer if a violation is found) with
+    no clock in it, so its answer is the same on every machine, fast or loaded; ``time_budget`` then
+    only bounds the shrink. Without it, the search stops at 60% of ``time_budget`` (what it finds then
+    depends on the machine's speed).
 
     ``candidate`` is a named claim (:data:`.claims.CLAIMS`), a :class:`~.claims.Claim` or a callable
     ``(mdp, pi, pi_new) -> lower bound`` (or an object with ``rhs``). Sizes are at most
@@ -116,21 +122,23 @@ def falsify(candidate, *, time_budget: float = 60.0, n_states: int = 3, n_action
     for name, v in (("n_states", n_states), ("n_actions", n_actions), ("max_denominator", max_denominator)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1):
+        raise ValueError(f"rounds must be a positive integer or None, got {rounds!r}")
     from .search import _gamma_range
 
     gamma_range = _gamma_range(gamma_range)
     t0 = time.perf_counter()
     seq = np.random.SeedSequence(rng if isinstance(rng, int) else None)
-    rounds = search_rounds(int(n_states), int(n_actions))
+    plan, counted = search_rounds(int(n_states), int(n_actions)), rounds is not None
     search_end = t0 + 0.6 * time_budget
     best, k = None, 0
     effort = {"evaluations": 0, "restarts": 0, "sizes": [], "methods": [], "objectives": [], "transitions": False}
-    while time.perf_counter() < search_end - 0.05:
-        S, A, method, trans = rounds[k % len(rounds)]
-        left = search_end - time.perf_counter()
+    while (k < rounds) if counted else (time.perf_counter() < search_end - 0.05):
+        S, A, method, trans = plan[k % len(plan)]
+        left = None if counted else max(search_end - time.perf_counter(), 0.05)
         res = find_violation(candidate, rng=seq.spawn(1)[0], n_restarts=1, n_states=S, n_actions=A,
                              gamma_range=gamma_range, method=method, optimize_transitions=trans,
-                             maxiter=1500 if method == "cma" else 800, time_budget=max(left, 0.05))
+                             maxiter=1500 if method == "cma" else 800, time_budget=left)
         k += 1
         effort["evaluations"] += res.n_evaluations
         effort["restarts"] += res.n_restarts

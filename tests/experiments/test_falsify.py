@@ -15,7 +15,7 @@ from tabular.evaluation import evaluate
 
 
 def test_falsify_a_known_false_bound_writes_a_verified_certificate_and_report(tmp_path, capsys):
-    assert main(["falsify", "surrogate_monotone", "--time", "15", "--states", "4", "--actions", "3",
+    assert main(["falsify", "surrogate_monotone", "--rounds", "6", "--states", "4", "--actions", "3",
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "VIOLATED" in out and "pi_new(a|s)" in out
@@ -48,7 +48,7 @@ def test_falsify_a_user_function(tmp_path, monkeypatch):
         "    ev = evaluate(mdp, pi)\n"
         "    return surrogate(mdp, pi, pi_new, ev=ev) - 4 * np.abs(ev.A).max() * mdp.gamma * max_tv(pi, pi_new) ** 2\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert main(["falsify", "planted_claims:forgot_horizon", "--time", "20", "--gamma-range", "0.5,0.99",
+    assert main(["falsify", "planted_claims:forgot_horizon", "--rounds", "6", "--gamma-range", "0.5,0.99",
                  "--out", str(tmp_path / "o")]) == 0
     cert = load_certificate(tmp_path / "o" / "certificate.json")
     m, pi, pn = cert.float_instance()
