@@ -164,7 +164,7 @@ def gammas(min_value: float = 0.0, max_value: float = 0.99) -> st.SearchStrategy
     >>> from hypothesis import given, settings
     >>> from tabular.strategies import gammas
     >>> @given(gammas(max_value=0.9))
-    ... @settings(max_examples=20, deadline=None, database=None)
+    ... @settings(max_examples=5, deadline=None, database=None)
     ... def check(g):
     ...     assert 0.0 <= g <= 0.9
     >>> check()
@@ -230,7 +230,7 @@ def mdps(
     >>> from tabular import evaluate, uniform
     >>> from tabular.strategies import mdps
     >>> @given(mdps(max_states=5, max_actions=3))
-    ... @settings(max_examples=15, deadline=None, database=None)
+    ... @settings(max_examples=5, deadline=None, database=None)
     ... def check(mdp):
     ...     assert np.allclose(mdp.dense_P().sum(axis=-1), 1.0)
     ...     rho = evaluate(mdp, uniform(mdp)).rho
@@ -299,7 +299,7 @@ def policies(n_states: int, n_actions: int, kind: str | None = None) -> st.Searc
     >>> from hypothesis import given, settings
     >>> from tabular.strategies import policies
     >>> @given(policies(3, 2, kind="full_support"))
-    ... @settings(max_examples=15, deadline=None, database=None)
+    ... @settings(max_examples=5, deadline=None, database=None)
     ... def check(pi):
     ...     assert pi.shape == (3, 2) and (pi > 0).all() and np.allclose(pi.sum(axis=1), 1.0)
     >>> check()
@@ -343,7 +343,7 @@ def mdp_and_policies(n_policies: int = 2, full_support: bool = False, kind: str 
     >>> from tabular import evaluate, surrogate
     >>> from tabular.strategies import mdp_and_policies
     >>> @given(mdp_and_policies(n_policies=1, max_states=4))
-    ... @settings(max_examples=15, deadline=None, database=None)
+    ... @settings(max_examples=5, deadline=None, database=None)
     ... def check(mp):
     ...     mdp, (pi,) = mp
     ...     ev = evaluate(mdp, pi)
@@ -387,7 +387,7 @@ def unreachable_mdp_and_policies(n_policies: int = 1, full_support: bool = False
     >>> from tabular import evaluate, reachable_states
     >>> from tabular.strategies import unreachable_mdp_and_policies
     >>> @given(unreachable_mdp_and_policies(max_states=5))
-    ... @settings(max_examples=15, deadline=None, database=None)
+    ... @settings(max_examples=5, deadline=None, database=None)
     ... def check(mp):
     ...     mdp, (pi,) = mp
     ...     unreached = ~reachable_states(mdp, pi)
@@ -459,7 +459,7 @@ def policy_pairs(full_support: bool = False, old_kind: str | None = None, unreac
     >>> from tabular import kl, tv
     >>> from tabular.strategies import policy_pairs
     >>> @given(policy_pairs(max_states=4))
-    ... @settings(max_examples=15, deadline=None, database=None)
+    ... @settings(max_examples=5, deadline=None, database=None)
     ... def check(triple):
     ...     mdp, pi, pi_new = triple
     ...     assert np.all(tv(pi, pi_new) <= np.sqrt(kl(pi, pi_new) / 2) + 1e-12)
