@@ -236,5 +236,12 @@ def penalty_product(coef: float, divergence: float) -> float:
     A zero coefficient switches a penalty off even when the divergence is infinite, and an infinite
     coefficient on a zero divergence costs nothing; otherwise the ordinary product (``+inf`` stays
     ``+inf``). The one home of this convention for every penalty of the bounds and the updates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.divergences import penalty_product
+    >>> print(penalty_product(0.0, np.inf), penalty_product(np.inf, 0.0), penalty_product(2.0, np.inf))
+    0.0 0.0 inf
     """
     return 0.0 if coef == 0 or divergence == 0 else coef * divergence

@@ -290,7 +290,20 @@ def _matvec(M, x: np.ndarray, transpose: bool = False) -> np.ndarray:
 
 
 def q_from_v(mdp: MDP, V: np.ndarray) -> np.ndarray:
-    """``Q = R + gamma P V`` (one-step lookahead)."""
+    """``Q = R + gamma P V`` (one-step lookahead).
+
+    Examples
+    --------
+    ``Q = R + gamma P V``; with the values of a policy, ``sum_a pi(a|s) Q(s, a) = V(s)``:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, two_state, uniform
+    >>> from tabular.evaluation import q_from_v
+    >>> mdp, pi = two_state(), uniform(2, 2)
+    >>> V = evaluate(mdp, pi).V
+    >>> bool(np.allclose((pi * q_from_v(mdp, V)).sum(axis=1), V))
+    True
+    """
     S, A = mdp.shape
     return mdp.R + mdp.gamma * _matvec(mdp.P_flat, V).reshape(S, A)
 
