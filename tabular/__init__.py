@@ -3,6 +3,22 @@
 See THEORY.md §1-2: ``eta``, ``V``, ``Q``, ``A``, the unnormalized visitation ``rho`` (and
 ``d = (1-gamma) rho``), the surrogate ``L_pi`` of Eq. (3) of [TRPO], per-state TV and KL
 divergences, planning, a zoo of toy MDPs, Gymnasium import and save/load.
+
+Examples
+--------
+Theorem 1 of [TRPO], checked exactly: ``eta(pi_new) >= L_pi(pi_new) - 4 eps gamma / (1 - gamma)^2 alpha^2``
+with ``eps = max_{s,a} |A_pi(s, a)|`` and ``alpha = D_TV^max(pi, pi_new)``:
+
+>>> import numpy as np
+>>> import tabular
+>>> mdp = tabular.garnet(10, 3, rng=0)
+>>> pi = tabular.uniform(mdp)
+>>> pi_new = tabular.mixture(pi, tabular.optimal(mdp).pi, 0.1)
+>>> ev = tabular.evaluate(mdp, pi)
+>>> L = tabular.surrogate(mdp, pi, pi_new, ev=ev)
+>>> eps, alpha, g = float(np.abs(ev.A).max()), tabular.max_tv(pi, pi_new), mdp.gamma
+>>> bool(tabular.evaluate(mdp, pi_new).eta >= L - 4 * eps * g / (1 - g) ** 2 * alpha ** 2)
+True
 """
 
 from ._version import __version__

@@ -27,17 +27,54 @@ def _pair(pi, pi_new):
 
 
 def tv(pi, pi_new) -> np.ndarray:
-    """Total-variation distance per state, ``1/2 sum_a |pi - pi_new|``, shape (S,)."""
+    """Total-variation distance per state, ``1/2 sum_a |pi - pi_new|``, shape (S,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import tv
+    >>> pi = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> pi_new = np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> print(np.round(tv(pi, pi_new), 4))
+    [0.4 0.5]
+    """
     return tv_unchecked(*_pair(pi, pi_new))
 
 
 def tv_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
-    """:func:`tv` for policies already validated (no checks; for inner loops)."""
+    """:func:`tv` for policies already validated (no checks; for inner loops).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.divergences import tv, tv_unchecked
+    >>> pi = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> pi_new = np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> bool(np.array_equal(tv_unchecked(pi, pi_new), tv(pi, pi_new)))
+    True
+    """
     return 0.5 * np.abs(pi - pi_new).sum(axis=1)
 
 
 def kl(pi, pi_new) -> np.ndarray:
-    """``KL(pi(.|s) || pi_new(.|s))`` per state in nats, shape (S,); ``+inf`` where unsupported."""
+    """``KL(pi(.|s) || pi_new(.|s))`` per state in nats, shape (S,); ``+inf`` where unsupported.
+
+    Examples
+    --------
+    Row 1 by hand: ``KL = 1 * log(1 / 0.5) = log 2``; Pinsker's inequality ``TV <= sqrt(KL / 2)`` holds
+    in every state:
+
+    >>> import numpy as np
+    >>> from tabular import kl, tv
+    >>> pi = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> pi_new = np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> print(np.round(kl(pi, pi_new), 6), round(float(np.log(2)), 6))
+    [0.510826 0.693147] 0.693147
+    >>> bool(np.all(tv(pi, pi_new) <= np.sqrt(kl(pi, pi_new) / 2)))
+    True
+    >>> print(kl(pi_new, pi))  # pi puts no mass on action 1 of state 1, where pi_new does
+    [0.36806...        inf]
+    """
     return kl_unchecked(*_pair(pi, pi_new))
 
 
@@ -80,17 +117,49 @@ def _kl_terms(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
 
 def kl_unchecked(pi: np.ndarray, pi_new: np.ndarray) -> np.ndarray:
     """:func:`kl` for policies already validated (no checks; for inner loops); see :func:`_kl_terms`
-    for the cancellation-free form used."""
+    for the cancellation-free form used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.divergences import kl, kl_unchecked
+    >>> pi = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> pi_new = np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> bool(np.array_equal(kl_unchecked(pi, pi_new), kl(pi, pi_new)))
+    True
+    >>> print(f"{kl_unchecked(pi, pi + [[1e-7, -1e-7], [0, 0]])[0]:.4e}")  # no cancellation: ~ 2 * 1e-14
+    2.0000e-14
+    """
     return np.maximum(_kl_terms(pi, pi_new).sum(axis=1), 0.0)
 
 
 def max_tv(pi, pi_new) -> float:
-    """``D_TV^max(pi, pi_new) = max_s D_TV(s)``, the alpha of Theorem 1 of [TRPO]."""
+    """``D_TV^max(pi, pi_new) = max_s D_TV(s)``, the alpha of Theorem 1 of [TRPO].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import max_tv
+    >>> pi = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> pi_new = np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> round(max_tv(pi, pi_new), 6)
+    0.5
+    """
     return float(tv(pi, pi_new).max())
 
 
 def max_kl(pi, pi_new) -> float:
-    """``D_KL^max(pi, pi_new) = max_s KL(pi(.|s) || pi_new(.|s))`` of Eq. (9), (11) of [TRPO]."""
+    """``D_KL^max(pi, pi_new) = max_s KL(pi(.|s) || pi_new(.|s))`` of Eq. (9), (11) of [TRPO].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import max_kl
+    >>> pi = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> pi_new = np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> round(max_kl(pi, pi_new), 6)  # log 2, in state 1
+    0.693147
+    """
     return float(kl(pi, pi_new).max())
 
 
@@ -99,6 +168,15 @@ def weighted_mean(values, weights) -> float:
 
     ``weights`` must be finite and non-negative; they are not renormalized (pass ``d`` for an
     expectation, ``rho`` for the unnormalized sum of [TRPO] Eq. (12)).
+
+    Examples
+    --------
+    A state of zero weight contributes nothing, even with an infinite value:
+
+    >>> import numpy as np
+    >>> from tabular import weighted_mean
+    >>> weighted_mean([1.0, 2.0, np.inf], [0.25, 0.75, 0.0])
+    1.75
     """
     raw = np.asarray(values)
     check_real_dtype(raw, "values")  # may hold +inf (an infinite KL), never complex or strings
@@ -115,12 +193,40 @@ def weighted_mean(values, weights) -> float:
 
 
 def mean_tv(pi, pi_new, weights) -> float:
-    """``sum_s w(s) D_TV(s)``; with ``weights = d`` this is ``E_{s~d}[D_TV]`` of [CPO] Cor. 1."""
+    """``sum_s w(s) D_TV(s)``; with ``weights = d`` this is ``E_{s~d}[D_TV]`` of [CPO] Cor. 1.
+
+    Examples
+    --------
+    With the normalized visitation ``d`` of the old policy the result is ``E_{s~d}[D_TV(s)]``:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, mean_tv, max_tv, two_state, uniform
+    >>> mdp = two_state()
+    >>> pi, pi_new = uniform(mdp), np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> d = evaluate(mdp, pi).d
+    >>> m = mean_tv(pi, pi_new, d)
+    >>> print(f"{m:.4f}", m <= max_tv(pi, pi_new))
+    0.0131 True
+    """
     return weighted_mean(tv(pi, pi_new), weights)
 
 
 def mean_kl(pi, pi_new, weights) -> float:
-    """``sum_s w(s) KL(pi(.|s) || pi_new(.|s))``; with ``weights = rho`` the mean KL of Eq. (12)."""
+    """``sum_s w(s) KL(pi(.|s) || pi_new(.|s))``; with ``weights = rho`` the mean KL of Eq. (12).
+
+    Examples
+    --------
+    The mean KL of Eq. (12) of [TRPO] weights by the unnormalized visitation ``rho`` (sum ``1/(1-gamma)``):
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, mean_kl, kl, two_state, uniform
+    >>> mdp = two_state()
+    >>> pi, pi_new = uniform(mdp), np.array([[0.9, 0.1], [0.5, 0.5]])
+    >>> ev = evaluate(mdp, pi)
+    >>> m = mean_kl(pi, pi_new, ev.rho)
+    >>> print(f"{m:.4f}", bool(np.isclose(m, ev.rho @ kl(pi, pi_new))))
+    0.3350 True
+    """
     return weighted_mean(kl(pi, pi_new), weights)
 
 
@@ -130,5 +236,12 @@ def penalty_product(coef: float, divergence: float) -> float:
     A zero coefficient switches a penalty off even when the divergence is infinite, and an infinite
     coefficient on a zero divergence costs nothing; otherwise the ordinary product (``+inf`` stays
     ``+inf``). The one home of this convention for every penalty of the bounds and the updates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.divergences import penalty_product
+    >>> print(penalty_product(0.0, np.inf), penalty_product(np.inf, 0.0), penalty_product(2.0, np.inf))
+    0.0 0.0 inf
     """
     return 0.0 if coef == 0 or divergence == 0 else coef * divergence

@@ -49,6 +49,18 @@ def from_gymnasium(env_or_id, gamma: float, **make_kwargs) -> MDP:
         If the id is not registered in the installed Gymnasium (the message names the registered
         versions of the same environment, e.g. ``Taxi-v4`` for the removed ``Taxi-v3``), or the
         environment has no tabular model (no ``P`` table, or a non-discrete space).
+
+    Examples
+    --------
+    On the deterministic 4x4 FrozenLake the goal is 6 moves away and its reward 1 is earned on the 6th,
+    so the optimal return is ``gamma^5``:
+
+    >>> from tabular import from_gymnasium, optimal
+    >>> mdp = from_gymnasium("FrozenLake-v1", gamma=0.9, is_slippery=False)
+    >>> mdp  # 16 cells and the absorbing terminal state
+    MDP(S=17, A=4, gamma=0.9, dense)
+    >>> print(f"{optimal(mdp).eta:.6f} {0.9 ** 5:.6f}")
+    0.590490 0.590490
     """
     gamma = check_gamma(gamma)
     try:

@@ -111,6 +111,18 @@ class ISMoments:
         (:func:`reuse_moments` of a batch of ``B`` behaviour policies: (H, B) or (H, B, S, A)).
     second_moment : same shape, ``E_mu[X_h^2]`` (per coordinate).
     variance : same shape, ``second_moment - mean^2``, clipped at 0 (round-off).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.importance import is_moments
+    >>> mdp, mu, pi_new = two_state(0.9), uniform(2, 2), np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> mom = is_moments(mdp, mu, pi_new, horizon=40, estimator="full")
+    >>> mom
+    ISMoments(estimator='full', family='difference', gradient=False, H=40, total_variance[H]=79.02)
+    >>> print(mom.horizon, mom.mean.shape, bool(np.all(mom.variance >= 0)))
+    40 (40,) True
     """
 
     estimator: str
@@ -373,6 +385,28 @@ def is_moments(mdp: MDP, mu, pi_new, horizon: int, estimator: str = "per_decisio
     Returns
     -------
     ISMoments with moments for every horizon ``h = 1..H``.
+
+    Examples
+    --------
+    Full-trajectory and per-decision IS are unbiased for ``eta_H(pi_new) - eta_H(mu)`` (here ``H = 40``
+    and the difference is already that of the infinite horizon to 1e-11), per decision with a
+    smaller variance; the per-state ratio of Eq. (14) of [TRPO] estimates ``L_mu(pi_new) - eta(mu)``
+    instead:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, surrogate, two_state, uniform
+    >>> from tabular.importance import is_moments
+    >>> mdp, mu, pi_new = two_state(0.9), uniform(2, 2), np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> eta_mu = evaluate(mdp, mu).eta
+    >>> print(f"eta(pi_new) - eta(mu) = {evaluate(mdp, pi_new).eta - eta_mu:.6f}, "
+    ...       f"L_mu(pi_new) - eta(mu) = {surrogate(mdp, mu, pi_new) - eta_mu:.6f}")
+    eta(pi_new) - eta(mu) = -0.015121, L_mu(pi_new) - eta(mu) = -0.012487
+    >>> for est in ("full", "per_decision", "per_state"):
+    ...     m = is_moments(mdp, mu, pi_new, horizon=40, estimator=est)
+    ...     print(f"{est:>12}: mean {m.mean[-1]:.6f}, variance {m.variance[-1]:.2f}")
+            full: mean -0.015121, variance 79.02
+    per_decision: mean -0.015121, variance 11.54
+       per_state: mean -0.012487, variance 5.45
     """
     mdp = check_mdp(mdp)
     mu, pi_new = _policies(mdp, (("mu", mu), ("pi_new", pi_new)))
@@ -418,6 +452,23 @@ def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_
         broadcast together and computed in one pass of the recursion, and the results gain a batch
         axis after the horizon.
     horizon : int >= 1. estimator : str. gradient : bool.
+
+    Examples
+    --------
+    Per-decision reuse of ``mu``'s episodes is unbiased for the current surrogate
+    ``L_pi(pi_new) - eta(pi)``; the per-state ratio estimates the stale ``L_mu(pi_new) - L_mu(pi)``:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, surrogate, two_state, uniform
+    >>> from tabular.importance import reuse_moments, stale_surrogate_target
+    >>> mdp, mu = two_state(0.9), uniform(2, 2)
+    >>> pi, pi_new = np.array([[0.6, 0.4], [0.5, 0.5]]), np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> pd = reuse_moments(mdp, mu, pi, pi_new, horizon=40, estimator="per_decision")
+    >>> ps = reuse_moments(mdp, mu, pi, pi_new, horizon=40, estimator="per_state")
+    >>> print(f"{pd.mean[-1]:.6f} {surrogate(mdp, pi, pi_new) - evaluate(mdp, pi).eta:.6f}")
+    -0.009383 -0.009383
+    >>> print(f"{ps.mean[-1]:.6f} {stale_surrogate_target(mdp, mu, pi, pi_new):.6f}")
+    -0.008325 -0.008325
     """
     mdp = check_mdp(mdp)
     S, A = mdp.shape
@@ -453,7 +504,19 @@ def reuse_moments(mdp: MDP, mu, pi, pi_new, horizon: int, estimator: str = "per_
 
 def stale_surrogate_target(mdp: MDP, mu, pi, pi_new, ev_mu: Evaluation | None = None) -> float:
     """``L_mu(pi_new) - L_mu(pi) = sum_s rho_mu(s) sum_a (pi_new - pi)(a|s) A_mu(s, a)`` (Eq. (3) of
-    [TRPO] twice): the infinite-horizon mean of the ``"per_state"`` reuse estimator."""
+    [TRPO] twice): the infinite-horizon mean of the ``"per_state"`` reuse estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import surrogate, two_state, uniform
+    >>> from tabular.importance import stale_surrogate_target
+    >>> mdp, mu = two_state(0.9), uniform(2, 2)
+    >>> pi, pi_new = np.array([[0.6, 0.4], [0.5, 0.5]]), np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> t = stale_surrogate_target(mdp, mu, pi, pi_new)
+    >>> bool(np.isclose(t, surrogate(mdp, mu, pi_new) - surrogate(mdp, mu, pi)))
+    True
+    """
     mdp = check_mdp(mdp)
     mu, pi, pi_new = _policies(mdp, (("mu", mu), ("pi", pi), ("pi_new", pi_new)))
     ev = resolve_evaluation(mdp, mu, ev_mu, "ev_mu")
@@ -493,6 +556,21 @@ def is_estimates(traj: Trajectories, mu, pi_new, estimator: str = "per_decision"
     ``sum_t c_t (W_t - 1)`` (per decision), ``sum_t gamma^t (w_t - 1) G_t`` (per state, Eq. (14));
     gradients ``W_{H-1} G sum_t psi_t``, ``sum_u psi_u sum_{t>=u} c_t W_t`` and
     ``sum_t gamma^t w_t G_t psi_t``. Returns (N,) or (N, S, A).
+
+    Examples
+    --------
+    The sample mean of the per-decision estimates agrees with the exact mean of :func:`is_moments`:
+
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.importance import is_estimates, is_moments
+    >>> from tabular.sampling import sample_trajectories
+    >>> mdp, mu, pi_new = two_state(0.9), uniform(2, 2), np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> traj = sample_trajectories(mdp, mu, n_episodes=4000, horizon=40, rng=0)
+    >>> X = is_estimates(traj, mu, pi_new, "per_decision")
+    >>> exact = is_moments(mdp, mu, pi_new, 40, "per_decision").mean[-1]
+    >>> print(X.shape, bool(abs(X.mean() - exact) < 3 * X.std() / np.sqrt(X.size)))
+    (4000,) True
     """
     pi_new = as_policy(pi_new, name="pi_new")
     mu = as_policy(mu, *pi_new.shape, name="mu")
@@ -527,6 +605,20 @@ def reuse_estimates(traj: Trajectories, mu, pi, pi_new, estimator: str = "per_de
     ``sum_t c_t W_t D_t`` (``W`` products of ``pi/mu``, ``D_t = sum_{u<=t} (pi_new/pi - 1)_u``), gradient
     ``sum_u (pi_new/pi)_u psi_u sum_{t>=u} c_t W_t``; per state ``sum_t gamma^t ((pi_new - pi)/mu)_t G_t``,
     gradient ``sum_t gamma^t (pi_new/mu)_t G_t psi_t``. Returns (N,) or (N, S, A).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.importance import reuse_estimates, reuse_moments
+    >>> from tabular.sampling import sample_trajectories
+    >>> mdp, mu = two_state(0.9), uniform(2, 2)
+    >>> pi, pi_new = np.array([[0.6, 0.4], [0.5, 0.5]]), np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> traj = sample_trajectories(mdp, mu, n_episodes=4000, horizon=40, rng=0)
+    >>> X = reuse_estimates(traj, mu, pi, pi_new, "per_decision")
+    >>> exact = reuse_moments(mdp, mu, pi, pi_new, 40, "per_decision").mean[-1]
+    >>> bool(abs(X.mean() - exact) < 3 * X.std() / np.sqrt(X.size))
+    True
     """
     pi_new = as_policy(pi_new, name="pi_new")
     mu = as_policy(mu, *pi_new.shape, name="mu")
@@ -567,7 +659,17 @@ def _weight_matrix(mdp: MDP, mu: np.ndarray, p: np.ndarray):
 def weight_second_moment(mdp: MDP, mu, pi, horizon: int) -> np.ndarray:
     """``E_mu[W_h^2]`` for ``h = 1..H``, ``W_h = prod_{t<h} pi(a_t|s_t)/mu(a_t|s_t)`` (module docstring):
     ``rho0^T K^(h-1) q``. ``E_mu[W_h] = 1``, so ``Var W_h = E[W_h^2] - 1`` and Kong's effective sample
-    size of ``N`` episodes is about ``N / E[W_h^2]``. Returns (H,)."""
+    size of ``N`` episodes is about ``N / E[W_h^2]``. Returns (H,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.importance import weight_second_moment
+    >>> m2 = weight_second_moment(two_state(0.9), uniform(2, 2), np.array([[0.8, 0.2], [0.5, 0.5]]), horizon=3)
+    >>> print(np.round(m2, 6))  # E[W_1^2] = 0.5 * (0.8^2 + 0.2^2) / 0.5 + 0.5 * 1 = 1.18
+    [1.18     1.2952   1.368928]
+    """
     mdp = check_mdp(mdp)
     mu, pi = _policies(mdp, (("mu", mu), ("pi", pi)))
     H = _horizon(horizon)
@@ -582,7 +684,22 @@ def weight_second_moment(mdp: MDP, mu, pi, horizon: int) -> np.ndarray:
 def weight_growth_rate(mdp: MDP, mu, pi) -> float:
     """The spectral radius ``r(K)`` of ``K(s, s') = sum_a (pi^2/mu)(a|s) P(s'|s, a)``: ``E_mu[W_h^2]``
     grows like ``r(K)^h`` (Perron-Frobenius; ``K`` is non-negative). For a sparse model with more than
-    2,000 states ARPACK finds the largest-magnitude eigenvalue."""
+    2,000 states ARPACK finds the largest-magnitude eigenvalue.
+
+    Examples
+    --------
+    ``E_mu[W_h^2]`` grows like ``r^h`` for the spectral radius ``r``:
+
+    >>> import numpy as np
+    >>> from tabular import garnet, softmax, uniform
+    >>> from tabular.importance import weight_growth_rate, weight_second_moment
+    >>> mdp = garnet(6, 2, rng=0)
+    >>> mu, pi = uniform(mdp), softmax(np.random.default_rng(1).standard_normal((6, 2)))
+    >>> r = weight_growth_rate(mdp, mu, pi)
+    >>> m2 = weight_second_moment(mdp, mu, pi, horizon=60)
+    >>> print(f"{r:.4f} {m2[-1] / m2[-2]:.4f}")
+    1.2262 1.2262
+    """
     mdp = check_mdp(mdp)
     mu, pi = _policies(mdp, (("mu", mu), ("pi", pi)))
     K, _ = _weight_matrix(mdp, mu, pi)
@@ -598,7 +715,14 @@ def weight_growth_rate(mdp: MDP, mu, pi) -> float:
 
 def effective_sample_size(weights) -> float:
     """Kong's effective sample size ``(sum_i W_i)^2 / sum_i W_i^2`` of non-negative importance weights
-    (Kong 1992; Liu 1996, "Metropolized independent sampling"), between 1 and ``N``."""
+    (Kong 1992; Liu 1996, "Metropolized independent sampling"), between 1 and ``N``.
+
+    Examples
+    --------
+    >>> from tabular.importance import effective_sample_size
+    >>> print(effective_sample_size([1.0, 1.0, 1.0, 1.0]), effective_sample_size([4.0, 0.0, 0.0, 0.0]))
+    4.0 1.0
+    """
     w = as_float_array(weights, "weights", ndim=1)
     if w.size == 0 or np.any(w < 0) or not np.any(w > 0):
         raise ValueError(f"weights must be a non-empty 1-D array of non-negative numbers, not all zero; "

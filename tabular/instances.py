@@ -59,7 +59,17 @@ STEPS = ("small", "medium", "large", "greedy", "any")
 
 @dataclass(frozen=True, eq=False)
 class Instance:
-    """A random instance; ``meta`` records how it was drawn (family, gamma, step kind, ...)."""
+    """A random instance; ``meta`` records how it was drawn (family, gamma, step kind, ...).
+
+    Examples
+    --------
+    >>> from tabular.instances import sample_instance
+    >>> inst = sample_instance(0, family="mdp_x", gamma=0.9, step="large")
+    >>> inst
+    Instance(family='mdp_x', gamma=0.9, step='large', mdp=MDP(S=3, A=2, gamma=0.9, dense))
+    >>> print(inst.pi.shape == inst.pi_new.shape, sorted(inst.meta)[:3])
+    True ['A', 'S', 'family']
+    """
 
     mdp: MDP
     pi: np.ndarray
@@ -73,7 +83,17 @@ class Instance:
 
 
 def sample_gamma(rng) -> float:
-    """A discount covering [0, 0.995]: the edges 0, 0.9, 0.99, 0.995 often, else uniform."""
+    """A discount covering [0, 0.995]: the edges 0, 0.9, 0.99, 0.995 often, else uniform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.instances import sample_gamma
+    >>> rng = np.random.default_rng(0)
+    >>> gs = [sample_gamma(rng) for _ in range(1000)]
+    >>> print(min(gs) >= 0.0, max(gs) <= 0.995, gs.count(0.0) > 50)  # the edge gamma = 0 is frequent
+    True True True
+    """
     rng = np.random.default_rng(rng)
     u = rng.random()
     if u < 0.1:
@@ -86,7 +106,16 @@ def sample_gamma(rng) -> float:
 
 
 def sample_policy(S: int, A: int, rng) -> np.ndarray:
-    """An old policy: near-deterministic, softened one-hot, Dirichlet(1), or near-uniform."""
+    """An old policy: near-deterministic, softened one-hot, Dirichlet(1), or near-uniform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.instances import sample_policy
+    >>> pi = sample_policy(4, 3, rng=0)
+    >>> print(pi.shape, bool(np.allclose(pi.sum(axis=1), 1.0)), bool((pi >= 0).all()))
+    (4, 3) True True
+    """
     rng = np.random.default_rng(rng)
     u = rng.random()
     if u < 0.25:
@@ -101,7 +130,18 @@ def sample_policy(S: int, A: int, rng) -> np.ndarray:
 
 
 def sample_step(mdp: MDP, pi: np.ndarray, rng, step: str = "any") -> tuple[np.ndarray, dict]:
-    """A new policy at a ``small``, ``medium``, ``large`` or ``greedy`` distance from ``pi``."""
+    """A new policy at a ``small``, ``medium``, ``large`` or ``greedy`` distance from ``pi``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import max_tv, two_state, uniform
+    >>> from tabular.instances import sample_step
+    >>> mdp, pi = two_state(), uniform(2, 2)
+    >>> pi_new, meta = sample_step(mdp, pi, rng=0, step="small")
+    >>> print(meta["step"], max_tv(pi, pi_new) < 0.1)
+    small True
+    """
     mdp = check_mdp(mdp)
     rng = np.random.default_rng(rng)
     S, A = pi.shape
@@ -156,6 +196,19 @@ def sample_instance(rng=None, family: str | None = None, gamma: float | None = N
     """Draw one instance. ``family``/``gamma``/``step`` default to random choices.
 
     ``family=None`` draws one of :data:`FAMILIES`; the :data:`EDGE_FAMILIES` are drawn only by name.
+
+    Examples
+    --------
+    An instance depends only on its ``rng``, so instance ``i`` of a sweep is rebuilt from ``(seed, i)``:
+
+    >>> import numpy as np
+    >>> from tabular.instances import sample_instance
+    >>> a = sample_instance(np.random.default_rng([7, 3]))
+    >>> b = sample_instance(np.random.default_rng([7, 3]))
+    >>> bool(np.array_equal(a.pi_new, b.pi_new)) and a.meta == b.meta
+    True
+    >>> sample_instance(0, family="garnet", gamma=0.99, step="small").meta["step"]
+    'small'
     """
     rng = np.random.default_rng(rng)
     if family is None:
@@ -210,6 +263,19 @@ def unreachable_mdp(n_states: int, n_actions: int, rng=None, *, gamma: float = 0
     Returns ``(mdp, safe)`` with ``safe[s, a]`` True for the safe actions of the states of ``K``
     and all False on the rows of ``U``: every policy that puts its mass on safe actions in ``K``
     (:func:`policy_avoiding`) reaches no state of ``U``, so ``rho_pi = 0`` there.
+
+    Examples
+    --------
+    The states without a safe action are never reached by a policy that avoids the unsafe ones:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, reachable_states
+    >>> from tabular.instances import policy_avoiding, unreachable_mdp
+    >>> mdp, safe = unreachable_mdp(6, 3, rng=0)
+    >>> pi = policy_avoiding(safe, rng=0)
+    >>> U = ~safe.any(axis=1)
+    >>> print(bool(U.any()), bool(np.all(evaluate(mdp, pi).rho[U] == 0)), bool(not reachable_states(mdp, pi)[U].any()))
+    True True True
     """
     S = check_int(n_states, "n_states", lo=2)
     A = check_int(n_actions, "n_actions", lo=1)
@@ -250,6 +316,15 @@ def policy_avoiding(safe, rng=None, kind: str = "dirichlet") -> np.ndarray:
     ``safe`` is a ``(S, A)`` bool array (as returned by :func:`unreachable_mdp`); in rows without a
     safe action the policy is unrestricted. ``kind="deterministic"`` gives one-hot rows (a random
     safe action), ``"dirichlet"`` Dirichlet(1) rows over the safe actions (exact zeros elsewhere).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.instances import policy_avoiding
+    >>> safe = np.array([[True, False, True], [False, False, False]])
+    >>> pi = policy_avoiding(safe, rng=0, kind="deterministic")
+    >>> print(pi.shape, bool(pi[0, 1] == 0.0), pi.sum(axis=1).tolist())  # no mass on the unsafe action
+    (2, 3) True [1.0, 1.0]
     """
     safe = np.asarray(safe)
     if safe.dtype != bool or safe.ndim != 2 or min(safe.shape) < 1:

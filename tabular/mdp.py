@@ -57,6 +57,28 @@ class MDP:
     -----
     The arrays are copied and stored read-only, so an ``MDP`` cannot be mutated after validation.
     A sparse ``P`` is stored as a CSR array with canonical (sorted, summed) indices.
+
+    Examples
+    --------
+    A two-state, two-action MDP; ``R`` of shape ``(S,)`` is broadcast over actions:
+
+    >>> import numpy as np
+    >>> from tabular import MDP
+    >>> P = np.zeros((2, 2, 2))
+    >>> P[:, 0, 0] = 1.0  # action 0 goes to state 0
+    >>> P[:, 1, 1] = 1.0  # action 1 goes to state 1
+    >>> mdp = MDP(P, np.array([0.0, 1.0]), np.array([1.0, 0.0]), 0.9)
+    >>> mdp
+    MDP(S=2, A=2, gamma=0.9, dense)
+    >>> print(mdp.shape, mdp.R.tolist())
+    (2, 2) [[0.0, 0.0], [1.0, 1.0]]
+    >>> mdp.to_sparse()
+    MDP(S=2, A=2, gamma=0.9, sparse, nnz=4)
+    >>> try:
+    ...     MDP(P * 0.5, mdp.R, mdp.rho0, 0.9)
+    ... except ValueError:
+    ...     print("rows must sum to 1")
+    rows must sum to 1
     """
 
     P: object

@@ -45,6 +45,17 @@ class Segments:
 
     ``start`` has ``K + 1`` entries: segment ``k`` is rows ``start[k]:start[k+1]``; ``seg[n]`` is the
     segment of row ``n``. The reductions take an ``(N, ...)`` array and return ``(K, ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.mdp_batch import Segments
+    >>> seg = Segments([2, 3])  # rows 0-1 are instance 0, rows 2-4 instance 1
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> print(seg.start.tolist(), seg.sum(x).tolist(), seg.max(x).tolist())
+    [0, 2, 5] [3.0, 12.0] [2.0, 5.0]
+    >>> seg.weighted_sum(np.array([np.inf, 1.0, 1.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 1.0, 1.0])).tolist()
+    [1.0, 3.0]
     """
 
     def __init__(self, lengths):
@@ -117,6 +128,16 @@ class MDPBatch:
     R : (N, A) rewards. rho0 : (N,) start distributions. gamma : (K,) discounts.
     gamma_rows : (N,) the discount of each row's instance.
     groups : tuple of the stacked groups of equal ``S``.
+
+    Examples
+    --------
+    >>> from tabular import chain, mdp_x, two_state
+    >>> from tabular.mdp_batch import MDPBatch
+    >>> batch = MDPBatch.from_mdps([two_state(), mdp_x(), chain(3)])
+    >>> batch
+    MDPBatch(K=3, A=2, S in [2, 3], 2 group(s))
+    >>> print(batch.N, batch.segments.lengths.tolist(), batch.gamma.tolist())
+    8 [2, 3, 3] [0.95, 0.9, 0.99]
     """
 
     n_actions: int
@@ -226,6 +247,16 @@ class MDPBatchEvaluation:
 
     pi, Q, A : (N, A). V, rho, d : (N,). eta : (K,). W : (N, m) or None, the solutions
     ``(I - gamma P_pi)^{-1} b`` of the extra right-hand sides ``b`` given to :func:`evaluate_batch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import mdp_x, two_state, uniform
+    >>> from tabular.mdp_batch import MDPBatch, evaluate_batch
+    >>> batch = MDPBatch.from_mdps([two_state(), mdp_x()])
+    >>> ev = evaluate_batch(batch, uniform(batch.N, 2))
+    >>> print(ev.V.shape, ev.eta.shape, [np.round(v, 4).tolist() for v in batch.split(ev.V)])
+    (5,) (2,) [[-8.8525, -20.0], [0.0, 0.0, 0.0]]
     """
 
     pi: np.ndarray
@@ -265,7 +296,21 @@ def _clean_visitation(rho: np.ndarray, rho0: np.ndarray, P_pi: np.ndarray) -> No
 
 
 def check_batch(batch, name: str = "batch") -> MDPBatch:
-    """Raise ``TypeError`` naming ``name`` unless ``batch`` is an :class:`MDPBatch`; return it."""
+    """Raise ``TypeError`` naming ``name`` unless ``batch`` is an :class:`MDPBatch`; return it.
+
+    Examples
+    --------
+    >>> from tabular import two_state
+    >>> from tabular.mdp_batch import MDPBatch, check_batch
+    >>> batch = MDPBatch.from_mdps([two_state()])
+    >>> check_batch(batch) is batch
+    True
+    >>> try:
+    ...     check_batch(two_state())
+    ... except TypeError:
+    ...     print("an MDP is not a batch")
+    an MDP is not a batch
+    """
     if not isinstance(batch, MDPBatch):
         hint = "; build one with MDPBatch.from_mdps([mdp, ...])" if isinstance(batch, (list, tuple)) else ""
         raise TypeError(f"{name} must be a tabular.mdp_batch.MDPBatch, got {describe(batch)}{hint}")
@@ -284,6 +329,23 @@ def check_batch_evaluation(batch: MDPBatch, ev, name: str = "ev") -> MDPBatchEva
     ``BELONGS_RTOL`` relative per instance: ``Q = R + gamma P V``, ``eta = rho0 . V`` and
     ``rho = rho0 + gamma P_pi^T rho`` -- an evaluation of another batch (or a stale one) is refused.
     The policy itself is ``ev.pi``: a caller that also receives a policy compares it with ``ev.pi``.
+
+    Examples
+    --------
+    An evaluation of another batch of the same shapes is refused:
+
+    >>> from tabular import two_state, uniform
+    >>> from tabular.mdp_batch import MDPBatch, check_batch_evaluation, evaluate_batch
+    >>> batch = MDPBatch.from_mdps([two_state()])
+    >>> other = MDPBatch.from_mdps([two_state().with_rewards([[1.0, 0.0], [0.0, 0.0]])])
+    >>> ev = evaluate_batch(batch, uniform(2, 2))
+    >>> check_batch_evaluation(batch, ev) is ev
+    True
+    >>> try:
+    ...     check_batch_evaluation(other, ev)
+    ... except ValueError:
+    ...     print("refused")
+    refused
     """
     batch = check_batch(batch)
     if not isinstance(ev, MDPBatchEvaluation):
@@ -324,6 +386,20 @@ def evaluate_batch(batch: MDPBatch, pi, extra=None) -> MDPBatchEvaluation:
     batched ``gesv`` for ``(I - gamma P_pi) [V, W] = [r_pi, extra]`` and one for
     ``(I - gamma P_pi)^T rho = rho0`` (THEORY.md §1), then ``Q = R + gamma P V``. ``extra`` ((N,) or
     (N, m) rows, optional) adds right-hand sides of the Bellman system (e.g. the span bound's ``w``).
+
+    Examples
+    --------
+    The stacked solve equals a loop of :func:`tabular.evaluate`:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, garnet, random_policy
+    >>> from tabular.mdp_batch import MDPBatch, evaluate_batch
+    >>> mdps = [garnet(4, 2, rng=k) for k in range(3)] + [garnet(6, 2, rng=3)]
+    >>> pis = [random_policy(m, rng=k) for k, m in enumerate(mdps)]
+    >>> batch = MDPBatch.from_mdps(mdps)
+    >>> ev = evaluate_batch(batch, batch.policy_rows(pis))
+    >>> bool(np.allclose(ev.eta, [evaluate(m, p).eta for m, p in zip(mdps, pis)]))
+    True
     """
     batch = check_batch(batch)
     pi = batch.check_rows(pi)

@@ -81,6 +81,21 @@ class ParametricPolicy:
     Subclasses provide ``n_states``, ``n_actions``, ``n_params``, ``_logits(theta)``,
     ``_jvp(theta, pi, v)`` (``(J v)[s, a] = psi(s, a) . v``) and ``_vjp(theta, pi, M)``
     (``J^T M = sum_{s,a} M[s, a] psi(s, a)``) and ``grad_log_prob``.
+
+    Examples
+    --------
+    Both subclasses share the interface; a log-linear policy with one-hot features is the tabular
+    softmax:
+
+    >>> import numpy as np
+    >>> from tabular.parametric import LogLinear, ParametricPolicy, TabularSoftmax, onehot_features
+    >>> tab, lin = TabularSoftmax(3, 2), LogLinear(onehot_features(3, 2))
+    >>> isinstance(tab, ParametricPolicy) and isinstance(lin, ParametricPolicy)
+    True
+    >>> theta = np.random.default_rng(0).standard_normal(6)
+    >>> bool(np.allclose(tab.probs(theta), lin.probs(theta)) and np.allclose(tab.fisher(theta, np.ones(3)),
+    ...                                                                     lin.fisher(theta, np.ones(3))))
+    True
     """
 
     n_states: int
@@ -230,6 +245,22 @@ class TabularSoftmax(ParametricPolicy):
     Parameters
     ----------
     n_states, n_actions : positive ints.
+
+    Examples
+    --------
+    The policy gradient of the class is that of the policy gradient theorem:
+
+    >>> import numpy as np
+    >>> from tabular import garnet
+    >>> from tabular.gradients import softmax_policy_gradient
+    >>> from tabular.parametric import TabularSoftmax
+    >>> mdp = garnet(4, 2, rng=0)
+    >>> policy = TabularSoftmax(4, 2)
+    >>> theta = np.zeros(policy.n_params)
+    >>> print(policy.n_params, policy.probs(theta)[0].tolist())
+    8 [0.5, 0.5]
+    >>> bool(np.allclose(policy.policy_gradient(mdp, theta), softmax_policy_gradient(mdp, theta.reshape(4, 2)).ravel()))
+    True
     """
 
     n_states: int
@@ -278,6 +309,23 @@ class LogLinear(ParametricPolicy):
     Parameters
     ----------
     features : (S, A, d) array_like, finite, with ``S, A, d >= 1``.
+
+    Examples
+    --------
+    The exact policy gradient agrees with a finite difference of ``eta`` along a random direction:
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, garnet
+    >>> from tabular.parametric import LogLinear, random_features
+    >>> mdp = garnet(6, 3, rng=0)
+    >>> policy = LogLinear(random_features(6, 3, d=2, rng=0))
+    >>> policy
+    LogLinear(S=6, A=3, d=2)
+    >>> theta, u = np.array([0.3, -0.2]), np.array([1.0, 2.0])
+    >>> g = policy.policy_gradient(mdp, theta)
+    >>> eta = lambda t: evaluate(mdp, policy.probs(t)).eta
+    >>> bool(np.isclose(g @ u, (eta(theta + 1e-6 * u) - eta(theta - 1e-6 * u)) / 2e-6, rtol=1e-5))
+    True
     """
 
     features: np.ndarray
@@ -328,6 +376,13 @@ def random_features(n_states: int, n_actions: int, d: int, rng=None, scale: floa
 
     With ``d < S (A - 1)`` the log-linear policy cannot represent every policy and its parameters
     are shared across states.
+
+    Examples
+    --------
+    >>> from tabular.parametric import random_features
+    >>> phi = random_features(5, 3, d=4, rng=0, scale=0.5)
+    >>> phi.shape
+    (5, 3, 4)
     """
     S = _positive_int(n_states, "n_states")
     A = _positive_int(n_actions, "n_actions")
@@ -339,7 +394,15 @@ def random_features(n_states: int, n_actions: int, d: int, rng=None, scale: floa
 
 def onehot_features(n_states: int, n_actions: int) -> np.ndarray:
     """One-hot features ``phi(s, a) = e_{s*A + a}``, shape ``(S, A, S*A)``: the log-linear policy
-    with these features is exactly :class:`TabularSoftmax` (same parameter layout)."""
+    with these features is exactly :class:`TabularSoftmax` (same parameter layout).
+
+    Examples
+    --------
+    >>> from tabular.parametric import onehot_features
+    >>> phi = onehot_features(2, 3)
+    >>> print(phi.shape, phi[1, 2].tolist())  # e_{s*A + a} for s = 1, a = 2
+    (2, 3, 6) [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    """
     S = _positive_int(n_states, "n_states")
     A = _positive_int(n_actions, "n_actions")
     return np.eye(S * A).reshape(S, A, S * A)

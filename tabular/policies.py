@@ -169,6 +169,17 @@ def validate_policy(pi, mdp=None, name: str = "pi") -> np.ndarray:
 
     Raises ``ValueError`` naming ``name`` if a row is not a probability distribution, an entry is
     negative or not finite, or the shape does not match the MDP.
+
+    Examples
+    --------
+    >>> from tabular import two_state, validate_policy
+    >>> validate_policy([[0.5, 0.5], [1, 0]], two_state()).dtype
+    dtype('float64')
+    >>> try:
+    ...     validate_policy([[0.5, 0.6], [1, 0]])
+    ... except ValueError as err:
+    ...     print("ValueError")
+    ValueError
     """
     if mdp is None:
         return as_policy(pi, name=name)
@@ -177,13 +188,29 @@ def validate_policy(pi, mdp=None, name: str = "pi") -> np.ndarray:
 
 
 def uniform(mdp_or_S, A: int | None = None) -> np.ndarray:
-    """The uniform policy ``pi(a|s) = 1/A``; call as ``uniform(mdp)`` or ``uniform(S, A)``."""
+    """The uniform policy ``pi(a|s) = 1/A``; call as ``uniform(mdp)`` or ``uniform(S, A)``.
+
+    Examples
+    --------
+    >>> from tabular import two_state, uniform
+    >>> uniform(two_state()).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    >>> uniform(2, 4).shape
+    (2, 4)
+    """
     S, A = _shape(mdp_or_S, A)
     return np.full((S, A), 1.0 / A)
 
 
 def deterministic(actions, n_actions: int) -> np.ndarray:
-    """One-hot policy choosing ``actions[s]`` in state ``s``."""
+    """One-hot policy choosing ``actions[s]`` in state ``s``.
+
+    Examples
+    --------
+    >>> from tabular import deterministic
+    >>> deterministic([1, 0, 2], 3).tolist()
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
     n_actions = check_int(n_actions, "n_actions", lo=1)
     actions = np.asarray(actions)
     if actions.ndim != 1 or not np.issubdtype(actions.dtype, np.integer):
@@ -221,6 +248,17 @@ def random_policy(mdp_or_S, A: int | None = None, rng=None, concentration: float
     Small concentrations give near-deterministic policies, large ones near-uniform policies.
     Rows are renormalized after drawing only to remove floating-point drift; rows that underflow
     to all zeros (tiny concentration) fall back to a random one-hot action.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import random_policy
+    >>> pi = random_policy(4, 3, rng=0)
+    >>> print(pi.shape, bool(np.allclose(pi.sum(axis=1), 1.0)))
+    (4, 3) True
+    >>> peaked = random_policy(100, 3, rng=0, concentration=0.01)  # nearly deterministic rows
+    >>> bool(np.median(peaked.max(axis=1)) > 0.99)
+    True
     """
     S, A = _shape(mdp_or_S, A, "random_policy")
     concentration = check_real(concentration, "concentration", positive=True)
@@ -234,7 +272,14 @@ def random_policy(mdp_or_S, A: int | None = None, rng=None, concentration: float
 
 
 def mixture(pi, pi_prime, alpha: float) -> np.ndarray:
-    """The conservative mixture ``(1 - alpha) pi + alpha pi'`` of Eq. (5) of [TRPO] / [KL02]."""
+    """The conservative mixture ``(1 - alpha) pi + alpha pi'`` of Eq. (5) of [TRPO] / [KL02].
+
+    Examples
+    --------
+    >>> from tabular import deterministic, mixture, uniform
+    >>> mixture(uniform(2, 2), deterministic([0, 1], 2), 0.5).tolist()
+    [[0.75, 0.25], [0.25, 0.75]]
+    """
     pi = as_policy(pi, name="pi")
     pi_prime = as_policy(pi_prime, pi.shape[0], pi.shape[1], name="pi_prime")
     alpha = check_unit_interval(alpha, "alpha")
@@ -242,12 +287,29 @@ def mixture(pi, pi_prime, alpha: float) -> np.ndarray:
 
 
 def log_softmax(theta) -> np.ndarray:
-    """Row-wise ``log softmax``, stable for large parameters."""
+    """Row-wise ``log softmax``, stable for large parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import log_softmax
+    >>> print(np.round(log_softmax([[0.0, 0.0], [1000.0, 0.0]]), 4).tolist())  # no overflow
+    [[-0.6931, -0.6931], [0.0, -1000.0]]
+    """
     theta = as_float_array(theta, "theta", ndim=2)
     z = theta - theta.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
 def softmax(theta) -> np.ndarray:
-    """Tabular softmax policy ``pi(a|s) = exp(theta[s, a]) / sum_b exp(theta[s, b])``."""
+    """Tabular softmax policy ``pi(a|s) = exp(theta[s, a]) / sum_b exp(theta[s, b])``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import softmax
+    >>> print(np.round(softmax([[0.0, np.log(3.0)], [2.0, 2.0]]), 4))
+    [[0.25 0.75]
+     [0.5  0.5 ]]
+    """
     return np.exp(log_softmax(theta))

@@ -42,6 +42,19 @@ class SoftEvaluation:
     ----------
     pi : (S, A). tau : float. V : (S,) ``V_tau^pi``. Q : (S, A) ``Q_tau^pi = r + gamma P V_tau``.
     entropy : (S,) ``H_pi(s)``. eta : float ``rho0 . V_tau``. gamma : float.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import evaluate, two_state, uniform
+    >>> from tabular.regularized import soft_evaluate
+    >>> mdp, pi = two_state(), uniform(2, 2)
+    >>> sev = soft_evaluate(mdp, pi, tau=0.5)
+    >>> sev
+    SoftEvaluation(S=2, A=2, tau=0.5, eta=-7.494...)
+    >>> bonus = 0.5 * np.log(2) / (1 - mdp.gamma)  # uniform policy: H = log 2 in every state
+    >>> bool(np.allclose(sev.V, evaluate(mdp, pi).V + bonus))
+    True
     """
 
     pi: np.ndarray
@@ -64,6 +77,16 @@ class SoftOptimum:
     ``error_bound`` certifies ``||V - V*_tau||_inf <= error_bound`` a posteriori:
     ``||T_tau V - V||_inf / (1 - gamma)`` (contraction). ``iterations`` counts soft value iteration
     sweeps plus soft policy iteration steps.
+
+    Examples
+    --------
+    >>> from tabular import two_state
+    >>> from tabular.regularized import soft_optimal
+    >>> opt = soft_optimal(two_state(), tau=0.5)
+    >>> opt
+    SoftOptimum(S=2, A=2, tau=0.5, eta=-7.479269788, error_bound=...)
+    >>> bool(opt.error_bound < 1e-10)
+    True
     """
 
     pi: np.ndarray
@@ -87,7 +110,16 @@ def _check_mdp(mdp) -> MDP:
 
 
 def entropy(pi) -> np.ndarray:
-    """``H_pi(s) = -sum_a pi(a|s) log pi(a|s)`` in nats, with ``0 log 0 = 0``; shape (S,)."""
+    """``H_pi(s) = -sum_a pi(a|s) log pi(a|s)`` in nats, with ``0 log 0 = 0``; shape (S,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.regularized import entropy
+    >>> H = entropy([[0.5, 0.5], [1.0, 0.0]])
+    >>> print(f"{H[0]:.6f} {np.log(2):.6f}", bool(H[1] == 0))  # log 2 for a coin, 0 for a sure action
+    0.693147 0.693147 True
+    """
     pi = as_policy(pi, name="pi")
     return _entropy(pi)
 
@@ -106,6 +138,14 @@ def soft_evaluate(mdp: MDP, pi, tau: float) -> SoftEvaluation:
     the same ``r_pi + tau H_pi``), then ``Q_tau = r + gamma P V_tau``.
 
     Raises ``ValueError`` for ``tau < 0`` or a NaN/inf ``tau``, ``TypeError`` for a non-MDP.
+
+    Examples
+    --------
+    >>> from tabular import two_state, uniform, evaluate
+    >>> from tabular.regularized import soft_evaluate
+    >>> mdp = two_state()
+    >>> bool(soft_evaluate(mdp, uniform(mdp), tau=0.0).eta == evaluate(mdp, uniform(mdp)).eta)  # tau = 0
+    True
     """
     mdp = _check_mdp(mdp)
     pi = as_policy(pi, mdp.n_states, mdp.n_actions, name="pi")
@@ -130,7 +170,22 @@ def check_soft_evaluation_of(mdp: MDP, sev, pi: np.ndarray, tau: float, name: st
     """Raise naming ``name`` unless ``sev`` is ``soft_evaluate(mdp, pi, tau)``: a :class:`SoftEvaluation`
     (``TypeError``) of this ``tau``, discount and policy (to 1e-12) whose ``V`` and ``Q`` satisfy the
     soft Bellman equations of ``mdp`` (``V = r_pi + tau H_pi + gamma P_pi V``, ``Q = r + gamma P V``)
-    to 1e-7 relative (``ValueError``): an evaluation of another MDP is refused."""
+    to 1e-7 relative (``ValueError``): an evaluation of another MDP is refused.
+
+    Examples
+    --------
+    >>> from tabular import two_state, uniform
+    >>> from tabular.regularized import check_soft_evaluation_of, soft_evaluate
+    >>> mdp, pi = two_state(), uniform(2, 2)
+    >>> sev = soft_evaluate(mdp, pi, 0.5)
+    >>> check_soft_evaluation_of(mdp, sev, pi, 0.5) is sev
+    True
+    >>> try:
+    ...     check_soft_evaluation_of(mdp, sev, pi, 0.25)
+    ... except ValueError as err:
+    ...     print(err)
+    sev was computed with tau=0.5, not tau=0.25
+    """
     if not isinstance(sev, SoftEvaluation):
         raise TypeError(f"{name} must be a tabular.regularized.SoftEvaluation (soft_evaluate(mdp, pi, tau)), "
                         f"got {type(sev).__name__}")
@@ -160,7 +215,17 @@ def _soft_max(Q: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def soft_greedy(Q, tau: float) -> np.ndarray:
-    """The Gibbs policy ``pi(a|s) ∝ exp(Q(s, a) / tau)`` ([CCCWC] Eq. (10)), stable for small ``tau``."""
+    """The Gibbs policy ``pi(a|s) ∝ exp(Q(s, a) / tau)`` ([CCCWC] Eq. (10)), stable for small ``tau``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.regularized import soft_greedy
+    >>> print(np.round(soft_greedy([[0.0, np.log(3.0)]], tau=1.0), 4))
+    [[0.25 0.75]]
+    >>> print(np.round(soft_greedy([[0.0, 1.0]], tau=1e-3), 4))  # tau -> 0: greedy
+    [[0. 1.]]
+    """
     Q = as_float_array(Q, "Q", ndim=2)
     if Q.size == 0:
         raise ValueError(f"Q must be a non-empty (S, A) array, got shape {Q.shape}")
@@ -169,7 +234,17 @@ def soft_greedy(Q, tau: float) -> np.ndarray:
 
 
 def soft_bellman_residual(mdp: MDP, V, tau: float) -> float:
-    """``||T_tau V - V||_inf`` with the soft Bellman optimality operator ``T_tau``."""
+    """``||T_tau V - V||_inf`` with the soft Bellman optimality operator ``T_tau``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state
+    >>> from tabular.regularized import soft_bellman_residual, soft_optimal
+    >>> mdp = two_state()
+    >>> bool(soft_bellman_residual(mdp, soft_optimal(mdp, 0.5).V, 0.5) < 1e-10)
+    True
+    """
     mdp = _check_mdp(mdp)
     tau = check_real(tau, "tau", positive=True)
     V = as_float_array(V, "V", ndim=1)
@@ -187,6 +262,20 @@ def soft_optimal(mdp: MDP, tau: float, tol: float = 1e-13, max_iter: int = 100_0
     quadratically near ``pi*_tau``, [CCCWC] Section 3.2 with ``eta = (1-gamma)/tau``) until
     ``V`` stops changing. The returned values are those of the returned policy, and
     ``error_bound = ||T_tau V - V||_inf / (1 - gamma) >= ||V - V*_tau||_inf``.
+
+    Examples
+    --------
+    The optimum is a fixed point: its Gibbs policy is itself, and evaluating it gives back its values:
+
+    >>> import numpy as np
+    >>> from tabular import two_state
+    >>> from tabular.regularized import soft_evaluate, soft_greedy, soft_optimal
+    >>> mdp = two_state()
+    >>> opt = soft_optimal(mdp, tau=0.5)
+    >>> bool(np.allclose(soft_greedy(opt.Q, 0.5), opt.pi))
+    True
+    >>> bool(np.allclose(soft_evaluate(mdp, opt.pi, 0.5).V, opt.V))
+    True
     """
     mdp = _check_mdp(mdp)
     tau = check_real(tau, "tau", positive=True)

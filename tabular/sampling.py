@@ -53,6 +53,17 @@ class Trajectories:
     actions : (N, H) int array, ``a_t``.
     rewards : (N, H) float array, the expected reward ``R[s_t, a_t]``.
     gamma : float, the discount used by the return methods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.sampling import sample_trajectories
+    >>> traj = sample_trajectories(two_state(), uniform(2, 2), n_episodes=3, horizon=5, rng=0)
+    >>> print(traj.n_episodes, traj.horizon, traj.states.shape, traj.returns_to_go().shape)
+    3 5 (3, 5) (3, 5)
+    >>> bool(np.allclose(traj.returns_to_go()[:, 0], traj.discounted_returns()))  # G_0 is the return
+    True
     """
 
     states: np.ndarray
@@ -126,6 +137,13 @@ def horizon_for(gamma: float, tol: float = 1e-8) -> int:
 
     Truncating at this ``H`` biases a discounted return by at most ``tol max|R| / (1 - gamma)``.
     ``gamma = 0`` gives ``H = 1``.
+
+    Examples
+    --------
+    >>> from tabular.sampling import horizon_for
+    >>> H = horizon_for(0.95, tol=1e-6)
+    >>> print(H, 0.95 ** H <= 1e-6 < 0.95 ** (H - 1))
+    270 True
     """
     gamma = check_gamma(gamma)
     tol = check_tolerance(tol, "tol", positive=True)
@@ -143,7 +161,14 @@ def horizon_for(gamma: float, tol: float = 1e-8) -> int:
 
 
 def truncation_bound(gamma: float, horizon: int, max_abs_reward: float) -> float:
-    """Bound ``gamma^H max|r| / (1 - gamma)`` on the bias of a return truncated after ``H`` steps."""
+    """Bound ``gamma^H max|r| / (1 - gamma)`` on the bias of a return truncated after ``H`` steps.
+
+    Examples
+    --------
+    >>> from tabular.sampling import truncation_bound
+    >>> print(f"{truncation_bound(0.9, 100, 1.0):.3e}", f"{0.9 ** 100 / 0.1:.3e}")
+    2.656e-04 2.656e-04
+    """
     gamma = check_gamma(gamma)
     H = _check_positive_int(horizon, "horizon")
     max_abs_reward = check_real(max_abs_reward, "max_abs_reward", lo=0.0)
@@ -231,6 +256,20 @@ def sample_trajectories(mdp: MDP, pi, n_episodes: int, horizon: int, rng=None, s
     Returns
     -------
     Trajectories
+
+    Examples
+    --------
+    The Monte Carlo mean of the discounted returns agrees with the exact ``eta`` within its standard
+    error (the truncation bias is below 1e-5 here):
+
+    >>> import numpy as np
+    >>> from tabular import evaluate, two_state, uniform
+    >>> from tabular.sampling import horizon_for, sample_trajectories
+    >>> mdp, pi = two_state(), uniform(2, 2)
+    >>> G = sample_trajectories(mdp, pi, 2000, horizon_for(mdp.gamma, 1e-6), rng=0).discounted_returns()
+    >>> se = G.std() / np.sqrt(G.size)
+    >>> print(f"exact {evaluate(mdp, pi).eta:.2f}, |MC - exact| < 3 se: {abs(G.mean() - evaluate(mdp, pi).eta) < 3 * se}")
+    exact -14.43, |MC - exact| < 3 se: True
     """
     mdp = check_mdp(mdp)
     S, A = mdp.shape

@@ -157,7 +157,18 @@ def _softmax_rows(z: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------- strategies
 def gammas(min_value: float = 0.0, max_value: float = 0.99) -> st.SearchStrategy[float]:
-    """Discount factors in ``[min_value, max_value]`` with weight on the edges (0, tiny, 0.9, 0.99)."""
+    """Discount factors in ``[min_value, max_value]`` with weight on the edges (0, tiny, 0.9, 0.99).
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from tabular.strategies import gammas
+    >>> @given(gammas(max_value=0.9))
+    ... @settings(max_examples=5, deadline=None, database=None)
+    ... def check(g):
+    ...     assert 0.0 <= g <= 0.9
+    >>> check()
+    """
     edges = [g for g in _EDGE_GAMMAS if min_value <= g <= max_value]
     floats = st.floats(min_value=min_value, max_value=max_value, allow_nan=False, allow_infinity=False)
     return st.one_of(st.sampled_from(edges), floats) if edges else floats
@@ -209,6 +220,22 @@ def mdps(
     ------
     ValueError
         At once (not at draw time) if the size bounds are empty or not positive.
+
+    Examples
+    --------
+    Every drawn MDP has rows of ``P`` on the simplex and ``sum(rho) = 1 / (1 - gamma)``:
+
+    >>> import numpy as np
+    >>> from hypothesis import given, settings
+    >>> from tabular import evaluate, uniform
+    >>> from tabular.strategies import mdps
+    >>> @given(mdps(max_states=5, max_actions=3))
+    ... @settings(max_examples=5, deadline=None, database=None)
+    ... def check(mdp):
+    ...     assert np.allclose(mdp.dense_P().sum(axis=-1), 1.0)
+    ...     rho = evaluate(mdp, uniform(mdp)).rho
+    ...     assert abs(rho.sum() * (1 - mdp.gamma) - 1.0) < 1e-8
+    >>> check()
     """
     if not (1 <= min_states <= max_states and 1 <= min_actions <= max_actions):
         raise ValueError(
@@ -265,6 +292,17 @@ def policies(n_states: int, n_actions: int, kind: str | None = None) -> st.Searc
     full-support rows. ``kind="full_support"`` forces every probability to be at least
     ``min(1e-3, 0.5/n_actions)`` (strictly positive rows); ``"uniform"``, ``"dirichlet"`` and
     ``"deterministic"`` force that kind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given, settings
+    >>> from tabular.strategies import policies
+    >>> @given(policies(3, 2, kind="full_support"))
+    ... @settings(max_examples=5, deadline=None, database=None)
+    ... def check(pi):
+    ...     assert pi.shape == (3, 2) and (pi > 0).all() and np.allclose(pi.sum(axis=1), 1.0)
+    >>> check()
     """
     S, A = int(n_states), int(n_actions)
     if S < 1 or A < 1:
@@ -296,6 +334,21 @@ def mdp_and_policies(n_policies: int = 2, full_support: bool = False, kind: str 
 
     ``unreachable=True`` gives :func:`unreachable_mdp_and_policies` instead: every policy leaves
     some states unreachable (``kind`` None, ``"deterministic"`` or ``"dirichlet"``).
+
+    Examples
+    --------
+    The surrogate of Eq. (3) of [TRPO] equals ``eta`` at the old policy, ``L_pi(pi) = eta(pi)``:
+
+    >>> from hypothesis import given, settings
+    >>> from tabular import evaluate, surrogate
+    >>> from tabular.strategies import mdp_and_policies
+    >>> @given(mdp_and_policies(n_policies=1, max_states=4))
+    ... @settings(max_examples=5, deadline=None, database=None)
+    ... def check(mp):
+    ...     mdp, (pi,) = mp
+    ...     ev = evaluate(mdp, pi)
+    ...     assert abs(surrogate(mdp, pi, pi, ev=ev) - ev.eta) <= 1e-9 * (1 + abs(ev.eta))
+    >>> check()
     """
     n = int(n_policies)
     if n < 0:
@@ -327,6 +380,19 @@ def unreachable_mdp_and_policies(n_policies: int = 1, full_support: bool = False
     and always with ``full_support=True``) no action does. ``kind``: ``"deterministic"`` (one-hot
     rows), ``"dirichlet"``, ``"full_support"`` (the same as ``full_support=True``), or None (either of
     the first two, per policy).
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from tabular import evaluate, reachable_states
+    >>> from tabular.strategies import unreachable_mdp_and_policies
+    >>> @given(unreachable_mdp_and_policies(max_states=5))
+    ... @settings(max_examples=5, deadline=None, database=None)
+    ... def check(mp):
+    ...     mdp, (pi,) = mp
+    ...     unreached = ~reachable_states(mdp, pi)
+    ...     assert unreached.any() and (evaluate(mdp, pi).rho[unreached] == 0).all()
+    >>> check()
     """
     n = int(n_policies)
     if n < 0:
@@ -383,6 +449,21 @@ def policy_pairs(full_support: bool = False, old_kind: str | None = None, unreac
     ``"deterministic"``, ``"dirichlet"`` or None), while ``pi_new`` may reach them.
     ``mdp_kwargs`` are passed to :func:`mdps` (sizes, ``gamma`` and ``sparse`` only when
     ``unreachable``).
+
+    Examples
+    --------
+    Pinsker's inequality ``D_TV <= sqrt(KL / 2)`` in every state of every drawn pair:
+
+    >>> import numpy as np
+    >>> from hypothesis import given, settings
+    >>> from tabular import kl, tv
+    >>> from tabular.strategies import policy_pairs
+    >>> @given(policy_pairs(max_states=4))
+    ... @settings(max_examples=5, deadline=None, database=None)
+    ... def check(triple):
+    ...     mdp, pi, pi_new = triple
+    ...     assert np.all(tv(pi, pi_new) <= np.sqrt(kl(pi, pi_new) / 2) + 1e-12)
+    >>> check()
     """
     new_kind = "full_support" if full_support else None
     if unreachable:

@@ -38,6 +38,18 @@ def two_state(gamma: float = 0.95) -> MDP:
     State s1 has action a11 (reward 5; stay w.p. 0.5, move to s2 w.p. 0.5) and action a12
     (reward 10; move to s2). State s2 has a single action a21 (reward -1; stay). Since our arrays
     need a common action count, s2's second action duplicates a21. Start uniformly.
+
+    Examples
+    --------
+    The optimal values match Puterman's ``v*(s1) = -8.57`` and ``v*(s2) = -20`` for gamma = 0.95:
+
+    >>> import numpy as np
+    >>> from tabular import two_state, optimal
+    >>> mdp = two_state()
+    >>> mdp
+    MDP(S=2, A=2, gamma=0.95, dense)
+    >>> print(np.round(optimal(mdp).V, 2))
+    [ -8.57 -20.  ]
     """
     gamma = check_gamma(gamma)
     P = np.zeros((2, 2, 2))
@@ -62,6 +74,17 @@ def chain(
     earns ``large``. Action 1 ("back") returns to state 0 and earns ``small``. With probability
     ``slip`` the other action's effect happens instead. Start in state 0. ``sparse=True`` builds a
     CSR model.
+
+    Examples
+    --------
+    >>> from tabular import chain, optimal
+    >>> mdp = chain(5, slip=0.2)
+    >>> mdp
+    MDP(S=5, A=2, gamma=0.99, dense)
+    >>> print(optimal(mdp).pi.argmax(axis=1))  # walking forward is optimal everywhere
+    [0 0 0 0 0]
+    >>> chain(5, sparse=True).is_sparse
+    True
     """
     n = check_int(n, "n")
     if n < 2:
@@ -96,6 +119,16 @@ def sutton_barto_gridworld(gamma: float = 0.9) -> MDP:
     in B=(0,3) gives +5 and jumps to B'=(2,3). Other moves give 0. States are row-major ``5*row+col``.
     The book's Figure 3.2 gives ``V`` of the equiprobable policy and Figure 3.5 ``V*`` for gamma=0.9.
     Start uniformly over the 25 cells.
+
+    Examples
+    --------
+    The optimal values reproduce the book's Figure 3.5 (top row: 22.0 24.4 22.0 19.4 17.5):
+
+    >>> import numpy as np
+    >>> from tabular import sutton_barto_gridworld, optimal
+    >>> mdp = sutton_barto_gridworld()
+    >>> print(np.round(optimal(mdp).V.reshape(5, 5)[0], 1))
+    [22.  24.4 22.  19.4 17.5]
     """
     gamma = check_gamma(gamma)
     n = 5
@@ -139,6 +172,17 @@ def gridworld(
     bottom-right cell) earns ``goal_reward``; every other step earns ``step_reward``. The goal is
     absorbing with zero reward. Start at the top-left cell. ``sparse=True`` builds a CSR model,
     suitable for very large grids (a dense one needs ``32 S^2`` bytes: 2.6 PB for 3000 x 3000).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import gridworld, optimal
+    >>> mdp = gridworld(3, 4, slip=0.1, sparse=True)
+    >>> mdp
+    MDP(S=12, A=4, gamma=0.95, sparse, nnz=168)
+    >>> V = optimal(mdp).V
+    >>> bool(V[0] < V[10])  # the start is farther from the goal (cell 11) than its neighbour
+    True
     """
     height, width = check_int(height, "height"), check_int(width, "width")
     if height < 1 or width < 1 or height * width < 2:
@@ -207,6 +251,16 @@ def garnet(
     with probabilities given by a uniformly random partition of [0, 1] (spacings of sorted uniforms).
     Rewards ``r(s, a) ~ U[0, 1]`` (``reward="uniform"``) or ``U[-1, 1]`` (``"signed"``). Start
     uniformly. ``sparse=True`` builds a CSR model, fit for ``n_states`` in the hundreds of thousands.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import garnet
+    >>> mdp = garnet(20, 3, branching=2, rng=0)
+    >>> mdp
+    MDP(S=20, A=3, gamma=0.9, dense)
+    >>> print(int(np.count_nonzero(mdp.P[0, 0])), bool(np.allclose(mdp.P.sum(axis=-1), 1.0)))
+    2 True
     """
     S = check_int(n_states, "n_states")
     A = check_int(n_actions, "n_actions")
@@ -256,6 +310,14 @@ def mdp_x(gamma: float = 0.9) -> MDP:
 
     States s0, s1, s2; actions a0, a1; start at s0. From s0, a0 -> s1 and a1 -> s2 (reward 0);
     s1 and s2 are absorbing; r(s1, .) = 0, r(s2, a0) = +1, r(s2, a1) = -1.
+
+    Examples
+    --------
+    >>> from tabular import mdp_x, optimal
+    >>> mdp = mdp_x(gamma=0.9)
+    >>> res = optimal(mdp)
+    >>> print(res.pi.argmax(axis=1)[0], round(float(res.eta), 6))  # go to s2, then earn +1 forever
+    1 9.0
     """
     gamma = check_gamma(gamma)
     P = np.zeros((3, 2, 3))
@@ -278,7 +340,16 @@ ZOO = {
 
 
 def make(name: str, **kwargs) -> MDP:
-    """Build a zoo MDP by name, e.g. ``make("garnet", n_states=50, rng=0)``."""
+    """Build a zoo MDP by name, e.g. ``make("garnet", n_states=50, rng=0)``.
+
+    Examples
+    --------
+    >>> from tabular import make
+    >>> make("garnet", n_states=50, rng=0)
+    MDP(S=50, A=3, gamma=0.9, dense)
+    >>> make("two_state", gamma=0.5).gamma
+    0.5
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be the name of a zoo MDP (a str, one of {sorted(ZOO)}), got {describe(name)}")
     if name not in ZOO:

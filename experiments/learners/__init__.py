@@ -73,7 +73,23 @@ METHODS = {
 
 
 def learn(method: str, mdp, policy, theta0, n_iter: int, budget: int, rng=None, **params) -> LearningCurve:
-    """Run the learner ``method`` (a key of :data:`METHODS`); the curve is labelled ``method``."""
+    """Run the learner ``method`` (a key of :data:`METHODS`); the curve is labelled ``method``.
+
+    Examples
+    --------
+    Every method of [TRPO] §8 by name, at one budget of environment steps per iteration:
+
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import METHODS, learn
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = learn("trpo_vine", mdp, policy, np.zeros(8), n_iter=3, budget=2000, rng=0)
+    >>> print(curve.method, curve.n_iter, bool(curve.steps_per_iteration.max() <= 2000))
+    trpo_vine 3 True
+    >>> len(METHODS)
+    8
+    """
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
     curve = METHODS[method](mdp, policy, theta0, n_iter, budget, rng, **params)

@@ -49,6 +49,22 @@ class LearningCurve:
         distribution).
     budget : int, the environment steps allowed per iteration.
     settings : tuple of ``(name, value)`` pairs, the learner's parameters as used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain, evaluate, optimal
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import cem
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = cem(mdp, policy, np.zeros(8), n_iter=5, budget=2000, rng=0)
+    >>> print(curve.n_iter, curve.eta.shape, curve.thetas.shape, curve.env_steps[0])
+    5 (6,) (6, 8) 0
+    >>> bool(np.isclose(curve.eta[-1], evaluate(mdp, policy.probs(curve.thetas[-1])).eta))  # exact eta
+    True
+    >>> r = curve.normalized(optimal(mdp).eta)  # 0 at the start, 1 at the optimum
+    >>> print(float(r[0]), bool(r[-1] > 0))
+    0.0 True
     """
 
     method: str
@@ -77,7 +93,24 @@ class LearningCurve:
 
 
 def check_problem(mdp, policy, theta0, n_iter, budget, horizon):
-    """Validate the arguments every learner takes; return ``(mdp, theta0, n_iter, budget, H)``."""
+    """Validate the arguments every learner takes; return ``(mdp, theta0, n_iter, budget, H)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners.base import check_problem
+    >>> mdp, theta0, n_iter, budget, H = check_problem(chain(4, gamma=0.9), TabularSoftmax(4, 2), np.zeros(8),
+    ...                                                 n_iter=3, budget=2000, horizon=None)
+    >>> print(n_iter, budget, H)
+    3 2000 66
+    >>> try:
+    ...     check_problem(chain(4), TabularSoftmax(5, 2), np.zeros(10), 3, 2000, None)
+    ... except ValueError:
+    ...     print("the policy does not fit the MDP")
+    the policy does not fit the MDP
+    """
     mdp = check_mdp(mdp)
     if not isinstance(policy, ParametricPolicy):
         raise TypeError(f"policy must be a TabularSoftmax or LogLinear (tabular.parametric), "
@@ -97,7 +130,14 @@ def check_problem(mdp, policy, theta0, n_iter, budget, horizon):
 
 
 def default_horizon(gamma: float) -> int:
-    """The episode length used when none is given: ``max(10, horizon_for(gamma, 1e-3))``."""
+    """The episode length used when none is given: ``max(10, horizon_for(gamma, 1e-3))``.
+
+    Examples
+    --------
+    >>> from experiments.learners import default_horizon
+    >>> print(default_horizon(0.9), 0.9 ** 66 <= 1e-3 < 0.9 ** 65, default_horizon(0.0))
+    66 True 10
+    """
     return max(10, horizon_for(gamma, 1e-3))
 
 
@@ -106,6 +146,17 @@ def episodes_for(budget: int, horizon: int, n_groups: int = 1, what: str = "epis
 
     Raises ``ValueError`` naming ``budget`` when not even one episode per group (two for a single
     group, the least a sample standard error needs) fits.
+
+    Examples
+    --------
+    >>> from experiments.learners import episodes_for
+    >>> episodes_for(2000, 66)  # 2000 // 66
+    30
+    >>> try:
+    ...     episodes_for(100, 66)
+    ... except ValueError as err:
+    ...     print(str(err)[:60])
+    budget = 100 environment steps is too small for 2 episodes o
     """
     budget = check_int(budget, "budget", lo=1)
     horizon = check_int(horizon, "horizon", lo=1)
@@ -126,6 +177,15 @@ def vine_states_for(budget: int, mdp: MDP, horizon: int) -> int:
     gamma)``, plus ``A H`` rollout steps ([TRPO] §5.2; :func:`tabular.estimators.vine`). We take
     ``n = budget // (A H + 2 / (1 - gamma))``: twice the mean trunk per state, so the realized cost
     exceeds ``budget`` only if the trunks are twice as long as expected on average.
+
+    Examples
+    --------
+    The cost of a rollout state is ``A H`` rollout steps plus twice the mean trunk ``1 / (1 - gamma)``:
+
+    >>> from tabular import chain
+    >>> from experiments.learners import vine_states_for
+    >>> vine_states_for(2000, chain(4, gamma=0.9), 66)  # 2000 // (2 * 66 + 20)
+    13
     """
     budget = check_int(budget, "budget", lo=1)
     mdp = check_mdp(mdp)
@@ -155,6 +215,21 @@ class Population:
     in copy ``k``): the same law as ``n`` separate calls, at the cost of one. The fitness of policy
     ``k`` is the mean discounted return ``sum_{t<H} gamma^t r_t`` of its ``m`` episodes, an estimate of
     ``eta(pi_k)`` (biased by the truncation only).
+
+    Examples
+    --------
+    The fitness of each policy is its mean Monte Carlo return, an estimate of its exact ``eta``:
+
+    >>> import numpy as np
+    >>> from tabular import chain, evaluate, uniform
+    >>> from experiments.learners import Population
+    >>> mdp = chain(4, gamma=0.9)
+    >>> pop = Population(mdp, n=3, episodes_each=400, horizon=88)
+    >>> fitness = pop.returns(np.stack([uniform(mdp)] * 3), rng=0)
+    >>> print(pop.steps, fitness.shape, f"{evaluate(mdp, uniform(mdp)).eta:.2f}")
+    105600 (3,) 14.56
+    >>> bool(np.all(np.abs(fitness - evaluate(mdp, uniform(mdp)).eta) < 1.0))
+    True
     """
 
     def __init__(self, mdp: MDP, n: int, episodes_each: int, horizon: int, name: str = "population"):

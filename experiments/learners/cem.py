@@ -37,6 +37,17 @@ def cem(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, populat
     """Noisy CEM (Szita & Lőrincz 2006) on ``theta`` from ``mu_0 = theta0``; see the module docstring.
 
     Raises ``ValueError`` naming ``budget`` when one episode per candidate does not fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import cem
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = cem(mdp, policy, np.zeros(8), n_iter=5, budget=2000, rng=0)
+    >>> print(curve.method, bool(curve.steps_per_iteration.max() <= 2000), bool(curve.eta[-1] > curve.eta[0]))
+    cem True True
     """
     mdp, mu, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     n = check_int(population, "population", lo=2)

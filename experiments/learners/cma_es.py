@@ -39,6 +39,17 @@ def cma_es(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, sigm
     ``popsize`` None is ``cma``'s default ``4 + floor(3 ln n)``; ``diagonal`` None is
     ``n_params > FULL_COVARIANCE_MAX``. Raises ``ValueError`` naming ``budget`` when one episode per
     candidate does not fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import cma_es
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = cma_es(mdp, policy, np.zeros(8), n_iter=3, budget=2000, rng=0)
+    >>> print(curve.method, curve.n_iter, bool(curve.steps_per_iteration.max() <= 2000))
+    cma_es 3 True
     """
     import cma
 

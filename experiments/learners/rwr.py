@@ -45,7 +45,20 @@ __all__ = ["rwr", "rwr_weights", "rwr_m_step"]
 
 
 def rwr_weights(q_hat, discounts, beta: float) -> np.ndarray:
-    """The E-step weights ``u~_j ∝ gamma^t exp(beta (G_j - max G) / std G)``, summing to one."""
+    """The E-step weights ``u~_j ∝ gamma^t exp(beta (G_j - max G) / std G)``, summing to one.
+
+    Examples
+    --------
+    ``beta = 0`` gives the discounts normalized; a larger ``beta`` favours the better returns:
+
+    >>> import numpy as np
+    >>> from experiments.learners.rwr import rwr_weights
+    >>> print(np.round(rwr_weights([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], beta=0.0), 4))
+    [0.3333 0.3333 0.3333]
+    >>> u = rwr_weights([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], beta=2.0)
+    >>> print(bool(np.isclose(u.sum(), 1.0)), bool(u[0] < u[1] < u[2]))
+    True True
+    """
     beta = check_real(beta, "beta", lo=0.0)
     G = np.asarray(q_hat, dtype=np.float64)
     sd = float(G.std())
@@ -56,7 +69,21 @@ def rwr_weights(q_hat, discounts, beta: float) -> np.ndarray:
 
 def rwr_m_step(policy, theta_old, C, kappa: float) -> np.ndarray:
     """``argmax_theta sum_{s,a} C[s, a] log pi_theta(a|s) - kappa/2 ||theta - theta_old||^2`` (the M-step;
-    Newton trust-region CG with the exact Hessian ``-(F_c + kappa I)``, module docstring)."""
+    Newton trust-region CG with the exact Hessian ``-(F_c + kappa I)``, module docstring).
+
+    Examples
+    --------
+    With a negligible proximal term the M-step is the weighted maximum likelihood ``pi(a|s) ∝ C[s, a]``:
+
+    >>> import numpy as np
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners.rwr import rwr_m_step
+    >>> policy = TabularSoftmax(2, 2)
+    >>> theta = rwr_m_step(policy, np.zeros(4), np.array([[3.0, 1.0], [1.0, 1.0]]), kappa=1e-8)
+    >>> print(np.round(policy.probs(theta), 4))
+    [[0.75 0.25]
+     [0.5  0.5 ]]
+    """
     theta_old = policy.check_theta(theta_old, "theta_old")
     kappa = check_real(kappa, "kappa", positive=True)
     C = np.asarray(C, dtype=np.float64)
@@ -80,7 +107,19 @@ def rwr_m_step(policy, theta_old, C, kappa: float) -> np.ndarray:
 
 def rwr(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, beta: float = 1.0,
         kappa: float = 1e-3, horizon: int | None = None) -> LearningCurve:
-    """Episodic reward-weighted regression (module docstring) from ``theta0``."""
+    """Episodic reward-weighted regression (module docstring) from ``theta0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import rwr
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = rwr(mdp, policy, np.zeros(8), n_iter=3, budget=2000, rng=0)
+    >>> print(curve.method, curve.steps_per_iteration.tolist(), dict(curve.settings)["episodes"])
+    rwr [1980, 1980, 1980] 30
+    """
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     beta = check_real(beta, "beta", lo=0.0)
     kappa = check_real(kappa, "kappa", positive=True)

@@ -66,6 +66,20 @@ class SampleStepResult:
     eta_old, eta_new : float, exact values when ``mdp`` was given (diagnostics only), else NaN.
     fisher, constraint, rule : str, ``rule`` is ``"trust_region"`` or ``"fixed_step"``.
     delta : float.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import draw_samples, sample_trpo_step
+    >>> mdp, policy, theta = chain(4, gamma=0.9), TabularSoftmax(4, 2), np.zeros(8)
+    >>> samples = draw_samples(mdp, policy.probs(theta), "single_path", budget=2000, horizon=66, rng=0)
+    >>> step = sample_trpo_step(samples, policy, theta, delta=0.01, mdp=mdp)
+    >>> print(step.rule, step.fisher, step.constraint, step.theta_new.shape)
+    trust_region analytic mean (8,)
+    >>> bool(step.accepted and step.mean_kl <= 0.01 and step.surrogate_gain > 0)  # the line search's tests
+    True
     """
 
     theta_new: np.ndarray
@@ -114,6 +128,26 @@ def sample_trpo_step(samples: SurrogateSamples, policy, theta, delta: float, *, 
         ``beta > 0`` (the natural gradient with a fixed step: ``theta + beta s``, no line search).
     cg_iters, damping, backtrack, max_backtracks : as in :func:`bounds.updates.practical.trpo_step`.
     mdp : optional exact model, for the diagnostics ``eta_old``/``eta_new`` only.
+
+    Examples
+    --------
+    The four variants of [TRPO] §8 from one batch of samples; an accepted trust-region step keeps its
+    KL constraint, the natural gradient with a fixed step has none:
+
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import draw_samples, sample_trpo_step
+    >>> mdp, policy, theta = chain(4, gamma=0.9), TabularSoftmax(4, 2), np.zeros(8)
+    >>> samples = draw_samples(mdp, policy.probs(theta), "single_path", budget=2000, horizon=66, rng=0)
+    >>> mean = sample_trpo_step(samples, policy, theta, 0.01)
+    >>> worst = sample_trpo_step(samples, policy, theta, 0.01, constraint="max")
+    >>> emp = sample_trpo_step(samples, policy, theta, 0.01, fisher="empirical")
+    >>> print(mean.mean_kl <= 0.01, worst.max_kl <= 0.01, emp.mean_kl <= 0.01)
+    True True True
+    >>> fixed = sample_trpo_step(samples, policy, theta, 0.01, step_length=0.5)
+    >>> print(fixed.rule, fixed.beta)
+    fixed_step 0.5
     """
     fisher = _choice(fisher, "fisher", FISHERS)
     constraint = _choice(constraint, "constraint", CONSTRAINTS)
@@ -158,6 +192,18 @@ def draw_samples(mdp: MDP, pi, estimator: str, budget: int, horizon: int, rng) -
     ``"single_path"``: ``budget // horizon`` episodes of length ``horizon`` ([TRPO] §5.1).
     ``"vine"``: :func:`~.base.vine_states_for` rollout states, all ``A`` actions each, rollouts of
     length ``horizon`` with common random numbers ([TRPO] §5.2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain, uniform
+    >>> from experiments.learners import draw_samples
+    >>> mdp = chain(4, gamma=0.9)
+    >>> draw_samples(mdp, uniform(mdp), "single_path", budget=2000, horizon=66, rng=0)  # 30 episodes
+    SurrogateSamples(kind='single_path', samples=1980, n_groups=30, steps=1980)
+    >>> vine = draw_samples(mdp, uniform(mdp), "vine", budget=2000, horizon=66, rng=0)
+    >>> print(vine.kind, vine.n_groups)  # 13 rollout states, two actions each
+    vine 13
     """
     estimator = _choice(estimator, "estimator", ESTIMATORS)
     mdp = check_mdp(mdp)
@@ -177,6 +223,19 @@ def trpo(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=None, *, delta:
     ``estimator="single_path"|"vine"``, ``fisher="analytic"|"empirical"``, ``constraint="mean"|"max"``
     select the variant; ``delta`` (0.01 in [TRPO] §8) the KL radius. Returns the exact ``eta`` of every
     iterate (:class:`~.base.LearningCurve`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import trpo
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = trpo(mdp, policy, np.zeros(8), n_iter=3, budget=2000, rng=0, delta=0.01)
+    >>> print(curve.method, curve.steps_per_iteration.tolist())  # 30 episodes of 66 steps per iteration
+    trpo_single_path [1980, 1980, 1980]
+    >>> dict(curve.settings)["delta"]
+    0.01
     """
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     _choice(estimator, "estimator", ESTIMATORS)
@@ -203,6 +262,17 @@ def natural_gradient(mdp: MDP, policy, theta0, n_iter: int, budget: int, rng=Non
     Single-path samples, direction ``s = (F + damping I)^{-1} g`` by CG on the analytic Fisher, then
     ``theta += beta_fixed s``, no KL constraint, no line search. ``step_length`` sets ``beta_fixed``;
     by default it is the first iteration's TRPO length ``sqrt(2 delta / s_0^T F_0 s_0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import natural_gradient
+    >>> mdp, policy = chain(4, gamma=0.9), TabularSoftmax(4, 2)
+    >>> curve = natural_gradient(mdp, policy, np.zeros(8), n_iter=3, budget=2000, rng=0, step_length=0.5)
+    >>> print(curve.method, curve.n_iter, bool(np.isfinite(curve.eta).all()))
+    natural_gradient 3 True
     """
     mdp, theta, n_iter, budget, H = check_problem(mdp, policy, theta0, n_iter, budget, horizon)
     if step_length is not None:

@@ -73,6 +73,27 @@ class SampleSurrogate:
         analytic Fisher matrix (the empirical Fisher of [TRPO] §8, see :meth:`empirical_fvp`).
     visited : (S,) bool, the sampled states.
     kind : ``"single_path"`` or ``"vine"``. steps : int, environment steps of the samples.
+
+    Examples
+    --------
+    The reduced surrogate has the value and gradient of :func:`tabular.estimators.surrogate_estimate`:
+
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.estimators import surrogate_estimate
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import draw_samples, sample_surrogate
+    >>> mdp, policy, theta = chain(4, gamma=0.9), TabularSoftmax(4, 2), np.zeros(8)
+    >>> samples = draw_samples(mdp, policy.probs(theta), "single_path", budget=2000, horizon=66, rng=0)
+    >>> sur = sample_surrogate(samples, policy, theta)
+    >>> sur
+    SampleSurrogate(kind='single_path', visited_states=4, steps=1,980)
+    >>> theta1 = np.linspace(-0.5, 0.5, 8)
+    >>> est = surrogate_estimate(samples, theta1.reshape(4, 2))
+    >>> print(bool(np.isclose(sur.value(theta1), est.value)), bool(np.allclose(sur.grad(theta1), est.grad.ravel())))
+    True True
+    >>> print(round(sur.mean_kl(theta), 12), round(float(sur.state_weights.sum()), 12))
+    0.0 1.0
     """
 
     policy: ParametricPolicy
@@ -143,6 +164,18 @@ def sample_surrogate(samples: SurrogateSamples, policy: ParametricPolicy, theta_
 
     Raises ``TypeError`` for samples that are not :class:`~tabular.estimators.SurrogateSamples` or a
     policy that is not parametric, ``ValueError`` for samples of another MDP or with no weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import chain
+    >>> from tabular.parametric import TabularSoftmax
+    >>> from experiments.learners import draw_samples, sample_surrogate
+    >>> mdp, policy, theta = chain(4, gamma=0.9), TabularSoftmax(4, 2), np.zeros(8)
+    >>> samples = draw_samples(mdp, policy.probs(theta), "vine", budget=2000, horizon=66, rng=0)
+    >>> sur = sample_surrogate(samples, policy, theta)
+    >>> print(sur.kind, sur.K.shape, bool(np.isclose(sur.action_weights.sum(), 1.0)))
+    vine (4, 2) True
     """
     if not isinstance(samples, SurrogateSamples):
         raise TypeError(f"samples must be a tabular.estimators.SurrogateSamples, got {type(samples).__name__}")
@@ -187,6 +220,17 @@ class SearchResult:
     n_backtracks : int. beta : float, the full-step length. direction : (n,) the CG solution ``s``.
     predicted_kl : float, the quadratic model ``1/2 (f beta)^2 c(s)`` of the step taken.
     cg_iterations : int. cg_residual : float, ``||(F + damping I) s - g|| / ||g||``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from experiments.learners import kl_constrained_step
+    >>> res = kl_constrained_step(np.zeros(2), np.array([1.0, 0.0]), lambda v: v, 0.5,
+    ...                           gain=lambda th: th[0], kl=lambda th: 0.75 * th @ th, damping=0.0)
+    >>> res
+    SearchResult(accepted=True, step_fraction=0.8, beta=1, predicted_kl=0.32)
+    >>> print(res.n_backtracks, res.theta_new.round(6).tolist(), res.cg_iterations >= 1)
+    1 [0.8, 0.0] True
     """
 
     theta_new: np.ndarray
@@ -223,6 +267,24 @@ def kl_constrained_step(theta, g, fvp, delta: float, *, gain, kl, curvature=None
     inputs it returns the same ``theta_new``); ``curvature``, ``step_length`` and ``kl`` are the
     arguments that step does not take. ``gain``, ``kl`` and ``curvature`` are callables of ``theta``
     (or of ``s``).
+
+    Examples
+    --------
+    A toy problem with ``F = I``: the full step ``beta s`` with ``beta = sqrt(2 delta / s^T s) = 1``
+    has the model KL ``1/2 = delta``, but the true KL ``0.75 |theta|^2 = 0.75`` breaks the constraint;
+    one backtrack (``0.8``) gives ``0.48 <= 0.5``:
+
+    >>> import numpy as np
+    >>> from experiments.learners import kl_constrained_step
+    >>> res = kl_constrained_step(np.zeros(2), np.array([1.0, 0.0]), lambda v: v, 0.5,
+    ...                           gain=lambda th: th[0], kl=lambda th: 0.75 * th @ th, damping=0.0)
+    >>> print(res.accepted, res.step_fraction, res.theta_new.round(6).tolist())
+    True 0.8 [0.8, 0.0]
+    >>> full = kl_constrained_step(np.zeros(2), np.array([1.0, 0.0]), lambda v: v, 0.5,
+    ...                            gain=lambda th: th[0], kl=lambda th: 0.75 * th @ th, damping=0.0,
+    ...                            line_search=False)
+    >>> full.theta_new.round(6).tolist()
+    [1.0, 0.0]
     """
     theta = as_float_array(theta, "theta", ndim=1)
     g = as_float_array(g, "g", ndim=1)

@@ -78,6 +78,18 @@ class SweepConfig:
     tr_delta : float > 0, the KL radius of the max-KL trust region (Eq. (11) of [TRPO]).
     claims : tuple of bound names (``MODULE:FUNCTION`` or registered names, :func:`bounds.registry.bound_named`)
         swept as theorems besides the registered ones (``--claim``); a failure of one is a failure.
+
+    Examples
+    --------
+    >>> from experiments.sweep.config import SweepConfig
+    >>> config = SweepConfig(seed=0, families=("garnet", "chain"), gammas=(0.9, 0.99))
+    >>> print(config.update_steps, config.tr_delta, config.to_json()["families"])
+    3 0.01 ['garnet', 'chain']
+    >>> try:
+    ...     SweepConfig(seed=0, families=("garnett",), gammas=(0.9,))
+    ... except ValueError as err:
+    ...     print(str(err)[:36])
+    families: unknown family ['garnett']
     """
 
     seed: int
@@ -124,7 +136,17 @@ def check_claims(claims, name: str = "claims") -> tuple:
 
 
 def instance_spec(i: int, config: SweepConfig) -> tuple[str, float]:
-    """Family and discount of instance ``i``: ``families[i % F]``, ``gammas[(i // F) % G]``."""
+    """Family and discount of instance ``i``: ``families[i % F]``, ``gammas[(i // F) % G]``.
+
+    Examples
+    --------
+    Families round robin over ``i``, discounts over ``i // len(families)``:
+
+    >>> from experiments.sweep.config import SweepConfig, instance_spec
+    >>> config = SweepConfig(seed=0, families=("garnet", "chain"), gammas=(0.9, 0.99))
+    >>> [instance_spec(i, config) for i in range(4)]
+    [('garnet', 0.9), ('chain', 0.9), ('garnet', 0.99), ('chain', 0.99)]
+    """
     F = len(config.families)
     return config.families[i % F], config.gammas[(i // F) % len(config.gammas)]
 
@@ -148,6 +170,14 @@ def make_instance(seed: int, i: int, family: str, gamma: float) -> Instance:
     ``"frozenlake"`` uses the exact FrozenLake-v1 model with a random old policy
     (:func:`tabular.instances.sample_policy`, sometimes mixed half-half with an optimal one) and a
     random step (:func:`tabular.instances.sample_step`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from experiments.sweep.config import make_instance
+    >>> a, b = make_instance(0, 7, "garnet", 0.9), make_instance(0, 7, "garnet", 0.9)
+    >>> bool(np.array_equal(a.pi_new, b.pi_new)), a.meta["family"], a.mdp.gamma
+    (True, 'garnet', 0.9)
     """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(i)]))
     if family != "frozenlake":

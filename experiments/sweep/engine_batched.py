@@ -82,7 +82,25 @@ def _group_rows(items, config: SweepConfig) -> tuple[dict, list]:
 
 def run_chunk_batched(config: SweepConfig, ids) -> list:
     """The rows of the instances ``ids`` (as :func:`~experiments.sweep.record.run_chunk`; a picklable
-    top-level function for process pools and Dask), computed a group of instances at a time."""
+    top-level function for process pools and Dask), computed a group of instances at a time.
+
+    Examples
+    --------
+    The batched rows equal the reference rows of :func:`~experiments.sweep.record.run_chunk` to round-off:
+
+    >>> import math
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.engine_batched import run_chunk_batched
+    >>> from experiments.sweep.record import run_chunk
+    >>> config = SweepConfig(seed=0, families=("garnet", "two_state"), gammas=(0.9,), update_steps=1)
+    >>> ref, bat = run_chunk(config, range(4)), run_chunk_batched(config, range(4))
+    >>> def close(a, b):
+    ...     if isinstance(a, float):
+    ...         return a == b or math.isclose(a, b, rel_tol=1e-8, abs_tol=1e-12)
+    ...     return a == b
+    >>> all(close(r[c], b[c]) for r, b in zip(ref, bat) for c in r)
+    True
+    """
     rows, groups, redo = {}, {}, []
     for i in ids:
         i = int(i)

@@ -23,7 +23,17 @@ __all__ = ["sweep_bounds", "bounds_info", "bound_names", "columns", "bound_colum
 def sweep_bounds(config: SweepConfig | None = None, candidates: bool | None = None) -> tuple:
     """The records a sweep evaluates, in column order: the theorems of THEORY.md §3, the ``--claim``
     bounds of ``config`` (imported by name, in every worker process), and with ``candidates`` the
-    non-theorems of :data:`~experiments.sweep.config.CANDIDATES`."""
+    non-theorems of :data:`~experiments.sweep.config.CANDIDATES`.
+
+    Examples
+    --------
+    >>> from experiments.sweep.config import CANDIDATES, SweepConfig
+    >>> from experiments.sweep.record import sweep_bounds
+    >>> config = SweepConfig(seed=0, families=("garnet",), gammas=(0.9,))
+    >>> theorems = sweep_bounds(config)
+    >>> print(theorems[0].name, len(sweep_bounds(config, candidates=True)) == len(theorems) + len(CANDIDATES))
+    theorem1 True
+    """
     out = list(THEORY_BOUNDS) + [bound_named(c) for c in (config.claims if config is not None else ())]
     if candidates if candidates is not None else (config is not None and config.candidates):
         out += [bound_named(c) for c in CANDIDATES]
@@ -31,17 +41,48 @@ def sweep_bounds(config: SweepConfig | None = None, candidates: bool | None = No
 
 
 def bounds_info(config: SweepConfig | None = None) -> tuple:
-    """``((name, two_sided, source), ...)`` of the bounds checked as theorems (two-sided about L)."""
+    """``((name, two_sided, source), ...)`` of the bounds checked as theorems (two-sided about L).
+
+    Examples
+    --------
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import bounds_info
+    >>> info = bounds_info(SweepConfig(seed=0, families=("garnet",), gammas=(0.9,)))
+    >>> info[0]  # (name, two-sided about L, source)
+    ('theorem1', False, '[TRPO] Theorem 1, Eq. (8)')
+    """
     return tuple((b.name, bool(b.two_sided and not b.off_centre), b.source)
                  for b in sweep_bounds(config, candidates=False))
 
 
 def bound_names(config: SweepConfig | None = None) -> tuple:
+    """The names of the bounds checked as theorems, in column order (the first items of :func:`bounds_info`).
+
+    Examples
+    --------
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import bound_names, sweep_bounds
+    >>> config = SweepConfig(seed=0, families=("garnet",), gammas=(0.9,))
+    >>> names = bound_names(config)
+    >>> print(names[:2], names == tuple(b.name for b in sweep_bounds(config)))
+    ('theorem1', 'theorem1_tight') True
+    """
     return tuple(n for n, _, _ in bounds_info(config))
 
 
 def columns(config: SweepConfig) -> tuple:
-    """The CSV header for ``config``."""
+    """The CSV header for ``config``.
+
+    Examples
+    --------
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import columns
+    >>> cols = columns(SweepConfig(seed=0, families=("garnet",), gammas=(0.9,), update_steps=0))
+    >>> cols[:6]
+    ('id', 'family', 'gamma', 'step', 'S', 'A')
+    >>> [c for c in cols if c.startswith("theorem1_")][:4]
+    ['theorem1_penalty', 'theorem1_slack', 'theorem1_upper_slack', 'theorem1_holds']
+    """
     cols = ["id", "family", "gamma", "step", "S", "A", "eta", "eta_new", "surrogate", "gap", "atol", "error"]
     for b in sweep_bounds(config, candidates=False):
         cols += [f"{b.name}_penalty", f"{b.name}_slack", f"{b.name}_upper_slack", f"{b.name}_holds"]
@@ -60,7 +101,25 @@ def bound_columns(bb: BoundArrays, config: SweepConfig) -> dict:
     """``{column: (K,) array}`` of the bounds and candidates of ``config`` from a table of
     :func:`bounds.registry.evaluate_bounds` over :func:`sweep_bounds` -- the one column builder of both
     engines. A bound centred elsewhere than L is measured about its own centre: ``<b>_penalty`` is its
-    half-width and ``<b>_gap`` the distance of ``eta(pi_new)`` to its centre."""
+    half-width and ``<b>_gap`` the distance of ``eta(pi_new)`` to its centre.
+
+    Examples
+    --------
+    The columns of a batch of bounds, here of one instance (a table of :func:`bounds.registry.evaluate_bounds`):
+
+    >>> from bounds.inequalities.base import prepare
+    >>> from bounds.registry import evaluate_bounds
+    >>> from tabular import deterministic, mixture, two_state, uniform
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import bound_columns, sweep_bounds
+    >>> config = SweepConfig(seed=0, families=("two_state",), gammas=(0.9,), update_steps=0)
+    >>> mdp = two_state(0.9)
+    >>> pi_new = mixture(uniform(mdp), deterministic([1, 0], 2), 0.1)
+    >>> bb = evaluate_bounds(prepare(mdp, uniform(mdp), pi_new).quantities(), sweep_bounds(config))
+    >>> cols = bound_columns(bb, config)
+    >>> print(cols["theorem1_slack"].shape, bool(cols["theorem1_holds"][0]), bool(cols["theorem1_slack"][0] >= 0))
+    (1,) True True
+    """
     cols = {"eta": bb.eta, "eta_new": bb.eta_new, "surrogate": bb.surrogate, "gap": bb.gap, "atol": bb.atol}
     for b in sweep_bounds(config, candidates=False):
         n = b.name
@@ -83,6 +142,19 @@ def evaluate_instance(mdp: MDP, pi, pi_new, config: SweepConfig) -> dict:
     never stopping early); a step is non-monotone when ``eta(pi_{k+1}) - eta(pi_k) < -atol`` with ``atol``
     of :func:`bounds.inequalities.default_atol`; Algorithm 1 also counts steps breaking Eq. (10) of [TRPO]
     (``eta gain >= M gain - atol`` and ``M gain >= -atol``).
+
+    Examples
+    --------
+    Every theorem holds on a small conservative step (slack ``eta(pi_new) - (L - penalty) >= 0``):
+
+    >>> from tabular import deterministic, mixture, two_state, uniform
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import bound_names, evaluate_instance
+    >>> config = SweepConfig(seed=0, families=("two_state",), gammas=(0.9,), update_steps=1)
+    >>> mdp = two_state(0.9)
+    >>> row = evaluate_instance(mdp, uniform(mdp), mixture(uniform(mdp), deterministic([1, 0], 2), 0.1), config)
+    >>> print(row["error"] == "", all(row[f"{b}_holds"] for b in bound_names(config)), row["mm_steps"])
+    True True 1
     """
     bb = evaluate_bounds(prepare(mdp, pi, pi_new).quantities(), sweep_bounds(config))
     _check_package_bounds(bb)
@@ -124,7 +196,17 @@ def _check_package_bounds(bb: BoundArrays) -> None:
 
 def instance_row(config: SweepConfig, i: int) -> dict:
     """The row of instance ``i`` by the reference path: drawn from ``(seed, i)``, then :func:`evaluate_instance`
-    (an exception is recorded in the ``error`` column, never raised)."""
+    (an exception is recorded in the ``error`` column, never raised).
+
+    Examples
+    --------
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import instance_row
+    >>> config = SweepConfig(seed=0, families=("garnet", "two_state"), gammas=(0.9,), update_steps=0)
+    >>> row = instance_row(config, 1)  # the families are taken round robin: instance 1 is a two_state
+    >>> print(row["id"], row["family"], row["gamma"], row["S"], row["error"] == "")
+    1 two_state 0.9 2 True
+    """
     family, gamma = instance_spec(i, config)
     row = {"id": int(i), "family": family, "gamma": gamma, "step": "", "S": -1, "A": -1}
     try:
@@ -137,5 +219,17 @@ def instance_row(config: SweepConfig, i: int) -> dict:
 
 
 def run_chunk(config: SweepConfig, ids) -> list:
-    """Rows of the instances ``ids`` (a picklable top-level function for process pools and Dask)."""
+    """Rows of the instances ``ids`` (a picklable top-level function for process pools and Dask).
+
+    Examples
+    --------
+    Instance ``i`` depends only on ``(seed, i)``, whichever chunk computes it:
+
+    >>> from experiments.sweep.config import SweepConfig
+    >>> from experiments.sweep.record import run_chunk
+    >>> config = SweepConfig(seed=0, families=("garnet", "two_state"), gammas=(0.9,), update_steps=0)
+    >>> rows = run_chunk(config, [0, 1, 2])
+    >>> print([r["id"] for r in rows], rows[2] == run_chunk(config, [2])[0])
+    [0, 1, 2] True
+    """
     return [instance_row(config, int(i)) for i in ids]

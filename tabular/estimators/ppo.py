@@ -30,6 +30,19 @@ def ppo_objectives(theta, theta_old, states, actions, advantages, eps: float = 0
     ``r_j > 1 + eps``, or ``A_j < 0`` and ``r_j < 1 - eps``: the direction that would push ``r`` further
     out), where it contributes zero. ``L^CLIP <= L^IS`` always; they and their gradients agree at
     ``theta = theta_old``. ``weights`` default 1 (pass ``gamma^t`` for the rho-weighted form).
+
+    Examples
+    --------
+    By hand: the ratios are ``r = 2 e/(1+e), 2/(1+e), 1 = 1.462, 0.538, 1`` (``pi_old`` is uniform), so
+    ``L^CLIP = (min(1.462, 1.2) * 1 + min(-0.538, -0.8) + 0.5) / 3 = (1.2 - 0.8 + 0.5) / 3 = 0.3``:
+
+    >>> import numpy as np
+    >>> from tabular.estimators import ppo_objectives
+    >>> theta_old, theta = np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 0.0]])
+    >>> est = ppo_objectives(theta, theta_old, states=[0, 0, 1], actions=[0, 1, 0],
+    ...                      advantages=[1.0, -1.0, 0.5], eps=0.2)
+    >>> print(f"{est.l_clip:.4f} {est.l_is:.4f}", np.round(est.ratio, 3).tolist(), est.clipped.tolist())
+    0.3000 0.4747 [1.462, 0.538, 1.0] [True, True, False]
     """
     theta = theta_of(theta, "theta")
     theta_old = theta_of(theta_old, "theta_old", theta.shape)

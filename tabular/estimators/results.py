@@ -31,6 +31,17 @@ class SurrogateSamples:
     kind : str, ``"single_path"`` or ``"vine"``.
     n_states, n_actions : int or None, the shape ``(S, A)`` of the MDP the samples were drawn from
         (None for samples built by hand), so a step can refuse samples of another MDP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.estimators import single_path
+    >>> samples = single_path(two_state(0.9), uniform(2, 2), n_episodes=10, horizon=20, rng=0)
+    >>> samples
+    SurrogateSamples(kind='single_path', samples=200, n_groups=10, steps=200)
+    >>> print(samples.q_prob[:3].tolist(), samples.weights[:3].round(2).tolist())  # q = pi_old, w = gamma^t
+    [0.5, 0.5, 0.5] [1.0, 0.9, 0.81]
     """
 
     states: np.ndarray
@@ -57,6 +68,16 @@ class SurrogateEstimate:
     ``value`` estimates ``M(theta)`` (see :func:`surrogate_target`); ``grad`` (S, A) estimates
     ``grad L = grad M``; ``per_group`` (n,) and ``per_group_grad`` (n, S, A) hold the independent terms
     whose means are ``value`` and ``grad``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.estimators import single_path, surrogate_estimate
+    >>> samples = single_path(two_state(0.9), uniform(2, 2), n_episodes=50, horizon=100, rng=0)
+    >>> est = surrogate_estimate(samples, np.zeros((2, 2)))
+    >>> print(est.grad.shape, est.per_group.shape, bool(np.isclose(est.value, est.per_group.mean())))
+    (2, 2) (50,) True
     """
 
     value: float
@@ -77,6 +98,19 @@ class GradientEstimate:
     """A policy-gradient estimate: ``grad`` (S, A) is the mean of ``per_episode`` (N, S, A).
 
     ``stderr`` is the per-coordinate standard error ``std(per_episode, ddof=1) / sqrt(N)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular import two_state, uniform
+    >>> from tabular.estimators import pg_reinforce
+    >>> from tabular.sampling import sample_trajectories
+    >>> traj = sample_trajectories(two_state(0.9), uniform(2, 2), n_episodes=20, horizon=50, rng=0)
+    >>> g = pg_reinforce(traj, np.zeros((2, 2)))
+    >>> print(g.n_episodes, g.per_episode.shape, bool(np.allclose(g.grad, g.per_episode.mean(axis=0))))
+    20 (20, 2, 2) True
+    >>> g.stderr.shape
+    (2, 2)
     """
 
     grad: np.ndarray
@@ -105,6 +139,14 @@ class PPOEstimate:
     ``l_clip = mean_j w_j min(r_j A_j, clip(r_j, 1-eps, 1+eps) A_j)``, ``l_is = mean_j w_j r_j A_j``,
     ``ratio`` (M,) the ``r_j = pi_theta(a_j|s_j) / pi_old(a_j|s_j)``, ``clipped`` (M,) bool, True where
     the clipped term is strictly smaller (its gradient is zero there), ``grad_clip``, ``grad_is`` (S, A).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular.estimators import ppo_objectives
+    >>> est = ppo_objectives(np.zeros((2, 2)), np.zeros((2, 2)), [0, 1], [1, 0], [1.0, -2.0])
+    >>> print(est.l_clip, est.l_is, est.ratio.tolist(), est.clipped.tolist())  # at theta_old: r = 1
+    -0.5 -0.5 [1.0, 1.0] [False, False]
     """
 
     l_clip: float
