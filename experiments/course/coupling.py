@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tabular.mdp import MDP
+from tabular.policies import validate_policy
 from tabular.validation import check_mdp
 
 __all__ = ["CoupledRollouts", "coupled_rollouts", "no_divergence_probability"]
@@ -90,7 +91,7 @@ def coupled_rollouts(mdp: MDP, pi, pi_new, n: int, horizon: int, rng=None) -> Co
     Raises
     ------
     ValueError
-        If ``n`` or ``horizon`` is not an integer in range, or a policy has the wrong shape.
+        If ``n`` or ``horizon`` is not an integer in range, or a policy is not a policy of ``mdp``.
 
     Examples
     --------
@@ -109,10 +110,7 @@ def coupled_rollouts(mdp: MDP, pi, pi_new, n: int, horizon: int, rng=None) -> Co
     """
     mdp = check_mdp(mdp)
     S, A = mdp.shape
-    pi, pi_new = (np.asarray(p, dtype=float) for p in (pi, pi_new))
-    for name, p in (("pi", pi), ("pi_new", pi_new)):
-        if p.shape != (S, A):
-            raise ValueError(f"{name} must have shape (S, A) = {(S, A)}, got {p.shape}")
+    pi, pi_new = validate_policy(pi, mdp, "pi"), validate_policy(pi_new, mdp, "pi_new")
     for name, v, lo in (("n", n, 1), ("horizon", horizon, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -169,7 +167,7 @@ def no_divergence_probability(mdp: MDP, pi, pi_new, t: int) -> float:
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
         raise ValueError(f"t must be an integer >= 0, got {t!r}")
     P = mdp.P.toarray().reshape(S, A, S) if mdp.is_sparse else np.asarray(mdp.P)
-    m = np.minimum(np.asarray(pi, dtype=float), np.asarray(pi_new, dtype=float))
+    m = np.minimum(validate_policy(pi, mdp, "pi"), validate_policy(pi_new, mdp, "pi_new"))
     q = np.asarray(mdp.rho0, dtype=float)
     for _ in range(int(t)):
         q = np.einsum("s,sa,sat->t", q, m, P)
