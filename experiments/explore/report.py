@@ -149,27 +149,29 @@ def _table_rows(rep: ExploreReport):
     return rows
 
 
-def _page_layout(lay):
-    """The figure and its axes: 4 policy maps (top), 5 step maps (middle), a bottom strip."""
+def _page_layout(lay, text: bool = True):
+    """The figure and its axes: 4 policy maps (top), 5 step maps (middle), a bottom strip (None
+    without ``text``)."""
     import matplotlib.pyplot as plt
 
+    strip = 4.2 if text else 0.0
     wide = lay.kind == "grid" and lay.shape[1] > 2 * lay.shape[0]
     if wide:  # long grids (CliffWalking, chains): 3 maps per row, 3 rows
         W = 18.0
         map_h = max(1.9, (W / 3 - 1.2) * lay.shape[0] / lay.shape[1] + 0.8)
-        fig = plt.figure(figsize=(W, 3 * map_h + 4.6))
-        gs = fig.add_gridspec(4, 6, height_ratios=[map_h] * 3 + [4.2], hspace=0.45, wspace=0.35,
-                              top=1 - 0.6 / (3 * map_h + 4.6))
+        fig = plt.figure(figsize=(W, 3 * map_h + strip + 0.4))
+        gs = fig.add_gridspec(4 if text else 3, 6, height_ratios=[map_h] * 3 + ([strip] if text else []),
+                              hspace=0.45, wspace=0.35, top=1 - 0.6 / (3 * map_h + strip + 0.4))
         cells = [gs[r, 2 * c:2 * c + 2] for r in range(3) for c in range(3)]
         top, mid = [fig.add_subplot(g) for g in cells[:4]], [fig.add_subplot(g) for g in cells[4:]]
-        return fig, top, mid, gs[3, :]
+        return fig, top, mid, gs[3, :] if text else None
     map_h = 3.3
-    fig = plt.figure(figsize=(17.0, 2 * map_h + 4.6))
-    gs = fig.add_gridspec(3, 20, height_ratios=[map_h, map_h, 4.2], hspace=0.35, wspace=1.6,
-                          top=1 - 0.6 / (2 * map_h + 4.6))
+    fig = plt.figure(figsize=(17.0, 2 * map_h + strip + 0.4))
+    gs = fig.add_gridspec(3 if text else 2, 20, height_ratios=[map_h, map_h] + ([strip] if text else []),
+                          hspace=0.35, wspace=1.6, top=1 - 0.6 / (2 * map_h + strip + 0.4))
     top = [fig.add_subplot(gs[0, 5 * i:5 * i + 5]) for i in range(4)]
     mid = [fig.add_subplot(gs[1, 4 * i:4 * i + 4]) for i in range(5)]
-    return fig, top, mid, gs[2, :]
+    return fig, top, mid, gs[2, :] if text else None
 
 
 def _policy_maps(top, lay, st) -> None:
@@ -228,14 +230,19 @@ def _bounds_text(ax, rep: ExploreReport, s: dict) -> None:
                  fontsize=9, loc="left")
 
 
-def report_figure(rep: ExploreReport):
-    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom)."""
+def report_figure(rep: ExploreReport, text: bool = True):
+    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom; left
+    out with ``text=False``, as in the notebook explorer, which shows them beside the picture)."""
     from .maps import step_panels
 
     lay, st = rep.layout, rep.terms
-    fig, top, mid, bottom = _page_layout(lay)
+    fig, top, mid, bottom = _page_layout(lay, text)
     _policy_maps(top, lay, st)
     step_panels(mid, lay, st)
+    if not text:
+        fig.suptitle(f"{rep.name}: one step {_step_label(rep)} from the {rep.policy or 'given'} policy",
+                     fontsize=12, y=0.995)
+        return fig
     sub = bottom.subgridspec(1, 20)
     split = 6
     s = summary(rep)
