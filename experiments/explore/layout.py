@@ -16,6 +16,9 @@ FrozenLake (Gymnasium)            row-major over ``env.unwrapped.desc``; S start
                                   H hole, G goal
 CliffWalking (Gymnasium)          4 x 12 row-major; start (3, 0), cliff (3, 1..10), goal        0 up, 1 right, 2 down, 3 left
                                   (3, 11)
+Taxi (Gymnasium)                  one 5 x 5 taxi grid per (passenger, destination): panel row   0 south, 1 north, 2 east,
+                                  = passenger (R, G, Y, B, in taxi), panel column = destination 3 west, 4 pickup, 5 dropoff
+                                  (R, G, Y, B), one empty row/column between panels             (drawn as a dot)
 any other MDP                     a state graph on a circle (S <= 30), else an index grid       bars
 ================================  ==========================================================  ===============
 
@@ -46,6 +49,7 @@ __all__ = [
     "auto_layout",
     "zoo_layout",
     "gym_layout",
+    "taxi_layout",
     "absorbing_states",
     "from_spec",
 ]
@@ -81,6 +85,18 @@ class Layout:
     action_names : tuple of A names.
     marks : read-only mapping state -> mark kind (a key of :data:`MARKS`).
     title : a short name for the picture.
+    ticks : read-only mapping ``"x"``/``"y"`` -> tuple of ``(position, label)`` naming groups of
+        columns/rows (Taxi's panels); empty for plain grids.
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import grid_layout
+    >>> lay = grid_layout(2, 3, n_states=7, marks={5: "goal"})
+    >>> print(lay.kind, lay.shape, lay.n_actions, lay.off_map)
+    grid (2, 3) 4 [6]
+    >>> print(lay.to_grid(list(range(7))))
+    [[0. 1. 2.]
+     [3. 4. 5.]]
     """
 
     kind: str
@@ -92,6 +108,7 @@ class Layout:
     action_names: tuple
     marks: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     title: str = ""
+    ticks: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def n_actions(self) -> int:
@@ -125,7 +142,7 @@ class Layout:
         new = dict(self.marks)
         new.update({int(s): str(k) for s, k in marks.items()})
         return Layout(self.kind, self.n_states, self.shape, self.cells, self.positions, self.moves,
-                      self.action_names, MappingProxyType(new), self.title)
+                      self.action_names, MappingProxyType(new), self.title, self.ticks)
 
 
 def _check_marks(marks, S):
@@ -258,8 +275,8 @@ def zoo_layout(name: str, mdp, **kwargs) -> Layout:
 def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
     """The layout of ``tabular.from_gymnasium(env_id, gamma, **make_kwargs)``.
 
-    FrozenLake (any map, ``desc`` read from the environment) and CliffWalking (4 x 12) are grids;
-    other environments (e.g. Taxi) get :func:`auto_layout`. The model's last state, the absorbing
+    FrozenLake (any map, ``desc`` read from the environment) and CliffWalking (4 x 12) are grids,
+    Taxi is drawn by :func:`taxi_layout`; other environments get :func:`auto_layout`. The model's last state, the absorbing
     terminal state added by :func:`tabular.from_gymnasium`, is off the map.
     """
     S, A = mdp.shape
@@ -273,6 +290,8 @@ def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
         marks = {int(i): kinds[c] for i, c in enumerate(desc.ravel()) if c in kinds}
         marks[S - 1] = "terminal"
         lay = grid_layout(H, W, S, moves=MOVES_LDRU, marks=marks, title=f"{base} {H}x{W}")
+    elif base.startswith("Taxi") and S == 501 and A == 6:
+        lay = taxi_layout(S, title=base).with_marks({S - 1: "terminal"})
     elif base.startswith("CliffWalking"):
         H, W = 4, 12
         marks = {36: "start", 47: "goal", S - 1: "terminal"}
@@ -281,6 +300,49 @@ def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
     else:
         lay = auto_layout(mdp, title=base).with_marks({S - 1: "terminal"})
     return _add_absorbing(lay, mdp)
+
+
+#: Taxi's four landmarks, in the order of its passenger locations and destinations (Gymnasium's Taxi).
+TAXI_LOCATIONS = ("R", "G", "Y", "B")
+#: Taxi's actions as moves (d_row, d_col): south, north, east, west; pickup and dropoff stay (drawn as dots).
+TAXI_MOVES = ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0), (0, 0))
+
+
+def taxi_layout(n_states: int = 500, title: str = "Taxi") -> Layout:
+    """Taxi's 500 states as a 5 x 4 array of 5 x 5 taxi grids, one per (passenger, destination).
+
+    Gymnasium encodes ``s = ((taxi_row * 5 + taxi_col) * 5 + passenger) * 4 + destination`` (passenger
+    0-3 at R, G, Y, B, 4 in the taxi; destination 0-3). State ``s`` sits in panel row ``passenger``,
+    panel column ``destination``, at the taxi's cell inside it; panels are separated by one empty row
+    and column (grid shape 29 x 23). States from 500 on (the terminal state of
+    :func:`tabular.from_gymnasium`) are off the map. The panels are named by :attr:`Layout.ticks`.
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import taxi_layout
+    >>> lay = taxi_layout(501)
+    >>> print(lay.shape, lay.off_map, lay.action_names[4:])
+    (29, 23) [500] ('pickup', 'dropoff')
+    >>> s = ((1 * 5 + 2) * 5 + 4) * 4 + 3  # taxi at (1, 2), passenger in the taxi, destination B
+    >>> print(lay.cells[s].tolist())
+    [25, 20]
+    """
+    S = int(n_states)
+    if S < 500:
+        raise ValueError(f"n_states: Taxi has 500 states (501 with the terminal state), got {S}")
+    idx = np.arange(500)
+    dest, rest = idx % 4, idx // 4
+    pas, rest = rest % 5, rest // 5
+    col, row = rest % 5, rest // 5
+    cells = np.full((S, 2), -1, dtype=np.int64)
+    cells[:500, 0], cells[:500, 1] = 6 * pas + row, 6 * dest + col
+    pos = np.full((S, 2), np.nan)
+    pos[:500, 0], pos[:500, 1] = cells[:500, 1], cells[:500, 0]
+    ticks = {"x": tuple((6 * d + 2.0, f"to {n}") for d, n in enumerate(TAXI_LOCATIONS)),
+             "y": tuple((6 * p + 2.0, f"pass. {n}") for p, n in enumerate(TAXI_LOCATIONS + ("taxi",)))}
+    names = ("south", "north", "east", "west", "pickup", "dropoff")
+    return Layout("grid", S, (29, 23), cells, pos, np.array(TAXI_MOVES, dtype=np.int64), names,
+                  MappingProxyType({}), title, MappingProxyType(ticks))
 
 
 def from_spec(spec: dict, mdp, title: str = "") -> Layout:

@@ -30,6 +30,14 @@ __all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "poli
 NO_POLICY_MARKS = ("hole", "cliff", "goal", "terminal")
 #: Heat maps with at most this many states write each value in its cell.
 ANNOTATE_MAX_CELLS = 64
+#: A cell's number sits this far below the cell centre (cells are 1 x 1 data units); the policy arrows
+#: start this far above it and are at most ``ARROW_LENGTH`` long, so that neither covers the other.
+LABEL_OFFSET = 0.3
+ARROW_OFFSET = 0.16
+ARROW_LENGTH = 0.3
+#: Labels are drawn at most this large (points) and dropped when they would need to be smaller than
+#: ``MIN_LABEL_PT`` to fit their cell (width ``LABEL_WIDTH`` and height ``LABEL_HEIGHT`` of a cell).
+MAX_LABEL_PT, MIN_LABEL_PT, LABEL_WIDTH, LABEL_HEIGHT = 8.5, 4.5, 0.9, 0.3
 _ACTION_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
@@ -94,7 +102,7 @@ def draw_marks(ax, layout: Layout, fontsize: float = 7.0) -> None:
                     color="black", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
             if kind in ("hole", "cliff"):
                 ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="black", lw=1.6,
-                                                hatch="..", alpha=0.6))
+                                                hatch="..", alpha=0.35))
             if kind == "goal":
                 ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="gold", lw=2.2))
         else:
@@ -107,6 +115,11 @@ def _grid_axes(ax, layout: Layout) -> None:
     ax.set_ylim(H - 0.5, -0.5)
     ax.set_xticks([])
     ax.set_yticks([])
+    for axis, setter in (("x", ax.set_xticks), ("y", ax.set_yticks)):  # panels of structured grids (Taxi)
+        if layout.ticks.get(axis):
+            pos, labels = zip(*layout.ticks[axis])
+            setter(pos, labels, fontsize=6)
+            ax.tick_params(axis=axis, length=0, pad=1.5)
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(True)
@@ -154,22 +167,7 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
         shown = np.where(np.isfinite(grid), grid, np.nan)
         art = ax.imshow(shown, cmap=cm, norm=norm, interpolation="nearest")
         _grid_axes(ax, layout)
-        H, W = layout.shape
-        bbox = ax.get_position()  # font size from the size of a cell on the page (points)
-        cell_pt = 72.0 * min(bbox.width * ax.figure.get_figwidth() / W, bbox.height * ax.figure.get_figheight() / H)
-        fs = max(4.5, min(8.5, 0.24 * cell_pt))
-        for s in np.flatnonzero(on):
-            x, y = layout.positions[s]
-            v = values[s]
-            if np.isinf(v):
-                import matplotlib.patches as mpatches
-
-                ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fc="black", ec="white", hatch="xx",
-                                                lw=0.5))
-                ax.text(x, y, _fmt(v), ha="center", va="center", color="white", fontsize=fs + 3)
-            elif annotate:
-                ax.text(x, y + 0.28, _fmt(v, scale), ha="center", va="center", fontsize=fs,
-                        color=_text_color(cm, norm, v))
+        _grid_labels(ax, layout, values, cm, norm, scale, annotate)
     else:
         _graph_axes(ax)
         if edges is not None:
@@ -199,6 +197,64 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
     if title:
         ax.set_title(title, fontsize=9)
     return Drawn(layout.kind, arrays, art)
+
+
+def _cell_points(ax, layout: Layout) -> float:
+    """The side of one cell on the page, in points (the axes box less its colorbar, aspect equal)."""
+    H, W = layout.shape
+    bbox = ax.get_position()
+    return 72.0 * 0.88 * min(bbox.width * ax.figure.get_figwidth() / W, bbox.height * ax.figure.get_figheight() / H)
+
+
+def label_size(labels, cell_pt: float) -> float:
+    """The font size (points) at which every label fits its cell (:data:`LABEL_WIDTH` of the width,
+    :data:`LABEL_HEIGHT` of the height), at most :data:`MAX_LABEL_PT`; 0 when that is below
+    :data:`MIN_LABEL_PT` (the labels are then dropped). Widths are measured on the font's glyphs.
+
+    Examples
+    --------
+    >>> from experiments.explore.maps import label_size
+    >>> print(label_size(["0.12", "-3e-4"], cell_pt=60.0))
+    8.5
+    >>> print(label_size(["0.12", "-3e-4"], cell_pt=8.0))  # a Taxi cell: no room
+    0
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    labels = [t for t in labels if t]
+    if not labels:
+        return MAX_LABEL_PT
+    ref = 10.0
+    tp, fp = TextToPath(), FontProperties(size=ref)
+    widest = max(tp.get_text_width_height_descent(t, fp, ismath=False)[0] for t in labels)
+    fs = min(MAX_LABEL_PT, LABEL_WIDTH * cell_pt * ref / max(widest, 1e-9), LABEL_HEIGHT * cell_pt / 1.2)
+    return round(fs, 2) if fs >= MIN_LABEL_PT else 0
+
+
+def _grid_labels(ax, layout: Layout, values, cm, norm, scale, annotate) -> None:
+    """Each state's number below its cell centre, in a size that fits (or none); infinite values
+    (an infinite KL) get a light hatched frame and ``∞`` in a white box; numbers on hatched cells
+    (holes, cliffs) sit in a white box too."""
+    import matplotlib.patches as mpatches
+
+    on = np.flatnonzero(layout.on_map)
+    inf = [s for s in on if np.isinf(values[s])]
+    texts = {s: _fmt(values[s], scale) for s in on if annotate or np.isinf(values[s])}
+    fs = label_size(texts.values(), _cell_points(ax, layout))
+    boxed = {s for s, k in layout.marks.items() if k in ("hole", "cliff")}
+    for s in inf:
+        x, y = layout.positions[s]
+        ax.add_patch(mpatches.Rectangle((x - 0.45, y - 0.45), 0.9, 0.9, fill=False, ec="0.35", hatch="////",
+                                        lw=0.8, alpha=0.6))
+    if fs == 0:
+        return
+    box = dict(boxstyle="round,pad=0.35", fc="white", ec="none", alpha=0.9)
+    for s, text in texts.items():
+        x, y = layout.positions[s]
+        special = s in boxed or np.isinf(values[s])
+        ax.text(x, y + LABEL_OFFSET, text, ha="center", va="center", fontsize=fs, zorder=6,
+                color="black" if special else _text_color(cm, norm, values[s]), bbox=box if special else None)
 
 
 def draw_edges(ax, layout: Layout, P_pi, min_prob: float = 1e-3, max_width: float = 6.0) -> Drawn:
@@ -234,9 +290,10 @@ def draw_edges(ax, layout: Layout, P_pi, min_prob: float = 1e-3, max_width: floa
 def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: float = 0.8, legend: bool = True) -> Drawn:
     """Draw ``pi`` (S, A) on top of a map.
 
-    Actions that are moves: one arrow per (state, action) from the cell centre, length
-    ``0.45 pi(a|s)`` cells (``arrays["U"], arrays["V"]`` in data units, ``arrays["prob"]``, with
-    ``arrays["state"], arrays["action"]``). Nothing is drawn at states where the policy does not
+    Actions that are moves: one arrow per (state, action) from :data:`ARROW_OFFSET` above the cell
+    centre (the number sits below it), length ``ARROW_LENGTH pi(a|s)`` cells (``arrays["U"],
+    arrays["V"]`` in data units, ``arrays["prob"]``, with ``arrays["state"], arrays["action"]``);
+    actions that stay (Taxi's pickup and dropoff, move ``(0, 0)``) are a dot of area ``prob``. Nothing is drawn at states where the policy does not
     matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
     absorbing state keeps its policy, whose rewards may differ, as in MDP X).
     Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)``
@@ -252,12 +309,18 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
         acts = np.tile(np.arange(A), int(on.sum()))
         prob = pi[states, acts]
         keep = prob > 1e-3
-        X, Y = layout.positions[states, 0], layout.positions[states, 1]
-        U = 0.45 * prob * layout.moves[acts, 1]
-        V = 0.45 * prob * layout.moves[acts, 0]  # rows grow downwards, like the y axis of imshow
+        X, Y = layout.positions[states, 0], layout.positions[states, 1] - ARROW_OFFSET
+        U = ARROW_LENGTH * prob * layout.moves[acts, 1]
+        V = ARROW_LENGTH * prob * layout.moves[acts, 0]  # rows grow downwards, like the y axis of imshow
+        stay = keep & np.all(layout.moves[acts] == 0, axis=1)
+        keep &= ~stay
+        width = min(0.012, 0.12 / max(layout.shape))
         art = ax.quiver(X[keep], Y[keep], U[keep], V[keep], angles="xy", scale_units="xy", scale=1.0,
-                        color=color, width=0.012, headwidth=3.5, headlength=3.5, headaxislength=3.0,
+                        color=color, width=width, headwidth=3.5, headlength=3.5, headaxislength=3.0,
                         minlength=0.0, zorder=5)
+        if stay.any():
+            ax.scatter(X[stay], Y[stay], s=prob[stay] * (_cell_points(ax, layout) * 0.3) ** 2, c=color, lw=0,
+                       zorder=5)
         return Drawn("arrows", {"X": X, "Y": Y, "U": U, "V": V, "prob": prob, "state": states, "action": acts},
                      art)
     import matplotlib.patches as mpatches
