@@ -33,7 +33,7 @@ ANNOTATE_MAX_CELLS = 64
 #: A cell's number sits this far below the cell centre (cells are 1 x 1 data units); the policy arrows
 #: start this far above it and are at most ``ARROW_LENGTH`` long, so that neither covers the other.
 LABEL_OFFSET = 0.3
-ARROW_OFFSET = 0.16
+ARROW_OFFSET = 0.14
 ARROW_LENGTH = 0.3
 #: Labels are drawn at most this large (points) and dropped when they would need to be smaller than
 #: ``MIN_LABEL_PT`` to fit their cell (width ``LABEL_WIDTH`` and height ``LABEL_HEIGHT`` of a cell).
@@ -93,12 +93,14 @@ def draw_marks(ax, layout: Layout, fontsize: float = 7.0) -> None:
     top-left corner of their cell (or beside their node); holes and cliffs also get a dark frame."""
     import matplotlib.patches as mpatches
 
+    if layout.kind == "grid":  # at most a fifth of the cell's height: the policy arrows start below
+        fontsize = min(fontsize, 0.2 * _cell_points(ax, layout) / 1.2)
     for s, kind in sorted(layout.marks.items()):
         if not layout.on_map[s]:
             continue
         x, y = layout.positions[s]
         if layout.kind == "grid":
-            ax.text(x - 0.46, y - 0.46, MARKS[kind], ha="left", va="top", fontsize=fontsize, fontweight="bold",
+            ax.text(x - 0.47, y - 0.48, MARKS[kind], ha="left", va="top", fontsize=fontsize, fontweight="bold",
                     color="black", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
             if kind in ("hole", "cliff"):
                 ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="black", lw=1.6,
@@ -314,7 +316,7 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
         V = ARROW_LENGTH * prob * layout.moves[acts, 0]  # rows grow downwards, like the y axis of imshow
         stay = keep & np.all(layout.moves[acts] == 0, axis=1)
         keep &= ~stay
-        width = min(0.012, 0.12 / max(layout.shape))
+        width = min(0.012, 0.06 / max(layout.shape))
         art = ax.quiver(X[keep], Y[keep], U[keep], V[keep], angles="xy", scale_units="xy", scale=1.0,
                         color=color, width=width, headwidth=3.5, headlength=3.5, headaxislength=3.0,
                         minlength=0.0, zorder=5)
