@@ -180,6 +180,15 @@ def grid_layout(height: int, width: int, n_states: int | None = None, *, moves="
     ``n_states`` may exceed ``height*width``: the extra states (e.g. Gymnasium's terminal state) are
     off the map. ``moves``: a string over ``"urdl"`` (one letter per action), an (A, 2) array of
     ``(d_row, d_col)``, or None when actions are not moves. ``marks``: dict state -> mark kind.
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import grid_layout
+    >>> lay = grid_layout(3, 4, n_states=13, moves="urdl", marks={11: "goal"})
+    >>> print(lay.shape, lay.action_names, lay.off_map)
+    (3, 4) ('up', 'right', 'down', 'left') [12]
+    >>> print(lay.cells[6].tolist(), lay.moves[1].tolist())  # state 6 in row 1, column 2; action 1 moves right
+    [1, 2] [0, 1]
     """
     H, W = int(height), int(width)
     if H < 1 or W < 1:
@@ -200,13 +209,32 @@ def grid_layout(height: int, width: int, n_states: int | None = None, *, moves="
 
 
 def chain_layout(n_states: int, action_names=("forward", "back"), marks=None, title: str = "chain") -> Layout:
-    """A 1 x n strip: state ``i`` in column ``i``; actions drawn as bars (they are not all moves)."""
+    """A 1 x n strip: state ``i`` in column ``i``; actions drawn as bars (they are not all moves).
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import chain_layout
+    >>> lay = chain_layout(5)
+    >>> print(lay.shape, lay.moves, lay.action_names)
+    (1, 5) None ('forward', 'back')
+    """
     lay = grid_layout(1, n_states, moves=None, action_names=tuple(action_names), marks=marks, title=title)
     return lay
 
 
 def graph_layout(n_states: int, action_names, marks=None, title: str = "") -> Layout:
-    """A state graph: states on a circle, state 0 on top, clockwise."""
+    """A state graph: states on a circle, state 0 on top, clockwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from experiments.explore.layout import graph_layout
+    >>> lay = graph_layout(4, ("a0", "a1"))
+    >>> print(lay.kind, np.round(lay.positions[0], 6).tolist())  # state 0 on top of the unit circle
+    graph [0.0, 1.0]
+    >>> print(np.allclose(np.hypot(*lay.positions.T), 1.0))
+    True
+    """
     S = int(n_states)
     ang = np.pi / 2 - 2 * np.pi * np.arange(S) / S
     pos = np.stack([np.cos(ang), np.sin(ang)], axis=1) if S > 1 else np.zeros((1, 2))
@@ -216,7 +244,15 @@ def graph_layout(n_states: int, action_names, marks=None, title: str = "") -> La
 
 
 def absorbing_states(mdp) -> list[int]:
-    """States that no action leaves: ``P[s, a, s] = 1`` for every action ``a``."""
+    """States that no action leaves: ``P[s, a, s] = 1`` for every action ``a``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import absorbing_states
+    >>> absorbing_states(T.make("gridworld", height=2, width=2))  # the goal, bottom right
+    [3]
+    """
     S, A = mdp.shape
     Pf = mdp.P_flat
     diag = np.asarray(Pf[np.arange(S * A), np.repeat(np.arange(S), A)]).reshape(S, A)
@@ -230,7 +266,18 @@ def _add_absorbing(layout: Layout, mdp) -> Layout:
 
 def auto_layout(mdp, title: str = "") -> Layout:
     """The layout of an MDP with no documented geometry: a graph (S <= 30) or a near-square index
-    grid, actions as bars, absorbing states marked."""
+    grid, actions as bars, absorbing states marked.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import auto_layout
+    >>> print(auto_layout(T.make("garnet", n_states=10, n_actions=2, rng=0)).kind)
+    graph
+    >>> lay = auto_layout(T.make("garnet", n_states=40, n_actions=2, rng=0))
+    >>> print(lay.kind, lay.shape)  # more than GRAPH_MAX_STATES states: a near-square index grid
+    grid (6, 7)
+    """
     S, A = mdp.shape
     names = tuple(f"a{a}" for a in range(A))
     if S <= GRAPH_MAX_STATES:
@@ -250,7 +297,17 @@ def _index_grid(S, H, W, names, title):
 
 
 def zoo_layout(name: str, mdp, **kwargs) -> Layout:
-    """The layout of ``tabular.make(name, **kwargs)`` (see the table in the module docstring)."""
+    """The layout of ``tabular.make(name, **kwargs)`` (see the table in the module docstring).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> mdp = T.make("gridworld", height=3, width=4)
+    >>> lay = zoo_layout("gridworld", mdp, height=3, width=4)
+    >>> print(lay.shape, sorted(lay.marks.items()))
+    (3, 4) [(0, 'start'), (11, 'goal')]
+    """
     S, A = mdp.shape
     if name == "gridworld":
         H, W = int(kwargs.get("height", 4)), int(kwargs.get("width", 4))
@@ -278,6 +335,17 @@ def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
     FrozenLake (any map, ``desc`` read from the environment) and CliffWalking (4 x 12) are grids,
     Taxi is drawn by :func:`taxi_layout`; other environments get :func:`auto_layout`. The model's last state, the absorbing
     terminal state added by :func:`tabular.from_gymnasium`, is off the map.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import gym_layout
+    >>> mdp = T.from_gymnasium("FrozenLake-v1", 0.9)
+    >>> lay = gym_layout("FrozenLake-v1", mdp)
+    >>> print(lay.shape, lay.action_names, lay.off_map)
+    (4, 4) ('left', 'down', 'right', 'up') [16]
+    >>> print([s for s, k in sorted(lay.marks.items()) if k == "hole"])
+    [5, 7, 11, 12]
     """
     S, A = mdp.shape
     base = env_id.split("/")[-1]
@@ -352,6 +420,15 @@ def from_spec(spec: dict, mdp, title: str = "") -> Layout:
 
     ``"moves"`` may be omitted (actions drawn as bars) and ``"action_names"`` given instead.
     Without ``"grid"`` the MDP is drawn by :func:`auto_layout`.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import from_spec
+    >>> mdp = T.make("gridworld", height=2, width=3)
+    >>> lay = from_spec({"grid": [2, 3], "moves": "urdl", "marks": {"5": "goal", "4": "hole"}}, mdp)
+    >>> print(lay.shape, sorted(lay.marks.items()))
+    (2, 3) [(4, 'hole'), (5, 'goal')]
     """
     if not isinstance(spec, dict):
         raise ValueError(f"a layout spec must be a dict, got {type(spec).__name__}")

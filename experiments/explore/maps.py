@@ -23,7 +23,7 @@ import numpy as np
 from .layout import MARKS, Layout
 from .quantities import PolicyPicture, StepTerms
 
-__all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure",
+__all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure", "label_size",
            "ANNOTATE_MAX_CELLS"]
 
 #: Marks of states where no policy is drawn: the episode ends there, or they are never entered.
@@ -43,7 +43,21 @@ _ACTION_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab0
 
 @dataclass(frozen=True, eq=False)
 class Drawn:
-    """What a drawing function drew: ``arrays`` maps a name to the exact array given to matplotlib."""
+    """What a drawing function drew: ``arrays`` maps a name to the exact array given to matplotlib.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import chain_layout
+    >>> from experiments.explore.maps import draw_map
+    >>> mdp = T.make("chain", n=4)
+    >>> fig, ax = plt.subplots()
+    >>> drawn = draw_map(ax, chain_layout(4), T.evaluate(mdp, T.uniform(mdp)).V)
+    >>> print(drawn.kind, drawn.arrays["grid"].shape)
+    grid (1, 4)
+    >>> plt.close(fig)
+    """
 
     kind: str
     arrays: dict = field(default_factory=dict)
@@ -90,7 +104,19 @@ def _text_color(cmap, norm, v) -> str:
 
 def draw_marks(ax, layout: Layout, fontsize: float = 7.0) -> None:
     """Letters for marked states (S start, G goal, H hole, C cliff, ∘ absorbing, ↷ jump) in the
-    top-left corner of their cell (or beside their node); holes and cliffs also get a dark frame."""
+    top-left corner of their cell (or beside their node); holes and cliffs also get a dark frame.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from experiments.explore.layout import grid_layout
+    >>> from experiments.explore.maps import draw_marks
+    >>> fig, ax = plt.subplots()
+    >>> draw_marks(ax, grid_layout(2, 2, marks={0: "start", 3: "goal"}))
+    >>> print(sorted(t.get_text() for t in ax.texts))
+    ['G', 'S']
+    >>> plt.close(fig)
+    """
     import matplotlib.patches as mpatches
 
     if layout.kind == "grid":  # at most a fifth of the cell's height: the policy arrows start below
@@ -148,6 +174,21 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
     (``arrays["nodes"]``) and ``edges`` (an (S, S) matrix such as ``P_pi``) is drawn by
     :func:`draw_edges`. ``diverging=True`` centres the colour scale at 0 (blue > 0 > red); ``vmin``
     fixes the low end (0 for divergences and visitations).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import draw_map
+    >>> mdp = T.make("gridworld", height=2, width=3)
+    >>> V = T.evaluate(mdp, T.uniform(mdp)).V
+    >>> fig, ax = plt.subplots()
+    >>> drawn = draw_map(ax, zoo_layout("gridworld", mdp, height=2, width=3), V, title="V")
+    >>> print(np.array_equal(drawn.arrays["grid"], V.reshape(2, 3)))  # row-major cells
+    True
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
@@ -262,7 +303,24 @@ def _grid_labels(ax, layout: Layout, values, cm, norm, scale, annotate) -> None:
 def draw_edges(ax, layout: Layout, P_pi, min_prob: float = 1e-3, max_width: float = 6.0) -> Drawn:
     """Draw ``s -> t`` for ``P_pi[s, t] >= min_prob`` with line width ``max_width * P_pi[s, t]``
     (self-loops as small circles). Returns ``arrays["edge_width"]``, the (S, S) widths used (0 where
-    no edge is drawn)."""
+    no edge is drawn).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import draw_edges
+    >>> mdp = T.make("mdp_x")
+    >>> P_pi = T.evaluate(mdp, T.uniform(mdp)).P_pi
+    >>> fig, ax = plt.subplots()
+    >>> widths = draw_edges(ax, zoo_layout("mdp_x", mdp), P_pi).arrays["edge_width"]
+    >>> P = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi)
+    >>> print(np.allclose(widths, np.where(P >= 1e-3, 6.0 * P, 0.0)))
+    True
+    >>> plt.close(fig)
+    """
     import matplotlib.patches as mpatches
 
     P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi, dtype=np.float64)
@@ -300,6 +358,23 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
     absorbing state keeps its policy, whose rewards may differ, as in MDP X).
     Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)``
     (``arrays["segments"]`` (S, A)), with a legend of the action names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import ARROW_LENGTH, draw_policy
+    >>> mdp = T.make("gridworld", height=2, width=2)
+    >>> pi = T.uniform(mdp)
+    >>> fig, ax = plt.subplots()
+    >>> arrows = draw_policy(ax, zoo_layout("gridworld", mdp, height=2, width=2), pi)
+    >>> print(sorted(set(arrows.arrays["state"].tolist())))  # none at the goal, state 3
+    [0, 1, 2]
+    >>> print(np.allclose(np.hypot(arrows.arrays["U"], arrows.arrays["V"]), ARROW_LENGTH * 0.25))
+    True
+    >>> plt.close(fig)
     """
     pi = np.asarray(pi, dtype=np.float64)
     S, A = pi.shape
@@ -352,7 +427,21 @@ def _off_map_note(layout: Layout, values: np.ndarray, name: str) -> str:
 
 def policy_figure(layout: Layout, pic: PolicyPicture, title: str = ""):
     """Three maps of one policy: ``V_pi`` with the policy drawn on it, ``d_pi`` and the per-state
-    contribution ``rho(s) r_pi(s)`` to ``eta``. Returns ``(fig, {name: Drawn})``."""
+    contribution ``rho(s) r_pi(s)`` to ``eta``. Returns ``(fig, {name: Drawn})``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import policy_figure
+    >>> from experiments.explore.quantities import policy_picture
+    >>> mdp = T.make("gridworld", height=3, width=3)
+    >>> fig, drawn = policy_figure(zoo_layout("gridworld", mdp, height=3, width=3), policy_picture(mdp, T.uniform(mdp)))
+    >>> print(sorted(drawn))
+    ['V', 'd', 'eta_contribution', 'pi']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=_panel_size(layout, 3))
@@ -369,7 +458,24 @@ def policy_figure(layout: Layout, pic: PolicyPicture, title: str = ""):
 
 def step_figure(layout: Layout, st: StepTerms, title: str = ""):
     """Five maps of a step ``pi -> pi_new``: TV, KL(pi || pi_new), Abar, V_new - V and the terms
-    ``(rho_new - rho) Abar`` of ``eta - L``. Returns ``(fig, {name: Drawn})``."""
+    ``(rho_new - rho) Abar`` of ``eta - L``. Returns ``(fig, {name: Drawn})``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import bounds as B
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import step_figure
+    >>> from experiments.explore.quantities import step_terms
+    >>> mdp = T.make("chain", n=5)
+    >>> pi = T.uniform(mdp)
+    >>> st = step_terms(mdp, pi, B.cpi_step(mdp, pi).pi_new)
+    >>> fig, drawn = step_figure(zoo_layout("chain", mdp), st)
+    >>> print(sorted(drawn))
+    ['Abar', 'dV', 'kl', 'terms', 'tv']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 5, figsize=_panel_size(layout, 5))
