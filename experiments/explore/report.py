@@ -37,7 +37,18 @@ START_POLICIES = ("uniform", "optimal", "random")
 class ExploreReport:
     """Everything on the page. ``step`` is the :class:`bounds.StepResult`, ``bounds`` the
     :class:`bounds.BoundTable` of ``check_all(mdp, pi, pi_new)``, ``terms`` the per-state
-    :class:`~experiments.explore.quantities.StepTerms`."""
+    :class:`~experiments.explore.quantities.StepTerms`.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore
+    >>> mdp = T.make("mdp_x", gamma=0.9)
+    >>> rep = explore(mdp, zoo_layout("mdp_x", mdp), T.uniform(mdp), "pi", policy="uniform")
+    >>> print(rep.name, rep.step_name, rep.bounds.all_hold, f"{rep.eta_star:.4f}" == f"{T.optimal(mdp).eta:.4f}")
+    MDP X pi True True
+    """
 
     mdp: T.MDP
     layout: Layout
@@ -54,7 +65,20 @@ class ExploreReport:
 
 
 def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
-    """``"uniform"``, ``"optimal"`` (policy iteration) or ``"random"`` (Dirichlet(1) rows, ``seed``)."""
+    """``"uniform"``, ``"optimal"`` (policy iteration) or ``"random"`` (Dirichlet(1) rows, ``seed``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from experiments.explore.report import start_policy
+    >>> mdp = T.make("gridworld", height=2, width=2)
+    >>> print(np.round(start_policy(mdp, "uniform")[0], 2))
+    [0.25 0.25 0.25 0.25]
+    >>> pi = start_policy(mdp, "random", seed=1)
+    >>> print(np.allclose(pi.sum(axis=1), 1.0), np.array_equal(pi, start_policy(mdp, "random", seed=1)))
+    True True
+    """
     mdp = check_mdp(mdp)
     seed = check_int(seed, "seed", lo=0)
     if policy == "uniform":
@@ -89,6 +113,19 @@ def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", 
     not a :class:`Layout` of as many states, ``pi`` not a policy of the MDP, an unknown ``update`` or a
     keyword it does not take; a step that fails on its numbers (e.g. an astronomically large step
     size) raises ``ValueError`` naming ``update`` and the step's keywords.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore
+    >>> mdp = T.make("gridworld", height=3, width=3, gamma=0.9)
+    >>> rep = explore(mdp, zoo_layout("gridworld", mdp, height=3, width=3), T.uniform(mdp), "trust_region",
+    ...               delta=0.01)
+    >>> print(bool(rep.step.kl_max <= 0.01 + 1e-9), rep.bounds.all_hold)
+    True True
+    >>> print(abs(rep.terms.eta_new - T.evaluate(mdp, rep.step.pi_new).eta) < 1e-12)
+    True
     """
     mdp = check_mdp(mdp)
     if not isinstance(layout, Layout):
@@ -232,7 +269,21 @@ def _bounds_text(ax, rep: ExploreReport, s: dict) -> None:
 
 def report_figure(rep: ExploreReport, text: bool = True):
     """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom; left
-    out with ``text=False``, as in the notebook explorer, which shows them beside the picture)."""
+    out with ``text=False``, as in the notebook explorer, which shows them beside the picture).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore, report_figure
+    >>> mdp = T.make("chain", n=4)
+    >>> rep = explore(mdp, zoo_layout("chain", mdp), T.uniform(mdp), "pi")
+    >>> fig = report_figure(rep)
+    >>> print(sum(1 for ax in fig.axes if ax.images))  # 4 policy maps and 5 step maps
+    9
+    >>> plt.close(fig)
+    """
     from .maps import step_panels
 
     lay, st = rep.layout, rep.terms
@@ -270,7 +321,18 @@ def state_columns(rep: ExploreReport) -> dict:
 
 
 def write_report(rep: ExploreReport, out, stem: str = "explore") -> tuple[Path, ...]:
-    """Write the page (PNG 150 dpi + PDF, no timestamps) and its three CSV files into ``out``."""
+    """Write the page (PNG 150 dpi + PDF, no timestamps) and its three CSV files into ``out``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore, write_report
+    >>> mdp = T.make("mdp_x")
+    >>> rep = explore(mdp, zoo_layout("mdp_x", mdp), T.uniform(mdp), "cpi")
+    >>> print([f.name for f in write_report(rep, "explore_out", "mdp_x")])  # doctest: +NORMALIZE_WHITESPACE
+    ['mdp_x.png', 'mdp_x.pdf', 'mdp_x_states.csv', 'mdp_x_bounds.csv', 'mdp_x_summary.csv']
+    """
     from .._cli import check_writable_dir
     from .._common import save_figure, style, write_csv
 
