@@ -119,18 +119,18 @@ def draw_marks(ax, layout: Layout, fontsize: float = 7.0) -> None:
     """
     import matplotlib.patches as mpatches
 
-    if layout.kind == "grid":  # at most a fifth of the cell's height: the policy arrows start below
-        fontsize = min(fontsize, 0.2 * _cell_points(ax, layout) / 1.2)
+    cell = _cell_points(ax, layout) / 1.2 if layout.kind == "grid" else 0.0
     for s, kind in sorted(layout.marks.items()):
         if not layout.on_map[s]:
             continue
         x, y = layout.positions[s]
-        if layout.kind == "grid":
-            ax.text(x - 0.47, y - 0.48, MARKS[kind], ha="left", va="top", fontsize=fontsize, fontweight="bold",
+        if layout.kind == "grid":  # at most a fifth of the cell's height where policy arrows start below it
+            fs = min(fontsize, (0.35 if kind in NO_POLICY_MARKS else 0.2) * cell)
+            ax.text(x - 0.47, y - 0.48, MARKS[kind], ha="left", va="top", fontsize=fs, fontweight="bold",
                     color="black", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
             if kind in ("hole", "cliff"):
                 ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="black", lw=1.6,
-                                                hatch="..", alpha=0.35))
+                                                hatch="..", alpha=0.6))
             if kind == "goal":
                 ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="gold", lw=2.2))
         else:
