@@ -227,7 +227,8 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
             x, y = layout.positions[s]
             ax.text(x, y, f"s{s}", ha="center", va="center", fontsize=7, zorder=4,
                     color="white" if np.isinf(values[s]) else _text_color(cm, norm, values[s]))
-            ax.text(x, y - 0.22, _fmt(values[s], scale), ha="center", va="top", fontsize=7, zorder=4)
+            ax.text(x, y - 0.22, _fmt(values[s], scale), ha="center", va="top", fontsize=7, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
     draw_marks(ax, layout)
     if colorbar:
         from matplotlib.ticker import FuncFormatter
@@ -356,7 +357,8 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
     actions that stay (Taxi's pickup and dropoff, move ``(0, 0)``) are a dot of area ``prob``. Nothing is drawn at states where the policy does not
     matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
     absorbing state keeps its policy, whose rewards may differ, as in MDP X).
-    Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)``
+    Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)`` (on a graph of
+    S nodes ``bar_width`` is at most ``1.4 sin(pi/S)``, 0.7 of the distance between neighbours)
     (``arrays["segments"]`` (S, A)), with a legend of the action names.
 
     Examples
@@ -402,8 +404,10 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
                      art)
     import matplotlib.patches as mpatches
 
-    segments = bar_width * pi
     grid = layout.kind == "grid"
+    if not grid and S > 1:  # bars no wider than 0.7 of the distance between neighbouring nodes
+        bar_width = min(bar_width, 1.4 * np.sin(np.pi / S))
+    segments = bar_width * pi
     h = 0.16 if grid else 0.09
     for s in np.flatnonzero(on):
         x, y = layout.positions[s]

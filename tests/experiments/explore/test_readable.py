@@ -142,3 +142,24 @@ def test_taxi_is_drawn_by_passenger_and_destination_panels():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["to R", "to G", "to Y", "to B"]
     assert not [t for t in ax.texts if t.get_text() not in L.MARKS.values()]  # no unreadable numbers
     plt.close(fig)
+
+
+def test_graph_bars_and_numbers_do_not_collide():
+    """On a 10-state graph (garnet) the policy bars of neighbouring nodes and the value labels stay apart."""
+    import tabular as T
+
+    mdp = T.make("garnet", n_states=10, n_actions=3, rng=0)
+    lay = L.zoo_layout("garnet", mdp)
+    pi = T.uniform(mdp)
+    fig, ax = plt.subplots(figsize=(4, 4))
+    draw_map(ax, lay, T.evaluate(mdp, pi).V, colorbar=False)
+    bars = draw_policy(ax, lay, pi, legend=False)
+    width = bars.arrays["segments"].sum(axis=1)[0]
+    gap = np.min([np.hypot(*(lay.positions[s] - lay.positions[(s + 1) % 10])) for s in range(10)])
+    assert width <= 0.7 * gap + 1e-12  # neighbouring bars (centred on their nodes) cannot touch
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    labels = [t.get_window_extent(r) for t in ax.texts if not t.get_text().startswith("s")]
+    assert len(labels) == 10
+    assert not any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1:])
+    plt.close(fig)
