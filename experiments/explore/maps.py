@@ -77,6 +77,8 @@ def _fmt(v: float, scale: float = 0.0) -> str:
     a = abs(v)
     if a >= 100:
         return f"{v:.0f}"
+    if a >= 10:  # three significant digits, as below 10
+        return f"{v:.1f}"
     if a >= 0.01:
         return f"{v:.2f}"
     return f"{v:.0e}".replace("e-0", "e-")

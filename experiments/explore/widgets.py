@@ -165,7 +165,7 @@ def redraw(mdp_name: str = "gridworld 4x4", gamma: float | None = 0.9, update: s
     return fig, rep.terms
 
 
-def render_png(dpi: int = 80, rep: ExploreReport | None = None, **kwargs) -> bytes:
+def render_png(dpi: int = 100, rep: ExploreReport | None = None, **kwargs) -> bytes:
     """The maps of ``rep`` (or of :func:`run` with ``kwargs``) as PNG bytes.
 
     Examples
