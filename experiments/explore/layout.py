@@ -333,8 +333,8 @@ def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
     """The layout of ``tabular.from_gymnasium(env_id, gamma, **make_kwargs)``.
 
     FrozenLake (any map, ``desc`` read from the environment) and CliffWalking (4 x 12) are grids,
-    Taxi is drawn by :func:`taxi_layout`; other environments get :func:`auto_layout`. The model's last state, the absorbing
-    terminal state added by :func:`tabular.from_gymnasium`, is off the map.
+    Taxi is drawn by :func:`taxi_layout`; other environments get :func:`auto_layout`. The model's last
+    state, the absorbing terminal state added by :func:`tabular.from_gymnasium`, is off the map.
 
     Examples
     --------

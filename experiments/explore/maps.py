@@ -23,8 +23,8 @@ import numpy as np
 from .layout import MARKS, Layout
 from .quantities import PolicyPicture, StepTerms
 
-__all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure", "label_size",
-           "ANNOTATE_MAX_CELLS"]
+__all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure",
+           "label_size", "ANNOTATE_MAX_CELLS"]
 
 #: Marks of states where no policy is drawn: the episode ends there, or they are never entered.
 NO_POLICY_MARKS = ("hole", "cliff", "goal", "terminal")
@@ -356,8 +356,8 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
     Actions that are moves: one arrow per (state, action) from :data:`ARROW_OFFSET` above the cell
     centre (the number sits below it), length ``ARROW_LENGTH pi(a|s)`` cells (``arrays["U"],
     arrays["V"]`` in data units, ``arrays["prob"]``, with ``arrays["state"], arrays["action"]``);
-    actions that stay (Taxi's pickup and dropoff, move ``(0, 0)``) are a dot of area ``prob``. Nothing is drawn at states where the policy does not
-    matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
+    actions that stay (Taxi's pickup and dropoff, move ``(0, 0)``) are a dot of area ``prob``.
+    Nothing is drawn at states where the policy does not matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
     absorbing state keeps its policy, whose rewards may differ, as in MDP X).
     Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)`` (on a graph of
     S nodes ``bar_width`` is at most ``1.4 sin(pi/S)``, 0.7 of the distance between neighbours)
