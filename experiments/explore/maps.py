@@ -357,8 +357,9 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
     centre (the number sits below it), length ``ARROW_LENGTH pi(a|s)`` cells (``arrays["U"],
     arrays["V"]`` in data units, ``arrays["prob"]``, with ``arrays["state"], arrays["action"]``);
     actions that stay (Taxi's pickup and dropoff, move ``(0, 0)``) are a dot of area ``prob``.
-    Nothing is drawn at states where the policy does not matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
-    absorbing state keeps its policy, whose rewards may differ, as in MDP X).
+    Nothing is drawn at states where the policy does not matter (marks in :data:`NO_POLICY_MARKS`:
+    holes, cliff cells, goals and terminal states; an absorbing state keeps its policy, whose rewards
+    may differ, as in MDP X).
     Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)`` (on a graph of
     S nodes ``bar_width`` is at most ``1.4 sin(pi/S)``, 0.7 of the distance between neighbours)
     (``arrays["segments"]`` (S, A)), with a legend of the action names.
