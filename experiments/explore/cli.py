@@ -127,73 +127,194 @@ def build_parser() -> argparse.ArgumentParser:
     return add_version(p)
 
 
-def _step_kwargs(parser, args) -> dict:
-    allowed = STEP_OPTIONS[args.step]
+def step_kwargs(step: str, **options) -> dict:
+    """The keywords of ``STEPS[step]`` from the command line's step options (``None`` = not given).
+
+    ``options`` are the option names of :data:`STEP_OPTIONS` (``C_scale``, ``delta``, ``step_size``,
+    ...); defaults of :data:`DEFAULTS` are filled in. An option that ``step`` does not take, or
+    ``weights`` with ``constraint="max"``, raises ``ValueError`` naming the option.
+
+    Examples
+    --------
+    >>> from experiments.explore.cli import step_kwargs
+    >>> step_kwargs("npg")
+    {'step': 0.1}
+    >>> step_kwargs("trust_region", delta=0.05, constraint="mean", weights="d")
+    {'delta': 0.05, 'constraint': 'mean', 'weights': 'd'}
+    >>> step_kwargs("cpi", delta=0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: --delta is not a parameter of --step cpi (it is one of --step trust_region)
+    """
+    if step not in STEP_OPTIONS:
+        raise ValueError(f"step must be one of {sorted(STEP_OPTIONS)}, got {step!r}")
+    unknown = sorted(set(options) - set(_OPTION_NAMES))
+    if unknown:
+        raise ValueError(f"options {unknown} are not step options; they are {sorted(_OPTION_NAMES)}")
+    allowed = STEP_OPTIONS[step]
     kwargs = {}
     for dest, flag in _OPTION_NAMES.items():
-        v = getattr(args, dest)
+        v = options.get(dest)
         if v is None:
             continue
         if dest not in allowed:
             used = sorted(s for s, o in STEP_OPTIONS.items() if dest in o)
-            parser.error(f"{flag} is not a parameter of --step {args.step} (it is one of --step {', '.join(used)})")
+            raise ValueError(f"{flag} is not a parameter of --step {step} (it is one of --step {', '.join(used)})")
         kwargs[allowed[dest]] = v
-    if args.step == "trust_region":
+    if step == "trust_region":
         kwargs.setdefault("delta", DEFAULTS["delta"])
         if kwargs.get("constraint", "max") == "max" and "weights" in kwargs:
-            parser.error("--weights needs --constraint mean with --step trust_region")
-    if args.step in ("npg", "pg"):
-        kwargs.setdefault("step", DEFAULTS["step_size"][args.step])
-    if args.step == "kl_penalty":
+            raise ValueError("--weights needs --constraint mean with --step trust_region")
+    if step in ("npg", "pg"):
+        kwargs.setdefault("step", DEFAULTS["step_size"][step])
+    if step == "kl_penalty":
         kwargs.setdefault("c", DEFAULTS["c"])
     return kwargs
 
 
-def load_mdp(parser, args):
-    """``(mdp, layout, name)`` from NAME_OR_FILE; errors go through ``parser.error``."""
-    src, kw = args.mdp, dict(args.kw)
+def _step_kwargs(parser, args) -> dict:
+    try:
+        return step_kwargs(args.step, **{dest: getattr(args, dest) for dest in _OPTION_NAMES})
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+def parse_keywords(text: str) -> dict:
+    """``"key=value, key=value"`` as a dict, each pair read like ``--kw`` (values as JSON when they parse).
+
+    Commas inside brackets or quotes do not split (``goal=[0, 3]``). A pair without ``=`` or a key that
+    is no identifier raises ``ValueError``.
+
+    Examples
+    --------
+    >>> from experiments.explore.cli import parse_keywords
+    >>> parse_keywords("height=3, width=5, goal=[0, 4], slip=0.1")
+    {'height': 3, 'width': 5, 'goal': [0, 4], 'slip': 0.1}
+    >>> parse_keywords("is_slippery=false, map_name=8x8")
+    {'is_slippery': False, 'map_name': '8x8'}
+    >>> parse_keywords("")
+    {}
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"keywords must be a string 'key=value, ...', got {type(text).__name__}")
+    parts, depth, quote, cur = [], 0, None, ""
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    parts.append(cur)
+    out = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        try:
+            k, v = _kw(part)
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"keywords: {exc}") from None
+        out[k] = v
+    return out
+
+
+def resolve_mdp(src: str, kw: dict | None = None, gamma: float | None = None, seed: int = 0):
+    """``(mdp, layout, name)`` of NAME_OR_FILE: a zoo name, a Gymnasium id or a ``.json``/``.npz`` file.
+
+    ``kw`` are the ``--kw`` keywords, ``gamma`` the ``--gamma`` discount (None: the zoo's default, 0.95
+    for Gymnasium), ``seed`` the ``--seed`` (garnet's ``rng``). Every failure raises ``ValueError``
+    naming the argument (NAME_OR_FILE, ``--kw``), so that the command line and the notebook widget
+    report the same message.
+
+    Examples
+    --------
+    >>> from experiments.explore.cli import resolve_mdp
+    >>> mdp, lay, name = resolve_mdp("gridworld", {"height": 3, "width": 5}, gamma=0.9)
+    >>> print(name, mdp.shape, lay.shape)
+    gridworld (15, 4) (3, 5)
+    >>> resolve_mdp("no_such_mdp")
+    Traceback (most recent call last):
+    ...
+    ValueError: NAME_OR_FILE: 'no_such_mdp' is neither a zoo MDP (...) nor an existing .json/.npz file
+    """
+    kw = dict(kw or {})
+    if not isinstance(src, str) or not src.strip():
+        raise ValueError(f"NAME_OR_FILE: expected a zoo name, a Gymnasium id or a file, got {src!r}")
+    src = src.strip()
     path = Path(src)
     if path.suffix.lower() in (".json", ".npz") or path.exists():
-        if kw:
-            parser.error("--kw applies to zoo names and Gymnasium ids, not to files")
-        if not path.exists():
-            parser.error(f"NAME_OR_FILE: no such file {src!r}")
-        try:
-            mdp = T.load(path)
-        except (ValueError, TypeError, OSError, KeyError) as exc:
-            parser.error(f"NAME_OR_FILE: cannot load {src!r}: {' '.join(str(exc).split())}")
-        if args.gamma is not None:
-            mdp = mdp.with_gamma(args.gamma)
-        spec = None
-        if path.suffix.lower() == ".json":
-            spec = json.loads(path.read_text()).get("layout")  # a JSON object: tabular.load read it
-        try:
-            lay = Lay.from_spec(spec, mdp, title=path.stem) if spec is not None else Lay.auto_layout(mdp, path.stem)
-        except (ValueError, TypeError) as exc:
-            parser.error(f"NAME_OR_FILE: the 'layout' entry of {src!r} is invalid: {exc}")
-        return mdp, lay, path.stem
+        return _load_file(path, src, kw, gamma)
     if src in ZOO:
         if src == "garnet":
-            kw.setdefault("rng", args.seed)
-        if args.gamma is not None:
-            kw["gamma"] = args.gamma
+            kw.setdefault("rng", seed)
+        if gamma is not None:
+            kw["gamma"] = gamma
         try:
             mdp = T.make(src, **kw)
         except (TypeError, ValueError) as exc:
-            parser.error(f"--kw: {src} does not accept these keywords {kw}: {exc}")
+            raise ValueError(f"--kw: {src} does not accept these keywords {kw}: {exc}") from None
         return mdp, Lay.zoo_layout(src, mdp, **kw), src
     if re.search(r"-v\d+$", src):
-        gamma = 0.95 if args.gamma is None else args.gamma
+        g = 0.95 if gamma is None else gamma
         try:
-            mdp = T.from_gymnasium(src, gamma, **kw)
+            mdp = T.from_gymnasium(src, g, **kw)
             lay = Lay.gym_layout(src, mdp, **kw)
         except ImportError as exc:
-            parser.error(f"NAME_OR_FILE: {src} needs gymnasium ({exc})")
+            raise ValueError(f"NAME_OR_FILE: {src} needs gymnasium ({exc})") from None
         except Exception as exc:  # gymnasium raises its own error types for unknown ids and bad kwargs
-            parser.error(f"NAME_OR_FILE: cannot build the Gymnasium environment {src!r}: {exc}")
+            raise ValueError(f"NAME_OR_FILE: cannot build the Gymnasium environment {src!r}: {exc}") from None
         return mdp, lay, src
-    parser.error(f"NAME_OR_FILE: {src!r} is neither a zoo MDP ({', '.join(sorted(ZOO))}), a Gymnasium id "
-                 "(e.g. FrozenLake-v1) nor an existing .json/.npz file")
+    raise ValueError(f"NAME_OR_FILE: {src!r} is neither a zoo MDP ({', '.join(sorted(ZOO))}), a Gymnasium id "
+                     "(e.g. FrozenLake-v1) nor an existing .json/.npz file")
+
+
+def _load_file(path: Path, src: str, kw: dict, gamma):
+    if kw:
+        raise ValueError("--kw applies to zoo names and Gymnasium ids, not to files")
+    if not path.exists():
+        raise ValueError(f"NAME_OR_FILE: no such file {src!r}")
+    try:
+        mdp = T.load(path)
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        raise ValueError(f"NAME_OR_FILE: cannot load {src!r}: {' '.join(str(exc).split())}") from None
+    if gamma is not None:
+        mdp = mdp.with_gamma(gamma)
+    spec = None
+    if path.suffix.lower() == ".json":
+        spec = json.loads(path.read_text()).get("layout")  # a JSON object: tabular.load read it
+    try:
+        lay = Lay.from_spec(spec, mdp, title=path.stem) if spec is not None else Lay.auto_layout(mdp, path.stem)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"NAME_OR_FILE: the 'layout' entry of {src!r} is invalid: {exc}") from None
+    return mdp, lay, path.stem
+
+
+def load_mdp(parser, args):
+    """``(mdp, layout, name)`` from NAME_OR_FILE; errors go through ``parser.error``."""
+    try:
+        return resolve_mdp(args.mdp, dict(args.kw), args.gamma, args.seed)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+def report_stem(name: str) -> str:
+    """The file stem of the report of MDP ``name``: ``explore_`` and the name with unsafe characters
+    replaced by ``_``.
+
+    Examples
+    --------
+    >>> from experiments.explore.cli import report_stem
+    >>> report_stem("FrozenLake8x8-v1"), report_stem("my mdp/1")
+    ('explore_FrozenLake8x8-v1', 'explore_my_mdp_1')
+    """
+    return "explore_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
 def main(argv=None) -> int:
@@ -224,7 +345,7 @@ def main(argv=None) -> int:
         rep = explore(mdp, lay, pi, args.step, name=name, policy=args.policy, claims=claims, **kwargs)
     except (ValueError, TypeError) as exc:
         parser.error(f"--step {args.step}: {' '.join(str(exc).split())}")
-    stem = "explore_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    stem = report_stem(name)
     try:
         files = write_report(rep, args.out, stem)
     except (OSError, ValueError) as exc:

@@ -16,6 +16,9 @@ FrozenLake (Gymnasium)            row-major over ``env.unwrapped.desc``; S start
                                   H hole, G goal
 CliffWalking (Gymnasium)          4 x 12 row-major; start (3, 0), cliff (3, 1..10), goal        0 up, 1 right, 2 down, 3 left
                                   (3, 11)
+Taxi (Gymnasium)                  one 5 x 5 taxi grid per (passenger, destination): panel row   0 south, 1 north, 2 east,
+                                  = passenger (R, G, Y, B, in taxi), panel column = destination 3 west, 4 pickup, 5 dropoff
+                                  (R, G, Y, B), one empty row/column between panels             (drawn as a dot)
 any other MDP                     a state graph on a circle (S <= 30), else an index grid       bars
 ================================  ==========================================================  ===============
 
@@ -46,6 +49,7 @@ __all__ = [
     "auto_layout",
     "zoo_layout",
     "gym_layout",
+    "taxi_layout",
     "absorbing_states",
     "from_spec",
 ]
@@ -81,6 +85,18 @@ class Layout:
     action_names : tuple of A names.
     marks : read-only mapping state -> mark kind (a key of :data:`MARKS`).
     title : a short name for the picture.
+    ticks : read-only mapping ``"x"``/``"y"`` -> tuple of ``(position, label)`` naming groups of
+        columns/rows (Taxi's panels); empty for plain grids.
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import grid_layout
+    >>> lay = grid_layout(2, 3, n_states=7, marks={5: "goal"})
+    >>> print(lay.kind, lay.shape, lay.n_actions, lay.off_map)
+    grid (2, 3) 4 [6]
+    >>> print(lay.to_grid(list(range(7))))
+    [[0. 1. 2.]
+     [3. 4. 5.]]
     """
 
     kind: str
@@ -92,6 +108,7 @@ class Layout:
     action_names: tuple
     marks: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     title: str = ""
+    ticks: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def n_actions(self) -> int:
@@ -125,7 +142,7 @@ class Layout:
         new = dict(self.marks)
         new.update({int(s): str(k) for s, k in marks.items()})
         return Layout(self.kind, self.n_states, self.shape, self.cells, self.positions, self.moves,
-                      self.action_names, MappingProxyType(new), self.title)
+                      self.action_names, MappingProxyType(new), self.title, self.ticks)
 
 
 def _check_marks(marks, S):
@@ -163,6 +180,15 @@ def grid_layout(height: int, width: int, n_states: int | None = None, *, moves="
     ``n_states`` may exceed ``height*width``: the extra states (e.g. Gymnasium's terminal state) are
     off the map. ``moves``: a string over ``"urdl"`` (one letter per action), an (A, 2) array of
     ``(d_row, d_col)``, or None when actions are not moves. ``marks``: dict state -> mark kind.
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import grid_layout
+    >>> lay = grid_layout(3, 4, n_states=13, moves="urdl", marks={11: "goal"})
+    >>> print(lay.shape, lay.action_names, lay.off_map)
+    (3, 4) ('up', 'right', 'down', 'left') [12]
+    >>> print(lay.cells[6].tolist(), lay.moves[1].tolist())  # state 6 in row 1, column 2; action 1 moves right
+    [1, 2] [0, 1]
     """
     H, W = int(height), int(width)
     if H < 1 or W < 1:
@@ -183,13 +209,32 @@ def grid_layout(height: int, width: int, n_states: int | None = None, *, moves="
 
 
 def chain_layout(n_states: int, action_names=("forward", "back"), marks=None, title: str = "chain") -> Layout:
-    """A 1 x n strip: state ``i`` in column ``i``; actions drawn as bars (they are not all moves)."""
+    """A 1 x n strip: state ``i`` in column ``i``; actions drawn as bars (they are not all moves).
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import chain_layout
+    >>> lay = chain_layout(5)
+    >>> print(lay.shape, lay.moves, lay.action_names)
+    (1, 5) None ('forward', 'back')
+    """
     lay = grid_layout(1, n_states, moves=None, action_names=tuple(action_names), marks=marks, title=title)
     return lay
 
 
 def graph_layout(n_states: int, action_names, marks=None, title: str = "") -> Layout:
-    """A state graph: states on a circle, state 0 on top, clockwise."""
+    """A state graph: states on a circle, state 0 on top, clockwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from experiments.explore.layout import graph_layout
+    >>> lay = graph_layout(4, ("a0", "a1"))
+    >>> print(lay.kind, np.round(lay.positions[0], 6).tolist())  # state 0 on top of the unit circle
+    graph [0.0, 1.0]
+    >>> print(np.allclose(np.hypot(*lay.positions.T), 1.0))
+    True
+    """
     S = int(n_states)
     ang = np.pi / 2 - 2 * np.pi * np.arange(S) / S
     pos = np.stack([np.cos(ang), np.sin(ang)], axis=1) if S > 1 else np.zeros((1, 2))
@@ -199,7 +244,15 @@ def graph_layout(n_states: int, action_names, marks=None, title: str = "") -> La
 
 
 def absorbing_states(mdp) -> list[int]:
-    """States that no action leaves: ``P[s, a, s] = 1`` for every action ``a``."""
+    """States that no action leaves: ``P[s, a, s] = 1`` for every action ``a``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import absorbing_states
+    >>> absorbing_states(T.make("gridworld", height=2, width=2))  # the goal, bottom right
+    [3]
+    """
     S, A = mdp.shape
     Pf = mdp.P_flat
     diag = np.asarray(Pf[np.arange(S * A), np.repeat(np.arange(S), A)]).reshape(S, A)
@@ -213,7 +266,18 @@ def _add_absorbing(layout: Layout, mdp) -> Layout:
 
 def auto_layout(mdp, title: str = "") -> Layout:
     """The layout of an MDP with no documented geometry: a graph (S <= 30) or a near-square index
-    grid, actions as bars, absorbing states marked."""
+    grid, actions as bars, absorbing states marked.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import auto_layout
+    >>> print(auto_layout(T.make("garnet", n_states=10, n_actions=2, rng=0)).kind)
+    graph
+    >>> lay = auto_layout(T.make("garnet", n_states=40, n_actions=2, rng=0))
+    >>> print(lay.kind, lay.shape)  # more than GRAPH_MAX_STATES states: a near-square index grid
+    grid (6, 7)
+    """
     S, A = mdp.shape
     names = tuple(f"a{a}" for a in range(A))
     if S <= GRAPH_MAX_STATES:
@@ -233,7 +297,17 @@ def _index_grid(S, H, W, names, title):
 
 
 def zoo_layout(name: str, mdp, **kwargs) -> Layout:
-    """The layout of ``tabular.make(name, **kwargs)`` (see the table in the module docstring)."""
+    """The layout of ``tabular.make(name, **kwargs)`` (see the table in the module docstring).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> mdp = T.make("gridworld", height=3, width=4)
+    >>> lay = zoo_layout("gridworld", mdp, height=3, width=4)
+    >>> print(lay.shape, sorted(lay.marks.items()))
+    (3, 4) [(0, 'start'), (11, 'goal')]
+    """
     S, A = mdp.shape
     if name == "gridworld":
         H, W = int(kwargs.get("height", 4)), int(kwargs.get("width", 4))
@@ -258,9 +332,20 @@ def zoo_layout(name: str, mdp, **kwargs) -> Layout:
 def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
     """The layout of ``tabular.from_gymnasium(env_id, gamma, **make_kwargs)``.
 
-    FrozenLake (any map, ``desc`` read from the environment) and CliffWalking (4 x 12) are grids;
-    other environments (e.g. Taxi) get :func:`auto_layout`. The model's last state, the absorbing
-    terminal state added by :func:`tabular.from_gymnasium`, is off the map.
+    FrozenLake (any map, ``desc`` read from the environment) and CliffWalking (4 x 12) are grids,
+    Taxi is drawn by :func:`taxi_layout`; other environments get :func:`auto_layout`. The model's last
+    state, the absorbing terminal state added by :func:`tabular.from_gymnasium`, is off the map.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import gym_layout
+    >>> mdp = T.from_gymnasium("FrozenLake-v1", 0.9)
+    >>> lay = gym_layout("FrozenLake-v1", mdp)
+    >>> print(lay.shape, lay.action_names, lay.off_map)
+    (4, 4) ('left', 'down', 'right', 'up') [16]
+    >>> print([s for s, k in sorted(lay.marks.items()) if k == "hole"])
+    [5, 7, 11, 12]
     """
     S, A = mdp.shape
     base = env_id.split("/")[-1]
@@ -273,6 +358,8 @@ def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
         marks = {int(i): kinds[c] for i, c in enumerate(desc.ravel()) if c in kinds}
         marks[S - 1] = "terminal"
         lay = grid_layout(H, W, S, moves=MOVES_LDRU, marks=marks, title=f"{base} {H}x{W}")
+    elif base.startswith("Taxi") and S == 501 and A == 6:
+        lay = taxi_layout(S, title=base).with_marks({S - 1: "terminal"})
     elif base.startswith("CliffWalking"):
         H, W = 4, 12
         marks = {36: "start", 47: "goal", S - 1: "terminal"}
@@ -283,6 +370,49 @@ def gym_layout(env_id: str, mdp, **make_kwargs) -> Layout:
     return _add_absorbing(lay, mdp)
 
 
+#: Taxi's four landmarks, in the order of its passenger locations and destinations (Gymnasium's Taxi).
+TAXI_LOCATIONS = ("R", "G", "Y", "B")
+#: Taxi's actions as moves (d_row, d_col): south, north, east, west; pickup and dropoff stay (drawn as dots).
+TAXI_MOVES = ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0), (0, 0))
+
+
+def taxi_layout(n_states: int = 500, title: str = "Taxi") -> Layout:
+    """Taxi's 500 states as a 5 x 4 array of 5 x 5 taxi grids, one per (passenger, destination).
+
+    Gymnasium encodes ``s = ((taxi_row * 5 + taxi_col) * 5 + passenger) * 4 + destination`` (passenger
+    0-3 at R, G, Y, B, 4 in the taxi; destination 0-3). State ``s`` sits in panel row ``passenger``,
+    panel column ``destination``, at the taxi's cell inside it; panels are separated by one empty row
+    and column (grid shape 29 x 23). States from 500 on (the terminal state of
+    :func:`tabular.from_gymnasium`) are off the map. The panels are named by :attr:`Layout.ticks`.
+
+    Examples
+    --------
+    >>> from experiments.explore.layout import taxi_layout
+    >>> lay = taxi_layout(501)
+    >>> print(lay.shape, lay.off_map, lay.action_names[4:])
+    (29, 23) [500] ('pickup', 'dropoff')
+    >>> s = ((1 * 5 + 2) * 5 + 4) * 4 + 3  # taxi at (1, 2), passenger in the taxi, destination B
+    >>> print(lay.cells[s].tolist())
+    [25, 20]
+    """
+    S = int(n_states)
+    if S < 500:
+        raise ValueError(f"n_states: Taxi has 500 states (501 with the terminal state), got {S}")
+    idx = np.arange(500)
+    dest, rest = idx % 4, idx // 4
+    pas, rest = rest % 5, rest // 5
+    col, row = rest % 5, rest // 5
+    cells = np.full((S, 2), -1, dtype=np.int64)
+    cells[:500, 0], cells[:500, 1] = 6 * pas + row, 6 * dest + col
+    pos = np.full((S, 2), np.nan)
+    pos[:500, 0], pos[:500, 1] = cells[:500, 1], cells[:500, 0]
+    ticks = {"x": tuple((6 * d + 2.0, f"to {n}") for d, n in enumerate(TAXI_LOCATIONS)),
+             "y": tuple((6 * p + 2.0, f"pass. {n}") for p, n in enumerate(TAXI_LOCATIONS + ("taxi",)))}
+    names = ("south", "north", "east", "west", "pickup", "dropoff")
+    return Layout("grid", S, (29, 23), cells, pos, np.array(TAXI_MOVES, dtype=np.int64), names,
+                  MappingProxyType({}), title, MappingProxyType(ticks))
+
+
 def from_spec(spec: dict, mdp, title: str = "") -> Layout:
     """A layout from a JSON-ready dict, e.g. the optional ``"layout"`` entry of an MDP's JSON file::
 
@@ -290,6 +420,15 @@ def from_spec(spec: dict, mdp, title: str = "") -> Layout:
 
     ``"moves"`` may be omitted (actions drawn as bars) and ``"action_names"`` given instead.
     Without ``"grid"`` the MDP is drawn by :func:`auto_layout`.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.layout import from_spec
+    >>> mdp = T.make("gridworld", height=2, width=3)
+    >>> lay = from_spec({"grid": [2, 3], "moves": "urdl", "marks": {"5": "goal", "4": "hole"}}, mdp)
+    >>> print(lay.shape, sorted(lay.marks.items()))
+    (2, 3) [(4, 'hole'), (5, 'goal')]
     """
     if not isinstance(spec, dict):
         raise ValueError(f"a layout spec must be a dict, got {type(spec).__name__}")

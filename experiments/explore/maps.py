@@ -24,18 +24,40 @@ from .layout import MARKS, Layout
 from .quantities import PolicyPicture, StepTerms
 
 __all__ = ["Drawn", "draw_map", "draw_policy", "draw_edges", "draw_marks", "policy_figure", "step_figure",
-           "ANNOTATE_MAX_CELLS"]
+           "label_size", "ANNOTATE_MAX_CELLS"]
 
 #: Marks of states where no policy is drawn: the episode ends there, or they are never entered.
 NO_POLICY_MARKS = ("hole", "cliff", "goal", "terminal")
 #: Heat maps with at most this many states write each value in its cell.
 ANNOTATE_MAX_CELLS = 64
+#: A cell's number sits this far below the cell centre (cells are 1 x 1 data units); the policy arrows
+#: start this far above it and are at most ``ARROW_LENGTH`` long, so that neither covers the other.
+LABEL_OFFSET = 0.3
+ARROW_OFFSET = 0.14
+ARROW_LENGTH = 0.3
+#: Labels are drawn at most this large (points) and dropped when they would need to be smaller than
+#: ``MIN_LABEL_PT`` to fit their cell (width ``LABEL_WIDTH`` and height ``LABEL_HEIGHT`` of a cell).
+MAX_LABEL_PT, MIN_LABEL_PT, LABEL_WIDTH, LABEL_HEIGHT = 8.5, 4.5, 0.9, 0.3
 _ACTION_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
 @dataclass(frozen=True, eq=False)
 class Drawn:
-    """What a drawing function drew: ``arrays`` maps a name to the exact array given to matplotlib."""
+    """What a drawing function drew: ``arrays`` maps a name to the exact array given to matplotlib.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import chain_layout
+    >>> from experiments.explore.maps import draw_map
+    >>> mdp = T.make("chain", n=4)
+    >>> fig, ax = plt.subplots()
+    >>> drawn = draw_map(ax, chain_layout(4), T.evaluate(mdp, T.uniform(mdp)).V)
+    >>> print(drawn.kind, drawn.arrays["grid"].shape)
+    grid (1, 4)
+    >>> plt.close(fig)
+    """
 
     kind: str
     arrays: dict = field(default_factory=dict)
@@ -55,6 +77,8 @@ def _fmt(v: float, scale: float = 0.0) -> str:
     a = abs(v)
     if a >= 100:
         return f"{v:.0f}"
+    if a >= 10:  # three significant digits, as below 10
+        return f"{v:.1f}"
     if a >= 0.01:
         return f"{v:.2f}"
     return f"{v:.0e}".replace("e-0", "e-")
@@ -82,15 +106,29 @@ def _text_color(cmap, norm, v) -> str:
 
 def draw_marks(ax, layout: Layout, fontsize: float = 7.0) -> None:
     """Letters for marked states (S start, G goal, H hole, C cliff, ∘ absorbing, ↷ jump) in the
-    top-left corner of their cell (or beside their node); holes and cliffs also get a dark frame."""
+    top-left corner of their cell (or beside their node); holes and cliffs also get a dark frame.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from experiments.explore.layout import grid_layout
+    >>> from experiments.explore.maps import draw_marks
+    >>> fig, ax = plt.subplots()
+    >>> draw_marks(ax, grid_layout(2, 2, marks={0: "start", 3: "goal"}))
+    >>> print(sorted(t.get_text() for t in ax.texts))
+    ['G', 'S']
+    >>> plt.close(fig)
+    """
     import matplotlib.patches as mpatches
 
+    cell = _cell_points(ax, layout) / 1.2 if layout.kind == "grid" else 0.0
     for s, kind in sorted(layout.marks.items()):
         if not layout.on_map[s]:
             continue
         x, y = layout.positions[s]
-        if layout.kind == "grid":
-            ax.text(x - 0.46, y - 0.46, MARKS[kind], ha="left", va="top", fontsize=fontsize, fontweight="bold",
+        if layout.kind == "grid":  # at most a fifth of the cell's height where policy arrows start below it
+            fs = min(fontsize, (0.35 if kind in NO_POLICY_MARKS else 0.2) * cell)
+            ax.text(x - 0.47, y - 0.48, MARKS[kind], ha="left", va="top", fontsize=fs, fontweight="bold",
                     color="black", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
             if kind in ("hole", "cliff"):
                 ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="black", lw=1.6,
@@ -107,6 +145,11 @@ def _grid_axes(ax, layout: Layout) -> None:
     ax.set_ylim(H - 0.5, -0.5)
     ax.set_xticks([])
     ax.set_yticks([])
+    for axis, setter in (("x", ax.set_xticks), ("y", ax.set_yticks)):  # panels of structured grids (Taxi)
+        if layout.ticks.get(axis):
+            pos, labels = zip(*layout.ticks[axis])
+            setter(pos, labels, fontsize=6)
+            ax.tick_params(axis=axis, length=0, pad=1.5)
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(True)
@@ -133,6 +176,21 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
     (``arrays["nodes"]``) and ``edges`` (an (S, S) matrix such as ``P_pi``) is drawn by
     :func:`draw_edges`. ``diverging=True`` centres the colour scale at 0 (blue > 0 > red); ``vmin``
     fixes the low end (0 for divergences and visitations).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import draw_map
+    >>> mdp = T.make("gridworld", height=2, width=3)
+    >>> V = T.evaluate(mdp, T.uniform(mdp)).V
+    >>> fig, ax = plt.subplots()
+    >>> drawn = draw_map(ax, zoo_layout("gridworld", mdp, height=2, width=3), V, title="V")
+    >>> print(np.array_equal(drawn.arrays["grid"], V.reshape(2, 3)))  # row-major cells
+    True
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
@@ -154,22 +212,7 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
         shown = np.where(np.isfinite(grid), grid, np.nan)
         art = ax.imshow(shown, cmap=cm, norm=norm, interpolation="nearest")
         _grid_axes(ax, layout)
-        H, W = layout.shape
-        bbox = ax.get_position()  # font size from the size of a cell on the page (points)
-        cell_pt = 72.0 * min(bbox.width * ax.figure.get_figwidth() / W, bbox.height * ax.figure.get_figheight() / H)
-        fs = max(4.5, min(8.5, 0.24 * cell_pt))
-        for s in np.flatnonzero(on):
-            x, y = layout.positions[s]
-            v = values[s]
-            if np.isinf(v):
-                import matplotlib.patches as mpatches
-
-                ax.add_patch(mpatches.Rectangle((x - 0.5, y - 0.5), 1, 1, fc="black", ec="white", hatch="xx",
-                                                lw=0.5))
-                ax.text(x, y, _fmt(v), ha="center", va="center", color="white", fontsize=fs + 3)
-            elif annotate:
-                ax.text(x, y + 0.28, _fmt(v, scale), ha="center", va="center", fontsize=fs,
-                        color=_text_color(cm, norm, v))
+        _grid_labels(ax, layout, values, cm, norm, scale, annotate)
     else:
         _graph_axes(ax)
         if edges is not None:
@@ -186,7 +229,8 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
             x, y = layout.positions[s]
             ax.text(x, y, f"s{s}", ha="center", va="center", fontsize=7, zorder=4,
                     color="white" if np.isinf(values[s]) else _text_color(cm, norm, values[s]))
-            ax.text(x, y - 0.22, _fmt(values[s], scale), ha="center", va="top", fontsize=7, zorder=4)
+            ax.text(x, y - 0.22, _fmt(values[s], scale), ha="center", va="top", fontsize=7, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
     draw_marks(ax, layout)
     if colorbar:
         from matplotlib.ticker import FuncFormatter
@@ -201,10 +245,85 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
     return Drawn(layout.kind, arrays, art)
 
 
+def _cell_points(ax, layout: Layout) -> float:
+    """The side of one cell on the page, in points (the axes box less its colorbar, aspect equal)."""
+    H, W = layout.shape
+    bbox = ax.get_position()
+    return 72.0 * 0.88 * min(bbox.width * ax.figure.get_figwidth() / W, bbox.height * ax.figure.get_figheight() / H)
+
+
+def label_size(labels, cell_pt: float) -> float:
+    """The font size (points) at which every label fits its cell (:data:`LABEL_WIDTH` of the width,
+    :data:`LABEL_HEIGHT` of the height), at most :data:`MAX_LABEL_PT`; 0 when that is below
+    :data:`MIN_LABEL_PT` (the labels are then dropped). Widths are measured on the font's glyphs.
+
+    Examples
+    --------
+    >>> from experiments.explore.maps import label_size
+    >>> print(label_size(["0.12", "-3e-4"], cell_pt=60.0))
+    8.5
+    >>> print(label_size(["0.12", "-3e-4"], cell_pt=8.0))  # a Taxi cell: no room
+    0
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    labels = [t for t in labels if t]
+    if not labels:
+        return MAX_LABEL_PT
+    ref = 10.0
+    tp, fp = TextToPath(), FontProperties(size=ref)
+    widest = max(tp.get_text_width_height_descent(t, fp, ismath=False)[0] for t in labels)
+    fs = min(MAX_LABEL_PT, LABEL_WIDTH * cell_pt * ref / max(widest, 1e-9), LABEL_HEIGHT * cell_pt / 1.2)
+    return round(fs, 2) if fs >= MIN_LABEL_PT else 0
+
+
+def _grid_labels(ax, layout: Layout, values, cm, norm, scale, annotate) -> None:
+    """Each state's number below its cell centre, in a size that fits (or none); infinite values
+    (an infinite KL) get a light hatched frame and ``∞`` in a white box; numbers on hatched cells
+    (holes, cliffs) sit in a white box too."""
+    import matplotlib.patches as mpatches
+
+    on = np.flatnonzero(layout.on_map)
+    inf = [s for s in on if np.isinf(values[s])]
+    texts = {s: _fmt(values[s], scale) for s in on if annotate or np.isinf(values[s])}
+    fs = label_size(texts.values(), _cell_points(ax, layout))
+    boxed = {s for s, k in layout.marks.items() if k in ("hole", "cliff")}
+    for s in inf:
+        x, y = layout.positions[s]
+        ax.add_patch(mpatches.Rectangle((x - 0.45, y - 0.45), 0.9, 0.9, fill=False, ec="0.35", hatch="////",
+                                        lw=0.8, alpha=0.6))
+    if fs == 0:
+        return
+    box = dict(boxstyle="round,pad=0.35", fc="white", ec="none", alpha=0.9)
+    for s, text in texts.items():
+        x, y = layout.positions[s]
+        special = s in boxed or np.isinf(values[s])
+        ax.text(x, y + LABEL_OFFSET, text, ha="center", va="center", fontsize=fs, zorder=6,
+                color="black" if special else _text_color(cm, norm, values[s]), bbox=box if special else None)
+
+
 def draw_edges(ax, layout: Layout, P_pi, min_prob: float = 1e-3, max_width: float = 6.0) -> Drawn:
     """Draw ``s -> t`` for ``P_pi[s, t] >= min_prob`` with line width ``max_width * P_pi[s, t]``
     (self-loops as small circles). Returns ``arrays["edge_width"]``, the (S, S) widths used (0 where
-    no edge is drawn)."""
+    no edge is drawn).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import draw_edges
+    >>> mdp = T.make("mdp_x")
+    >>> P_pi = T.evaluate(mdp, T.uniform(mdp)).P_pi
+    >>> fig, ax = plt.subplots()
+    >>> widths = draw_edges(ax, zoo_layout("mdp_x", mdp), P_pi).arrays["edge_width"]
+    >>> P = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi)
+    >>> print(np.allclose(widths, np.where(P >= 1e-3, 6.0 * P, 0.0)))
+    True
+    >>> plt.close(fig)
+    """
     import matplotlib.patches as mpatches
 
     P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi, dtype=np.float64)
@@ -234,13 +353,33 @@ def draw_edges(ax, layout: Layout, P_pi, min_prob: float = 1e-3, max_width: floa
 def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: float = 0.8, legend: bool = True) -> Drawn:
     """Draw ``pi`` (S, A) on top of a map.
 
-    Actions that are moves: one arrow per (state, action) from the cell centre, length
-    ``0.45 pi(a|s)`` cells (``arrays["U"], arrays["V"]`` in data units, ``arrays["prob"]``, with
-    ``arrays["state"], arrays["action"]``). Nothing is drawn at states where the policy does not
-    matter (marks in :data:`NO_POLICY_MARKS`: holes, cliff cells, goals and terminal states; an
-    absorbing state keeps its policy, whose rewards may differ, as in MDP X).
-    Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)``
+    Actions that are moves: one arrow per (state, action) from :data:`ARROW_OFFSET` above the cell
+    centre (the number sits below it), length ``ARROW_LENGTH pi(a|s)`` cells (``arrays["U"],
+    arrays["V"]`` in data units, ``arrays["prob"]``, with ``arrays["state"], arrays["action"]``);
+    actions that stay (Taxi's pickup and dropoff, move ``(0, 0)``) are a dot of area ``prob``.
+    Nothing is drawn at states where the policy does not matter (marks in :data:`NO_POLICY_MARKS`:
+    holes, cliff cells, goals and terminal states; an absorbing state keeps its policy, whose rewards
+    may differ, as in MDP X).
+    Otherwise a stacked bar per state, segment ``a`` of length ``bar_width pi(a|s)`` (on a graph of
+    S nodes ``bar_width`` is at most ``1.4 sin(pi/S)``, 0.7 of the distance between neighbours)
     (``arrays["segments"]`` (S, A)), with a legend of the action names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import ARROW_LENGTH, draw_policy
+    >>> mdp = T.make("gridworld", height=2, width=2)
+    >>> pi = T.uniform(mdp)
+    >>> fig, ax = plt.subplots()
+    >>> arrows = draw_policy(ax, zoo_layout("gridworld", mdp, height=2, width=2), pi)
+    >>> print(sorted(set(arrows.arrays["state"].tolist())))  # none at the goal, state 3
+    [0, 1, 2]
+    >>> print(np.allclose(np.hypot(arrows.arrays["U"], arrows.arrays["V"]), ARROW_LENGTH * 0.25))
+    True
+    >>> plt.close(fig)
     """
     pi = np.asarray(pi, dtype=np.float64)
     S, A = pi.shape
@@ -252,18 +391,26 @@ def draw_policy(ax, layout: Layout, pi, *, color: str = "black", bar_width: floa
         acts = np.tile(np.arange(A), int(on.sum()))
         prob = pi[states, acts]
         keep = prob > 1e-3
-        X, Y = layout.positions[states, 0], layout.positions[states, 1]
-        U = 0.45 * prob * layout.moves[acts, 1]
-        V = 0.45 * prob * layout.moves[acts, 0]  # rows grow downwards, like the y axis of imshow
+        X, Y = layout.positions[states, 0], layout.positions[states, 1] - ARROW_OFFSET
+        U = ARROW_LENGTH * prob * layout.moves[acts, 1]
+        V = ARROW_LENGTH * prob * layout.moves[acts, 0]  # rows grow downwards, like the y axis of imshow
+        stay = keep & np.all(layout.moves[acts] == 0, axis=1)
+        keep &= ~stay
+        width = min(0.012, 0.06 / max(layout.shape))
         art = ax.quiver(X[keep], Y[keep], U[keep], V[keep], angles="xy", scale_units="xy", scale=1.0,
-                        color=color, width=0.012, headwidth=3.5, headlength=3.5, headaxislength=3.0,
+                        color=color, width=width, headwidth=3.5, headlength=3.5, headaxislength=3.0,
                         minlength=0.0, zorder=5)
+        if stay.any():
+            ax.scatter(X[stay], Y[stay], s=prob[stay] * (_cell_points(ax, layout) * 0.3) ** 2, c=color, lw=0,
+                       zorder=5)
         return Drawn("arrows", {"X": X, "Y": Y, "U": U, "V": V, "prob": prob, "state": states, "action": acts},
                      art)
     import matplotlib.patches as mpatches
 
-    segments = bar_width * pi
     grid = layout.kind == "grid"
+    if not grid and S > 1:  # bars no wider than 0.7 of the distance between neighbouring nodes
+        bar_width = min(bar_width, 1.4 * np.sin(np.pi / S))
+    segments = bar_width * pi
     h = 0.16 if grid else 0.09
     for s in np.flatnonzero(on):
         x, y = layout.positions[s]
@@ -287,7 +434,21 @@ def _off_map_note(layout: Layout, values: np.ndarray, name: str) -> str:
 
 def policy_figure(layout: Layout, pic: PolicyPicture, title: str = ""):
     """Three maps of one policy: ``V_pi`` with the policy drawn on it, ``d_pi`` and the per-state
-    contribution ``rho(s) r_pi(s)`` to ``eta``. Returns ``(fig, {name: Drawn})``."""
+    contribution ``rho(s) r_pi(s)`` to ``eta``. Returns ``(fig, {name: Drawn})``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import policy_figure
+    >>> from experiments.explore.quantities import policy_picture
+    >>> mdp = T.make("gridworld", height=3, width=3)
+    >>> fig, drawn = policy_figure(zoo_layout("gridworld", mdp, height=3, width=3), policy_picture(mdp, T.uniform(mdp)))
+    >>> print(sorted(drawn))
+    ['V', 'd', 'eta_contribution', 'pi']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=_panel_size(layout, 3))
@@ -304,7 +465,24 @@ def policy_figure(layout: Layout, pic: PolicyPicture, title: str = ""):
 
 def step_figure(layout: Layout, st: StepTerms, title: str = ""):
     """Five maps of a step ``pi -> pi_new``: TV, KL(pi || pi_new), Abar, V_new - V and the terms
-    ``(rho_new - rho) Abar`` of ``eta - L``. Returns ``(fig, {name: Drawn})``."""
+    ``(rho_new - rho) Abar`` of ``eta - L``. Returns ``(fig, {name: Drawn})``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import bounds as B
+    >>> import tabular as T
+    >>> from experiments.explore.layout import zoo_layout
+    >>> from experiments.explore.maps import step_figure
+    >>> from experiments.explore.quantities import step_terms
+    >>> mdp = T.make("chain", n=5)
+    >>> pi = T.uniform(mdp)
+    >>> st = step_terms(mdp, pi, B.cpi_step(mdp, pi).pi_new)
+    >>> fig, drawn = step_figure(zoo_layout("chain", mdp), st)
+    >>> print(sorted(drawn))
+    ['Abar', 'dV', 'kl', 'terms', 'tv']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 5, figsize=_panel_size(layout, 5))

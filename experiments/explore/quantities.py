@@ -28,7 +28,17 @@ __all__ = ["PolicyPicture", "StepTerms", "policy_picture", "step_terms"]
 
 @dataclass(frozen=True, eq=False)
 class PolicyPicture:
-    """What the maps of one policy show; every array has shape (S,) except ``pi`` (S, A)."""
+    """What the maps of one policy show; every array has shape (S,) except ``pi`` (S, A).
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.quantities import policy_picture
+    >>> mdp = T.make("mdp_x", gamma=0.9)
+    >>> pic = policy_picture(mdp, T.uniform(mdp))
+    >>> print(pic.pi.shape, pic.V.shape, f"{float(pic.d.sum()):.6f}")
+    (3, 2) (3,) 1.000000
+    """
 
     pi: np.ndarray
     V: np.ndarray
@@ -40,7 +50,19 @@ class PolicyPicture:
 
 
 def policy_picture(mdp: T.MDP, pi) -> PolicyPicture:
-    """Evaluate ``pi`` exactly and collect the per-state quantities drawn for it."""
+    """Evaluate ``pi`` exactly and collect the per-state quantities drawn for it.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore.quantities import policy_picture
+    >>> mdp = T.make("gridworld", height=3, width=3, gamma=0.9)
+    >>> pic = policy_picture(mdp, T.uniform(mdp))
+    >>> print(f"{float(pic.eta_contribution.sum()):.8f}" == f"{pic.eta:.8f}")  # sums to eta (THEORY.md §2)
+    True
+    >>> print(f"{float(pic.rho.sum()):.6f}")  # 1 / (1 - gamma)
+    10.000000
+    """
     ev = T.evaluate(mdp, pi)
     contrib = ev.rho * ev.r_pi  # eta = sum_s rho(s) r_pi(s) (THEORY.md §2)
     return PolicyPicture(pi=ev.pi, V=ev.V, rho=ev.rho, d=ev.d, eta_contribution=contrib, eta=ev.eta, ev=ev)
@@ -57,6 +79,17 @@ class StepTerms:
     Abar : ``sum_a pi_new(a|s) A_pi(s, a)``.  dV : ``V_new - V``.
     terms : ``(rho_new(s) - rho(s)) Abar(s)``; they sum to ``eta_new - surrogate``.
     eta, eta_new, surrogate : ``eta(pi)``, ``eta(pi_new)``, ``L_pi(pi_new)`` (Eq. (3)).
+
+    Examples
+    --------
+    >>> import bounds as B
+    >>> import tabular as T
+    >>> from experiments.explore.quantities import step_terms
+    >>> mdp = T.make("mdp_x", gamma=0.9)
+    >>> pi = T.uniform(mdp)
+    >>> st = step_terms(mdp, pi, B.trust_region_step(mdp, pi, delta=0.05).pi_new)
+    >>> print(bool(st.kl.max() <= 0.05 + 1e-9), abs(st.gap - float(st.terms.sum())) < 1e-12)
+    True True
     """
 
     old: PolicyPicture
@@ -77,7 +110,23 @@ class StepTerms:
 
 
 def step_terms(mdp: T.MDP, pi, pi_new) -> StepTerms:
-    """The per-state quantities of the step ``pi -> pi_new`` (see the module docstring)."""
+    """The per-state quantities of the step ``pi -> pi_new`` (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import bounds as B
+    >>> import tabular as T
+    >>> from experiments.explore.quantities import step_terms
+    >>> mdp = T.make("chain", n=5, gamma=0.9)
+    >>> pi = T.uniform(mdp)
+    >>> st = step_terms(mdp, pi, B.cpi_step(mdp, pi, alpha=0.3).pi_new)
+    >>> print(np.allclose(st.dV, T.evaluate(mdp, st.new.pi).V - T.evaluate(mdp, pi).V))
+    True
+    >>> eta_L = T.evaluate(mdp, st.new.pi).eta - T.surrogate(mdp, pi, st.new.pi)  # Eq. (2) - Eq. (3)
+    >>> print(abs(float(st.terms.sum()) - eta_L) < 1e-10)
+    True
+    """
     old = policy_picture(mdp, pi)
     new = policy_picture(mdp, pi_new)
     Abar = T.expected_advantage(mdp, old.pi, new.pi, ev=old.ev)

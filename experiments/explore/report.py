@@ -37,7 +37,18 @@ START_POLICIES = ("uniform", "optimal", "random")
 class ExploreReport:
     """Everything on the page. ``step`` is the :class:`bounds.StepResult`, ``bounds`` the
     :class:`bounds.BoundTable` of ``check_all(mdp, pi, pi_new)``, ``terms`` the per-state
-    :class:`~experiments.explore.quantities.StepTerms`."""
+    :class:`~experiments.explore.quantities.StepTerms`.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore
+    >>> mdp = T.make("mdp_x", gamma=0.9)
+    >>> rep = explore(mdp, zoo_layout("mdp_x", mdp), T.uniform(mdp), "pi", policy="uniform")
+    >>> print(rep.name, rep.step_name, rep.bounds.all_hold, f"{rep.eta_star:.4f}" == f"{T.optimal(mdp).eta:.4f}")
+    MDP X pi True True
+    """
 
     mdp: T.MDP
     layout: Layout
@@ -54,7 +65,20 @@ class ExploreReport:
 
 
 def start_policy(mdp: T.MDP, policy: str, seed: int = 0) -> np.ndarray:
-    """``"uniform"``, ``"optimal"`` (policy iteration) or ``"random"`` (Dirichlet(1) rows, ``seed``)."""
+    """``"uniform"``, ``"optimal"`` (policy iteration) or ``"random"`` (Dirichlet(1) rows, ``seed``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tabular as T
+    >>> from experiments.explore.report import start_policy
+    >>> mdp = T.make("gridworld", height=2, width=2)
+    >>> print(np.round(start_policy(mdp, "uniform")[0], 2))
+    [0.25 0.25 0.25 0.25]
+    >>> pi = start_policy(mdp, "random", seed=1)
+    >>> print(np.allclose(pi.sum(axis=1), 1.0), np.array_equal(pi, start_policy(mdp, "random", seed=1)))
+    True True
+    """
     mdp = check_mdp(mdp)
     seed = check_int(seed, "seed", lo=0)
     if policy == "uniform":
@@ -89,6 +113,19 @@ def explore(mdp: T.MDP, layout: Layout, pi, update: str = "mm", name: str = "", 
     not a :class:`Layout` of as many states, ``pi`` not a policy of the MDP, an unknown ``update`` or a
     keyword it does not take; a step that fails on its numbers (e.g. an astronomically large step
     size) raises ``ValueError`` naming ``update`` and the step's keywords.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore
+    >>> mdp = T.make("gridworld", height=3, width=3, gamma=0.9)
+    >>> rep = explore(mdp, zoo_layout("gridworld", mdp, height=3, width=3), T.uniform(mdp), "trust_region",
+    ...               delta=0.01)
+    >>> print(bool(rep.step.kl_max <= 0.01 + 1e-9), rep.bounds.all_hold)
+    True True
+    >>> print(abs(rep.terms.eta_new - T.evaluate(mdp, rep.step.pi_new).eta) < 1e-12)
+    True
     """
     mdp = check_mdp(mdp)
     if not isinstance(layout, Layout):
@@ -149,27 +186,29 @@ def _table_rows(rep: ExploreReport):
     return rows
 
 
-def _page_layout(lay):
-    """The figure and its axes: 4 policy maps (top), 5 step maps (middle), a bottom strip."""
+def _page_layout(lay, text: bool = True):
+    """The figure and its axes: 4 policy maps (top), 5 step maps (middle), a bottom strip (None
+    without ``text``)."""
     import matplotlib.pyplot as plt
 
+    strip = 4.2 if text else 0.0
     wide = lay.kind == "grid" and lay.shape[1] > 2 * lay.shape[0]
     if wide:  # long grids (CliffWalking, chains): 3 maps per row, 3 rows
         W = 18.0
         map_h = max(1.9, (W / 3 - 1.2) * lay.shape[0] / lay.shape[1] + 0.8)
-        fig = plt.figure(figsize=(W, 3 * map_h + 4.6))
-        gs = fig.add_gridspec(4, 6, height_ratios=[map_h] * 3 + [4.2], hspace=0.45, wspace=0.35,
-                              top=1 - 0.6 / (3 * map_h + 4.6))
+        fig = plt.figure(figsize=(W, 3 * map_h + strip + 0.4))
+        gs = fig.add_gridspec(4 if text else 3, 6, height_ratios=[map_h] * 3 + ([strip] if text else []),
+                              hspace=0.45, wspace=0.35, top=1 - 0.6 / (3 * map_h + strip + 0.4))
         cells = [gs[r, 2 * c:2 * c + 2] for r in range(3) for c in range(3)]
         top, mid = [fig.add_subplot(g) for g in cells[:4]], [fig.add_subplot(g) for g in cells[4:]]
-        return fig, top, mid, gs[3, :]
+        return fig, top, mid, gs[3, :] if text else None
     map_h = 3.3
-    fig = plt.figure(figsize=(17.0, 2 * map_h + 4.6))
-    gs = fig.add_gridspec(3, 20, height_ratios=[map_h, map_h, 4.2], hspace=0.35, wspace=1.6,
-                          top=1 - 0.6 / (2 * map_h + 4.6))
+    fig = plt.figure(figsize=(17.0, 2 * map_h + strip + 0.4))
+    gs = fig.add_gridspec(3 if text else 2, 20, height_ratios=[map_h, map_h] + ([strip] if text else []),
+                          hspace=0.35, wspace=1.6, top=1 - 0.6 / (2 * map_h + strip + 0.4))
     top = [fig.add_subplot(gs[0, 5 * i:5 * i + 5]) for i in range(4)]
     mid = [fig.add_subplot(gs[1, 4 * i:4 * i + 4]) for i in range(5)]
-    return fig, top, mid, gs[2, :]
+    return fig, top, mid, gs[2, :] if text else None
 
 
 def _policy_maps(top, lay, st) -> None:
@@ -228,14 +267,33 @@ def _bounds_text(ax, rep: ExploreReport, s: dict) -> None:
                  fontsize=9, loc="left")
 
 
-def report_figure(rep: ExploreReport):
-    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom)."""
+def report_figure(rep: ExploreReport, text: bool = True):
+    """The one-page figure: policy maps (top), step maps (middle), numbers and bounds (bottom; left
+    out with ``text=False``, as in the notebook explorer, which shows them beside the picture).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore, report_figure
+    >>> mdp = T.make("chain", n=4)
+    >>> rep = explore(mdp, zoo_layout("chain", mdp), T.uniform(mdp), "pi")
+    >>> fig = report_figure(rep)
+    >>> print(sum(1 for ax in fig.axes if ax.images))  # 4 policy maps and 5 step maps
+    9
+    >>> plt.close(fig)
+    """
     from .maps import step_panels
 
     lay, st = rep.layout, rep.terms
-    fig, top, mid, bottom = _page_layout(lay)
+    fig, top, mid, bottom = _page_layout(lay, text)
     _policy_maps(top, lay, st)
     step_panels(mid, lay, st)
+    if not text:
+        fig.suptitle(f"{rep.name}: one step {_step_label(rep)} from the {rep.policy or 'given'} policy",
+                     fontsize=12, y=0.995)
+        return fig
     sub = bottom.subgridspec(1, 20)
     split = 6
     s = summary(rep)
@@ -263,7 +321,18 @@ def state_columns(rep: ExploreReport) -> dict:
 
 
 def write_report(rep: ExploreReport, out, stem: str = "explore") -> tuple[Path, ...]:
-    """Write the page (PNG 150 dpi + PDF, no timestamps) and its three CSV files into ``out``."""
+    """Write the page (PNG 150 dpi + PDF, no timestamps) and its three CSV files into ``out``.
+
+    Examples
+    --------
+    >>> import tabular as T
+    >>> from experiments.explore import zoo_layout
+    >>> from experiments.explore.report import explore, write_report
+    >>> mdp = T.make("mdp_x")
+    >>> rep = explore(mdp, zoo_layout("mdp_x", mdp), T.uniform(mdp), "cpi")
+    >>> print([f.name for f in write_report(rep, "explore_out", "mdp_x")])  # doctest: +NORMALIZE_WHITESPACE
+    ['mdp_x.png', 'mdp_x.pdf', 'mdp_x_states.csv', 'mdp_x_bounds.csv', 'mdp_x_summary.csv']
+    """
     from .._cli import check_writable_dir
     from .._common import save_figure, style, write_csv
 

@@ -25,10 +25,10 @@ def test_heat_map_and_arrows_show_evaluated_values(tmp_path):
     np.testing.assert_array_equal(d.arrays["grid"], ev.V.reshape(3, 4))
     np.testing.assert_array_equal(d.artist.get_array(), ev.V.reshape(3, 4))  # what imshow holds
     a = draw_policy(ax, lay, pi)
-    # arrow length is 0.45 pi(a|s) along the move of action a (rows grow downwards)
+    # arrow length is ARROW_LENGTH pi(a|s) along the move of action a (rows grow downwards)
     drawn = a.arrays["state"]
     assert 11 not in drawn and set(drawn) == set(range(11))  # no policy at the (absorbing) goal
-    np.testing.assert_allclose(np.hypot(a.arrays["U"], a.arrays["V"]), 0.45 * pi[drawn, a.arrays["action"]])
+    np.testing.assert_allclose(np.hypot(a.arrays["U"], a.arrays["V"]), 0.3 * pi[drawn, a.arrays["action"]])
     up = a.arrays["action"] == 0
     assert np.all(a.arrays["V"][up] <= 0) and np.all(a.arrays["U"][up] == 0)
     fig.savefig(tmp_path / "map.png")
