@@ -38,7 +38,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1400,1100")
 SERVER_TIMEOUT = 120  # s until Voilà prints its address
-RENDER_TIMEOUT = 300  # s until the page shows the widget's picture (Voilà runs the whole notebook first)
+RENDER_TIMEOUT = float(os.environ.get("BROWSER_RENDER_TIMEOUT", 300))  # s until the page shows the widget's picture (Voilà runs the whole notebook first)
 REDRAW_TIMEOUT = 120  # s until the picture changes after a control moved
 
 
@@ -67,9 +67,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for(condition, timeout: float, what: str, log=None):
+def _wait_for(condition, timeout: float, what: str, log=None, driver=None, folder=None):
     """Poll ``condition()`` until it returns something truthy (returned) or ``timeout`` s pass (fail,
-    naming ``what`` and showing the end of the server's log when one is given)."""
+    naming ``what``, with the end of the server's log when one is given, and the page's screenshot,
+    HTML and console saved in ``folder`` when a ``driver`` is given)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = condition()
@@ -77,6 +78,15 @@ def _wait_for(condition, timeout: float, what: str, log=None):
             return value
         time.sleep(0.25)
     tail = "" if log is None else "\n--- end of the Voila log ---\n" + log.read_text(errors="replace")[-3000:]
+    if driver is not None and folder is not None:
+        driver.save_screenshot(str(folder / "timeout.png"))
+        (folder / "timeout.html").write_text(driver.page_source, encoding="utf-8")
+        try:
+            console = "\n".join(str(e) for e in driver.get_log("browser"))
+        except Exception as exc:  # noqa: BLE001 - the console is a diagnostic only
+            console = f"(no console log: {exc})"
+        (folder / "timeout_console.txt").write_text(console, encoding="utf-8")
+        tail += f"\n--- the page's screenshot, HTML and console are in {folder} ---\n{console[-2000:]}"
     pytest.fail(f"timed out after {timeout} s waiting for {what}{tail}", pytrace=False)
 
 
@@ -130,6 +140,7 @@ def browser(voila_url, tmp_path_factory):
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for failure reports
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:
         yield driver
@@ -178,9 +189,11 @@ def test_explorer_redraws_in_chromium(voila_url, browser, tmp_path):
     print(f"\nscreenshots in {tmp_path}")
     browser.set_page_load_timeout(RENDER_TIMEOUT)
     browser.get(url)
-    gamma = _wait_for(lambda: _control(browser, "γ"), RENDER_TIMEOUT, "the explorer's γ slider", log)
+    gamma = _wait_for(lambda: _control(browser, "γ"), RENDER_TIMEOUT, "the explorer's γ slider", log,
+                      browser, tmp_path)
     box = _outer_box(gamma)
-    first = _wait_for(lambda: _picture(box), RENDER_TIMEOUT, "the explorer's first picture", log)
+    first = _wait_for(lambda: _picture(box), RENDER_TIMEOUT, "the explorer's first picture", log,
+                      browser, tmp_path)
     assert first.startswith("data:image/png"), f"the picture is not an inline PNG: {first[:80]!r}"
     shots = [_shoot(box, tmp_path, "explorer_0_start.png")]
 
@@ -190,7 +203,7 @@ def test_explorer_redraws_in_chromium(voila_url, browser, tmp_path):
     before = float(gamma.find_element(By.CSS_SELECTOR, ".widget-readout").text)
     gamma.find_element(By.CSS_SELECTOR, "[role=slider]").send_keys(Keys.PAGE_DOWN)
     second = _wait_for(lambda: (p := _picture(box)) and p != first and p, REDRAW_TIMEOUT,
-                       "the picture to change after the γ slider moved", log)
+                       "the picture to change after the γ slider moved", log, browser, tmp_path)
     gamma = _control(browser, "γ")  # found again: the view may have redrawn its parts
     shown = float(gamma.find_element(By.CSS_SELECTOR, ".widget-readout").text)
     steps = (before - shown) / 0.01  # the slider's step
@@ -204,7 +217,7 @@ def test_explorer_redraws_in_chromium(voila_url, browser, tmp_path):
     new_update = next(o.get_attribute("value") for o in update.options if o.get_attribute("value") != old_update)
     update.select_by_value(new_update)
     third = _wait_for(lambda: (p := _picture(box)) and p not in (first, second) and p, REDRAW_TIMEOUT,
-                      f"the picture to change after the update became {new_update!r}", log)
+                      f"the picture to change after the update became {new_update!r}", log, browser, tmp_path)
     assert update.first_selected_option.get_attribute("value") == new_update
     again = float(_control(browser, "γ").find_element(By.CSS_SELECTOR, ".widget-readout").text)
     assert again == shown, f"the γ readout went {shown} -> {again} although only the update moved"
