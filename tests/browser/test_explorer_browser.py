@@ -38,7 +38,8 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1400,1100")
 SERVER_TIMEOUT = 120  # s until Voilà prints its address
-RENDER_TIMEOUT = float(os.environ.get("BROWSER_RENDER_TIMEOUT", 300))  # s until the page shows the widget's picture (Voilà runs the whole notebook first)
+# s until the page shows the widget's picture (Voilà runs the whole notebook first)
+RENDER_TIMEOUT = float(os.environ.get("BROWSER_RENDER_TIMEOUT", 300))
 REDRAW_TIMEOUT = 120  # s until the picture changes after a control moved
 
 
@@ -158,14 +159,17 @@ def _control(driver, label: str):
 
 
 def _outer_box(control):
-    """The outermost widget box around ``control``: the explorer widget."""
+    """The outermost widget element (box, tab, ...) around ``control``: the explorer widget."""
     from selenium.webdriver.common.by import By
 
-    return control.find_element(By.XPATH, "ancestor::div[contains(@class, 'widget-box')][last()]")
+    return control.find_element(By.XPATH, "ancestor::div[contains(concat(' ', normalize-space(@class), ' '), "
+                                          "' jupyter-widgets ')][last()]")
 
 
 def _picture(box):
-    """``src`` of the largest loaded ``<img>`` in ``box`` (the explorer's figure), or None."""
+    """``src`` of the largest loaded ``<img>`` in ``box`` (the explorer's figure), or None. An inline PNG
+    (``data:``) shown in an Output widget, or a ``blob:`` URL of an ``ipywidgets.Image``: either way a
+    new picture has a new ``src``."""
     return box.parent.execute_script(
         "let best = null, area = 0;"
         "for (const img of arguments[0].querySelectorAll('img')) {"
@@ -194,7 +198,7 @@ def test_explorer_redraws_in_chromium(voila_url, browser, tmp_path):
     box = _outer_box(gamma)
     first = _wait_for(lambda: _picture(box), RENDER_TIMEOUT, "the explorer's first picture", log,
                       browser, tmp_path)
-    assert first.startswith("data:image/png"), f"the picture is not an inline PNG: {first[:80]!r}"
+    assert first.startswith(("data:image/png", "blob:")), f"the picture is not a PNG or blob: {first[:80]!r}"
     shots = [_shoot(box, tmp_path, "explorer_0_start.png")]
 
     # 1. γ slider: one PageDown on its handle moves it by 5 steps of 0.01 (noUiSlider's keyboard).
@@ -221,7 +225,7 @@ def test_explorer_redraws_in_chromium(voila_url, browser, tmp_path):
     assert update.first_selected_option.get_attribute("value") == new_update
     again = float(_control(browser, "γ").find_element(By.CSS_SELECTOR, ".widget-readout").text)
     assert again == shown, f"the γ readout went {shown} -> {again} although only the update moved"
-    assert third.startswith("data:image/png")
+    assert third.startswith(("data:image/png", "blob:")), f"the new picture's src is {third[:80]!r}"
     shots.append(_shoot(box, tmp_path, "explorer_2_update.png"))
 
     if os.environ.get("BROWSER_ARTIFACTS") == "1":
