@@ -16,6 +16,7 @@ Skipped, with the reason, where Chromium, ChromeDriver, Selenium or Voilà is mi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -178,6 +179,12 @@ def _picture(box):
         "return best;", box)
 
 
+def _gammas_in_text(box):
+    """Every number written as ``γ=x`` or ``γ = x`` in the widget's visible text (a numbers table beside
+    the picture, where there is one; the readouts of the sliders are not written that way)."""
+    return [float(x.rstrip(".")) for x in re.findall(r"γ\s*=\s*([0-9]*\.?[0-9]+)", box.get_attribute("innerText"))]
+
+
 def _shoot(box, folder: Path, name: str) -> Path:
     path = folder / name
     box.parent.execute_script("arguments[0].scrollIntoView(true);", box)
@@ -213,6 +220,10 @@ def test_explorer_redraws_in_chromium(voila_url, browser, tmp_path):
     steps = (before - shown) / 0.01  # the slider's step
     assert 0.99 < steps < 10.01 and abs(steps - round(steps)) < 0.01, \
         f"the γ readout went {before} -> {shown}, not down by one to ten steps of 0.01"
+    if _gammas_in_text(box):  # numbers shown beside the picture follow the slider too
+        _wait_for(lambda: all(abs(g - shown) < 1e-9 for g in _gammas_in_text(box)), REDRAW_TIMEOUT,
+                  f"the numbers beside the picture to show γ = {shown} (at the redraw: {_gammas_in_text(box)})",
+                  log, browser, tmp_path)
     shots.append(_shoot(box, tmp_path, "explorer_1_gamma.png"))
 
     # 2. update dropdown: another update redraws again.
