@@ -114,14 +114,15 @@ def test_every_public_name_is_in_the_reference():
 
 def test_a_removed_entry_is_reported_missing():
     pages = _pages()
-    page = next(name for name, text in pages.items() if "~tabular.evaluate\n" in text)
+    page = next(name for name, text in pages.items() if "   ~evaluate\n" in text)
     assert "tabular.evaluation.evaluate" not in undocumented(pages)
-    pages[page] = pages[page].replace("   ~tabular.evaluate\n", "")
+    pages[page] = pages[page].replace("   ~evaluate\n", "")
     assert "tabular.evaluation.evaluate" in undocumented(pages)
 
 
 def test_a_page_without_the_reference_misses_every_name_and_a_bad_entry_is_an_error():
-    fake = {"fake.rst": "Fake\n====\n\n.. autosummary::\n   :toctree: generated/\n\n   ~tabular.evaluate\n"}
+    fake = {"fake.rst": "Fake\n====\n\n.. currentmodule:: tabular\n\n.. autosummary::\n   :toctree: generated/\n\n"
+                        "   ~evaluate\n"}
     missing = undocumented(fake)
     assert "tabular.evaluation.evaluate" not in missing
     assert "tabular.mdp.MDP" in missing and "bounds.registry.records.Bound" in missing
