@@ -41,13 +41,13 @@ root_doc = "index"
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
 
-# autosummary's table shows each docstring's first sentence; it ends a sentence at ". " followed by a
-# capital, so "``max ... s.t.  KL <= kappa``" would be cut inside the literal (a docutils warning):
-# "s.t." joins Sphinx's list of abbreviations that do not end a sentence.
+# autosummary's table shows each docstring's first sentence; it ends a sentence at any ". ", so
+# "``max ... s.t.  KL <= kappa``" or "``rho0 . r``" (a dot product) would be cut inside the literal (a
+# docutils warning): "s.t." and " ." join Sphinx's list of abbreviations that do not end a sentence.
 import sphinx.ext.autosummary as _autosummary  # noqa: E402
 
 if hasattr(_autosummary, "WELL_KNOWN_ABBREVIATIONS"):
-    _autosummary.WELL_KNOWN_ABBREVIATIONS = (*_autosummary.WELL_KNOWN_ABBREVIATIONS, "s.t.")
+    _autosummary.WELL_KNOWN_ABBREVIATIONS = (*_autosummary.WELL_KNOWN_ABBREVIATIONS, "s.t.", " .")
 
 # autosummary writes one stub page per documented name into api/generated/ at build time
 autosummary_generate = True
