@@ -13,6 +13,7 @@ import ast
 import importlib
 import os
 import pathlib
+import re
 from importlib import metadata
 
 import pytest
@@ -30,6 +31,10 @@ PYPROJECT = ROOT / "pyproject.toml"
 CONSTRAINTS = ROOT / "constraints-oldest.txt"
 NOXFILE = ROOT / "noxfile.py"
 TRANSITIVE_MARK = "# transitive"
+#: Extras outside the version matrix: the documentation tools (``python -m nox -s docs`` installs them,
+#: newest versions) are not dependencies of the test suite, so neither constraints-oldest.txt nor the
+#: ``oldest``/``newest`` sessions carry them.
+NOT_IN_MATRIX = {"docs"}
 
 
 def _project():
@@ -90,8 +95,17 @@ def _nox_constant(name):
     raise AssertionError(f"noxfile.py has no module-level {name}")
 
 
+def _matrix_project():
+    """``pyproject``'s ``[project]`` without the extras of ``NOT_IN_MATRIX``."""
+    project = dict(_project())
+    project["optional-dependencies"] = {k: v for k, v in project.get("optional-dependencies", {}).items()
+                                        if k not in NOT_IN_MATRIX}
+    return project
+
+
 def test_every_dependency_declares_one_minimum_and_the_constraints_pin_exactly_it():
-    minima = declared_minima(_project())
+    declared_minima(_project())  # the docs extra too: one '>=' minimum each
+    minima = declared_minima(_matrix_project())
     direct, transitive = constraint_pins(CONSTRAINTS.read_text(encoding="utf-8"))
     assert {k: Version(v) for k, v in direct.items()} == {k: Version(v) for k, v in minima.items()}
     assert not set(transitive) & set(minima), "a direct dependency is pinned among the transitive ones"
@@ -105,7 +119,8 @@ def test_the_oldest_session_runs_on_the_oldest_declared_python_with_these_constr
     assert floor == [_nox_constant("OLDEST_PYTHON")]
     assert _nox_constant("CONSTRAINTS") == "ROOT / 'constraints-oldest.txt'"
     extras = set(_nox_constant("EXTRAS").split(","))
-    assert extras == set(_project()["optional-dependencies"]), "the sessions install every extra"
+    assert extras == set(_matrix_project()["optional-dependencies"]), "the sessions install every extra"
+    assert NOT_IN_MATRIX <= set(_project()["optional-dependencies"])
 
 
 def test_declared_minima_refuses_what_is_not_one_lower_bound():
@@ -158,7 +173,7 @@ MATRIX_SESSION = os.environ.get("TRPO_MATRIX_SESSION")
 def test_every_declared_dependency_imports_in_a_matrix_session():
     """A dependency that installs but does not import (ipykernel 6.3 without ipython_genutils) would
     only skip the tests that ``importorskip`` it; in the matrix that is a failure."""
-    for name in declared_minima(_project()):
+    for name in declared_minima(_matrix_project()):
         importlib.import_module(name.replace("-", "_"))
 
 
@@ -167,3 +182,90 @@ def test_the_oldest_session_installed_exactly_the_declared_minima():
     direct, transitive = constraint_pins(CONSTRAINTS.read_text(encoding="utf-8"))
     installed = {name: Version(metadata.version(name)) for name in {**direct, **transitive}}
     assert installed == {name: Version(v) for name, v in {**direct, **transitive}.items()}
+
+
+# --- release basics (issue 24): CITATION.cff, LICENSE, project metadata, py.typed --------------------
+
+CITATION = ROOT / "CITATION.cff"
+LICENSE = ROOT / "LICENSE"
+
+
+def cff_top_level(text):
+    """``{key: value}`` of the top-level scalar fields of a CFF (YAML) file, without a YAML parser.
+
+    A top-level field is an unindented ``key: value`` line; the value loses one pair of surrounding
+    quotes; a key with a nested block (``authors:``) maps to ``""``. Comments and indented lines are
+    skipped. Raises ``ValueError`` naming the line when an unindented line is not ``key: ...`` or a key
+    is given twice.
+    """
+    fields = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#") or line[0] in " \t-":
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or " " in key.strip():
+            raise ValueError(f"CITATION.cff line {number}: {line!r} is not 'key: value'")
+        if key in fields:
+            raise ValueError(f"CITATION.cff line {number}: {key!r} is given twice")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        fields[key] = value
+    return fields
+
+
+def test_cff_top_level_reads_scalars_and_blocks_and_refuses_garbage():
+    text = 'cff-version: 1.2.0\n# c\ntitle: "a: b"\nauthors:\n  - name: "x"\nversion: 0.2.0\n'
+    assert cff_top_level(text) == {"cff-version": "1.2.0", "title": "a: b", "authors": "", "version": "0.2.0"}
+    with pytest.raises(ValueError, match=r"^CITATION.cff line 2: 'no colon here' is not 'key: value'$"):
+        cff_top_level("a: 1\nno colon here\n")
+    with pytest.raises(ValueError, match=r"^CITATION.cff line 2: 'a' is given twice$"):
+        cff_top_level("a: 1\na: 2\n")
+
+
+def test_citation_cff_has_the_required_fields_and_the_package_version():
+    import tabular
+
+    fields = cff_top_level(CITATION.read_text(encoding="utf-8"))
+    # the fields CFF 1.2.0 requires, and the ones a release needs
+    assert {"cff-version", "message", "title", "authors", "version", "license"} <= set(fields)
+    assert fields["cff-version"] == "1.2.0"
+    assert fields["version"] == tabular.__version__
+    assert fields["license"] == "MIT"
+    authors = CITATION.read_text(encoding="utf-8").split("\nauthors:\n", 1)[1]
+    assert authors.startswith("  - "), "authors must be a non-empty list"
+
+
+def test_the_license_is_mit_and_agrees_with_pyproject():
+    text = LICENSE.read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n")
+    assert "Copyright (c) 2026 The trpo-theory authors" in text
+    assert "Permission is hereby granted, free of charge" in text and 'THE SOFTWARE IS PROVIDED "AS IS"' in text
+    project = _project()
+    assert project["license"] == {"text": "MIT"}
+    # no "License ::" classifier: setuptools >= 77 deprecates them in favour of the license field
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")]
+
+
+def test_pyproject_has_urls_classifiers_typed_marker_and_the_package_data():
+    project = _project()
+    assert {"Homepage", "Documentation", "Source", "Changelog"} <= set(project["urls"])
+    assert all(url.startswith("https://") for url in project["urls"].values())
+    floor = _nox_constant("OLDEST_PYTHON")
+    assert f"Programming Language :: Python :: {floor}" in project["classifiers"]
+    assert "Typing :: Typed" in project["classifiers"]
+    with open(PYPROJECT, "rb") as f:
+        package_data = tomllib.load(f)["tool"]["setuptools"]["package-data"]
+    for package in ("tabular", "bounds", "experiments"):
+        assert (ROOT / package / "py.typed").is_file()
+        assert "py.typed" in package_data[package]
+    assert "THEORY.md" in package_data["bounds"]
+
+
+def test_one_version_for_the_three_packages_and_their_command_lines():
+    import bounds
+    import experiments
+    import tabular
+
+    assert tabular.__version__ == bounds.__version__ == experiments.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", tabular.__version__)

@@ -3,7 +3,7 @@
 A certificate holds a rational MDP ``(P, R, rho0, gamma)``, the two policies ``pi`` and ``pi_new``
 (every number a ``"p/q"`` string), the claim (its name, parameters and statement) and the violation
 claimed by whoever found it. :func:`verify_certificate` recomputes ``eta(pi_new)`` and the claimed
-bound exactly (:mod:`.exact`): rationals for everything rational, ``mpmath.iv`` intervals for the
+bound exactly (:mod:`~bounds.counterexamples.exact`): rationals for everything rational, ``mpmath.iv`` intervals for the
 logarithms, and says "violated by at least x" with ``x > 0`` proven -- or that it could not prove it.
 
 A claim that is not one of :data:`.claims.CLAIMS` (a user's ``module:function``) is re-evaluated in

@@ -3,7 +3,7 @@
 A claim is any function ``candidate(mdp, pi, pi_new)`` returning the claimed lower bound (a float,
 or an object with an ``rhs`` attribute such as :class:`bounds.inequalities.BoundResult`). Each
 restart draws a starting point (transition structure, rewards, discount, policy logits) and
-minimizes the scale-free relative slack
+minimizes the scale-free relative slack::
 
     f = (eta(pi_new) - rhs) / (|eta(pi_new) - eta(pi)| + |rhs - eta(pi)| + 1e-10 scale),
     scale = max(1, max|R| / (1 - gamma))
@@ -16,7 +16,7 @@ hide violations; the ``1e-10 scale`` term keeps round-off-sized differences from
 Every policy-improvement bound is tight to second order: ``eta(pi_new) - L`` and the penalty both vanish
 like the square of the policy change, while the denominator of ``f`` vanishes like its first power, so
 ``f -> 0+`` as ``pi_new -> pi`` and a local method can slide into that trivial point. Half of the
-restarts therefore minimize the *surrogate-relative* slack (:func:`surrogate_relative_slack`)
+restarts therefore minimize the *surrogate-relative* slack (:func:`surrogate_relative_slack`)::
 
     g = (eta(pi_new) - rhs) / (|eta(pi_new) - L| + |L - rhs| + 1e-8 scale)   in [-1, 1],
 

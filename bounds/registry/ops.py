@@ -1,7 +1,7 @@
 """The operations a penalty may use besides ``+ - * / **`` and comparisons: one namespace per kind of
 number, so that ONE penalty function evaluates on floats (K instances at once) and on exact numbers.
 
-A penalty is written ``def penalty(q, ops)`` over the named quantities ``q`` (:mod:`.quantities`):
+A penalty is written ``def penalty(q, ops)`` over the named quantities ``q`` (:mod:`~bounds.registry.quantities`):
 per-instance quantities (``q.C``, ``q.alpha``, ...) are ``(K,)`` float arrays or one exact number,
 per-state quantities (``q.tv``, ``q.d``, ...) are the states of all K instances as rows (``(N,)``) or
 one object array of exact numbers. Per-state values are combined with per-state values and reduced to

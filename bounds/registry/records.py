@@ -2,7 +2,7 @@
 
 A bound claims ``centre - penalty <= eta(pi_new)`` (and ``<= centre + penalty`` when two-sided), with
 ``centre = L_pi(pi_new)`` (Eq. (3) of [TRPO]) unless the record says otherwise. Its penalty is written
-ONCE, ``penalty(q, ops)``, over the named quantities ``q`` (:mod:`.quantities`) and the operations
+ONCE, ``penalty(q, ops)``, over the named quantities ``q`` (:mod:`~bounds.registry.quantities`) and the operations
 ``ops`` (:mod:`.ops`), for K instances at once; the same function then runs on floats (check_all, the
 sweeps, the search) and on exact numbers (certificates).
 

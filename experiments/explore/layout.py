@@ -4,23 +4,23 @@ An :class:`~tabular.MDP` is only arrays; it does not know that state 5 of Frozen
 row 1, column 1, or that its action 0 means "left". This module holds that knowledge, for the MDPs
 whose geometry is documented:
 
-================================  ==========================================================  ===============
-MDP                               states -> cells                                             actions
-================================  ==========================================================  ===============
-``tabular.gridworld(H, W, goal)``  row-major, ``s = W*row + col``; the goal is absorbing        0 up, 1 right, 2 down, 3 left
-``tabular.sutton_barto_gridworld`` 5x5 row-major; A = (0, 1) jumps to A' = (4, 1), B = (0, 3)   0 up, 1 right, 2 down, 3 left
-                                  jumps to B' = (2, 3)
-``tabular.chain(n)``              a 1 x n strip, state i in column i                            0 forward, 1 back (not moves:
-                                                                                              drawn as bars)
-FrozenLake (Gymnasium)            row-major over ``env.unwrapped.desc``; S start, F frozen,     0 left, 1 down, 2 right, 3 up
-                                  H hole, G goal
-CliffWalking (Gymnasium)          4 x 12 row-major; start (3, 0), cliff (3, 1..10), goal        0 up, 1 right, 2 down, 3 left
-                                  (3, 11)
-Taxi (Gymnasium)                  one 5 x 5 taxi grid per (passenger, destination): panel row   0 south, 1 north, 2 east,
-                                  = passenger (R, G, Y, B, in taxi), panel column = destination 3 west, 4 pickup, 5 dropoff
-                                  (R, G, Y, B), one empty row/column between panels             (drawn as a dot)
-any other MDP                     a state graph on a circle (S <= 30), else an index grid       bars
-================================  ==========================================================  ===============
+===================================  ==============================================================  =============================
+MDP                                  states -> cells                                                 actions
+===================================  ==============================================================  =============================
+``tabular.gridworld(H, W, goal)``    row-major, ``s = W*row + col``; the goal is absorbing           0 up, 1 right, 2 down, 3 left
+``tabular.sutton_barto_gridworld``   5x5 row-major; A = (0, 1) jumps to A' = (4, 1), B = (0, 3)      0 up, 1 right, 2 down, 3 left
+                                     jumps to B' = (2, 3)
+``tabular.chain(n)``                 a 1 x n strip, state i in column i                              0 forward, 1 back (not moves:
+                                                                                                     drawn as bars)
+FrozenLake (Gymnasium)               row-major over ``env.unwrapped.desc``; S start, F frozen,       0 left, 1 down, 2 right, 3 up
+                                     H hole, G goal
+CliffWalking (Gymnasium)             4 x 12 row-major; start (3, 0), cliff (3, 1..10), goal          0 up, 1 right, 2 down, 3 left
+                                     (3, 11)
+Taxi (Gymnasium)                     one 5 x 5 taxi grid per (passenger, destination); panel rows:  0 south, 1 north, 2 east,
+                                     passenger (R, G, Y, B, in taxi); panel columns: destination    3 west, 4 pickup, 5 dropoff
+                                     (R, G, Y, B), one empty row/column between panels               (drawn as a dot)
+any other MDP                        a state graph on a circle (S <= 30), else an index grid         bars
+===================================  ==============================================================  =============================
 
 (The zoo functions document their move order in ``tabular/zoo.py``; the Gymnasium action meanings
 are those of the Gymnasium documentation of each environment.) :func:`tabular.from_gymnasium` adds

@@ -6,7 +6,7 @@ max-KL and mean-KL trust regions of Eq. (11)-(12) of [TRPO], Algorithm 1) reduce
 (:func:`penalized`) and finds the multiplier hitting a given KL level (:func:`kl_level`).
 
 The per-state KL-penalized problem (THEORY.md §4)
-------------------------------------------------
+-------------------------------------------------
 ``max_p sum_a p(a) A(a) - c KL(pi || p)`` over the simplex. Its KKT conditions give, on the support
 of ``pi``, ``p(a) = c pi(a) / (nu - A(a))`` with ``nu > m = max_{a: pi(a)>0} A(a)`` making the row
 sum to one. Writing ``nu = m + c u`` and ``b(a) = (m - A(a)) / c >= 0`` this is
