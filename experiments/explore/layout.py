@@ -16,8 +16,8 @@ FrozenLake (Gymnasium)               row-major over ``env.unwrapped.desc``; S st
                                      H hole, G goal
 CliffWalking (Gymnasium)             4 x 12 row-major; start (3, 0), cliff (3, 1..10), goal          0 up, 1 right, 2 down, 3 left
                                      (3, 11)
-Taxi (Gymnasium)                     one 5 x 5 taxi grid per (passenger, destination); panel rows:  0 south, 1 north, 2 east,
-                                     passenger (R, G, Y, B, in taxi); panel columns: destination    3 west, 4 pickup, 5 dropoff
+Taxi (Gymnasium)                     one 5 x 5 taxi grid per (passenger, destination); panel rows:   0 south, 1 north, 2 east,
+                                     passenger (R, G, Y, B, in taxi); panel columns: destination     3 west, 4 pickup, 5 dropoff
                                      (R, G, Y, B), one empty row/column between panels               (drawn as a dot)
 any other MDP                        a state graph on a circle (S <= 30), else an index grid         bars
 ===================================  ==============================================================  =============================
