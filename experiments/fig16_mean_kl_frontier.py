@@ -88,7 +88,7 @@ def plot(data):
         ax1.bar(x + (k - 0.5) * 0.38, vals, width=0.36, color=color, label=f"{'ρ' if w == 'rho' else 'd'} weights")
         for xi, v in zip(x, vals):
             if np.isfinite(v):
-                ax1.text(xi + (k - 0.5) * 0.38, v, f"{v:.4g}", ha="center", va="bottom", fontsize=7)
+                ax1.text(xi + (k - 0.5) * 0.38, v, f"{v:.4g}", ha="center", va="bottom", fontsize=7, rotation=90)
     ax1.axhline(OLD_FRONTIER, color="tab:red", ls="--", lw=1, label=f"previous figure (wrong): γ ≈ {OLD_FRONTIER}")
     ax1.set_xticks(x, [f"{S}×{A}" for S, A in sizes])
     ax1.set_xlabel("S × A")
