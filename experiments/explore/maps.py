@@ -218,6 +218,8 @@ def draw_map(ax, layout: Layout, values, *, title: str = "", cmap: str | None = 
         if edges is not None:
             arrays["edge_width"] = draw_edges(ax, layout, edges).arrays["edge_width"]
         colors = np.where(np.isfinite(values), values, np.nan)
+        if not np.isfinite(colors).any():  # every node infinite (covered below) or undefined: matplotlib 3.7.0's
+            colors = np.zeros_like(colors)  # scatter raises StopIteration on a colour array with no finite value
         arrays["nodes"] = values
         art = ax.scatter(layout.positions[:, 0], layout.positions[:, 1], c=colors, cmap=cm, norm=norm, s=520,
                          edgecolors="black", linewidths=0.8, zorder=3, plotnonfinite=True)
