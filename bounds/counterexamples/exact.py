@@ -109,9 +109,10 @@ class ExactMDP:
     gamma: Fraction
 
     def __post_init__(self):
-        S, A = len(self.R), len(self.R[0]) if self.R else 0
-        if S < 1 or A < 1:
-            raise ValueError("R must have at least one state and one action")
+        shape = np.asarray(self.R, dtype=object).shape  # a nested sequence or a numpy array alike
+        if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
+            raise ValueError(f"R must have at least one state and one action (an (S, A) table), got shape {shape}")
+        S, A = shape
         object.__setattr__(self, "R", tuple(tuple(as_fraction(v, "R") for v in _rows(self.R, "R", (S, A))[s])
                                             for s in range(S)))
         P = _rows(self.P, "P", (S, A, S))

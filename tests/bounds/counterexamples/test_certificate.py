@@ -137,3 +137,22 @@ def test_load_round_trip_and_bad_input(tmp_path):
     with pytest.raises(ValueError, match="name"):
         claim_named("no_such_bound")
     assert claim_named("bounds:theorem1").name == "theorem1"
+
+
+def test_an_exact_mdp_takes_numpy_tables_and_names_r_when_its_shape_is_wrong():
+    """Object arrays of Fractions (and integer arrays) are accepted like nested lists; an R that is not an
+    (S, A) table is a ValueError naming R and its shape (it was a bare TypeError for a flat list)."""
+    from fractions import Fraction as F
+
+    import numpy as np
+
+    from bounds.counterexamples.exact import ExactMDP
+
+    P = np.array([[[F(1, 2), F(1, 2)]], [[F(0), F(1)]]], dtype=object)
+    m = ExactMDP(P, np.array([[1], [0]]), np.array([1, 0]), F(1, 2))
+    assert m.R == ((F(1),), (F(0),)) and m.P[0][0] == (F(1, 2), F(1, 2))
+    lists = ExactMDP(P.tolist(), [[1], [0]], [1, 0], F(1, 2))
+    assert (m.P, m.R, m.rho0, m.gamma) == (lists.P, lists.R, lists.rho0, lists.gamma)
+    for bad in ([], [[]], [1, 2]):
+        with pytest.raises(ValueError, match=r"R must have at least one state and one action.*shape"):
+            ExactMDP([[[1]]], bad, [1], F(1, 2))
