@@ -103,7 +103,7 @@ def bench_many(K: int, S: int, repeat: int) -> list[dict]:
     rows = []
     for workers in (None, 1):
         ours = best_time(lambda: T.evaluate_policies(mdp, pis, workers=workers), 5 * repeat)
-        used = T.evaluation._default_workers(K) if workers is None else workers
+        used = T.policy_batch._default_workers(K) if workers is None else workers
         rows.append(dict(name=f"evaluate_policies K={K:,} S={S} {used}thr", ours=ours, base=base,
                          baseline="loop of evaluate (1 thread)", ratio=ours / base,
                          goal="< 0.1x" if workers is None else "(information)",
